@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// Entry point of the `geoanomaly` command. The sources are TypeScript run through tsx's
+// loader (a runtime dependency), so the CLI, tests and workers execute the same files.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('./main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,7 @@
+import type { Command } from '../command.ts';
+import { infoCommand } from './info.ts';
+
+/** Every `geoanomaly` subcommand, in the order `--help` lists them. One entry point, one list. */
+export const commands: readonly Command[] = [
+  infoCommand,
+];
