@@ -1,43 +1,110 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { extname } from 'node:path';
 import type { Command } from '../command.ts';
-import { readGeoTiffInfo, readGeoTiff } from '../../io/geotiff-read.ts';
+import { optionalString } from '../command.ts';
+import { readGeoTiffInfo, readStack } from '../../io/geotiff-read.ts';
 import { bandStats } from '../../grid/raster.ts';
 import { gridExtent } from '../../grid/grid-spec.ts';
+import { parseCrs } from '../../grid/crs.ts';
+import { readVector } from '../../io/vector.ts';
+import { guessCoordinateColumns, inspectSampleTable, readTableCells } from '../../io/table.ts';
+import { InvalidFileError, InvalidOptionError } from '../../errors.ts';
 
-async function describeRaster(file: string, out: (l: string) => void): Promise<void> {
-  const info = await readGeoTiffInfo(file);
-  const g = info.grid;
+type Out = (l: string) => void;
+
+async function describeRaster(path: string, out: Out): Promise<void> {
+  const stack = await readStack(path);
+  const g = stack.grid;
   const e = gridExtent(g);
-  out(`${file}: GeoTIFF raster`);
-  out(`  size:      ${g.cols} cols × ${g.rows} rows, ${info.bandCount} band(s), ${info.sampleFormat}${info.bitsPerSample}`);
+  const isDir = statSync(path).isDirectory();
+  const info = isDir ? null : await readGeoTiffInfo(path);
+  out(`${path}: ${isDir ? 'folder of single-band GeoTIFFs (one stack)' : 'GeoTIFF raster'}`);
+  out(`  size:      ${g.cols} cols × ${g.rows} rows, ${stack.bands.length} band(s)${info ? `, ${info.sampleFormat}${info.bitsPerSample}` : ''}`);
   out(`  CRS:       ${g.crs?.name ?? 'none declared'}`);
   out(`  cell size: ${g.cellSizeX} × ${g.cellSizeY}${g.crs && !g.crs.geographic ? ' m' : ''}`);
   out(`  extent:    x ${e.xmin} … ${e.xmax}, y ${e.ymin} … ${e.ymax}`);
-  out(`  nodata:    ${info.nodata ?? 'none'}`);
-  const stack = await readGeoTiff(file);
+  if (info) out(`  nodata:    ${info.nodata ?? 'none'}`);
   stack.bandNames.forEach((n, i) => {
     const s = bandStats(stack.bands[i]);
-    out(`  band ${String(i + 1).padStart(2)} ${n.padEnd(12)} min ${s.min.toPrecision(6)} max ${s.max.toPrecision(6)} mean ${s.mean.toPrecision(6)} valid ${s.validCount}`);
+    const fmt = (v: number): string => (Number.isFinite(v) ? v.toPrecision(6) : 'n/a');
+    out(`  band ${String(i + 1).padStart(2)} ${n.padEnd(14)} min ${fmt(s.min)}  max ${fmt(s.max)}  mean ${fmt(s.mean)}  valid ${s.validCount}/${g.rows * g.cols}`);
   });
+}
+
+async function describeVector(file: string, crsText: string | undefined, out: Out): Promise<void> {
+  const layer = await readVector(file, { assumeCrs: crsText ? parseCrs(crsText) : undefined, allowEmpty: true });
+  const kinds = new Map<string, number>();
+  for (const f of layer.features) kinds.set(f.geometry.type, (kinds.get(f.geometry.type) ?? 0) + 1);
+  const props = new Set<string>();
+  for (const f of layer.features.slice(0, 100)) Object.keys(f.properties ?? {}).forEach((k) => props.add(k));
+  out(`${file}: vector layer`);
+  out(`  CRS:        ${layer.crs?.name ?? 'none declared (give --crs)'}`);
+  out(`  features:   ${layer.features.length} (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ') || 'none'})`);
+  out(`  attributes: ${[...props].join(', ') || 'none'}`);
+}
+
+async function describeTable(file: string, xCol: string | undefined, yCol: string | undefined, crsText: string | undefined, out: Out): Promise<void> {
+  let x = xCol;
+  let y = yCol;
+  if (!x || !y) {
+    const { header } = await readTableCells(file);
+    const g = guessCoordinateColumns(header);
+    x = x ?? g.x ?? undefined;
+    y = y ?? g.y ?? undefined;
+    if (!x || !y) {
+      throw new InvalidOptionError(`${file}: cannot tell which columns hold the coordinates; give --x COL --y COL (columns: ${header.join(', ')})`);
+    }
+  }
+  const t = await inspectSampleTable(file, { x, y, crs: crsText ? parseCrs(crsText) : undefined });
+  out(`${file}: sample table`);
+  out(`  rows:        ${t.rowCount}`);
+  out(`  coordinates: x = ${x}, y = ${y}; CRS ${t.crs?.name ?? 'not declared (give --crs EPSG:N)'}`);
+  if (t.crs?.geographic) out('  warning:     geographic coordinates (degrees): choose a projected CRS for kriging and distances');
+  if (t.duplicateLocations > 0) out(`  warning:     ${t.duplicateLocations} sample(s) share coordinates with another sample`);
+  const xmin = Math.min(...t.x);
+  const xmax = Math.max(...t.x);
+  const ymin = Math.min(...t.y);
+  const ymax = Math.max(...t.y);
+  out(`  extent:      x ${xmin} … ${xmax}, y ${ymin} … ${ymax}`);
+  out(`  element columns (${t.columns.length}):`);
+  out(`    ${'column'.padEnd(10)} ${'unit'.padEnd(6)} ${'censored'.padStart(8)} ${'missing'.padStart(8)} ${'min'.padStart(10)} ${'median'.padStart(10)} ${'max'.padStart(10)}`);
+  for (const c of t.columns) {
+    const v = Array.from(t.values[c]).filter(Number.isFinite).sort((a, b) => a - b);
+    const med = v.length ? v[Math.floor(v.length / 2)] : NaN;
+    const f = (n: number): string => (Number.isFinite(n) ? n.toPrecision(4) : 'n/a').padStart(10);
+    out(`    ${c.padEnd(10)} ${(t.units[c] ?? '?').padEnd(6)} ${String(t.censored[c]).padStart(8)} ${String(t.missing[c]).padStart(8)} ${f(v[0])} ${f(med)} ${f(v[v.length - 1])}`);
+  }
+  const attrs = Object.keys(t.attributes);
+  if (attrs.length) out(`  text columns: ${attrs.join(', ')}`);
 }
 
 export const infoCommand: Command = {
   name: 'info',
-  summary: 'describe a raster, vector layer or sample table',
+  summary: 'describe a raster, raster folder, vector layer or sample table',
   usage: 'FILE [--x COL --y COL --crs EPSG:N]',
+  details: [
+    'Examples:',
+    '  geoanomaly info stack.tif',
+    '  geoanomaly info ../shared/data/tianshan-gkdcn/elements     (a folder of single-band GeoTIFFs)',
+    '  geoanomaly info faults.geojson',
+    '  geoanomaly info samples.csv --x x --y y --crs EPSG:32645',
+    'Exit status 0 when the file is readable, 1 with a named error otherwise.',
+  ].join('\n'),
   options: {
-    x: { type: 'string', description: 'x column of a sample table', valueName: 'COL' },
-    y: { type: 'string', description: 'y column of a sample table', valueName: 'COL' },
-    crs: { type: 'string', description: 'CRS of a sample table (EPSG:N or proj4)', valueName: 'CRS' },
+    x: { type: 'string', description: 'x column of a sample table (guessed from x/easting if absent)', valueName: 'COL' },
+    y: { type: 'string', description: 'y column of a sample table (guessed from y/northing if absent)', valueName: 'COL' },
+    crs: { type: 'string', description: 'CRS of a sample table or of a layer without one (EPSG:N or proj4)', valueName: 'CRS' },
   },
   async run(args, io) {
     const file = args.positionals[0];
-    if (!file) {
-      io.err('geoanomaly info: give a FILE. Run "geoanomaly info --help".');
-      return 2;
-    }
-    statSync(file);
-    await describeRaster(file, io.out);
+    if (!file) throw new InvalidOptionError('geoanomaly info: give a FILE. Run "geoanomaly info --help".');
+    if (!existsSync(file)) throw new InvalidFileError(file, 'no such file or folder', 'Check the path');
+    const ext = extname(file).toLowerCase();
+    const crs = optionalString(args, 'crs');
+    if (statSync(file).isDirectory() || ext === '.tif' || ext === '.tiff') await describeRaster(file, io.out);
+    else if (['.geojson', '.json', '.shp', '.zip'].includes(ext)) await describeVector(file, crs, io.out);
+    else if (['.csv', '.tsv', '.txt', '.xlsx'].includes(ext)) await describeTable(file, optionalString(args, 'x'), optionalString(args, 'y'), crs, io.out);
+    else throw new InvalidFileError(file, `unknown file type "${ext}"`, 'Give a GeoTIFF (.tif), a folder of GeoTIFFs, GeoJSON, a Shapefile (.shp/.zip) or a table (.csv/.tsv/.xlsx)');
     return 0;
   },
 };

@@ -1,0 +1,66 @@
+import { Worker } from 'node:worker_threads';
+import { CancelledError, WorkbenchError } from '../errors.ts';
+import { throwIfCancelled, type JobContext } from '../jobs/job.ts';
+import type { ComputeJobRequest, JobResult } from './contract.ts';
+import type { CommandWorkerInput, CommandWorkerMessage } from './command-worker.ts';
+
+/** A command failed inside its worker; carries the original error's name and details. */
+export class CommandJobError extends WorkbenchError {}
+
+/** How long a cancelled command may take to stop by itself before its worker is terminated. */
+const CANCEL_GRACE_MS = 2000;
+
+/** `{ options: { out: 'x', seed: 3, verbose: true, band: ['a','b'] }, positionals }` → argv. */
+export function toArgv(req: ComputeJobRequest): string[] {
+  const argv: string[] = [];
+  for (const [k, v] of Object.entries(req.options)) {
+    if (v === false) continue;
+    if (v === true) argv.push(`--${k}`);
+    else if (Array.isArray(v)) for (const x of v) argv.push(`--${k}`, String(x));
+    else argv.push(`--${k}`, String(v));
+  }
+  return [...argv, ...(req.positionals ?? [])];
+}
+
+/**
+ * Runs `geoanomaly <command> <argv>` in a worker thread (TypeScript through tsx, like the CLI),
+ * relaying progress to the job context. Cancel asks the command to stop through its signal and
+ * terminates the worker if it has not stopped within CANCEL_GRACE_MS.
+ */
+export function runCommandInWorker(command: string, argv: readonly string[], ctx: JobContext): Promise<JobResult> {
+  throwIfCancelled(ctx, command);
+  return new Promise<JobResult>((resolvePromise, reject) => {
+    const data: CommandWorkerInput = { command, argv };
+    const worker = new Worker(new URL('./command-worker.ts', import.meta.url), { execArgv: ['--import', 'tsx'], workerData: data });
+    const lines: string[] = [];
+    let settled = false;
+    let killTimer: ReturnType<typeof setTimeout> | null = null;
+    const finish = (f: () => void): void => {
+      if (settled) return;
+      settled = true;
+      if (killTimer) clearTimeout(killTimer);
+      ctx.signal?.removeEventListener('abort', onAbort);
+      f();
+    };
+    const onAbort = (): void => {
+      worker.postMessage('cancel');
+      killTimer = setTimeout(() => {
+        void worker.terminate();
+        finish(() => reject(new CancelledError(command)));
+      }, CANCEL_GRACE_MS);
+    };
+    ctx.signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (m: CommandWorkerMessage) => {
+      if (m.t === 'out') lines.push(m.line);
+      else if (m.t === 'progress') ctx.progress?.(m.fraction, m.message);
+      else if (m.t === 'done') finish(() => resolvePromise({ exitCode: m.exitCode, lines }));
+      else if (m.t === 'error') {
+        finish(() =>
+          reject(m.error.name === 'CancelledError' ? new CancelledError(command) : Object.assign(new CommandJobError(m.error.message, m.error.details), { name: m.error.name })),
+        );
+      }
+    });
+    worker.on('error', (e) => finish(() => reject(e)));
+    worker.on('exit', (code) => finish(() => reject(new CommandJobError(`${command} worker exited with code ${code} before finishing`, { command, code }))));
+  });
+}

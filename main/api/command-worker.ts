@@ -1,0 +1,45 @@
+/**
+ * Worker-thread body of a compute job: runs one `geoanomaly` command with the given argv,
+ * forwarding its stdout lines and progress to the parent and honouring a 'cancel' message.
+ * The app and the CLI thus execute the same command code, off the main event loop.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { commands } from '../cli/commands/index.ts';
+import { parseCommandArgs } from '../cli/command.ts';
+import { serializeError } from '../errors.ts';
+
+export interface CommandWorkerInput {
+  readonly command: string;
+  readonly argv: readonly string[];
+}
+
+export type CommandWorkerMessage =
+  | { readonly t: 'out'; readonly line: string }
+  | { readonly t: 'progress'; readonly fraction: number; readonly message: string }
+  | { readonly t: 'done'; readonly exitCode: number }
+  | { readonly t: 'error'; readonly error: { name: string; message: string; details: Record<string, unknown> } };
+
+const port = parentPort;
+if (!port) throw new Error('command-worker.ts must run in a worker thread');
+const input = workerData as CommandWorkerInput;
+const ac = new AbortController();
+port.on('message', (m: unknown) => {
+  if (m === 'cancel') ac.abort();
+});
+const post = (m: CommandWorkerMessage): void => port.postMessage(m);
+
+try {
+  const cmd = commands.find((c) => c.name === input.command);
+  if (!cmd) throw new Error(`no command "${input.command}" in this build`);
+  const args = parseCommandArgs(cmd, [...input.argv]);
+  const exitCode = await cmd.run(args, {
+    out: (line) => post({ t: 'out', line }),
+    err: (line) => post({ t: 'out', line }),
+    progress: (fraction, message) => post({ t: 'progress', fraction, message }),
+    signal: ac.signal,
+  });
+  post({ t: 'done', exitCode });
+} catch (e) {
+  post({ t: 'error', error: serializeError(e) });
+}
+port.close();

@@ -1,0 +1,329 @@
+/**
+ * The one typed contract between the workbench UI and its backend.
+ *
+ * Every request the renderer can make and every event the backend can push is declared here,
+ * once. The Electron preload (ipcRenderer.invoke) and the browser host (WebSocket) both carry
+ * exactly these maps, so the renderer cannot tell them apart and the browser tests drive the
+ * real contract. Payloads are plain structured-clone data (objects, arrays, numbers, strings,
+ * typed arrays); errors cross as `{ name, message, details }`.
+ *
+ * Long computations (krige, faults, sites, train, predict, explain, evaluate, xrf) return a
+ * job id at once, stream `jobProgress`, end with `jobDone` or `jobFailed`, and accept
+ * `cancelJob`.
+ *
+ * This file is imported by the renderer too (type-only), so it must not import Node modules.
+ */
+
+/** A coordinate reference system as it crosses the contract (see main/grid/crs.ts). */
+export interface CrsInfo {
+  readonly epsg: number | null;
+  readonly proj4: string;
+  readonly name: string;
+  readonly geographic: boolean;
+}
+
+export interface GridInfo {
+  readonly originX: number;
+  readonly originY: number;
+  readonly cellSizeX: number;
+  readonly cellSizeY: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly crs: CrsInfo | null;
+}
+
+/** Error as it crosses the contract. `name` is the class name (InvalidFileError, CrsError, …). */
+export interface ContractError {
+  readonly name: string;
+  readonly message: string;
+  readonly details: Record<string, unknown>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Projects and layers
+
+export type ColorRampName = 'viridis' | 'magma' | 'turbo' | 'greys' | 'rdylbu';
+export type StretchKind = 'minmax' | 'percentile' | 'log';
+
+export interface RasterStyle {
+  readonly ramp: ColorRampName;
+  readonly stretch: StretchKind;
+  /** Percentile clip for the 'percentile' stretch, e.g. [2, 98]. */
+  readonly percentiles: readonly [number, number];
+}
+
+export interface VectorStyle {
+  /** CSS colour of strokes and point outlines. */
+  readonly stroke: string;
+  /** CSS colour of polygon and point fills. */
+  readonly fill: string;
+  readonly pointRadiusPx: number;
+  readonly strokeWidthPx: number;
+}
+
+interface LayerBase {
+  readonly id: string;
+  readonly name: string;
+  /** Source path; relative to the project file's folder when saved inside a project. */
+  readonly source: string;
+  readonly visible: boolean;
+  /** 0 … 1. */
+  readonly opacity: number;
+}
+
+export interface RasterLayerSpec extends LayerBase {
+  readonly kind: 'raster';
+  /** Bands of the source (a multiband GeoTIFF or a folder of single-band GeoTIFFs). */
+  readonly bandNames: readonly string[];
+  /** The band shown. */
+  readonly band: string;
+  readonly style: RasterStyle;
+}
+
+export interface VectorLayerSpec extends LayerBase {
+  readonly kind: 'vector';
+  /** What the features are, for default styles and for the workflow (faults feed fault rings). */
+  readonly role: 'samples' | 'faults' | 'deposits' | 'sites' | 'other';
+  readonly style: VectorStyle;
+  /** For sample tables: the column mapping used on import. */
+  readonly table?: SampleTableMapping;
+}
+
+export type LayerSpec = RasterLayerSpec | VectorLayerSpec;
+
+export interface SampleTableMapping {
+  readonly x: string;
+  readonly y: string;
+  /** EPSG:N, proj4 or WKT of the table's coordinates. */
+  readonly crs: string;
+}
+
+/** A training-site set kept with the project (see main/sites). */
+export interface SiteSetSpec {
+  readonly id: string;
+  readonly name: string;
+  readonly source: string;
+}
+
+/** One finished computation kept with the project (a kriging run, a training run, …). */
+export interface RunRecord {
+  readonly id: string;
+  readonly kind: ComputeRequestName;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly request: ComputeJobRequest;
+  readonly outputs: readonly string[];
+}
+
+export interface MapViewState {
+  readonly centerX: number;
+  readonly centerY: number;
+  /** Map units (CRS units) per screen pixel. */
+  readonly resolution: number;
+}
+
+/** The project document as saved to disk (`*.gaproj`, JSON). */
+export interface ProjectDocument {
+  readonly format: 'geoanomaly-project';
+  readonly version: 1;
+  readonly name: string;
+  readonly crs: CrsInfo | null;
+  /** Draw order: first = bottom. */
+  readonly layers: readonly LayerSpec[];
+  readonly sites: readonly SiteSetSpec[];
+  readonly runs: readonly RunRecord[];
+  readonly view: MapViewState | null;
+}
+
+/** A project as the backend hands it to the UI: the document with absolute layer sources. */
+export interface OpenedProject {
+  /** Where it is saved; null for a new, never-saved project. */
+  readonly path: string | null;
+  readonly document: ProjectDocument;
+}
+
+export interface RecentProject {
+  readonly path: string;
+  readonly name: string;
+  readonly openedAt: string;
+}
+
+export interface BandData {
+  readonly source: string;
+  readonly band: string;
+  readonly grid: GridInfo;
+  /** Row-major, NaN = nodata. */
+  readonly values: Float32Array;
+  readonly unit: string | null;
+}
+
+export interface FeatureCollectionData {
+  readonly type: 'FeatureCollection';
+  readonly features: readonly unknown[];
+}
+
+export interface VectorData {
+  readonly source: string;
+  readonly crs: CrsInfo | null;
+  readonly geojson: FeatureCollectionData;
+}
+
+export type ImportRequest =
+  | { readonly kind: 'raster'; readonly path: string }
+  | { readonly kind: 'vector'; readonly path: string; readonly role?: VectorLayerSpec['role'] }
+  | { readonly kind: 'samples'; readonly path: string; readonly table: SampleTableMapping };
+
+export interface TablePreview {
+  readonly path: string;
+  readonly columns: readonly string[];
+  /** First rows, as text. */
+  readonly rows: readonly (readonly string[])[];
+  /** Best guesses for the X / Y columns, or null. */
+  readonly guessX: string | null;
+  readonly guessY: string | null;
+}
+
+export interface AppInfo {
+  readonly name: string;
+  readonly version: string;
+  /** 'electron' in the desktop app, 'browser' under `geoanomaly serve`. */
+  readonly host: 'electron' | 'browser';
+  readonly versions: Readonly<Record<string, string>>;
+  /** Compute requests whose service exists in this build. */
+  readonly availableServices: readonly ComputeRequestName[];
+  readonly dataDir: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Long jobs
+
+/**
+ * A compute job's input: the options of the matching `geoanomaly` command (flag name →
+ * value) and its positional arguments. The app runs the same command code as the CLI, in a
+ * worker thread, so a run in the app and on the command line give the same numbers.
+ */
+export interface ComputeJobRequest {
+  readonly options: Readonly<Record<string, string | number | boolean | readonly string[]>>;
+  readonly positionals?: readonly string[];
+}
+
+export interface JobStarted {
+  readonly jobId: string;
+}
+
+export interface JobResult {
+  readonly exitCode: number;
+  /** Lines the command printed to stdout (summaries, output paths). */
+  readonly lines: readonly string[];
+}
+
+export interface JobInfo {
+  readonly jobId: string;
+  readonly kind: string;
+  readonly state: 'running' | 'done' | 'failed' | 'cancelled';
+  readonly fraction: number;
+  readonly message: string;
+}
+
+export const COMPUTE_REQUESTS = ['krige', 'faults', 'sites', 'train', 'predict', 'explain', 'evaluate', 'xrf'] as const;
+export type ComputeRequestName = (typeof COMPUTE_REQUESTS)[number];
+
+// ---------------------------------------------------------------------------------------------
+// The channel maps
+
+/** Request name → (params) => result. Every request takes exactly one plain params object. */
+export interface Requests {
+  getAppInfo: (p: Record<string, never>) => AppInfo;
+  newProject: (p: { readonly name?: string; readonly crs?: string }) => OpenedProject;
+  /** Opens the bundled demo survey, generating it into the user data folder on first use. */
+  openDemoProject: (p: Record<string, never>) => OpenedProject;
+  openProject: (p: { readonly path: string }) => OpenedProject;
+  /** Saves atomically; `path` omitted = the project's current path. */
+  saveProject: (p: { readonly path: string; readonly document: ProjectDocument }) => { readonly path: string; readonly savedAt: string };
+  /** Writes an autosave copy next to the project (or in the data folder when unsaved). */
+  autosaveProject: (p: { readonly path: string | null; readonly document: ProjectDocument }) => { readonly path: string };
+  listRecentProjects: (p: Record<string, never>) => readonly RecentProject[];
+  previewTable: (p: { readonly path: string }) => TablePreview;
+  importLayer: (p: ImportRequest) => LayerSpec;
+  getRasterBand: (p: { readonly source: string; readonly band: string }) => BandData;
+  getVectorData: (p: { readonly source: string; readonly table?: SampleTableMapping; readonly targetCrs?: string }) => VectorData;
+  /** Native file dialog; the browser host has none and answers NotAvailableError. */
+  pickPaths: (p: { readonly title: string; readonly directory?: boolean; readonly save?: boolean; readonly extensions?: readonly string[] }) => readonly string[] | null;
+  krige: (p: ComputeJobRequest) => JobStarted;
+  faults: (p: ComputeJobRequest) => JobStarted;
+  sites: (p: ComputeJobRequest) => JobStarted;
+  train: (p: ComputeJobRequest) => JobStarted;
+  predict: (p: ComputeJobRequest) => JobStarted;
+  explain: (p: ComputeJobRequest) => JobStarted;
+  evaluate: (p: ComputeJobRequest) => JobStarted;
+  xrf: (p: ComputeJobRequest) => JobStarted;
+  cancelJob: (p: { readonly jobId: string }) => { readonly cancelled: boolean };
+  listJobs: (p: Record<string, never>) => readonly JobInfo[];
+}
+
+export type MenuAction =
+  | 'new-project'
+  | 'open-project'
+  | 'save-project'
+  | 'save-project-as'
+  | 'import-layer'
+  | 'export-map'
+  | 'undo'
+  | 'redo'
+  | 'about';
+
+/** Event name → payload. */
+export interface Events {
+  jobProgress: { readonly jobId: string; readonly fraction: number; readonly message: string };
+  jobDone: { readonly jobId: string; readonly result: JobResult };
+  jobFailed: { readonly jobId: string; readonly error: ContractError };
+  log: { readonly level: 'info' | 'warn' | 'error'; readonly message: string; readonly time: string };
+  /** A native menu item was chosen (Electron only). */
+  menu: { readonly action: MenuAction };
+}
+
+export type RequestName = keyof Requests;
+export type EventName = keyof Events;
+export type Params<K extends RequestName> = Parameters<Requests[K]>[0];
+export type Result<K extends RequestName> = ReturnType<Requests[K]>;
+
+export const REQUEST_NAMES: readonly RequestName[] = [
+  'getAppInfo',
+  'newProject',
+  'openDemoProject',
+  'openProject',
+  'saveProject',
+  'autosaveProject',
+  'listRecentProjects',
+  'previewTable',
+  'importLayer',
+  'getRasterBand',
+  'getVectorData',
+  'pickPaths',
+  ...COMPUTE_REQUESTS,
+  'cancelJob',
+  'listJobs',
+];
+
+export const EVENT_NAMES: readonly EventName[] = ['jobProgress', 'jobDone', 'jobFailed', 'log', 'menu'];
+
+/** IPC channel of a request / event (Electron); one prefix so the preload can whitelist. */
+export const requestChannel = (name: RequestName): string => `workbench:req:${name}`;
+export const eventChannel = (name: EventName): string => `workbench:evt:${name}`;
+
+/**
+ * What the preload exposes as `window.workbench` and what the WebSocket client implements:
+ * a typed request function and an event subscription returning an unsubscribe function.
+ */
+export interface WorkbenchApi {
+  request<K extends RequestName>(name: K, params: Params<K>): Promise<Result<K>>;
+  on<E extends EventName>(name: E, listener: (payload: Events[E]) => void): () => void;
+}
+
+export function isRequestName(s: unknown): s is RequestName {
+  return typeof s === 'string' && (REQUEST_NAMES as readonly string[]).includes(s);
+}
+
+export function isComputeRequest(s: string): s is ComputeRequestName {
+  return (COMPUTE_REQUESTS as readonly string[]).includes(s);
+}

@@ -1,0 +1,357 @@
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { WorkbenchError, InvalidOptionError, InvalidFileError, serializeError } from '../errors.ts';
+import { parseCrs, type Crs } from '../grid/crs.ts';
+import { readGeoTiffInfo, readStack } from '../io/geotiff-read.ts';
+import type { RasterStack } from '../grid/raster.ts';
+import { emptyProject, loadProject, saveProject, autosavePathFor, PROJECT_EXTENSION } from '../project/project-file.ts';
+import { readRecentProjects, touchRecentProject } from '../project/recent-projects.ts';
+import { JobManager, type EmitFn } from './job-manager.ts';
+import { runCommandInWorker, toArgv } from './command-job.ts';
+import {
+  COMPUTE_REQUESTS,
+  isComputeRequest,
+  isRequestName,
+  type ComputeRequestName,
+  type ContractError,
+  type CrsInfo,
+  type LayerSpec,
+  type OpenedProject,
+  type Params,
+  type ProjectDocument,
+  type RasterLayerSpec,
+  type RequestName,
+  type Requests,
+  type Result,
+  type VectorLayerSpec,
+  type VectorStyle,
+} from './contract.ts';
+
+/** A service the request needs is not part of this build (yet), or not available on this host. */
+export class NotAvailableError extends WorkbenchError {}
+
+/** Every request, implemented: what the Electron IPC handlers and the WebSocket host call. */
+export type Handlers = { [K in RequestName]: (params: Params<K>) => Promise<Result<K>> };
+
+export interface HandlerOptions {
+  /** Per-user data folder: recent projects, the generated demo survey, autosaves of unsaved projects. */
+  readonly dataDir: string;
+  readonly host: 'electron' | 'browser';
+  readonly emit: EmitFn;
+  /** Native file dialog (Electron only). */
+  readonly pickPaths?: (p: Params<'pickPaths'>) => Promise<readonly string[] | null>;
+  /** Extra version strings shown in Help → About (electron, chrome, backend…). */
+  readonly versions?: Readonly<Record<string, string>>;
+  /** Seed of the generated demo survey. @default 1 */
+  readonly demoSeed?: number;
+}
+
+const APP_VERSION = '0.1.0';
+
+const ROLE_STYLES: Record<VectorLayerSpec['role'], VectorStyle> = {
+  samples: { stroke: '#1f2937', fill: '#f59e0b', pointRadiusPx: 3, strokeWidthPx: 1 },
+  faults: { stroke: '#dc2626', fill: 'rgba(220,38,38,0.2)', pointRadiusPx: 3, strokeWidthPx: 2 },
+  deposits: { stroke: '#111827', fill: '#facc15', pointRadiusPx: 6, strokeWidthPx: 1.5 },
+  sites: { stroke: '#065f46', fill: '#34d399', pointRadiusPx: 5, strokeWidthPx: 1.5 },
+  other: { stroke: '#1d4ed8', fill: 'rgba(29,78,216,0.25)', pointRadiusPx: 4, strokeWidthPx: 1.5 },
+};
+
+function guessRole(path: string): VectorLayerSpec['role'] {
+  const n = basename(path).toLowerCase();
+  if (/fault|lineament/.test(n)) return 'faults';
+  if (/deposit|occurrence|mine/.test(n)) return 'deposits';
+  if (/site|label|train/.test(n)) return 'sites';
+  if (/sample|geochem|survey/.test(n)) return 'samples';
+  return 'other';
+}
+
+const crsInfo = (c: Crs | null): CrsInfo | null => (c ? { epsg: c.epsg, proj4: c.proj4, name: c.name, geographic: c.geographic } : null);
+
+/** Serialises any thrown value for the contract. */
+export function toContractError(e: unknown): ContractError {
+  return serializeError(e);
+}
+
+/**
+ * Lazily imports a module of the compute core. Services written after this file (or removed
+ * from a slim build) answer NotAvailableError instead of breaking every other request.
+ */
+async function optionalImport<T>(specifier: string, service: string): Promise<T> {
+  try {
+    return (await import(specifier)) as T;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(specifier.replace(/^\.\.?\//, ''))) {
+      throw new NotAvailableError(`${service} is not available in this build (module ${specifier} is missing).`, { service });
+    }
+    throw e;
+  }
+}
+
+interface DemoModule {
+  writeDemoSurvey(dir: string, options: { seed: number }): unknown;
+}
+
+/** Every string in a (nested) value: the demo writer returns its file paths in some structure. */
+function collectPaths(v: unknown, out: string[] = []): string[] {
+  if (typeof v === 'string') out.push(v);
+  else if (Array.isArray(v)) v.forEach((x) => collectPaths(x, out));
+  else if (v && typeof v === 'object') Object.values(v).forEach((x) => collectPaths(x, out));
+  return out;
+}
+
+let layerSeq = 0;
+function layerId(name: string): string {
+  layerSeq += 1;
+  return `${name.replace(/[^A-Za-z0-9_-]+/g, '_')}-${Date.now().toString(36)}-${layerSeq}`;
+}
+
+/** Builds the request handlers; `jobs` is exposed for shutdown and tests. */
+export function createHandlers(options: HandlerOptions): { handlers: Handlers; jobs: JobManager } {
+  const { dataDir, emit } = options;
+  const jobs = new JobManager(emit);
+  mkdirSync(dataDir, { recursive: true });
+
+  // A few recently used stacks stay in memory: switching bands must not re-read the file.
+  const stackCache = new Map<string, { mtimeMs: number; stack: Promise<RasterStack> }>();
+  const getStack = (source: string): Promise<RasterStack> => {
+    const path = resolve(source);
+    const mtimeMs = existsSync(path) ? statSync(path).mtimeMs : -1;
+    const hit = stackCache.get(path);
+    if (hit && hit.mtimeMs === mtimeMs) return hit.stack;
+    const stack = readStack(path);
+    stack.catch(() => stackCache.delete(path));
+    stackCache.set(path, { mtimeMs, stack });
+    while (stackCache.size > 4) stackCache.delete(stackCache.keys().next().value as string);
+    return stack;
+  };
+
+  const availableServices = async (): Promise<ComputeRequestName[]> => {
+    const { commands } = await import('../cli/commands/index.ts');
+    return COMPUTE_REQUESTS.filter((n) => commands.some((c) => c.name === n));
+  };
+
+  const rasterLayer = async (path: string): Promise<RasterLayerSpec> => {
+    let bandNames: string[];
+    if (statSync(path).isDirectory()) {
+      bandNames = (await getStack(path)).bandNames;
+    } else {
+      const info = await readGeoTiffInfo(path);
+      bandNames = info.bandNames;
+    }
+    const name = basename(path, extname(path));
+    return {
+      kind: 'raster',
+      id: layerId(name),
+      name,
+      source: path,
+      visible: true,
+      opacity: 1,
+      bandNames,
+      band: bandNames[0],
+      style: { ramp: 'viridis', stretch: 'percentile', percentiles: [2, 98] },
+    };
+  };
+
+  const vectorLayer = async (path: string, role?: VectorLayerSpec['role']): Promise<VectorLayerSpec> => {
+    const { readVector } = await import('../io/vector.ts');
+    await readVector(path);
+    const r = role ?? guessRole(path);
+    const name = basename(path, extname(path));
+    return { kind: 'vector', id: layerId(name), name, source: path, visible: true, opacity: 1, role: r, style: ROLE_STYLES[r] };
+  };
+
+  const opened = (p: OpenedProject): OpenedProject => {
+    if (p.path) touchRecentProject(dataDir, p.path, p.document.name);
+    return p;
+  };
+
+  const openDemo = async (): Promise<OpenedProject> => {
+    const demoDir = join(dataDir, 'demo-survey');
+    const projectPath = join(demoDir, `demo-survey${PROJECT_EXTENSION}`);
+    if (existsSync(projectPath)) return opened(loadProject(projectPath));
+    const demo = await optionalImport<DemoModule>('../demo/demo-survey.ts', 'The demo survey generator');
+    mkdirSync(demoDir, { recursive: true });
+    const written = await demo.writeDemoSurvey(demoDir, { seed: options.demoSeed ?? 1 });
+    const files = [...new Set(collectPaths(written).map((p) => resolve(demoDir, p)))].filter((p) => existsSync(p));
+    const layers: LayerSpec[] = [];
+    let crs: CrsInfo | null = null;
+    for (const f of files) {
+      const ext = extname(f).toLowerCase();
+      if (ext === '.tif' || ext === '.tiff' || (statSync(f).isDirectory() && readdirSync(f).some((n) => /\.tiff?$/i.test(n)))) {
+        const l = await rasterLayer(f);
+        layers.push(l);
+        if (!crs) crs = crsInfo((await getStack(f)).grid.crs);
+      } else if (ext === '.geojson' || ext === '.json' || ext === '.shp' || ext === '.zip') {
+        if (ext === '.json' && /metadata|manifest|truth|summary/i.test(basename(f))) continue;
+        layers.push(await vectorLayer(f));
+      }
+    }
+    // Rasters at the bottom, then polygons/lines, points on top.
+    const order = (l: LayerSpec): number => (l.kind === 'raster' ? 0 : l.role === 'faults' ? 1 : l.role === 'samples' ? 2 : 3);
+    layers.sort((a, b) => order(a) - order(b));
+    // Only the first raster is shown at start; the rest are one click away.
+    let seenRaster = false;
+    const shown = layers.map((l) => {
+      if (l.kind !== 'raster') return l;
+      const visible = !seenRaster;
+      seenRaster = true;
+      return { ...l, visible };
+    });
+    const doc: ProjectDocument = { ...emptyProject('Demo survey', crs), layers: shown };
+    saveProject(projectPath, doc);
+    return opened(loadProject(projectPath));
+  };
+
+  const compute = (name: ComputeRequestName) => async (p: Params<'krige'>) => {
+    if (!(await availableServices()).includes(name)) {
+      throw new NotAvailableError(`The ${name} service is not available in this build (no "geoanomaly ${name}" command).`, { service: name });
+    }
+    const argv = toArgv(p);
+    return { jobId: jobs.start(name, (ctx) => runCommandInWorker(name, argv, ctx)) };
+  };
+
+  const handlers: Handlers = {
+    async getAppInfo() {
+      return {
+        name: 'GeoAnomaly Workbench',
+        version: APP_VERSION,
+        host: options.host,
+        versions: { node: process.versions.node, v8: process.versions.v8, ...(options.versions ?? {}) },
+        availableServices: await availableServices(),
+        dataDir,
+      };
+    },
+    async newProject(p) {
+      const crs = p.crs ? crsInfo(parseCrs(p.crs)) : null;
+      return { path: null, document: emptyProject(p.name ?? 'Untitled project', crs) };
+    },
+    openDemoProject: openDemo,
+    async openProject(p) {
+      return opened(loadProject(p.path));
+    },
+    async saveProject(p) {
+      if (!p.path) throw new InvalidOptionError('saveProject needs a path; ask the user where to save the project');
+      const path = saveProject(p.path, p.document);
+      touchRecentProject(dataDir, path, p.document.name);
+      return { path, savedAt: new Date().toISOString() };
+    },
+    async autosaveProject(p) {
+      const target = p.path ? autosavePathFor(p.path) : join(dataDir, `unsaved.autosave${PROJECT_EXTENSION}`);
+      return { path: saveProject(target, p.document) };
+    },
+    async listRecentProjects() {
+      return readRecentProjects(dataDir).filter((r) => existsSync(r.path));
+    },
+    async previewTable(p) {
+      const { readTableCells } = await import('../io/table.ts');
+      const { header, rows } = await readTableCells(p.path);
+      const find = (re: RegExp): string | null => header.find((h) => re.test(h)) ?? null;
+      return {
+        path: p.path,
+        columns: header,
+        rows: rows.slice(0, 5).map((r) => (r as unknown[]).map((c) => String(c ?? ''))),
+        guessX: find(/^(x|east(ing)?|utm_?e|lon(gitude)?)$/i),
+        guessY: find(/^(y|north(ing)?|utm_?n|lat(itude)?)$/i),
+      };
+    },
+    async importLayer(p) {
+      if (!existsSync(p.path)) throw new InvalidFileError(p.path, 'file not found', 'Check the path');
+      if (p.kind === 'raster') return rasterLayer(p.path);
+      if (p.kind === 'vector') return vectorLayer(p.path, p.role);
+      const { readSampleTable } = await import('../io/table.ts');
+      const table = await readSampleTable(p.path, { x: p.table.x, y: p.table.y, crs: parseCrs(p.table.crs) });
+      const name = basename(p.path, extname(p.path));
+      const layer: VectorLayerSpec = {
+        kind: 'vector',
+        id: layerId(name),
+        name: `${name} (${table.rowCount} samples)`,
+        source: p.path,
+        visible: true,
+        opacity: 1,
+        role: 'samples',
+        style: ROLE_STYLES.samples,
+        table: p.table,
+      };
+      return layer;
+    },
+    async getRasterBand(p) {
+      const stack = await getStack(p.source);
+      const i = stack.bandNames.indexOf(p.band);
+      if (i < 0) throw new InvalidOptionError(`${p.source} has no band "${p.band}" (bands: ${stack.bandNames.join(', ')})`, { source: p.source, band: p.band });
+      const g = stack.grid;
+      return {
+        source: p.source,
+        band: p.band,
+        grid: { originX: g.originX, originY: g.originY, cellSizeX: g.cellSizeX, cellSizeY: g.cellSizeY, rows: g.rows, cols: g.cols, crs: crsInfo(g.crs) },
+        values: stack.bands[i],
+        unit: stack.units?.[i] ?? null,
+      };
+    },
+    async getVectorData(p) {
+      const targetCrs = p.targetCrs ? parseCrs(p.targetCrs) : undefined;
+      if (p.table) {
+        const { readSampleTable } = await import('../io/table.ts');
+        const t = await readSampleTable(p.source, { x: p.table.x, y: p.table.y, crs: parseCrs(p.table.crs), targetCrs });
+        const features = Array.from({ length: t.rowCount }, (_, i) => ({
+          type: 'Feature' as const,
+          geometry: { type: 'Point' as const, coordinates: [t.x[i], t.y[i]] },
+          properties: Object.fromEntries([
+            ...Object.entries(t.attributes).map(([k, v]) => [k, v[i]]),
+            ...t.columns.map((c) => [c, Number.isFinite(t.values[c][i]) ? t.values[c][i] : null]),
+          ]),
+        }));
+        return { source: p.source, crs: crsInfo(t.crs), geojson: { type: 'FeatureCollection', features } };
+      }
+      const { readVector } = await import('../io/vector.ts');
+      const v = await readVector(p.source, { targetCrs });
+      return { source: p.source, crs: crsInfo(v.crs), geojson: { type: 'FeatureCollection', features: v.features } };
+    },
+    async pickPaths(p) {
+      if (!options.pickPaths) {
+        throw new NotAvailableError('The browser host has no native file dialog: type the path of the file on the machine running "geoanomaly serve".', { host: options.host });
+      }
+      return options.pickPaths(p);
+    },
+    krige: compute('krige'),
+    faults: compute('faults'),
+    sites: compute('sites'),
+    train: compute('train'),
+    predict: compute('predict'),
+    explain: compute('explain'),
+    evaluate: compute('evaluate'),
+    xrf: compute('xrf'),
+    async cancelJob(p) {
+      return { cancelled: jobs.cancel(p.jobId) };
+    },
+    async listJobs() {
+      return jobs.list();
+    },
+  };
+  return { handlers, jobs };
+}
+
+export type DispatchResult = { ok: true; result: unknown } | { ok: false; error: ContractError };
+
+/**
+ * Validates a request coming from outside (IPC or WebSocket) and runs it. Unknown names and
+ * non-object params are rejected here, so handlers only ever see well-formed calls.
+ */
+export async function dispatch(handlers: Handlers, name: unknown, params: unknown): Promise<DispatchResult> {
+  try {
+    if (!isRequestName(name)) throw new InvalidOptionError(`unknown request ${JSON.stringify(name)}`, { name });
+    if (params === null || typeof params !== 'object' || Array.isArray(params)) {
+      throw new InvalidOptionError(`request ${name} needs one params object, got ${params === null ? 'null' : typeof params}`, { name });
+    }
+    if (isComputeRequest(name)) {
+      const o = (params as { options?: unknown }).options;
+      if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new InvalidOptionError(`request ${name} needs params.options (the command's flags)`, { name });
+    }
+    const fn = handlers[name] as (p: unknown) => Promise<unknown>;
+    return { ok: true, result: await fn(params) };
+  } catch (e) {
+    return { ok: false, error: toContractError(e) };
+  }
+}
+
+export type { Requests };

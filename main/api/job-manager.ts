@@ -1,0 +1,83 @@
+import { serializeError, CancelledError } from '../errors.ts';
+import type { JobContext } from '../jobs/job.ts';
+import type { Events, JobInfo, JobResult } from './contract.ts';
+
+export type EmitFn = <E extends keyof Events>(name: E, payload: Events[E]) => void;
+
+interface JobEntry {
+  info: JobInfo;
+  readonly controller: AbortController;
+  readonly done: Promise<void>;
+}
+
+/**
+ * Runs long jobs for the contract: each gets an id and an AbortController, streams throttled
+ * `jobProgress` events, and ends with exactly one `jobDone` or `jobFailed` (a cancelled job
+ * fails with CancelledError). The job function does the heavy work off the event loop itself
+ * (see command-job.ts, which runs a CLI command in a worker thread).
+ */
+export class JobManager {
+  private readonly jobs = new Map<string, JobEntry>();
+  private seq = 0;
+
+  /** @param progressIntervalMs minimum spacing of progress events per job (the UI needs no more). */
+  constructor(private readonly emit: EmitFn, private readonly progressIntervalMs = 100) {}
+
+  start(kind: string, run: (ctx: JobContext) => Promise<JobResult>): string {
+    const jobId = `${kind}-${++this.seq}`;
+    const controller = new AbortController();
+    let lastEmit = 0;
+    const entry: JobEntry = {
+      info: { jobId, kind, state: 'running', fraction: 0, message: 'starting' },
+      controller,
+      done: Promise.resolve(),
+    };
+    const ctx: JobContext = {
+      signal: controller.signal,
+      progress: (fraction, message) => {
+        entry.info = { ...entry.info, fraction, message };
+        const now = Date.now();
+        if (fraction < 1 && now - lastEmit < this.progressIntervalMs) return;
+        lastEmit = now;
+        this.emit('jobProgress', { jobId, fraction, message });
+      },
+    };
+    this.jobs.set(jobId, entry);
+    (entry as { done: Promise<void> }).done = (async () => {
+      try {
+        // Yield once so the caller receives the job id before any event about it.
+        await Promise.resolve();
+        const result = await run(ctx);
+        if (controller.signal.aborted) throw new CancelledError(kind);
+        entry.info = { ...entry.info, state: 'done', fraction: 1, message: 'done' };
+        this.emit('jobDone', { jobId, result });
+      } catch (e) {
+        const cancelled = controller.signal.aborted || e instanceof CancelledError;
+        const error = cancelled && !(e instanceof CancelledError) ? serializeError(new CancelledError(kind)) : serializeError(e);
+        entry.info = { ...entry.info, state: cancelled ? 'cancelled' : 'failed', message: error.message };
+        this.emit('jobFailed', { jobId, error });
+      }
+    })();
+    return jobId;
+  }
+
+  cancel(jobId: string): boolean {
+    const e = this.jobs.get(jobId);
+    if (!e || e.info.state !== 'running') return false;
+    e.controller.abort();
+    return true;
+  }
+
+  list(): JobInfo[] {
+    return [...this.jobs.values()].map((e) => e.info);
+  }
+
+  /** Resolves when the job has emitted its final event (tests, shutdown). */
+  async settled(jobId: string): Promise<void> {
+    await this.jobs.get(jobId)?.done;
+  }
+
+  cancelAll(): void {
+    for (const id of this.jobs.keys()) this.cancel(id);
+  }
+}

@@ -1,0 +1,204 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { parseShp, parseDbf, combine } from 'shpjs';
+import { iter as unzipEntries } from 'but-unzip';
+import type { Feature, FeatureCollection, Geometry, Position } from 'geojson';
+import type { Crs } from '../grid/crs.ts';
+import { crsFromEpsg, crsFromWkt, makeTransform } from '../grid/crs.ts';
+import { CrsError, EmptyInputError, InvalidFileError } from '../errors.ts';
+
+/** A vector layer in its own (or the requested) CRS. Coordinates are never silently reprojected. */
+export interface VectorLayer {
+  readonly file: string;
+  readonly crs: Crs | null;
+  readonly features: Feature[];
+}
+
+export interface VectorReadOptions {
+  /** Reproject into this CRS (requires the layer's CRS to be known). */
+  readonly targetCrs?: Crs;
+  /** CRS to assume when the file declares none (a .shp without .prj, GeoJSON with projected coordinates). */
+  readonly assumeCrs?: Crs;
+  /** Accept a layer with no features. @default false */
+  readonly allowEmpty?: boolean;
+}
+
+function mapPositions(g: Geometry, f: (p: Position) => Position): Geometry {
+  switch (g.type) {
+    case 'Point':
+      return { ...g, coordinates: f(g.coordinates) };
+    case 'MultiPoint':
+    case 'LineString':
+      return { ...g, coordinates: g.coordinates.map(f) };
+    case 'MultiLineString':
+    case 'Polygon':
+      return { ...g, coordinates: g.coordinates.map((l) => l.map(f)) };
+    case 'MultiPolygon':
+      return { ...g, coordinates: g.coordinates.map((p) => p.map((l) => l.map(f))) };
+    case 'GeometryCollection':
+      return { ...g, geometries: g.geometries.map((x) => mapPositions(x, f)) };
+  }
+}
+
+/** Calls fn on every vertex of every feature. */
+export function forEachPosition(features: readonly Feature[], fn: (p: Position) => void): void {
+  const visit = (g: Geometry | null): void => {
+    if (!g) return;
+    mapPositions(g, (p) => {
+      fn(p);
+      return p;
+    });
+  };
+  features.forEach((ft) => visit(ft.geometry));
+}
+
+function geojsonCrs(obj: { crs?: { properties?: { name?: string } } }, features: Feature[]): Crs | null {
+  const name = obj.crs?.properties?.name;
+  if (name) {
+    const m = /EPSG:{1,2}(\d+)/i.exec(name);
+    if (m) return crsFromEpsg(Number(m[1]));
+    if (/CRS84/i.test(name)) return crsFromEpsg(4326);
+  }
+  // RFC 7946: no crs member means WGS 84 longitude/latitude — but only if the numbers fit.
+  let projectedLooking = false;
+  forEachPosition(features, (p) => {
+    if (Math.abs(p[0]) > 180 || Math.abs(p[1]) > 90) projectedLooking = true;
+  });
+  return projectedLooking ? null : crsFromEpsg(4326);
+}
+
+function readGeoJson(file: string): { crs: Crs | null; features: Feature[] } {
+  let obj: FeatureCollection | Feature | Geometry;
+  try {
+    obj = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new InvalidFileError(file, `not valid JSON (${(e as Error).message})`, 'Re-export the layer as GeoJSON');
+  }
+  let features: Feature[];
+  if (obj.type === 'FeatureCollection') features = obj.features ?? [];
+  else if (obj.type === 'Feature') features = [obj];
+  else if (typeof obj.type === 'string' && 'coordinates' in obj) features = [{ type: 'Feature', geometry: obj, properties: {} }];
+  else throw new InvalidFileError(file, 'not a GeoJSON FeatureCollection, Feature or Geometry', 'Re-export the layer as GeoJSON');
+  return { crs: geojsonCrs(obj as { crs?: { properties?: { name?: string } } }, features), features };
+}
+
+interface ShapefileParts {
+  shp: Uint8Array;
+  dbf?: Uint8Array;
+  prj?: string;
+  cpg?: string;
+}
+
+async function shapefilePartsFromZip(file: string): Promise<ShapefileParts> {
+  const parts: Partial<ShapefileParts> = {};
+  let shpCount = 0;
+  try {
+    for (const entry of unzipEntries(new Uint8Array(readFileSync(file)))) {
+      if (entry.filename.includes('__MACOSX')) continue;
+      const ext = extname(entry.filename).toLowerCase();
+      if (ext === '.shp') shpCount++;
+      if (ext === '.shp' || ext === '.dbf') parts[ext.slice(1) as 'shp' | 'dbf'] = await entry.read();
+      else if (ext === '.prj' || ext === '.cpg') parts[ext.slice(1) as 'prj' | 'cpg'] = new TextDecoder().decode(await entry.read());
+    }
+  } catch (e) {
+    throw new InvalidFileError(file, `not a readable zip archive (${(e as Error).message})`, 'Zip the .shp, .shx, .dbf and .prj files again');
+  }
+  if (!parts.shp) throw new InvalidFileError(file, 'the zip holds no .shp file', 'Zip the .shp, .shx, .dbf and .prj of one layer');
+  if (shpCount > 1) throw new InvalidFileError(file, `the zip holds ${shpCount} shapefiles`, 'Zip one layer per archive');
+  return parts as ShapefileParts;
+}
+
+function shapefilePartsFromFolder(file: string): ShapefileParts {
+  const base = join(dirname(file), basename(file, extname(file)));
+  const sibling = (ext: string): string | null => {
+    for (const e of [ext, ext.toUpperCase()]) if (existsSync(base + e)) return base + e;
+    return null;
+  };
+  const dbf = sibling('.dbf');
+  const prj = sibling('.prj');
+  const cpg = sibling('.cpg');
+  return {
+    shp: new Uint8Array(readFileSync(file)),
+    dbf: dbf ? new Uint8Array(readFileSync(dbf)) : undefined,
+    prj: prj ? readFileSync(prj, 'utf8') : undefined,
+    cpg: cpg ? readFileSync(cpg, 'utf8') : undefined,
+  };
+}
+
+function readShapefileParts(file: string, parts: ShapefileParts, assumeCrs: Crs | undefined): { crs: Crs | null; features: Feature[] } {
+  let crs: Crs | null = null;
+  if (parts.prj) {
+    try {
+      crs = crsFromWkt(parts.prj);
+    } catch (e) {
+      throw new CrsError(`${file}: the .prj cannot be understood (${(e as Error).message}). Replace it with the ESRI WKT of the layer's CRS.`, { file });
+    }
+  } else if (assumeCrs) crs = assumeCrs;
+  else {
+    throw new CrsError(
+      `${file}: the shapefile has no .prj, so its coordinate system is unknown. Add the .prj next to the .shp ` +
+        `(or inside the zip), or declare the CRS explicitly (--crs EPSG:NNNN / the import dialog's CRS field).`,
+      { file },
+    );
+  }
+  let fc: FeatureCollection;
+  try {
+    // parseShp without a projection keeps the file's own coordinates; shpjs's top-level API
+    // would reproject to WGS 84, which we never want silently.
+    const geoms = parseShp(parts.shp);
+    const rows = parts.dbf ? parseDbf(parts.dbf, parts.cpg) : undefined;
+    fc = combine([geoms, rows]) as FeatureCollection;
+  } catch (e) {
+    throw new InvalidFileError(file, `the shapefile cannot be decoded (${(e as Error).message})`, 'The .shp/.dbf is truncated or corrupt; export the layer again');
+  }
+  return { crs, features: fc.features };
+}
+
+/** Reads GeoJSON or a Shapefile (.shp with siblings, or a .zip) keeping its own coordinates. */
+export async function readVector(file: string, options: VectorReadOptions = {}): Promise<VectorLayer> {
+  if (!existsSync(file)) throw new InvalidFileError(file, 'file not found', 'Check the path');
+  const ext = extname(file).toLowerCase();
+  let read: { crs: Crs | null; features: Feature[] };
+  if (ext === '.geojson' || ext === '.json') read = readGeoJson(file);
+  else if (ext === '.shp') read = readShapefileParts(file, shapefilePartsFromFolder(file), options.assumeCrs);
+  else if (ext === '.zip') read = readShapefileParts(file, await shapefilePartsFromZip(file), options.assumeCrs);
+  else throw new InvalidFileError(file, `unsupported vector type "${ext}"`, 'Use GeoJSON (.geojson/.json) or a Shapefile (.shp or zipped)');
+  let { crs, features } = read;
+  if (!crs && options.assumeCrs) crs = options.assumeCrs;
+  features = features.filter((f) => f.geometry !== null);
+  if (features.length === 0 && !options.allowEmpty) {
+    throw new EmptyInputError(file, 'the layer has no features with geometry', 'Check that the right layer was exported');
+  }
+  if (options.targetCrs) {
+    if (!crs) {
+      throw new CrsError(
+        `${file}: the layer declares no CRS and its coordinates are not longitude/latitude. Declare its CRS (--crs EPSG:NNNN) so it can be placed on the map.`,
+        { file },
+      );
+    }
+    const t = makeTransform(crs, options.targetCrs);
+    features = features.map((f) => ({ ...f, geometry: mapPositions(f.geometry, (p) => t([p[0], p[1]])) }));
+    crs = options.targetCrs;
+  }
+  return { file, crs, features };
+}
+
+/** Point coordinates of a layer (Point and MultiPoint features), with each point's feature index. */
+export function layerPoints(layer: VectorLayer): { x: number[]; y: number[]; feature: number[] } {
+  const out = { x: [] as number[], y: [] as number[], feature: [] as number[] };
+  layer.features.forEach((f, i) => {
+    const g = f.geometry;
+    if (g.type === 'Point') {
+      out.x.push(g.coordinates[0]);
+      out.y.push(g.coordinates[1]);
+      out.feature.push(i);
+    } else if (g.type === 'MultiPoint') {
+      for (const p of g.coordinates) {
+        out.x.push(p[0]);
+        out.y.push(p[1]);
+        out.feature.push(i);
+      }
+    }
+  });
+  return out;
+}

@@ -1,0 +1,302 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { InvalidOptionError, WorkbenchError } from '../errors.ts';
+import { Rng } from '../util/rng.ts';
+import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
+import { groupedStratifiedKFold } from '../eval/folds.ts';
+import { buildModel, usesGeology, type ArchitectureOptions, type ModelKind } from './architectures.ts';
+import { createGeologyVariables, crossEntropy, totalLoss, type GeologyTermVariables } from './geology-loss.ts';
+
+/**
+ * Training of one patch classifier: Adam on mini-batches, seeded initialisation and shuffling,
+ * optional L2 weight decay, early stopping on a validation split drawn from the TRAINING
+ * samples only (grouped by site, so no block of one site is on both sides), best weights
+ * restored. The same seed, data and backend give bit-identical weights and scores.
+ *
+ * A custom loop rather than `model.fit`: the GK loss needs per-sample knowledge values and two
+ * extra trainable variables (aᵢ, b) that live outside the network, and fit's validationSplit
+ * would take the last rows rather than whole sites.
+ */
+
+/** Tensor-ready patches (what main/sites' extraction produces; see `trainingDataFrom`). */
+export interface TrainingData {
+  /** Patches, NHWC [n, patchSize, patchSize, channels], row-major. */
+  readonly x: Float32Array;
+  readonly n: number;
+  readonly patchSize: number;
+  readonly channels: number;
+  /** 1 = deposit, 0 = non-deposit. */
+  readonly labels: ArrayLike<number>;
+  /** Site of each sample: the 9 cells of one 3×3 block share one id. */
+  readonly siteIds: readonly string[];
+  /** Knowledge values at each sample's own centre cell, [n × nKnowledge] row-major. */
+  readonly knowledge?: Float32Array;
+  readonly nKnowledge: number;
+}
+
+/** Builds TrainingData from the sites module's patch set (fields as that module names them). */
+export function trainingDataFrom(p: {
+  readonly x: Float32Array;
+  readonly labels: ArrayLike<number>;
+  readonly siteIds: readonly string[];
+  readonly weights?: Float32Array;
+  readonly bandNames: readonly string[];
+}): TrainingData {
+  const n = p.labels.length;
+  const channels = p.bandNames.length;
+  const patchSize = Math.round(Math.sqrt(p.x.length / Math.max(1, n * channels)));
+  if (n === 0) throw new InvalidOptionError('the patch set is empty: no training sites fell on the grid');
+  if (patchSize * patchSize * channels * n !== p.x.length) {
+    throw new InvalidOptionError(`patch array holds ${p.x.length} values, which is not n·k·k·C for n=${n}, C=${channels}`);
+  }
+  const nKnowledge = p.weights ? p.weights.length / n : 0;
+  if (!Number.isInteger(nKnowledge)) {
+    throw new InvalidOptionError(`knowledge array holds ${p.weights?.length} values, not a multiple of ${n} samples`);
+  }
+  return { x: p.x, n, patchSize, channels, labels: p.labels, siteIds: p.siteIds, knowledge: p.weights, nKnowledge };
+}
+
+export interface TrainOptions {
+  /** Maximum epochs. @default 60 */
+  readonly epochs?: number;
+  /** Mini-batch size. @default 64 */
+  readonly batchSize?: number;
+  /** Adam learning rate. @default 1e-3 */
+  readonly learningRate?: number;
+  /** L2 penalty 0.5·wd·Σθ² on kernels (PyTorch Adam's coupled weight_decay). @default 1e-4 */
+  readonly weightDecay?: number;
+  /** λ of the geology term; used by gk-* models only. @default 1 (the paper) */
+  readonly lambda?: number;
+  /** Share of the training SITES held out for early stopping; 0 = no early stopping. @default 0.2 */
+  readonly validationFraction?: number;
+  /** Epochs without validation-loss improvement before stopping. @default 15 */
+  readonly patience?: number;
+  /** Seed of init, dropout, shuffling and the validation split. @default 1 */
+  readonly seed?: number;
+  /** Network shape; channels and patchSize come from the data. */
+  readonly architecture?: Omit<ArchitectureOptions, 'channels' | 'patchSize' | 'seed'>;
+}
+
+export type CheckedTrainOptions = Required<Omit<TrainOptions, 'architecture'>> & Pick<TrainOptions, 'architecture'>;
+
+export function checkTrainOptions(o: TrainOptions = {}): CheckedTrainOptions {
+  const c: CheckedTrainOptions = {
+    epochs: o.epochs ?? 60,
+    batchSize: o.batchSize ?? 64,
+    learningRate: o.learningRate ?? 1e-3,
+    weightDecay: o.weightDecay ?? 1e-4,
+    lambda: o.lambda ?? 1,
+    validationFraction: o.validationFraction ?? 0.2,
+    patience: o.patience ?? 15,
+    seed: o.seed ?? 1,
+    architecture: o.architecture,
+  };
+  const posInt = (v: number): boolean => Number.isInteger(v) && v > 0;
+  if (!posInt(c.epochs)) throw new InvalidOptionError(`epochs must be a positive integer, got ${c.epochs}`);
+  if (!posInt(c.batchSize)) throw new InvalidOptionError(`batch size must be a positive integer, got ${c.batchSize}`);
+  if (!(c.learningRate > 0 && Number.isFinite(c.learningRate))) {
+    throw new InvalidOptionError(`learning rate must be a positive number, got ${c.learningRate}`);
+  }
+  if (!(c.weightDecay >= 0 && Number.isFinite(c.weightDecay))) {
+    throw new InvalidOptionError(`weight decay must be ≥ 0, got ${c.weightDecay}`);
+  }
+  if (!(c.lambda >= 0 && Number.isFinite(c.lambda))) throw new InvalidOptionError(`lambda must be ≥ 0, got ${c.lambda}`);
+  if (!(c.validationFraction >= 0 && c.validationFraction < 0.5)) {
+    throw new InvalidOptionError(`validation fraction must be in [0, 0.5), got ${c.validationFraction}`);
+  }
+  if (!posInt(c.patience)) throw new InvalidOptionError(`patience must be a positive integer, got ${c.patience}`);
+  if (!Number.isInteger(c.seed) || c.seed < 0) throw new InvalidOptionError(`seed must be a non-negative integer, got ${c.seed}`);
+  return c;
+}
+
+/** A model kind that needs knowledge rasters was given none. */
+export class MissingKnowledgeError extends WorkbenchError {}
+
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly trainLoss: number;
+  /** Validation cross-entropy (NaN-free: absent when there is no validation split). */
+  readonly valLoss?: number;
+}
+
+export interface TrainedModel {
+  readonly kind: ModelKind;
+  readonly model: tfl.LayersModel;
+  /** aᵢ and b of the geology term (gk-* only); not needed for prediction. */
+  readonly geology?: { readonly a: number[]; readonly b: number };
+  readonly history: EpochRecord[];
+  /** 1-based epoch whose weights were kept. */
+  readonly bestEpoch: number;
+  readonly stoppedEarly: boolean;
+  readonly validationIndices: number[];
+  readonly backend: string;
+}
+
+/** Copies samples `idx` of the patch array into one contiguous batch. */
+function gatherPatches(data: TrainingData, idx: readonly number[]): tf.Tensor4D {
+  const size = data.patchSize * data.patchSize * data.channels;
+  const buf = new Float32Array(idx.length * size);
+  idx.forEach((s, j) => buf.set(data.x.subarray(s * size, (s + 1) * size), j * size));
+  return tf.tensor4d(buf, [idx.length, data.patchSize, data.patchSize, data.channels]);
+}
+
+function gatherKnowledge(data: TrainingData, idx: readonly number[]): tf.Tensor2D {
+  const k = data.nKnowledge;
+  const buf = new Float32Array(idx.length * k);
+  idx.forEach((s, j) => buf.set(data.knowledge!.subarray(s * k, (s + 1) * k), j * k));
+  return tf.tensor2d(buf, [idx.length, k]);
+}
+
+function gatherLabels(data: TrainingData, idx: readonly number[]): tf.Tensor1D {
+  return tf.tensor1d(Float32Array.from(idx, (s) => data.labels[s]), 'float32');
+}
+
+/** Splits training indices into fit/validation by site, stratified, seeded. */
+export function validationSplit(data: TrainingData, trainIdx: readonly number[], fraction: number, seed: number): { fit: number[]; val: number[] } {
+  if (fraction === 0) return { fit: [...trainIdx], val: [] };
+  const labels = trainIdx.map((i) => data.labels[i]);
+  const groups = trainIdx.map((i) => data.siteIds[i]);
+  // One fold of a k-fold split is the validation set; k is capped by the sites of the rarer
+  // class so that both classes are represented. Fewer than 2 sites per class: no early stopping.
+  const sitesPerClass = [0, 1].map((c) => new Set(groups.filter((_, j) => labels[j] === c)).size);
+  const k = Math.min(Math.max(2, Math.round(1 / fraction)), ...sitesPerClass);
+  if (k < 2) return { fit: [...trainIdx], val: [] };
+  const folds = groupedStratifiedKFold(labels, groups, k, seed);
+  const val = folds[0].test.map((j) => trainIdx[j]).sort((a, b) => a - b);
+  const fit = folds[0].train.map((j) => trainIdx[j]).sort((a, b) => a - b);
+  return { fit, val };
+}
+
+/** Deposit probabilities (softmax column 1) of samples `idx`, in inference mode. */
+export function predictDepositProbability(model: tfl.LayersModel, data: TrainingData, idx: readonly number[], batchSize = 1024): Float32Array {
+  const out = new Float32Array(idx.length);
+  for (let start = 0; start < idx.length; start += batchSize) {
+    const part = idx.slice(start, start + batchSize);
+    const p = tf.tidy(() => {
+      const xb = gatherPatches(data, part);
+      const probs = model.predict(xb, { batchSize: part.length }) as tf.Tensor2D;
+      return tf.squeeze(tf.slice(probs, [0, 1], [-1, 1]), [1]);
+    });
+    out.set(p.dataSync() as Float32Array, start);
+    p.dispose();
+  }
+  return out;
+}
+
+function validationLoss(model: tfl.LayersModel, data: TrainingData, val: readonly number[]): number {
+  const loss = tf.tidy(() => {
+    const probs = model.predict(gatherPatches(data, val), { batchSize: val.length }) as tf.Tensor2D;
+    return crossEntropy(probs, gatherLabels(data, val));
+  });
+  const v = loss.dataSync()[0];
+  loss.dispose();
+  return v;
+}
+
+/**
+ * Trains `kind` on samples `trainIdx` of `data`. The returned model is the one with the lowest
+ * validation loss (or the last epoch's without a validation split). Cancel via ctx.signal.
+ */
+export async function trainModel(
+  kind: ModelKind,
+  data: TrainingData,
+  trainIdx: readonly number[],
+  options: TrainOptions = {},
+  ctx?: JobContext,
+): Promise<TrainedModel> {
+  const o = checkTrainOptions(options);
+  const gk = usesGeology(kind);
+  if (gk && (!data.knowledge || data.nKnowledge < 1)) {
+    throw new MissingKnowledgeError(
+      `model ${kind} needs knowledge rasters (the geology term's w) but none were given. Pass --knowledge W.tif or use ${kind.slice(3)}.`,
+    );
+  }
+  if (trainIdx.length === 0) throw new InvalidOptionError(`no training samples for model ${kind}`);
+
+  const rng = new Rng(o.seed);
+  const initSeed = rng.nextUint32();
+  const shuffleRng = rng.fork(1);
+  const { fit, val } = validationSplit(data, trainIdx, o.validationFraction, rng.nextUint32());
+
+  const model = buildModel(kind, { ...o.architecture, channels: data.channels, patchSize: data.patchSize, seed: initSeed });
+  const geoVars: GeologyTermVariables | undefined = gk ? createGeologyVariables(data.nKnowledge) : undefined;
+  const optimizer = tf.train.adam(o.learningRate);
+  const kernels = model.trainableWeights.filter((w) => /kernel/.test(w.originalName)).map((w) => w.read());
+  const varList: tf.Variable[] = [...model.trainableWeights.map((w) => w.read() as tf.Variable)];
+  if (geoVars) varList.push(geoVars.a, geoVars.b);
+
+  const history: EpochRecord[] = [];
+  let best = { loss: Infinity, epoch: 0, weights: null as tf.Tensor[] | null, geo: null as { a: number[]; b: number } | null };
+  let sinceBest = 0;
+  let stoppedEarly = false;
+  const order = [...fit];
+  try {
+    for (let epoch = 1; epoch <= o.epochs; epoch++) {
+      throwIfCancelled(ctx, `training ${kind}`);
+      shuffleRng.shuffle(order);
+      let lossSum = 0;
+      let seen = 0;
+      for (let start = 0; start < order.length; start += o.batchSize) {
+        const batch = order.slice(start, start + o.batchSize);
+        // BatchNorm cannot normalise a batch of one sample (zero variance); drop such a remainder.
+        if (batch.length < 2) continue;
+        const xb = gatherPatches(data, batch);
+        const yb = gatherLabels(data, batch);
+        const wb = geoVars ? gatherKnowledge(data, batch) : undefined;
+        const loss = optimizer.minimize(
+          () => {
+            const probs = model.apply(xb, { training: true }) as tf.Tensor2D;
+            let l = totalLoss(probs, yb, o.lambda, wb && geoVars ? { w: wb, vars: geoVars } : undefined);
+            if (o.weightDecay > 0) {
+              const l2 = tf.addN(kernels.map((k) => tf.sum(tf.square(k))));
+              l = tf.add(l, tf.mul(0.5 * o.weightDecay, l2)) as tf.Scalar;
+            }
+            return l;
+          },
+          true,
+          varList,
+        );
+        lossSum += loss!.dataSync()[0] * batch.length;
+        seen += batch.length;
+        tf.dispose([xb, yb, loss!]);
+        if (wb) wb.dispose();
+        // Let a pending cancel or a progress listener run between steps.
+        await new Promise<void>((r) => setImmediate(r));
+      }
+      const trainLoss = lossSum / Math.max(1, seen);
+      const valLoss = val.length > 0 ? validationLoss(model, data, val) : undefined;
+      history.push({ epoch, trainLoss, ...(valLoss !== undefined ? { valLoss } : {}) });
+      report(ctx, epoch / o.epochs, `${kind} epoch ${epoch}/${o.epochs} loss ${trainLoss.toFixed(4)}${valLoss !== undefined ? ` val ${valLoss.toFixed(4)}` : ''}`);
+      if (valLoss !== undefined) {
+        if (valLoss < best.loss) {
+          if (best.weights) tf.dispose(best.weights);
+          best = {
+            loss: valLoss,
+            epoch,
+            weights: model.getWeights().map((w) => tf.clone(w)),
+            geo: geoVars ? { a: Array.from(geoVars.a.dataSync()), b: geoVars.b.dataSync()[0] } : null,
+          };
+          sinceBest = 0;
+        } else if (++sinceBest >= o.patience) {
+          stoppedEarly = true;
+          break;
+        }
+      }
+    }
+    let bestEpoch = history.length;
+    let geology = geoVars ? { a: Array.from(geoVars.a.dataSync()), b: geoVars.b.dataSync()[0] } : undefined;
+    if (best.weights) {
+      model.setWeights(best.weights);
+      bestEpoch = best.epoch;
+      geology = best.geo ?? undefined;
+    }
+    return { kind, model, geology, history, bestEpoch, stoppedEarly, validationIndices: val, backend: tf.getBackend() };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  } finally {
+    if (best.weights) tf.dispose(best.weights);
+    optimizer.dispose();
+    if (geoVars) tf.dispose([geoVars.a, geoVars.b]);
+  }
+}

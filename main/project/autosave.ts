@@ -1,0 +1,54 @@
+import type { ProjectDocument } from '../api/contract.ts';
+import { saveProject } from './project-file.ts';
+
+export interface AutosaveOptions {
+  /** Quiet period after the last change before the copy is written. @default 5000 */
+  readonly delayMs?: number;
+  /** Where errors go (a failed autosave must not crash the app). @default console.warn */
+  readonly onError?: (e: unknown) => void;
+}
+
+/**
+ * Debounced autosave: every change restarts the timer; the copy is written once edits pause.
+ * It writes to the autosave sibling (see autosavePathFor), never over the user's own file,
+ * and through the same atomic save, so a crash mid-autosave cannot damage either file.
+ */
+export class Autosaver {
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private pending: { path: string; doc: ProjectDocument } | null = null;
+  private readonly delayMs: number;
+  private readonly onError: (e: unknown) => void;
+
+  constructor(options: AutosaveOptions = {}) {
+    this.delayMs = options.delayMs ?? 5000;
+    this.onError = options.onError ?? ((e) => console.warn('autosave failed:', e));
+  }
+
+  /** Records a change; the document is written `delayMs` after the last call. */
+  changed(path: string, doc: ProjectDocument): void {
+    this.pending = { path, doc };
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.flush(), this.delayMs);
+  }
+
+  /** Writes a pending change now (on quit). Returns the path written, or null. */
+  flush(): string | null {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const p = this.pending;
+    this.pending = null;
+    if (!p) return null;
+    try {
+      return saveProject(p.path, p.doc);
+    } catch (e) {
+      this.onError(e);
+      return null;
+    }
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.pending = null;
+  }
+}

@@ -1,0 +1,96 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { InvalidFileError, WorkbenchError } from '../errors.ts';
+import { writeJsonAtomic } from '../util/atomic-write.ts';
+import type { CrsInfo, LayerSpec, OpenedProject, ProjectDocument } from '../api/contract.ts';
+
+/**
+ * The project file (`*.gaproj`): a JSON document listing layers (with styles), training-site
+ * sets, finished runs and the map view. Layer sources are stored relative to the project's
+ * folder so a project folder can be moved or shared; in memory (OpenedProject) they are
+ * absolute. Saving goes through writeJsonAtomic (temp file, fsync, rename, directory fsync),
+ * so a crash or kill during a save leaves the previous file or the new one, never a mix.
+ */
+
+export const PROJECT_EXTENSION = '.gaproj';
+
+export class ProjectFormatError extends WorkbenchError {}
+
+export function emptyProject(name = 'Untitled project', crs: CrsInfo | null = null): ProjectDocument {
+  return { format: 'geoanomaly-project', version: 1, name, crs, layers: [], sites: [], runs: [], view: null };
+}
+
+function mapSources(doc: ProjectDocument, f: (source: string) => string): ProjectDocument {
+  return {
+    ...doc,
+    layers: doc.layers.map((l) => ({ ...l, source: f(l.source) }) as LayerSpec),
+    sites: doc.sites.map((s) => ({ ...s, source: f(s.source) })),
+  };
+}
+
+/** Relative paths with forward slashes, so a project saved on Windows opens on Linux. */
+function toRelative(projectDir: string, source: string): string {
+  if (!isAbsolute(source)) return source.split(sep).join('/');
+  const rel = relative(projectDir, source);
+  // Sources on another drive (Windows) cannot be relative; keep them absolute.
+  return isAbsolute(rel) ? source : rel.split(sep).join('/');
+}
+
+function toAbsolute(projectDir: string, source: string): string {
+  return isAbsolute(source) ? source : resolve(projectDir, source);
+}
+
+function fail(file: string, problem: string): never {
+  throw new InvalidFileError(file, problem, 'Open an autosave copy (*.autosave.gaproj) if one exists, or re-create the project');
+}
+
+/** Checks the parsed JSON is a project document, naming the first problem found. */
+export function validateProjectDocument(value: unknown, file: string): ProjectDocument {
+  if (value === null || typeof value !== 'object') fail(file, 'is not a JSON object');
+  const d = value as Record<string, unknown>;
+  if (d.format !== 'geoanomaly-project') fail(file, `has format ${JSON.stringify(d.format)}, expected "geoanomaly-project"`);
+  if (d.version !== 1) {
+    throw new ProjectFormatError(`${file}: project format version ${String(d.version)} is newer than this workbench understands (1). Update the workbench.`, { file, version: d.version });
+  }
+  if (typeof d.name !== 'string') fail(file, 'has no project name');
+  for (const key of ['layers', 'sites', 'runs'] as const) {
+    if (!Array.isArray(d[key])) fail(file, `has no "${key}" list`);
+  }
+  (d.layers as unknown[]).forEach((l, i) => {
+    const layer = l as Record<string, unknown>;
+    if (!layer || typeof layer !== 'object') fail(file, `layer ${i} is not an object`);
+    if (layer.kind !== 'raster' && layer.kind !== 'vector') fail(file, `layer ${i} has kind ${JSON.stringify(layer.kind)}, expected "raster" or "vector"`);
+    for (const k of ['id', 'name', 'source']) if (typeof layer[k] !== 'string') fail(file, `layer ${i} has no "${k}"`);
+    if (typeof layer.opacity !== 'number' || layer.opacity < 0 || layer.opacity > 1) fail(file, `layer ${i} opacity must be a number in 0…1`);
+    if (layer.kind === 'raster' && (typeof layer.band !== 'string' || !Array.isArray(layer.bandNames))) fail(file, `raster layer ${i} has no band`);
+  });
+  return d as unknown as ProjectDocument;
+}
+
+export function loadProject(file: string): OpenedProject {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new InvalidFileError(path, 'project file not found', 'Check the path or pick it from the recent projects');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    fail(path, `is not valid JSON (${(e as Error).message})`);
+  }
+  const doc = validateProjectDocument(parsed, path);
+  return { path, document: mapSources(doc, (s) => toAbsolute(dirname(path), s)) };
+}
+
+/** Saves atomically; returns the absolute path written. */
+export function saveProject(file: string, doc: ProjectDocument): string {
+  const path = resolve(file.endsWith(PROJECT_EXTENSION) ? file : file + PROJECT_EXTENSION);
+  validateProjectDocument(doc, path);
+  writeJsonAtomic(path, mapSources(doc, (s) => toRelative(dirname(path), s)));
+  return path;
+}
+
+/** The autosave sibling of a project file: `x.gaproj` → `x.autosave.gaproj`. */
+export function autosavePathFor(projectPath: string): string {
+  return projectPath.endsWith(PROJECT_EXTENSION)
+    ? projectPath.slice(0, -PROJECT_EXTENSION.length) + '.autosave' + PROJECT_EXTENSION
+    : projectPath + '.autosave' + PROJECT_EXTENSION;
+}
