@@ -9,3 +9,14 @@ export * from './grid/raster.ts';
 export * from './io/geotiff-read.ts';
 export * from './io/geotiff-write.ts';
 export { Rng } from './util/rng.ts';
+export * from './grid/align.ts';
+export * from './io/table.ts';
+export * from './io/vector.ts';
+export { generateDemoSurvey, writeDemoSurvey } from './demo/demo-survey.ts';
+export * from './jobs/job.ts';
+export {
+  rocCurve, rocAuc, confusion, classificationMetrics, chooseThreshold, metricsFromConfusion, predictAt,
+  MetricInputError, UndefinedMetricError,
+  type RocCurve, type RocOptions, type Confusion, type ClassificationMetrics, type ThresholdMode,
+} from './eval/metrics.ts';
+export { groupedStratifiedKFold, summarize, TooFewGroupsError, MixedGroupLabelError, type Fold, type Summary } from './eval/folds.ts';

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { WorkbenchError, InvalidOptionError, InvalidFileError, serializeError } from '../errors.ts';
 import { parseCrs, type Crs } from '../grid/crs.ts';
@@ -89,16 +89,11 @@ async function optionalImport<T>(specifier: string, service: string): Promise<T>
 }
 
 interface DemoModule {
-  writeDemoSurvey(dir: string, options: { seed: number }): unknown;
+  writeDemoSurvey(dir: string, options: { seed: number }): { samples: string; faults: string; deposits: string; truth: string; manifest: string };
 }
 
-/** Every string in a (nested) value: the demo writer returns its file paths in some structure. */
-function collectPaths(v: unknown, out: string[] = []): string[] {
-  if (typeof v === 'string') out.push(v);
-  else if (Array.isArray(v)) v.forEach((x) => collectPaths(x, out));
-  else if (v && typeof v === 'object') Object.values(v).forEach((x) => collectPaths(x, out));
-  return out;
-}
+/** Seed of the bundled demo survey: every first start shows the same data. */
+export const DEMO_SEED = 20260219;
 
 let layerSeq = 0;
 function layerId(name: string): string {
@@ -171,34 +166,18 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
     const projectPath = join(demoDir, `demo-survey${PROJECT_EXTENSION}`);
     if (existsSync(projectPath)) return opened(loadProject(projectPath));
     const demo = await optionalImport<DemoModule>('../demo/demo-survey.ts', 'The demo survey generator');
-    mkdirSync(demoDir, { recursive: true });
-    const written = await demo.writeDemoSurvey(demoDir, { seed: options.demoSeed ?? 1 });
-    const files = [...new Set(collectPaths(written).map((p) => resolve(demoDir, p)))].filter((p) => existsSync(p));
-    const layers: LayerSpec[] = [];
-    let crs: CrsInfo | null = null;
-    for (const f of files) {
-      const ext = extname(f).toLowerCase();
-      if (ext === '.tif' || ext === '.tiff' || (statSync(f).isDirectory() && readdirSync(f).some((n) => /\.tiff?$/i.test(n)))) {
-        const l = await rasterLayer(f);
-        layers.push(l);
-        if (!crs) crs = crsInfo((await getStack(f)).grid.crs);
-      } else if (ext === '.geojson' || ext === '.json' || ext === '.shp' || ext === '.zip') {
-        if (ext === '.json' && /metadata|manifest|truth|summary/i.test(basename(f))) continue;
-        layers.push(await vectorLayer(f));
-      }
-    }
-    // Rasters at the bottom, then polygons/lines, points on top.
-    const order = (l: LayerSpec): number => (l.kind === 'raster' ? 0 : l.role === 'faults' ? 1 : l.role === 'samples' ? 2 : 3);
-    layers.sort((a, b) => order(a) - order(b));
-    // Only the first raster is shown at start; the rest are one click away.
-    let seenRaster = false;
-    const shown = layers.map((l) => {
-      if (l.kind !== 'raster') return l;
-      const visible = !seenRaster;
-      seenRaster = true;
-      return { ...l, visible };
-    });
-    const doc: ProjectDocument = { ...emptyProject('Demo survey', crs), layers: shown };
+    const files = demo.writeDemoSurvey(demoDir, { seed: options.demoSeed ?? DEMO_SEED });
+    const manifest = JSON.parse(readFileSync(files.manifest, 'utf8')) as { crs: string; xColumn: string; yColumn: string };
+    const truth = await rasterLayer(files.truth);
+    const samples = await handlers.importLayer({ kind: 'samples', path: files.samples, table: { x: manifest.xColumn, y: manifest.yColumn, crs: manifest.crs } });
+    // Bottom to top: the raster, fault lines, sample points, deposits.
+    const layers: LayerSpec[] = [
+      { ...truth, name: 'Anomaly (true, synthetic)' },
+      { ...(await vectorLayer(files.faults, 'faults')), name: 'Faults' },
+      { ...samples, name: 'Samples', visible: true },
+      { ...(await vectorLayer(files.deposits, 'deposits')), name: 'Deposits' },
+    ];
+    const doc: ProjectDocument = { ...emptyProject('Demo survey', crsInfo(parseCrs(manifest.crs))), layers };
     saveProject(projectPath, doc);
     return opened(loadProject(projectPath));
   };

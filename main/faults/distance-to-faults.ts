@@ -145,6 +145,18 @@ export function distanceFromFaultMask(grid: GridSpec, isFault: Uint8Array, ctx?:
       { source, rows, cols, faultCells: 0 },
     );
   }
+  return distanceToMarkedCells(grid, isFault, ctx);
+}
+
+/**
+ * Exact Euclidean distance (metres) from every cell centre to the nearest marked cell centre
+ * (Infinity everywhere when nothing is marked). Used for faults and for deposit cells.
+ */
+export function distanceToMarkedCells(grid: GridSpec, marked: Uint8Array, ctx?: JobContext): Float64Array {
+  const { rows, cols } = grid;
+  const n = rows * cols;
+  if (marked.length !== n) throw new InvalidOptionError(`mask has ${marked.length} cells; the ${rows}×${cols} grid needs ${n}`);
+  const isFault = marked;
   const sq = new Float64Array(n);
   for (let i = 0; i < n; i++) sq[i] = isFault[i] ? 0 : Infinity;
   const m = Math.max(rows, cols);

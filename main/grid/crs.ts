@@ -95,7 +95,7 @@ export function crsFromWkt(wkt: string): Crs {
     }
   }
   const utm = /UTM[_ ]zone[_ ](\d{1,2})([NS])/i.exec(wkt);
-  if (utm && /WGS[_ ]?84/i.test(wkt)) return crsFromEpsg((utm[2].toUpperCase() === 'N' ? 32600 : 32700) + Number(utm[1]));
+  if (utm && /WGS[_ ]?(?:19)?84/i.test(wkt)) return crsFromEpsg((utm[2].toUpperCase() === 'N' ? 32600 : 32700) + Number(utm[1]));
   try {
     const p = proj4(wkt) as unknown as { oProj?: { projName?: string; units?: string } };
     const projName = p.oProj?.projName ?? '';

@@ -6,7 +6,7 @@ import { throwIfCancelled } from '../jobs/job.ts';
 /**
  * Experimental (sample) semivariogram, binned as gstat's `variogram()` does:
  * γ̂(bin) = Σ (z_i − z_j)² / (2 N(bin)) over the N pairs whose distance falls in the bin
- * [k·width, (k+1)·width), pairs farther than the cutoff dropped, empty bins omitted, and each bin
+ * (k·width, (k+1)·width], pairs farther than the cutoff dropped, empty bins omitted, and each bin
  * reported at the mean distance of its pairs (the `dist` column gstat fits against).
  */
 export interface ExperimentalVariogram {
@@ -27,7 +27,7 @@ export interface ExperimentalVariogram {
 }
 
 export interface ExperimentalVariogramOptions {
-  /** Largest pair distance, metres. @default one third of the diagonal of the points' bounding box (gstat) */
+  /** Largest pair distance, metres. @default 0.33333 × the diagonal of the points' bounding box (gstat) */
   readonly cutoffM?: number;
   /** Bin width, metres. @default cutoff / 15 (gstat) */
   readonly widthM?: number;
@@ -43,6 +43,8 @@ export interface ExperimentalVariogramOptions {
   /** Seed of the subset draw. @default 1 */
   readonly seed?: number;
 }
+
+const GSTAT_CUTOFF_FRACTION = 0.33333;
 
 interface CheckedOptions {
   cutoffM: number;
@@ -61,7 +63,8 @@ function checkOptions(x: Float64Array, y: Float64Array, o: ExperimentalVariogram
     if (y[i] < ymin) ymin = y[i];
     if (y[i] > ymax) ymax = y[i];
   }
-  const cutoffM = o.cutoffM ?? Math.hypot(xmax - xmin, ymax - ymin) / 3;
+  // gstat's default fraction is the literal 0.33333 (DEF_fraction), not 1/3.
+  const cutoffM = o.cutoffM ?? Math.hypot(xmax - xmin, ymax - ymin) * GSTAT_CUTOFF_FRACTION;
   const widthM = o.widthM ?? cutoffM / 15;
   if (!(cutoffM > 0 && Number.isFinite(cutoffM))) {
     throw new InvalidOptionError(`variogram cutoff must be a positive distance in metres, got ${cutoffM} (do all points share one location?)`);
@@ -124,8 +127,10 @@ export function experimentalVariograms(
       const dx = px[j] - xi, dy = py[j] - yi;
       const d = Math.sqrt(dx * dx + dy * dy);
       if (d > cutoff) continue;
-      let bin = Math.floor(d * invW);
-      if (bin >= nBins) bin = nBins - 1; // d == cutoff exactly
+      // Bins are (lower, upper] as in gstat (a pair at exactly 200 m falls in the 100–200 m bin).
+      let bin = Math.ceil(d * invW) - 1;
+      if (bin < 0) bin = 0;
+      else if (bin >= nBins) bin = nBins - 1;
       let azimuth = 0;
       if (nd > 1 || dirs[0] !== null) {
         // Pair azimuth clockwise from north, folded into [0, π).

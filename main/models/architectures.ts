@@ -98,7 +98,7 @@ export function parseModelKinds(spec: string): ModelKind[] {
   return kinds as ModelKind[];
 }
 
-interface SeededDropoutArgs extends tfl.serialization.ConfigDict {
+interface SeededDropoutArgs extends tf.serialization.ConfigDict {
   rate: number;
   seed: number;
 }
@@ -135,7 +135,7 @@ export class SeededDropout extends tfl.layers.Layer {
     });
   }
 
-  override getConfig(): tfl.serialization.ConfigDict {
+  override getConfig(): tf.serialization.ConfigDict {
     const cfg: SeededDropoutArgs = { rate: this.rate, seed: this.seed };
     return { ...super.getConfig(), ...cfg };
   }

@@ -16,6 +16,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+// tfjs-core alone registers no gradients; the tfjs-layers bundle registers all of core's
+// (into the global registry shared with tfjs-core), so importing it here makes tf.grad work.
+import '@tensorflow/tfjs-layers';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { InvalidOptionError, WorkbenchError } from '../errors.ts';
 import { registerWasmTrainingKernels } from './kernels/register-wasm-kernels.ts';

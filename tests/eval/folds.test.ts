@@ -4,7 +4,7 @@ import { groupedStratifiedKFold, MixedGroupLabelError, summarize, TooFewGroupsEr
 import { studentTQuantile } from '../../main/eval/student-t.ts';
 import { InvalidOptionError } from '../../main/errors.ts';
 
-// Reference for t quantiles and summaries: scipy 1.10 via tests/fixtures/metrics/make_fixtures.py.
+// Reference for t quantiles and summaries: mpmath 1.2 (40 digits) and numpy via tests/fixtures/metrics/make_fixtures.py.
 const tFixture = JSON.parse(readFileSync(new URL('../fixtures/metrics/student-t.json', import.meta.url), 'utf8')) as {
   quantiles: { p: number; df: number; q: number }[];
   summaries: { values: number[]; mean: number; sd: number; ci95: [number, number]; n: number }[];
@@ -116,13 +116,14 @@ describe('groupedStratifiedKFold', () => {
   });
 });
 
-describe('summarize and the t quantile (scipy.stats.t reference)', () => {
-  it('t quantiles match scipy.stats.t.ppf to 1e-9 relative', () => {
-    // scipy 1.10's t.ppf is itself only ~1e-11 relative for small df (2.6e-10 off the exact
-    // tan(π(p − ½)) at df = 1, p = 0.975), hence 1e-9 here and the closed forms below.
+describe('summarize and the t quantile (mpmath reference)', () => {
+  it('t quantiles match mpmath (40 digits) to 1e-11 relative', () => {
+    // Our worst case is 5e-12 at df = 10⁴ (cancellation in lgamma(a + ½) − lgamma(a)); scipy's is 4.6e-9.
+    // scipy 1.10's t.ppf is itself only ~1e-9 relative for small df (2.6e-10 off the exact
+    // tan(π(p − ½)) at df = 1, p = 0.975), so the fixture's reference is solved with mpmath.
     for (const q of tFixture.quantiles) {
       const ours = studentTQuantile(q.p, q.df);
-      expect(Math.abs(ours - q.q) / Math.abs(q.q), `p=${q.p} df=${q.df}`).toBeLessThanOrEqual(1e-9);
+      expect(Math.abs(ours - q.q) / Math.abs(q.q), `p=${q.p} df=${q.df}`).toBeLessThanOrEqual(1e-11);
     }
   });
 
@@ -136,15 +137,14 @@ describe('summarize and the t quantile (scipy.stats.t reference)', () => {
     expect(studentTQuantile(0.5, 7)).toBe(0);
   });
 
-  it('mean and sample sd match numpy to 1e-12, the 95% t interval scipy to 1e-10 absolute', () => {
+  it('mean, sample sd (numpy) and 95% t interval (mpmath quantile) match to 1e-12 absolute', () => {
     for (const s of tFixture.summaries) {
       const r = summarize(s.values);
       expect(r.n).toBe(s.n);
       expect(Math.abs(r.mean - s.mean)).toBeLessThanOrEqual(1e-12);
       expect(Math.abs(r.sd - s.sd)).toBeLessThanOrEqual(1e-12);
-      // 1e-10: scipy's t.ppf error (see above) times sd/√n.
-      expect(Math.abs(r.ci95[0] - s.ci95[0])).toBeLessThanOrEqual(1e-10);
-      expect(Math.abs(r.ci95[1] - s.ci95[1])).toBeLessThanOrEqual(1e-10);
+      expect(Math.abs(r.ci95[0] - s.ci95[0])).toBeLessThanOrEqual(1e-12);
+      expect(Math.abs(r.ci95[1] - s.ci95[1])).toBeLessThanOrEqual(1e-12);
     }
   });
 

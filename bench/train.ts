@@ -1,0 +1,106 @@
+/**
+ * Benchmark (not a test): one training epoch of GK-DCN and of the plain CNN (4,096 random
+ * patches 9×9×39, batch 64) and inference windows/s at batch 1,024, in our code and in PyTorch
+ * 1.13 CPU (bench/train-torch.py, torchvision DeformConv2d) for the identical architecture,
+ * PyTorch on 2 threads. Prints both times and the ratios.
+ *
+ *   npx tsx bench/train.ts [--backend wasm|cpu|tensorflow|auto] [--patches 4096] [--skip-torch]
+ *
+ * Our side runs the real training code path (trainModel: Adam, geology loss, weight decay) with
+ * no validation split; one small warm-up run first so that kernel set-up is not timed (PyTorch
+ * gets one warm-up step too).
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type BackendPreference } from '../main/models/backend.ts';
+import { predictDepositProbability, trainModel, type TrainingData } from '../main/models/train.ts';
+import type { ModelKind } from '../main/models/architectures.ts';
+import { Rng } from '../main/util/rng.ts';
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'auto' },
+    patches: { type: 'string', default: '4096' },
+    batch: { type: 'string', default: '64' },
+    'infer-windows': { type: 'string', default: '8192' },
+    'skip-torch': { type: 'boolean', default: false },
+    models: { type: 'string', default: 'gk-dcn,cnn' },
+  },
+});
+
+const nPatches = Number(values.patches);
+const batch = Number(values.batch);
+const inferWindows = Number(values['infer-windows']);
+const size = 9;
+const channels = 39;
+
+function randomData(n: number, seed: number): TrainingData {
+  const rng = new Rng(seed);
+  const x = new Float32Array(n * size * size * channels);
+  for (let i = 0; i < x.length; i++) x[i] = rng.normal();
+  const labels = Int32Array.from({ length: n }, () => rng.int(2));
+  const knowledge = Float32Array.from({ length: n }, () => rng.uniform());
+  const siteIds = Array.from({ length: n }, (_, i) => `p${i}`);
+  return { x, n, patchSize: size, channels, labels, siteIds, knowledge, nKnowledge: 1 };
+}
+
+async function ours(kind: ModelKind): Promise<{ epochSeconds: number; inferenceWindowsPerSecond: number }> {
+  const options = { epochs: 1, batchSize: batch, validationFraction: 0, seed: 1 };
+  const warm = randomData(batch, 2);
+  const w = await trainModel(kind, warm, Array.from({ length: batch }, (_, i) => i), options);
+  w.model.dispose();
+  const data = randomData(nPatches, 1);
+  const all = Array.from({ length: nPatches }, (_, i) => i);
+  const t0 = performance.now();
+  const trained = await trainModel(kind, data, all, options);
+  const epochSeconds = (performance.now() - t0) / 1000;
+  const inf = randomData(inferWindows, 3);
+  const idx = Array.from({ length: inferWindows }, (_, i) => i);
+  predictDepositProbability(trained.model, inf, idx.slice(0, 1024), 1024); // warm-up
+  const t1 = performance.now();
+  predictDepositProbability(trained.model, inf, idx, 1024);
+  const inferenceWindowsPerSecond = inferWindows / ((performance.now() - t1) / 1000);
+  trained.model.dispose();
+  return { epochSeconds, inferenceWindowsPerSecond };
+}
+
+function torch(kind: ModelKind): { epochSeconds: number; inferenceWindowsPerSecond: number; torch: string } | null {
+  const script = fileURLToPath(new URL('./train-torch.py', import.meta.url));
+  const r = spawnSync(
+    '/usr/bin/python3',
+    [script, '--model', kind, '--threads', '2', '--patches', String(nPatches), '--batch', String(batch), '--infer-windows', String(inferWindows)],
+    { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '2', MKL_NUM_THREADS: '2' } },
+  );
+  if (r.status !== 0) {
+    process.stderr.write(`PyTorch run failed (${r.status}): ${r.stderr}\n`);
+    return null;
+  }
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { epochSeconds: number; inferenceWindowsPerSecond: number; torch: string };
+}
+
+const be = await initBackend(values.backend as BackendPreference);
+console.log(`backend: ${be.detail}`);
+console.log(`one epoch: ${nPatches} patches ${size}×${size}×${channels}, batch ${batch}; inference: ${inferWindows} windows at batch 1024`);
+const kinds = values.models.split(',') as ModelKind[];
+const rows: Record<string, Record<string, number>> = {};
+for (const kind of kinds) {
+  const o = await ours(kind);
+  const t = values['skip-torch'] ? null : torch(kind);
+  rows[kind] = { oursEpochS: o.epochSeconds, oursWinPerS: o.inferenceWindowsPerSecond };
+  if (t) Object.assign(rows[kind], { torchEpochS: t.epochSeconds, torchWinPerS: t.inferenceWindowsPerSecond });
+  console.log(
+    `${kind.padEnd(7)} ours ${o.epochSeconds.toFixed(2)} s/epoch, ${o.inferenceWindowsPerSecond.toFixed(0)} windows/s` +
+      (t ? ` | PyTorch ${t.torch} (2 threads) ${t.epochSeconds.toFixed(2)} s/epoch, ${t.inferenceWindowsPerSecond.toFixed(0)} windows/s | ratio ours/torch epoch ${(o.epochSeconds / t.epochSeconds).toFixed(3)}` : ''),
+  );
+}
+const g = rows['gk-dcn'];
+const c = rows.cnn;
+if (g?.torchEpochS !== undefined && c?.torchEpochS !== undefined) {
+  console.log(`GK-DCN epoch: ours / PyTorch GK-DCN = ${(g.oursEpochS / g.torchEpochS).toFixed(3)} (goal ≤ 0.25)`);
+  console.log(`GK-DCN epoch: ours / PyTorch plain CNN = ${(g.oursEpochS / c.torchEpochS).toFixed(3)} (goal ≤ 3)`);
+  console.log(`CNN epoch: ours / PyTorch CNN = ${(c.oursEpochS / c.torchEpochS).toFixed(3)}`);
+}
+console.log(`tensors alive at exit: ${tf.memory().numTensors}`);
+console.log(JSON.stringify(rows));

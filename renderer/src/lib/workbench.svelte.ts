@@ -1,0 +1,282 @@
+import type {
+  AppInfo,
+  ImportRequest,
+  LayerSpec,
+  MenuAction,
+  ProjectDocument,
+  RecentProject,
+  VectorData,
+  WorkbenchApi,
+} from '../../../main/api/contract.ts';
+import { computeStretch } from './color-ramp.ts';
+import type { LoadedRaster } from './map/workbench-map.ts';
+
+/** Quiet period after the last edit before an autosave copy is requested. */
+const AUTOSAVE_DELAY_MS = 3000;
+const MAX_UNDO = 100;
+
+export interface LogLine {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly message: string;
+}
+
+function errorText(e: unknown): string {
+  const err = e as { name?: string; message?: string };
+  return err.name && err.name !== 'Error' ? `${err.name}: ${err.message}` : String(err.message ?? e);
+}
+
+/**
+ * The application state: the open project document, the loaded layer data and the undo
+ * history. Components read it and call its methods; only this class talks to the contract.
+ */
+export class Workbench {
+  appInfo = $state<AppInfo | null>(null);
+  projectPath = $state<string | null>(null);
+  doc = $state.raw<ProjectDocument | null>(null);
+  /** Loaded data per layer id (raw: replaced, never mutated in place). */
+  rasters = $state.raw<ReadonlyMap<string, LoadedRaster>>(new Map());
+  vectors = $state.raw<ReadonlyMap<string, VectorData>>(new Map());
+  layerErrors = $state.raw<Readonly<Record<string, string>>>({});
+  loading = $state(0);
+  dirty = $state(false);
+  log = $state.raw<readonly LogLine[]>([]);
+  recent = $state.raw<readonly RecentProject[]>([]);
+  /** Last menu action from the native menu (Electron), for dialogs to react to. */
+  menuAction = $state<{ action: MenuAction; seq: number } | null>(null);
+  private undoStack: ProjectDocument[] = [];
+  private redoStack: ProjectDocument[] = [];
+  canUndo = $state(false);
+  canRedo = $state(false);
+  private autosaveTimer: ReturnType<typeof setTimeout> | null = null;
+  private menuSeq = 0;
+
+  constructor(readonly api: WorkbenchApi) {
+    api.on('log', (e) => this.addLog(e.level, e.message));
+    api.on('jobFailed', (e) => this.addLog('error', `${e.jobId}: ${e.error.name}: ${e.error.message}`));
+    api.on('jobDone', (e) => this.addLog('info', `${e.jobId} finished (exit code ${e.result.exitCode})`));
+    api.on('menu', (e) => void this.onMenu(e.action));
+  }
+
+  addLog(level: LogLine['level'], message: string): void {
+    this.log = [...this.log.slice(-49), { level, message }];
+  }
+
+  /** First start: the most recent project if there is one, else the bundled demo survey. */
+  async start(): Promise<void> {
+    this.appInfo = await this.api.request('getAppInfo', {});
+    this.recent = await this.api.request('listRecentProjects', {});
+    await this.run('open the demo survey', async () => {
+      const p = this.recent.length > 0 ? await this.api.request('openProject', { path: this.recent[0].path }) : await this.api.request('openDemoProject', {});
+      await this.adopt(p.path, p.document);
+    });
+  }
+
+  private async run(what: string, f: () => Promise<void>): Promise<boolean> {
+    this.loading++;
+    try {
+      await f();
+      return true;
+    } catch (e) {
+      this.addLog('error', `Could not ${what}: ${errorText(e)}`);
+      return false;
+    } finally {
+      this.loading--;
+    }
+  }
+
+  private async adopt(path: string | null, doc: ProjectDocument): Promise<void> {
+    this.projectPath = path;
+    this.doc = doc;
+    this.rasters = new Map();
+    this.vectors = new Map();
+    this.layerErrors = {};
+    this.undoStack = [];
+    this.redoStack = [];
+    this.updateHistoryFlags();
+    this.dirty = false;
+    await Promise.all(doc.layers.map((l) => this.loadLayer(l)));
+    this.recent = await this.api.request('listRecentProjects', {});
+  }
+
+  /** Fetches a layer's data from the backend (band values or GeoJSON in the project CRS). */
+  async loadLayer(spec: LayerSpec): Promise<void> {
+    this.loading++;
+    try {
+      if (spec.kind === 'raster') {
+        const band = await this.api.request('getRasterBand', { source: spec.source, band: spec.band });
+        const stretch = computeStretch(band.values, spec.style);
+        this.rasters = new Map(this.rasters).set(spec.id, { band, stretch });
+      } else {
+        const crs = this.doc?.crs;
+        const targetCrs = crs ? (crs.epsg !== null ? `EPSG:${crs.epsg}` : crs.proj4) : undefined;
+        const data = await this.api.request('getVectorData', { source: spec.source, table: spec.table, targetCrs });
+        this.vectors = new Map(this.vectors).set(spec.id, data);
+      }
+      const { [spec.id]: _gone, ...rest } = this.layerErrors;
+      this.layerErrors = rest;
+    } catch (e) {
+      this.layerErrors = { ...this.layerErrors, [spec.id]: errorText(e) };
+    } finally {
+      this.loading--;
+    }
+  }
+
+  private updateHistoryFlags(): void {
+    this.canUndo = this.undoStack.length > 0;
+    this.canRedo = this.redoStack.length > 0;
+  }
+
+  /** Replaces the document, recording the previous one for undo, and schedules an autosave. */
+  private commit(next: ProjectDocument): void {
+    if (!this.doc) return;
+    this.undoStack = [...this.undoStack.slice(-(MAX_UNDO - 1)), this.doc];
+    this.redoStack = [];
+    this.doc = next;
+    this.changed();
+  }
+
+  private changed(): void {
+    this.dirty = true;
+    this.updateHistoryFlags();
+    if (this.autosaveTimer) clearTimeout(this.autosaveTimer);
+    this.autosaveTimer = setTimeout(() => {
+      const doc = this.doc;
+      if (doc) void this.api.request('autosaveProject', { path: this.projectPath, document: doc }).catch((e) => this.addLog('warn', `Autosave failed: ${errorText(e)}`));
+    }, AUTOSAVE_DELAY_MS);
+  }
+
+  async undo(): Promise<void> {
+    const prev = this.undoStack.pop();
+    if (!prev || !this.doc) return;
+    this.redoStack.push(this.doc);
+    await this.restore(prev);
+  }
+
+  async redo(): Promise<void> {
+    const next = this.redoStack.pop();
+    if (!next || !this.doc) return;
+    this.undoStack.push(this.doc);
+    await this.restore(next);
+  }
+
+  private async restore(doc: ProjectDocument): Promise<void> {
+    const before = new Map((this.doc?.layers ?? []).map((l) => [l.id, l]));
+    this.doc = doc;
+    this.changed();
+    await Promise.all(doc.layers.filter((l) => needsReload(before.get(l.id), l)).map((l) => this.loadLayer(l)));
+  }
+
+  async updateLayer(id: string, patch: Partial<LayerSpec>): Promise<void> {
+    if (!this.doc) return;
+    const old = this.doc.layers.find((l) => l.id === id);
+    if (!old) return;
+    const updated = { ...old, ...patch } as LayerSpec;
+    this.commit({ ...this.doc, layers: this.doc.layers.map((l) => (l.id === id ? updated : l)) });
+    if (needsReload(old, updated)) await this.loadLayer(updated);
+  }
+
+  /** Moves a layer up (+1, drawn later = on top) or down (−1) in the draw order. */
+  moveLayer(id: string, delta: 1 | -1): void {
+    if (!this.doc) return;
+    const layers = [...this.doc.layers];
+    const i = layers.findIndex((l) => l.id === id);
+    const j = i + delta;
+    if (i < 0 || j < 0 || j >= layers.length) return;
+    [layers[i], layers[j]] = [layers[j], layers[i]];
+    this.commit({ ...this.doc, layers });
+  }
+
+  removeLayer(id: string): void {
+    if (!this.doc) return;
+    this.commit({ ...this.doc, layers: this.doc.layers.filter((l) => l.id !== id) });
+  }
+
+  /** Imports a layer; on failure the error (naming the file and the fix) is returned for the dialog. */
+  async importLayer(req: ImportRequest): Promise<string | null> {
+    if (!this.doc) return 'no project is open';
+    try {
+      const layer = await this.api.request('importLayer', req);
+      let doc = this.doc;
+      if (!doc.crs && layer.kind === 'raster') {
+        const band = await this.api.request('getRasterBand', { source: layer.source, band: layer.band });
+        doc = { ...doc, crs: band.grid.crs };
+      }
+      this.commit({ ...doc, layers: [...doc.layers, layer] });
+      await this.loadLayer(layer);
+      this.addLog('info', `Imported ${layer.name}`);
+      return this.layerErrors[layer.id] ?? null;
+    } catch (e) {
+      return errorText(e);
+    }
+  }
+
+  async newProject(): Promise<void> {
+    await this.run('create a project', async () => {
+      const p = await this.api.request('newProject', { name: 'Untitled project', crs: this.doc?.crs?.epsg ? `EPSG:${this.doc.crs.epsg}` : undefined });
+      await this.adopt(p.path, p.document);
+    });
+  }
+
+  async openDemo(): Promise<void> {
+    await this.run('open the demo survey', async () => {
+      const p = await this.api.request('openDemoProject', {});
+      await this.adopt(p.path, p.document);
+    });
+  }
+
+  /** Opens a project file; returns an error message for the dialog, or null. */
+  async openProject(path: string): Promise<string | null> {
+    try {
+      const p = await this.api.request('openProject', { path });
+      await this.adopt(p.path, p.document);
+      this.addLog('info', `Opened ${p.path}`);
+      return null;
+    } catch (e) {
+      return errorText(e);
+    }
+  }
+
+  /** Saves to `path` (or the current path); returns an error message for the dialog, or null. */
+  async saveProject(path?: string): Promise<string | null> {
+    const target = path ?? this.projectPath;
+    if (!this.doc || !target) return 'choose where to save the project';
+    try {
+      const r = await this.api.request('saveProject', { path: target, document: this.doc });
+      this.projectPath = r.path;
+      this.dirty = false;
+      this.recent = await this.api.request('listRecentProjects', {});
+      this.addLog('info', `Saved ${r.path}`);
+      return null;
+    } catch (e) {
+      return errorText(e);
+    }
+  }
+
+  /** Native dialog in Electron; null in the browser host (the dialog shows a path field). */
+  async pick(p: { title: string; directory?: boolean; save?: boolean; extensions?: string[] }): Promise<string[] | null> {
+    if (this.appInfo?.host !== 'electron') return null;
+    const r = await this.api.request('pickPaths', p);
+    return r ? [...r] : null;
+  }
+
+  private async onMenu(action: MenuAction): Promise<void> {
+    if (action === 'undo') return this.undo();
+    if (action === 'redo') return this.redo();
+    if (action === 'new-project') return this.newProject();
+    if (action === 'save-project' && this.projectPath) {
+      const err = await this.saveProject();
+      if (err) this.addLog('error', err);
+      return;
+    }
+    this.menuAction = { action, seq: ++this.menuSeq };
+  }
+}
+
+function needsReload(before: LayerSpec | undefined, after: LayerSpec): boolean {
+  if (!before) return true;
+  if (before.source !== after.source) return true;
+  if (before.kind === 'raster' && after.kind === 'raster') {
+    return before.band !== after.band || before.style.stretch !== after.style.stretch || before.style.percentiles.join() !== after.style.percentiles.join();
+  }
+  return false;
+}
