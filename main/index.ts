@@ -20,3 +20,19 @@ export {
   type RocCurve, type RocOptions, type Confusion, type ClassificationMetrics, type ThresholdMode,
 } from './eval/metrics.ts';
 export { groupedStratifiedKFold, summarize, TooFewGroupsError, MixedGroupLabelError, type Fold, type Summary } from './eval/folds.ts';
+export * from './faults/fault-errors.ts';
+export * from './faults/segment-index.ts';
+export * from './faults/fault-lines.ts';
+export * from './faults/distance-to-faults.ts';
+export * from './faults/power-law.ts';
+export * from './faults/weight-map.ts';
+export * from './faults/fault-inputs.ts';
+export * from './sites/site-errors.ts';
+export * from './sites/label-cells.ts';
+export * from './sites/site-inputs.ts';
+export * from './sites/site-blocks.ts';
+export * from './sites/negative-sites.ts';
+export * from './sites/build-sites.ts';
+export * from './sites/sites-geojson.ts';
+export * from './sites/band-transform.ts';
+export * from './sites/patches.ts';

@@ -45,6 +45,8 @@ export interface PowerLawFit {
   /** Last ring considered (rings beyond it are not reported). */
   readonly maxRing: number;
   readonly depositCells: number;
+  /** Deposit cells on excluded (nodata) cells, not counted. */
+  readonly excludedDeposits: number;
   readonly rings: RingStats[];
   readonly units: { N: string; d: string; density: string };
 }
@@ -54,7 +56,12 @@ export interface DensityOptions {
   readonly ringWidthM?: number;
   /** Last ring to report and fit. @default the ring of the farthest deposit cell */
   readonly maxRing?: number;
-  /** Cells to leave out of the ring areas (1 = excluded), e.g. nodata of the reference grid. */
+  /**
+   * First ring used in the fit (rings before it are reported with usedInFit false), e.g. to
+   * skip a near-fault zone where the density is known to flatten. @default 1
+   */
+  readonly minRing?: number;
+  /** Cells to leave out of the ring areas and counts (1 = excluded), e.g. nodata of the reference grid. */
   readonly excluded?: Uint8Array;
 }
 
@@ -93,6 +100,7 @@ export function fitDensityPowerLaw(
   let farthest = 1;
   for (const c of cells) {
     if (!(c >= 0 && c < n)) throw new InvalidOptionError(`deposit cell index ${c} is outside the ${grid.rows}×${grid.cols} grid`);
+    if (options.excluded?.[c]) continue;
     const d = distanceM[c];
     if (!Number.isFinite(d)) {
       throw new PowerLawFitError(`deposit cell (row ${Math.floor(c / grid.cols)}, col ${c % grid.cols}) has no fault distance (nodata)`, { cell: c });
@@ -101,6 +109,8 @@ export function fitDensityPowerLaw(
   }
   const maxRing = options.maxRing ?? farthest;
   if (!(Number.isInteger(maxRing) && maxRing >= 1)) throw new InvalidOptionError(`maxRing must be an integer ≥ 1, got ${maxRing}`);
+  const minRing = options.minRing ?? 1;
+  if (!(Number.isInteger(minRing) && minRing >= 1)) throw new InvalidOptionError(`minRing must be an integer ≥ 1, got ${minRing}`);
   const cellCount = new Float64Array(maxRing + 1);
   const depCount = new Float64Array(maxRing + 1);
   for (let i = 0; i < n; i++) {
@@ -109,7 +119,12 @@ export function fitDensityPowerLaw(
     const r = ringOf(d, ringWidthM);
     if (r <= maxRing) cellCount[r]++;
   }
+  let excludedDeposits = 0;
   for (const c of cells) {
+    if (options.excluded?.[c]) {
+      excludedDeposits++;
+      continue;
+    }
     const r = ringOf(distanceM[c], ringWidthM);
     if (r <= maxRing) depCount[r]++;
   }
@@ -120,7 +135,7 @@ export function fitDensityPowerLaw(
   for (let r = 1; r <= maxRing; r++) {
     const areaKm2 = cellCount[r] * cellAreaKm2;
     const density = areaKm2 > 0 ? depCount[r] / areaKm2 : 0;
-    const usedInFit = depCount[r] > 0 && areaKm2 > 0;
+    const usedInFit = r >= minRing && depCount[r] > 0 && areaKm2 > 0;
     const dKm = (r * ringWidthM) / 1000;
     if (usedInFit) {
       xs.push(Math.log10(dKm));
@@ -129,7 +144,7 @@ export function fitDensityPowerLaw(
     rings.push({ ring: r, innerM: (r - 1) * ringWidthM, outerM: r * ringWidthM, dKm, cells: cellCount[r], areaKm2, deposits: depCount[r], density, usedInFit });
   }
   if (xs.length < 2) {
-    const occupied = rings.filter((r) => r.deposits > 0);
+    const occupied = rings.filter((r) => r.deposits > 0 && r.ring >= minRing);
     const where = occupied.map((r) => `ring ${r.ring} (${r.innerM}–${r.outerM} m): ${r.deposits}`).join(', ');
     throw new PowerLawFitError(
       `all ${cells.length} deposit cell(s) fall in ${occupied.length} ring(s) of ${ringWidthM} m [${where}]; a power law ` +
@@ -145,6 +160,7 @@ export function fitDensityPowerLaw(
     ringWidthM,
     maxRing,
     depositCells: cells.length,
+    excludedDeposits,
     rings,
     units: { N: 'deposit cells per km² at d = 1 km', d: 'km (outer edge of the ring)', density: 'deposit cells per km²' },
   };

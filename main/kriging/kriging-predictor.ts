@@ -301,9 +301,10 @@ export class KrigingPredictor {
    * model and neighbourhood (gstat's krige.cv with nfold = n). Global kriging uses the exact
    * closed form of Dubrule (1983): with K the bordered kriging matrix, the LOO error at i is
    * (K⁻¹[z; 0])ᵢ / (K⁻¹)ᵢᵢ and the LOO kriging variance 1 / (K⁻¹)ᵢᵢ — one factorisation instead of n.
-   * Returns per field the predictions and variances at the points.
+   * Returns per field the predictions and variances at the points; `onProgress` gets the fraction
+   * done after every point (and may throw to cancel).
    */
-  leaveOneOut(onPoint?: (i: number) => void): { pred: Float64Array; variance: Float64Array }[] {
+  leaveOneOut(onProgress?: (fraction: number) => void): { pred: Float64Array; variance: Float64Array }[] {
     const n = this.pointCount;
     const nf = this.fields.length;
     const res = this.fields.map(() => ({ pred: new Float64Array(n), variance: new Float64Array(n) }));
@@ -327,7 +328,7 @@ export class KrigingPredictor {
             s += e[r] * e[r];
           }
           diag[i] = s;
-          onPoint?.((f * n + i) / nf);
+          onProgress?.((f * n + i + 1) / (nf * n));
         }
         const z = this.fields[f].z;
         const mean = this.opts.mean;
@@ -356,7 +357,7 @@ export class KrigingPredictor {
         res[f].pred[i] = out.pred[f];
         res[f].variance[i] = out.variance[f];
       }
-      onPoint?.(i);
+      onProgress?.((i + 1) / n);
     }
     return res;
   }

@@ -2,8 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidOptionError } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
-// TEMP-DEV
-const DeformConv2D = class { constructor(a: {filters: number; kernelInitializer: unknown} & Record<string, unknown>) { return tfl.layers.conv2d({filters: a.filters, kernelSize: 3, padding: 'same', kernelInitializer: a.kernelInitializer as never}); } } as unknown as new (a: Record<string, unknown>) => tfl.layers.Layer;
+import { DeformConv2D } from './deform-conv-layer.ts';
 
 /**
  * The four patch classifiers of the GK-DCN study, built on ONE shared body and head so that the

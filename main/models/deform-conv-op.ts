@@ -108,7 +108,7 @@ function checkGeometry(
     fail('output size', 'at least 1×1', [Ho, Wo], `Input ${H}×${W} is too small for kernel ${KH}×${KW} with dilation ${dh},${dw} and padding ${ph},${pw}.`);
   }
   const KK = KH * KW;
-  const offC = offset.shape[3];
+  const offC = offset.shape[3] as number;
   if (offset.shape[0] !== B || offset.shape[1] !== Ho || offset.shape[2] !== Wo || offC % (2 * KK) !== 0 || offC === 0) {
     fail('offset', `[${B}, ${Ho}, ${Wo}, 2·G·${KK}]`, offset.shape, 'Its spatial size is the output size; its channels are 2·offsetGroups·KH·KW.');
   }

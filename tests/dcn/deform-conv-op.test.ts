@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, getTf } from '../../main/models/backend.ts';
 import { deformConv2d, DeformConvShapeError } from '../../main/models/deform-conv-op.ts';
@@ -46,10 +47,10 @@ function run(c: Case): Result {
     const opts = { stride: c.stride, padding: c.padding, dilation: c.dilation };
     const out = deformConv2d(x, offset, weight, { ...opts, mask, bias });
     // L = Σ out · dy, so ∂L/∂θ is the vector–Jacobian product torchvision computed for upstream dy.
-    const f = (xv: tf.Tensor, ov: tf.Tensor, wv: tf.Tensor, mv?: tf.Tensor, bv?: tf.Tensor): tf.Scalar =>
+    const f = (xv: Tensor, ov: Tensor, wv: Tensor, mv?: Tensor, bv?: Tensor): Scalar =>
       tf.sum(tf.mul(deformConv2d(xv, ov, wv, { ...opts, mask: mv, bias: bv }), dy));
     const args = [x, offset, weight, ...(mask ? [mask] : []), ...(bias ? [bias] : [])];
-    const grads = tf.grads((...t: tf.Tensor[]) => {
+    const grads = tf.grads((...t: Tensor[]) => {
       const mv = mask ? t[3] : undefined;
       const bv = bias ? t[mask ? 4 : 3] : undefined;
       return f(t[0], t[1], t[2], mv, bv);

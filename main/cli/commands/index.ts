@@ -2,10 +2,14 @@ import type { Command } from '../command.ts';
 import { infoCommand } from './info.ts';
 import { demoDataCommand } from './demo-data.ts';
 import { serveCommand } from './serve.ts';
+import { faultsCommand } from './faults.ts';
+import { sitesCommand } from './sites.ts';
 
 /** Every `geoanomaly` subcommand, in the order `--help` lists them. One entry point, one list. */
 export const commands: readonly Command[] = [
   infoCommand,
   demoDataCommand,
   serveCommand,
+  faultsCommand,
+  sitesCommand,
 ];

@@ -1,0 +1,82 @@
+import type { GridSpec } from '../grid/grid-spec.ts';
+import { cellCenterX, cellCenterY } from '../grid/grid-spec.ts';
+import { KrigingPredictor, type PredictionOutput } from './kriging-predictor.ts';
+import type { PreparedKriging } from './prepare-samples.ts';
+
+/** The part of PreparedKriging a prediction worker needs (the fits stay on the main thread). */
+export type PredictionData = Pick<PreparedKriging, 'origin' | 'x' | 'y' | 'groups' | 'options'> & { readonly grid: GridSpec };
+
+/** One unit of work: rows [rowStart, rowEnd) of one variable group. */
+export interface BlockTask {
+  readonly group: number;
+  readonly rowStart: number;
+  readonly rowEnd: number;
+}
+
+export interface BlockResult {
+  readonly group: number;
+  readonly rowStart: number;
+  readonly rowEnd: number;
+  /** Field-major: field f, row r, col c at (f·rows + (r − rowStart))·cols + c. */
+  readonly pred: Float32Array;
+  readonly variance: Float32Array;
+  /** Cells left NaN for too few neighbours, per field of the group. */
+  readonly tooFew: number[];
+}
+
+/** Builds (once per thread and group) the predictor of a group. */
+export class PredictorCache {
+  private readonly cache = new Map<number, KrigingPredictor>();
+  constructor(private readonly data: PredictionData) {}
+  get(group: number): KrigingPredictor {
+    let p = this.cache.get(group);
+    if (!p) {
+      const g = this.data.groups[group];
+      const gx = Float64Array.from(g.pointIndex, (i) => this.data.x[i]);
+      const gy = Float64Array.from(g.pointIndex, (i) => this.data.y[i]);
+      const o = this.data.options;
+      p = new KrigingPredictor(gx, gy, g.fields, { nmax: o.nmax, nmin: o.nmin, maxDistM: o.maxDistM, mean: o.mean, maxGlobalPoints: o.maxGlobalPoints }, this.data.origin);
+      this.cache.set(group, p);
+    }
+    return p;
+  }
+}
+
+/** Predicts one block of rows; `progress` gets the fraction of the block done, `checkCancel` runs once per row. */
+export function predictBlock(data: PredictionData, cache: PredictorCache, task: BlockTask, progress?: (f: number) => void, checkCancel?: () => void): BlockResult {
+  const { grid, origin } = data;
+  const predictor = cache.get(task.group);
+  const nf = predictor.fields.length;
+  const rows = task.rowEnd - task.rowStart;
+  const cols = grid.cols;
+  const pred = new Float32Array(nf * rows * cols);
+  const variance = new Float32Array(nf * rows * cols);
+  const tooFew = new Array<number>(nf).fill(0);
+  const out: PredictionOutput = { pred: new Float64Array(nf), variance: new Float64Array(nf), lagrange: new Float64Array(nf) };
+  const log = data.options.log;
+  const nmin = data.options.nmin;
+  // Serpentine order: consecutive cells are neighbours, so their neighbour sets (and the cached
+  // factorisations) coincide more often.
+  for (let r = 0; r < rows; r++) {
+    checkCancel?.();
+    const row = task.rowStart + r;
+    const qy = cellCenterY(grid, row) - origin.y;
+    const reverse = (r & 1) === 1;
+    for (let cc = 0; cc < cols; cc++) {
+      const c = reverse ? cols - 1 - cc : cc;
+      const k = predictor.predict(cellCenterX(grid, c) - origin.x, qy, out);
+      const short = k < nmin || k === 0;
+      for (let f = 0; f < nf; f++) {
+        const at = (f * rows + r) * cols + c;
+        if (short) tooFew[f]++;
+        const v = out.variance[f];
+        // Lognormal back-transform (Cressie 1993, §3.2.2): exp(ŷ + σ²/2 + m) with m the Lagrange
+        // multiplier in the system C·λ + m·1 = c (m = 0 in simple kriging).
+        pred[at] = log ? Math.exp(out.pred[f] + v / 2 + out.lagrange[f]) : out.pred[f];
+        variance[at] = v;
+      }
+    }
+    progress?.((r + 1) / rows);
+  }
+  return { group: task.group, rowStart: task.rowStart, rowEnd: task.rowEnd, pred, variance, tooFew };
+}
