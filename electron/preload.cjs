@@ -2,7 +2,9 @@
 // Exposes exactly one object, window.workbench = { request, on }, implementing the
 // WorkbenchApi of main/api/contract.ts. Nothing else of Node or Electron reaches the page:
 // ipcRenderer itself is never exposed, only these two closures over fixed channel prefixes.
+/* global require */
 'use strict';
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a sandboxed preload must be CommonJS
 const { contextBridge, ipcRenderer } = require('electron');
 
 const NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;

@@ -257,7 +257,7 @@ export class KrigingPredictor {
       let same = k === this.prevK;
       for (let i = 0; same && i < k; i++) same = this.nbIdx[i] === this.prevIdx[i];
       if (!same) {
-        this.factorAll(k, false);
+        this.factorAll(k, false); (globalThis as any).__miss = ((globalThis as any).__miss ?? 0) + 1;
         this.prevIdx.set(this.nbIdx.subarray(0, k));
         this.prevK = k;
       }

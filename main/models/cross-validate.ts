@@ -5,7 +5,7 @@ import { subJob, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import { groupedStratifiedKFold, summarize } from '../eval/folds.ts';
 import { chooseThreshold, classificationMetrics, rocCurve, type ClassificationMetrics, type RocCurve, type ThresholdMode } from '../eval/metrics.ts';
 import type { ModelKind } from './architectures.ts';
-import { predictDepositProbability, trainModel, type TrainingData, type TrainOptions } from './train.ts';
+import { predictDepositProbability, trainModel, type TrainedModel, type TrainingData, type TrainOptions } from './train.ts';
 
 /**
  * Cross-validation of one model kind.
@@ -202,4 +202,39 @@ export function metricsJsonEntry(r: CrossValidationResult): {
     folds_k: r.options.folds,
     repeats: r.options.repeats,
   };
+}
+
+export interface ModelRunResult {
+  readonly cv: CrossValidationResult;
+  /** The model trained on all samples (same early-stopping rule), for prediction. */
+  readonly final: TrainedModel;
+}
+
+/**
+ * Cross-validates every kind and then fits one final model per kind on all samples (seeded
+ * with the run seed; its early-stopping validation split is drawn from all sites). The
+ * caller owns (and must dispose) the final models.
+ */
+export async function crossValidateAndFit(
+  kinds: readonly ModelKind[],
+  data: TrainingData,
+  options: CrossValidationOptions = {},
+  ctx?: JobContext,
+): Promise<Map<ModelKind, ModelRunResult>> {
+  const o = checkCrossValidationOptions(options);
+  const out = new Map<ModelKind, ModelRunResult>();
+  const all = Array.from({ length: data.n }, (_, i) => i);
+  try {
+    for (let m = 0; m < kinds.length; m++) {
+      const kind = kinds[m];
+      const share = 1 / kinds.length;
+      const cv = await crossValidate(kind, data, o, subJob(ctx, m * share, (m + 0.85) * share));
+      const final = await trainModel(kind, data, all, { ...o.train, seed: o.seed }, subJob(ctx, (m + 0.85) * share, (m + 1) * share, `${kind} final model`));
+      out.set(kind, { cv, final });
+    }
+  } catch (e) {
+    for (const r of out.values()) r.final.model.dispose();
+    throw e;
+  }
+  return out;
 }

@@ -157,7 +157,7 @@ export class DeformConv2D extends layers.Layer {
   override build(inputShape: Shape | Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
     if (shape.length !== 4) {
-      throw new DeformConvShapeError(`DeformConv2D expects rank-4 input [batch, height, width, channels]; found shape [${shape.join(', ')}].`, { inputShape: shape });
+      throw new DeformConvShapeError(`DeformConv2D expects rank-4 input [batch, height, width, channels]; found shape [${shape.map(String).join(', ')}].`, { inputShape: shape });
     }
     const cin = shape[3];
     if (cin == null) {

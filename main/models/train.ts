@@ -39,6 +39,8 @@ export function trainingDataFrom(p: {
   readonly x: Float32Array;
   readonly labels: ArrayLike<number>;
   readonly siteIds: readonly string[];
+  /** Blocks that overlap share a groupId; when given, folds keep whole groups together. */
+  readonly groupIds?: readonly string[];
   readonly weights?: Float32Array;
   readonly bandNames: readonly string[];
 }): TrainingData {
@@ -53,7 +55,10 @@ export function trainingDataFrom(p: {
   if (!Number.isInteger(nKnowledge)) {
     throw new InvalidOptionError(`knowledge array holds ${p.weights?.length} values, not a multiple of ${n} samples`);
   }
-  return { x: p.x, n, patchSize, channels, labels: p.labels, siteIds: p.siteIds, knowledge: p.weights, nKnowledge };
+  // Grouping unit of the folds: the overlap group (two touching 3×3 blocks would otherwise put
+  // near-copies of one another on both sides of a split), else the site.
+  const siteIds = p.groupIds && p.groupIds.length === n ? p.groupIds : p.siteIds;
+  return { x: p.x, n, patchSize, channels, labels: p.labels, siteIds, knowledge: nKnowledge > 0 ? p.weights : undefined, nKnowledge };
 }
 
 export interface TrainOptions {

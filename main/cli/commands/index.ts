@@ -4,6 +4,8 @@ import { demoDataCommand } from './demo-data.ts';
 import { serveCommand } from './serve.ts';
 import { faultsCommand } from './faults.ts';
 import { sitesCommand } from './sites.ts';
+import { evaluateCommand } from './evaluate.ts';
+import { trainCommand } from './train.ts';
 
 /** Every `geoanomaly` subcommand, in the order `--help` lists them. One entry point, one list. */
 export const commands: readonly Command[] = [
@@ -12,4 +14,6 @@ export const commands: readonly Command[] = [
   serveCommand,
   faultsCommand,
   sitesCommand,
+  evaluateCommand,
+  trainCommand,
 ];

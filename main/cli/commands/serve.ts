@@ -12,6 +12,7 @@ export const serveCommand: Command = {
   options: {
     port: { type: 'string', description: 'TCP port on 127.0.0.1 (0 = any free port)', valueName: 'N', default: '0' },
     'data-dir': { type: 'string', description: 'user data folder (recent projects, demo survey); default: the desktop app\'s', valueName: 'DIR' },
+    'build-only': { type: 'boolean', description: 'build the renderer if it is missing, then exit (used by npm start before Electron)' },
     'static-dir': { type: 'string', description: 'built renderer to serve (default: renderer/dist, built on first use)', valueName: 'DIR' },
   },
   details:
@@ -21,6 +22,7 @@ export const serveCommand: Command = {
     const port = optionalNumber(args, 'port', 'serve') ?? 0;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidOptionError(`geoanomaly serve: --port must be an integer 0…65535, got ${port}`);
     const staticDir = optionalString(args, 'static-dir') ?? (await ensureRendererBuilt({ log: io.err }));
+    if (args.values['build-only']) return 0;
     const dataDir = optionalString(args, 'data-dir') ?? userDataDir();
     const host = await startBrowserHost({ port, staticDir, dataDir });
     io.out(`GeoAnomaly Workbench is running at ${host.url}`);

@@ -154,7 +154,8 @@ export class WorkbenchMap {
     for (const e of this.entries.values()) {
       if (e.olLayer instanceof VectorLayer) {
         const src = e.olLayer.getSource() as VectorSource | null;
-        if (src && !isEmpty(src.getExtent())) extend(ext, src.getExtent());
+        const se = src?.getExtent();
+        if (se && !isEmpty(se)) extend(ext, se);
       }
     }
     if (!isEmpty(ext)) this.map.getView().fit(ext, { padding: [20, 20, 20, 20] });

@@ -1,0 +1,187 @@
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command, ParsedArgs } from '../command.ts';
+import { optionalNumber, optionalString, requireString } from '../command.ts';
+import { InvalidOptionError } from '../../errors.ts';
+import { readGeoTiff, readStack } from '../../io/geotiff-read.ts';
+import { compareGrids } from '../../grid/grid-spec.ts';
+import type { RasterStack } from '../../grid/raster.ts';
+import { readSitesGeoJson } from '../../sites/sites-geojson.ts';
+import { extractPatches } from '../../sites/patches.ts';
+import { BAND_TRANSFORMS, type BandTransform } from '../../sites/band-transform.ts';
+import { bandOnGridByIndex, parseIndexAlignment } from '../../sites/label-cells.ts';
+import { initBackend, type BackendPreference } from '../../models/backend.ts';
+import { parseModelKinds, usesGeology } from '../../models/architectures.ts';
+import { trainingDataFrom } from '../../models/train.ts';
+import { crossValidateAndFit, metricsJsonEntry, type CvProtocol } from '../../models/cross-validate.ts';
+import { describeInput, packageVersions, saveModel, writeManifest, METRICS_FILE, type RunManifest } from '../../models/run-store.ts';
+import { writeJsonAtomic } from '../../util/atomic-write.ts';
+import type { ThresholdMode } from '../../eval/metrics.ts';
+
+function intOption(args: ParsedArgs, name: string, min: number): number | undefined {
+  const v = optionalNumber(args, name, 'train');
+  if (v !== undefined && !(Number.isInteger(v) && v >= min)) {
+    throw new InvalidOptionError(`geoanomaly train: --${name} must be an integer ≥ ${min}, got ${v}`);
+  }
+  return v;
+}
+
+function listOption(args: ParsedArgs, name: string): string[] {
+  const v = args.values[name];
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [String(v)]).filter((s) => s !== '');
+}
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'cross-validate and train CNN / DCN / GK-CNN / GK-DCN patch classifiers',
+  usage:
+    '--stack STACK.tif|DIR --sites SITES.geojson [--knowledge W.tif …] --model cnn|dcn|gk-cnn|gk-dcn|all ' +
+    '[--epochs N] [--batch N] [--lr X] [--lambda X] [--folds K] [--repeats R] [--seed N] --out RUN_DIR',
+  options: {
+    stack: { type: 'string', description: 'element stack: multiband GeoTIFF or folder of single-band GeoTIFFs', valueName: 'PATH' },
+    sites: { type: 'string', description: 'training sites GeoJSON (from "geoanomaly sites")', valueName: 'FILE' },
+    knowledge: { type: 'string', multiple: true, description: 'knowledge raster(s) w for the geology term (repeatable)', valueName: 'W.tif' },
+    'align-by-index': {
+      type: 'string',
+      description: 'knowledge rasters on another grid are paired by array index: their cell (r, c) is stack cell (r+R, c+C)',
+      valueName: 'R,C',
+    },
+    model: { type: 'string', description: 'cnn, dcn, gk-cnn, gk-dcn, a comma list, or all', valueName: 'KIND', default: 'all' },
+    epochs: { type: 'string', description: 'maximum epochs per fit', valueName: 'N', default: '60' },
+    batch: { type: 'string', description: 'mini-batch size', valueName: 'N', default: '64' },
+    lr: { type: 'string', description: 'Adam learning rate', valueName: 'X', default: '0.001' },
+    'weight-decay': { type: 'string', description: 'L2 weight decay on kernels', valueName: 'X', default: '0.0001' },
+    lambda: { type: 'string', description: 'weight λ of the geology term (gk-* models)', valueName: 'X', default: '1' },
+    'val-fraction': { type: 'string', description: 'share of training sites held out for early stopping (0 = none)', valueName: 'X', default: '0.2' },
+    patience: { type: 'string', description: 'early-stopping patience in epochs', valueName: 'N', default: '15' },
+    folds: { type: 'string', description: 'cross-validation folds', valueName: 'K', default: '5' },
+    repeats: { type: 'string', description: 'cross-validation repeats (different fold seeds)', valueName: 'R', default: '3' },
+    seed: { type: 'string', description: 'seed of folds, initialisation, dropout and shuffling', valueName: 'N', default: '1' },
+    protocol: { type: 'string', description: "'grouped' (by site) or 'leaky' (random patches, the reference code's; for comparison only)", valueName: 'P', default: 'grouped' },
+    threshold: { type: 'string', description: "'fixed' (0.5) or 'f1-optimal' (chosen on the training folds)", valueName: 'MODE', default: 'fixed' },
+    'patch-size': { type: 'string', description: 'patch side in cells (odd)', valueName: 'K', default: '9' },
+    transform: { type: 'string', description: `band transform: ${BAND_TRANSFORMS.join(', ')}`, valueName: 'T', default: 'log10-standardize' },
+    backend: { type: 'string', description: 'auto, wasm, cpu or tensorflow', valueName: 'NAME', default: 'auto' },
+    out: { type: 'string', description: 'run directory (metrics.json, manifest.json, models/)', valueName: 'RUN_DIR' },
+  },
+  details: [
+    'Writes RUN_DIR/metrics.json: { "<model>": { "folds": [{acc, auc, kappa, mcc, precision, recall, f1}, …],',
+    '"mean": {…}, "sd": {…}, "ci95": {…} } }, RUN_DIR/manifest.json (inputs\' SHA-256, options, seed,',
+    'backend, package versions, band names, transform statistics) and one final model per kind,',
+    'trained on all sites, under RUN_DIR/models/<kind>/ (TensorFlow.js layers format).',
+    'Folds keep every cell of a site block (and overlapping blocks) together; the decision threshold',
+    'is chosen on training folds only.',
+    '',
+    'Example (the Tianshan case study, whose label and weight grids are paired by index):',
+    '  geoanomaly train --stack elements/ --sites sites.geojson --knowledge geology_weights.tif \\',
+    '    --align-by-index 0,0 --model all --folds 5 --repeats 3 --out run1',
+  ].join('\n'),
+  async run(args, io) {
+    const stackPath = requireString(args, 'stack', 'train');
+    const sitesPath = requireString(args, 'sites', 'train');
+    const outDir = resolve(requireString(args, 'out', 'train'));
+    if (existsSync(outDir) && !statSync(outDir).isDirectory()) {
+      throw new InvalidOptionError(`geoanomaly train: --out ${outDir} exists and is not a directory`);
+    }
+    const kinds = parseModelKinds(optionalString(args, 'model') ?? 'all');
+    const knowledgePaths = listOption(args, 'knowledge');
+    const needGeology = kinds.filter(usesGeology);
+    if (needGeology.length > 0 && knowledgePaths.length === 0) {
+      throw new InvalidOptionError(
+        `geoanomaly train: ${needGeology.join(', ')} need(s) a knowledge raster (--knowledge W.tif, e.g. the fault weight map from "geoanomaly faults"); ` +
+          'give one or choose --model cnn or dcn',
+      );
+    }
+    const protocol = (optionalString(args, 'protocol') ?? 'grouped') as CvProtocol;
+    const threshold = (optionalString(args, 'threshold') ?? 'fixed') as ThresholdMode;
+    const transform = (optionalString(args, 'transform') ?? 'log10-standardize') as BandTransform;
+    const align = optionalString(args, 'align-by-index');
+    const seed = intOption(args, 'seed', 0) ?? 1;
+    const cvOptions = {
+      folds: intOption(args, 'folds', 2) ?? 5,
+      repeats: intOption(args, 'repeats', 1) ?? 3,
+      seed,
+      protocol,
+      threshold,
+      train: {
+        epochs: intOption(args, 'epochs', 1) ?? 60,
+        batchSize: intOption(args, 'batch', 1) ?? 64,
+        learningRate: optionalNumber(args, 'lr', 'train') ?? 1e-3,
+        weightDecay: optionalNumber(args, 'weight-decay', 'train') ?? 1e-4,
+        lambda: optionalNumber(args, 'lambda', 'train') ?? 1,
+        validationFraction: optionalNumber(args, 'val-fraction', 'train') ?? 0.2,
+        patience: intOption(args, 'patience', 1) ?? 15,
+      },
+    };
+
+    const backend = await initBackend((optionalString(args, 'backend') ?? 'auto') as BackendPreference);
+    io.err(`backend: ${backend.detail}`);
+
+    const stack = await readStack(stackPath);
+    const sites = await readSitesGeoJson(sitesPath, stack.grid);
+    const knowledge: (Float32Array | RasterStack)[] = [];
+    const knowledgeNames: string[] = [];
+    for (const p of knowledgePaths) {
+      const k = await readGeoTiff(p);
+      if (k.bands.length !== 1) throw new InvalidOptionError(`${p}: a knowledge raster needs one band, found ${k.bands.length}`);
+      const cmp = compareGrids(stack.grid, k.grid);
+      if (align) {
+        knowledge.push(bandOnGridByIndex(stack.grid, k.grid, k.bands[0], parseIndexAlignment(align)));
+        io.err(`${p}: paired with the stack by array index (${align}) as requested; grids differ: ${JSON.stringify(cmp)}`);
+      } else {
+        // extractPatches checks that the raster lies on the stack's grid (GridMismatchError otherwise).
+        knowledge.push(k);
+      }
+      knowledgeNames.push(k.bandNames[0] ?? p);
+    }
+    const patchSize = intOption(args, 'patch-size', 1) ?? 9;
+    const patches = extractPatches(stack, sites, { size: patchSize, transform, knowledge, knowledgeNames });
+    const data = trainingDataFrom(patches);
+    const nPos = Array.from(patches.labels).filter((l) => l === 1).length;
+    io.err(
+      `${data.n} patches ${patchSize}×${patchSize}×${data.channels} (${nPos} deposit, ${data.n - nPos} non-deposit; ` +
+        `${new Set(data.siteIds).size} site groups; ${patches.clipped.filter(Boolean).length} clipped by the grid edge)`,
+    );
+
+    const results = await crossValidateAndFit(kinds, data, cvOptions, { signal: io.signal, progress: io.progress });
+    const metrics: Record<string, unknown> = {};
+    const models: RunManifest['models'] = {};
+    try {
+      for (const [kind, r] of results) {
+        metrics[kind] = metricsJsonEntry(r.cv);
+        const dir = await saveModel(r.final.model, outDir, kind);
+        models[kind] = { path: join(dir, 'model.json'), epochs: r.final.bestEpoch, ...(r.final.geology ? { geology: r.final.geology } : {}) };
+        const m = r.cv.mean;
+        io.out(
+          `${kind.padEnd(7)} ${protocol} ${cvOptions.folds}-fold × ${cvOptions.repeats}: acc ${m.acc.toFixed(3)} ± ${r.cv.sd.acc.toFixed(3)}, ` +
+            `AUC ${m.auc.toFixed(3)} ± ${r.cv.sd.auc.toFixed(3)}, kappa ${m.kappa.toFixed(3)}, MCC ${m.mcc.toFixed(3)}, F1 ${m.f1.toFixed(3)}`,
+        );
+      }
+    } finally {
+      for (const r of results.values()) r.final.model.dispose();
+    }
+    writeJsonAtomic(join(outDir, METRICS_FILE), metrics);
+    const inputs = [
+      ...(await describeInput('stack', stackPath)),
+      ...(await describeInput('sites', sitesPath)),
+      ...(await Promise.all(knowledgePaths.map((p) => describeInput('knowledge', p)))).flat(),
+    ];
+    writeManifest(outDir, {
+      format: 'geoanomaly-run/1',
+      createdAt: new Date().toISOString(),
+      command: `geoanomaly train ${process.argv.slice(3).join(' ')}`.trim(),
+      inputs,
+      seed,
+      options: { models: kinds, ...cvOptions, patchSize, transform, alignByIndex: align ?? null, knowledgeNames },
+      backend,
+      packages: packageVersions(),
+      bandNames: [...stack.bandNames],
+      patch: { size: patchSize, transform, stats: patches.stats, samples: data.n, positives: nPos },
+      models,
+      metrics,
+    });
+    io.out(`wrote ${join(outDir, METRICS_FILE)}, manifest.json and ${results.size} model(s) under ${join(outDir, 'models')}`);
+    return 0;
+  },
+};

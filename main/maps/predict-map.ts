@@ -1,0 +1,169 @@
+import type { GridSpec } from '../grid/grid-spec.ts';
+import { applyTransform, type TransformStats } from '../sites/band-transform.ts';
+import { reflectIndex } from '../sites/patches.ts';
+import { GeoTiffWriter } from '../io/geotiff-write.ts';
+import { InvalidOptionError } from '../errors.ts';
+import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
+import { matchBands, type StackSource } from './stack-source.ts';
+
+/**
+ * Full-map prediction: a k×k window slides over every cell of the grid, windows are transformed
+ * exactly as the training patches were (same band order, floors and whole-grid statistics from
+ * the run manifest), batched, and classified. Rows are processed in tiles, so memory is bounded
+ * by one tile of the stack plus one batch of windows, never the full set of windows.
+ *
+ * Every cell gets a value: windows that leave the grid are reflect-padded (as training patches
+ * are) and flagged; nodata inside a window is filled with the band's mean (0 after
+ * standardisation) and flagged; a nodata centre cell gives nodata out.
+ * The mask band holds bit 1 = window left the grid, bit 2 = window held filled nodata.
+ */
+export type WindowClassifier = (windows: Float32Array, count: number) => Float32Array | Promise<Float32Array>;
+
+export interface NamedClassifier {
+  readonly name: string;
+  readonly classify: WindowClassifier;
+}
+
+export interface PredictMapOptions {
+  /** Window side in cells (odd). */
+  readonly window: number;
+  /** Band names in the order the models expect (matched by name in the source). */
+  readonly bandNames: readonly string[];
+  /** Transform with the training statistics. */
+  readonly stats: TransformStats;
+  /** Windows per classifier call. @default 1024 */
+  readonly batchSize?: number;
+  /** Rows per tile. @default chosen so a tile holds ≈ 32 MB of stack values */
+  readonly tileRows?: number;
+}
+
+export const MASK_LEFT_GRID = 1;
+export const MASK_FILLED_NODATA = 2;
+
+/** Receives finished rows: per classifier probabilities and the mask, rows [rowStart, rowStart + n). */
+export type PredictionSink = (rowStart: number, probabilities: Float32Array[], mask: Float32Array) => void;
+
+export async function predictMap(
+  source: StackSource,
+  classifiers: readonly NamedClassifier[],
+  options: PredictMapOptions,
+  sink: PredictionSink,
+  ctx?: JobContext,
+): Promise<void> {
+  const k = options.window;
+  if (!(Number.isInteger(k) && k >= 1 && k % 2 === 1)) throw new InvalidOptionError(`window must be an odd integer, got ${k}`);
+  if (classifiers.length === 0) throw new InvalidOptionError('no model to predict with');
+  const h = (k - 1) / 2;
+  const g = source.grid;
+  const { rows, cols } = g;
+  const bandIdx = matchBands(source, options.bandNames);
+  const C = bandIdx.length;
+  const batch = options.batchSize ?? 1024;
+  const tileRows = options.tileRows ?? Math.max(1, Math.min(rows, Math.floor((32 * 1024 * 1024) / (cols * C * 4)) - 2 * h));
+  const standardized = options.stats.transform.endsWith('standardize') || options.stats.transform === 'standardize';
+  const windows = new Float32Array(batch * k * k * C);
+  const winCell = new Int32Array(batch);
+  const winMask = new Uint8Array(batch);
+
+  for (let r0 = 0; r0 < rows; r0 += tileRows) {
+    throwIfCancelled(ctx, 'prediction');
+    const r1 = Math.min(rows, r0 + tileRows);
+    const readStart = Math.max(0, r0 - h);
+    const readEnd = Math.min(rows, r1 + h);
+    const raw = await source.readRows(readStart, readEnd, bandIdx);
+    const tileGrid: GridSpec = { ...g, rows: readEnd - readStart, originY: g.originY - readStart * g.cellSizeY };
+    const t = applyTransform({ grid: tileGrid, bandNames: [...options.bandNames], bands: raw }, options.stats);
+    const fill = t.map((_, b) => (standardized ? 0 : Number.isFinite(options.stats.means[b]) ? options.stats.means[b] : 0));
+    const nOut = (r1 - r0) * cols;
+    const probs = classifiers.map(() => new Float32Array(nOut).fill(NaN));
+    const mask = new Float32Array(nOut).fill(NaN);
+    let filled = 0;
+
+    const flush = async (): Promise<void> => {
+      if (filled === 0) return;
+      const view = windows.subarray(0, filled * k * k * C);
+      for (let m = 0; m < classifiers.length; m++) {
+        const p = await classifiers[m].classify(view, filled);
+        for (let i = 0; i < filled; i++) probs[m][winCell[i]] = p[i];
+      }
+      for (let i = 0; i < filled; i++) mask[winCell[i]] = winMask[i];
+      filled = 0;
+    };
+
+    for (let r = r0; r < r1; r++) {
+      for (let c = 0; c < cols; c++) {
+        const centre = (r - readStart) * cols + c;
+        if (Number.isNaN(t[0][centre]) || t.some((band) => Number.isNaN(band[centre]))) continue; // nodata in → nodata out
+        let m = r < h || c < h || r >= rows - h || c >= cols - h ? MASK_LEFT_GRID : 0;
+        let o = filled * k * k * C;
+        for (let py = 0; py < k; py++) {
+          const rr = reflectIndex(r - h + py, rows) - readStart;
+          for (let px = 0; px < k; px++) {
+            const cell = rr * cols + reflectIndex(c - h + px, cols);
+            for (let b = 0; b < C; b++) {
+              const v = t[b][cell];
+              if (Number.isNaN(v)) {
+                windows[o++] = fill[b];
+                m |= MASK_FILLED_NODATA;
+              } else windows[o++] = v;
+            }
+          }
+        }
+        winCell[filled] = (r - r0) * cols + c;
+        winMask[filled] = m;
+        filled++;
+        if (filled === batch) await flush();
+      }
+      if (r % 8 === 0) report(ctx, r / rows, `row ${r}/${rows}`);
+    }
+    await flush();
+    sink(r0, probs, mask);
+    throwIfCancelled(ctx, 'prediction');
+  }
+  report(ctx, 1, 'prediction done');
+}
+
+/** Streams predictions into a GeoTIFF with one band per classifier (+ optional difference) and the mask. */
+export async function predictMapToGeoTiff(
+  source: StackSource,
+  classifiers: readonly NamedClassifier[],
+  options: PredictMapOptions & { readonly difference?: readonly [string, string] },
+  outPath: string,
+  ctx?: JobContext,
+): Promise<{ bandNames: string[] }> {
+  const names = classifiers.map((c) => `p_${c.name}`);
+  const diff = options.difference;
+  let diffIdx: [number, number] | null = null;
+  if (diff) {
+    diffIdx = [classifiers.findIndex((c) => c.name === diff[0]), classifiers.findIndex((c) => c.name === diff[1])];
+    if (diffIdx[0] < 0 || diffIdx[1] < 0) throw new InvalidOptionError(`difference needs both models among ${classifiers.map((c) => c.name).join(', ')}`);
+    names.push(`diff_${diff[0]}_minus_${diff[1]}`);
+  }
+  const bandNames = [...names, 'window_mask'];
+  const w = new GeoTiffWriter(outPath, source.grid, bandNames, { nodata: -9999, metadata: { window_mask: 'bit 1 = window left the grid (reflect-padded); bit 2 = window held nodata filled with the band mean' } });
+  try {
+    await predictMap(
+      source,
+      classifiers,
+      options,
+      (rowStart, probs, mask) => {
+        probs.forEach((p, m) => w.writeRows(m, rowStart, p));
+        let b = probs.length;
+        if (diffIdx) {
+          const a = probs[diffIdx[0]];
+          const c = probs[diffIdx[1]];
+          const d = new Float32Array(a.length);
+          for (let i = 0; i < d.length; i++) d[i] = a[i] - c[i];
+          w.writeRows(b++, rowStart, d);
+        }
+        w.writeRows(b, rowStart, mask);
+      },
+      ctx,
+    );
+    w.close();
+  } catch (e) {
+    w.abort();
+    throw e;
+  }
+  return { bandNames };
+}
