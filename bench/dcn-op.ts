@@ -40,3 +40,46 @@ time('conv2d forward [64,9,9,64]→64 (reference)', () => tf.conv2d(x, weight, 1
 time('conv2d forward+backward (x, W) (reference)', () => tf.grads((a: Tensor, w: Tensor) => tf.sum(tf.conv2d(a as Tensor4D, w as Tensor4D, 1, 'same')))([x, weight]));
 time('conv2d backprop filter only', () => tf.grad((w: Tensor) => tf.sum(tf.conv2d(x, w as Tensor4D, 1, 'same')))(weight));
 time('conv2d backprop input only', () => tf.grad((a: Tensor) => tf.sum(tf.conv2d(a as Tensor4D, weight, 1, 'same')))(x));
+
+// One training epoch of the issue's architecture (4,096 patches 9×9×39, batch 64, Adam), plain
+// conv vs DCNv2 in the two middle blocks, through tfjs-layers' fit (the GK term is not included).
+const layersLib = await import('@tensorflow/tfjs-layers');
+const { DeformConv2D } = await import('../main/models/deform-conv-layer.ts');
+function buildModel(deformable: boolean): import('@tensorflow/tfjs-layers').LayersModel {
+  const L = layersLib.layers;
+  const input = layersLib.input({ shape: [9, 9, 39] });
+  const block = (h: import('@tensorflow/tfjs-layers').SymbolicTensor, filters: number, dcn: boolean): import('@tensorflow/tfjs-layers').SymbolicTensor => {
+    const conv = dcn ? new DeformConv2D({ filters, kernelSize: 3, padding: 'same' }) : L.conv2d({ filters, kernelSize: 3, padding: 'same' });
+    h = conv.apply(h) as import('@tensorflow/tfjs-layers').SymbolicTensor;
+    h = L.batchNormalization().apply(h) as import('@tensorflow/tfjs-layers').SymbolicTensor;
+    return L.reLU().apply(h) as import('@tensorflow/tfjs-layers').SymbolicTensor;
+  };
+  let h = block(input, 64, false);
+  h = block(h, 64, deformable);
+  h = L.maxPooling2d({ poolSize: 2 }).apply(h) as import('@tensorflow/tfjs-layers').SymbolicTensor;
+  h = block(h, 128, deformable);
+  h = L.globalAveragePooling2d({}).apply(h) as import('@tensorflow/tfjs-layers').SymbolicTensor;
+  h = L.dense({ units: 64, activation: 'relu' }).apply(h) as import('@tensorflow/tfjs-layers').SymbolicTensor;
+  h = L.dropout({ rate: 0.5 }).apply(h) as import('@tensorflow/tfjs-layers').SymbolicTensor;
+  const out = L.dense({ units: 2, activation: 'softmax' }).apply(h) as import('@tensorflow/tfjs-layers').SymbolicTensor;
+  return layersLib.model({ inputs: input, outputs: out });
+}
+if (process.argv.includes('--epoch')) {
+  const X = tf.randomNormal([4096, 9, 9, 39], 0, 1, 'float32', 11);
+  const Y = tf.oneHot(tf.randomUniform([4096], 0, 2, 'int32', 12) as import('@tensorflow/tfjs-core').Tensor1D, 2);
+  for (const deformable of [false, true]) {
+    const model = buildModel(deformable);
+    model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+    await model.fit(tf.slice(X, 0, 128), tf.slice(Y, 0, 128), { epochs: 1, batchSize: 64, verbose: 0 }); // warm-up
+    const t0 = performance.now();
+    await model.fit(X, Y, { epochs: 1, batchSize: 64, verbose: 0, shuffle: false });
+    const trainS = (performance.now() - t0) / 1000;
+    const t1 = performance.now();
+    const p = model.predict(X, { batchSize: 1024 }) as Tensor;
+    await p.data();
+    const inferS = (performance.now() - t1) / 1000;
+    console.log(`${deformable ? 'DCN' : 'CNN'} epoch (4,096 × 9×9×39, batch 64): ${trainS.toFixed(2)} s; inference ${(4096 / inferS).toFixed(0)} windows/s at batch 1,024`);
+    p.dispose();
+    model.dispose();
+  }
+}

@@ -10,8 +10,11 @@ import { PowerLawFitError } from './fault-errors.ts';
  *  - ring i (i = 1, 2, …) holds the cells whose distance D to the nearest fault satisfies
  *    (i − 1)·w < D ≤ i·w, w = ring width in metres; cells ON a fault (D = 0) belong to ring 1,
  *    so d never reaches 0 and d^k (k < 0) stays finite. This is the near-zero choice.
- *  - the distance used in the law is the ring's outer edge in kilometres, d = i·w / 1000; with
- *    1 km rings d is simply the ring number 1, 2, …, 12 as in the case study's weight formula.
+ *  - the distance used in the law is, by default, the ring's outer edge in kilometres,
+ *    d = i·w / 1000; with 1 km rings d is simply the ring number 1, 2, …, 12 as in the case
+ *    study's weight formula. `ringDistance: 'mid'` uses the ring's middle, d = (i − ½)·w / 1000,
+ *    instead: the outer edge overstates the distance of near rings most (ring 2: by a third), which
+ *    steepens the fitted k; on the demo survey 'mid' removes that bias (see docs/faults-and-sites.md).
  *  - density m = deposit cells in the ring / ring area (km²), ring area = cells in the ring ×
  *    cell area. Deposit cells are unique cells holding ≥ 1 deposit, taken at the cell centre,
  *    so counts and areas come from the same cells.
@@ -24,7 +27,7 @@ export interface RingStats {
   readonly ring: number;
   readonly innerM: number;
   readonly outerM: number;
-  /** Distance used in the law: the ring's outer edge in km. */
+  /** Distance used in the law, km: the ring's outer edge (default) or middle. */
   readonly dKm: number;
   readonly cells: number;
   readonly areaKm2: number;
@@ -42,6 +45,7 @@ export interface PowerLawFit {
   /** Coefficient of determination of the log–log regression. */
   readonly r2: number;
   readonly ringWidthM: number;
+  readonly ringDistance: RingDistance;
   /** Last ring considered (rings beyond it are not reported). */
   readonly maxRing: number;
   readonly depositCells: number;
@@ -51,7 +55,17 @@ export interface PowerLawFit {
   readonly units: { N: string; d: string; density: string };
 }
 
+/** Which distance of a ring enters the law: its outer edge i·w (default, the paper's) or middle (i − ½)·w. */
+export type RingDistance = 'outer' | 'mid';
+
+/** Distance in km that ring i stands for. */
+export function ringDistanceKm(ring: number, ringWidthM: number, convention: RingDistance = 'outer'): number {
+  return ((convention === 'mid' ? ring - 0.5 : ring) * ringWidthM) / 1000;
+}
+
 export interface DensityOptions {
+  /** @default 'outer' */
+  readonly ringDistance?: RingDistance;
   /** Ring width in metres. @default the grid's cell size (square cells required then) */
   readonly ringWidthM?: number;
   /** Last ring to report and fit. @default the ring of the farthest deposit cell */
@@ -110,6 +124,8 @@ export function fitDensityPowerLaw(
   const maxRing = options.maxRing ?? farthest;
   if (!(Number.isInteger(maxRing) && maxRing >= 1)) throw new InvalidOptionError(`maxRing must be an integer ≥ 1, got ${maxRing}`);
   const minRing = options.minRing ?? 1;
+  const ringDistance = options.ringDistance ?? 'outer';
+  if (ringDistance !== 'outer' && ringDistance !== 'mid') throw new InvalidOptionError(`ringDistance must be "outer" or "mid", got "${String(ringDistance)}"`);
   if (!(Number.isInteger(minRing) && minRing >= 1)) throw new InvalidOptionError(`minRing must be an integer ≥ 1, got ${minRing}`);
   const cellCount = new Float64Array(maxRing + 1);
   const depCount = new Float64Array(maxRing + 1);
@@ -136,7 +152,7 @@ export function fitDensityPowerLaw(
     const areaKm2 = cellCount[r] * cellAreaKm2;
     const density = areaKm2 > 0 ? depCount[r] / areaKm2 : 0;
     const usedInFit = r >= minRing && depCount[r] > 0 && areaKm2 > 0;
-    const dKm = (r * ringWidthM) / 1000;
+    const dKm = ringDistanceKm(r, ringWidthM, ringDistance);
     if (usedInFit) {
       xs.push(Math.log10(dKm));
       ys.push(Math.log10(density));
@@ -158,11 +174,12 @@ export function fitDensityPowerLaw(
     k: slope,
     r2,
     ringWidthM,
+    ringDistance,
     maxRing,
     depositCells: cells.length,
     excludedDeposits,
     rings,
-    units: { N: 'deposit cells per km² at d = 1 km', d: 'km (outer edge of the ring)', density: 'deposit cells per km²' },
+    units: { N: 'deposit cells per km² at d = 1 km', d: `km (${ringDistance === 'mid' ? 'middle' : 'outer edge'} of the ring)`, density: 'deposit cells per km²' },
   };
 }
 

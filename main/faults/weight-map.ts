@@ -1,12 +1,13 @@
 import { InvalidOptionError } from '../errors.ts';
-import { ringOf } from './power-law.ts';
+import { ringDistanceKm, ringOf, type RingDistance } from './power-law.ts';
 
 /**
  * Geological-knowledge weight map w ∈ [0, 1] from the fitted density law m(d) = N·d^k.
  *
  * Each cell's ring i = max(1, ⌈D / ringWidth⌉) (fault cells are in ring 1), clamped to
  * [1, maxRing] — a cell beyond the last ring gets the last ring's weight, so the law is never
- * extrapolated past the fitted distances. With d = i·ringWidth / 1000 km:
+ * extrapolated past the fitted distances. With d = i·ringWidth / 1000 km (or the ring's middle
+ * with ringDistance 'mid', as in the fit):
  *  - normalisation 'max' (default, the issue's w = m(d)/m_max): w = m(d) / max over rings of m;
  *  - normalisation 'minmax' (the case study's shipped map):
  *    w = (m(d) − min m) / (max m − min m) over rings 1…maxRing. For k < 0 and 1 km rings this is
@@ -24,6 +25,8 @@ export interface WeightMapOptions {
   readonly maxRing: number;
   /** @default 'max' */
   readonly normalisation?: WeightNormalisation;
+  /** Distance a ring stands for, as in the fit. @default 'outer' */
+  readonly ringDistance?: RingDistance;
 }
 
 function checkOptions(o: WeightMapOptions): Required<WeightMapOptions> {
@@ -33,7 +36,9 @@ function checkOptions(o: WeightMapOptions): Required<WeightMapOptions> {
   const normalisation = o.normalisation ?? 'max';
   if (normalisation !== 'max' && normalisation !== 'minmax') throw new InvalidOptionError(`weight map: normalisation must be "max" or "minmax", got "${String(normalisation)}"`);
   if (normalisation === 'minmax' && o.maxRing < 2) throw new InvalidOptionError('weight map: "minmax" normalisation needs maxRing ≥ 2');
-  return { ...o, normalisation };
+  const ringDistance = o.ringDistance ?? 'outer';
+  if (ringDistance !== 'outer' && ringDistance !== 'mid') throw new InvalidOptionError(`weight map: ringDistance must be "outer" or "mid", got "${String(ringDistance)}"`);
+  return { ...o, normalisation, ringDistance };
 }
 
 /** Weight of each ring 1…maxRing (index 0 unused). */
@@ -43,7 +48,7 @@ export function ringWeights(options: WeightMapOptions): Float64Array {
   let hi = -Infinity;
   let lo = Infinity;
   for (let i = 1; i <= o.maxRing; i++) {
-    m[i] = ((i * o.ringWidthM) / 1000) ** o.k;
+    m[i] = ringDistanceKm(i, o.ringWidthM, o.ringDistance) ** o.k;
     hi = Math.max(hi, m[i]);
     lo = Math.min(lo, m[i]);
   }

@@ -1,5 +1,5 @@
 import { InvalidOptionError, SingularSystemError } from '../errors.ts';
-import { backwardSolve, choleskyInPlace, forwardSolve } from './cholesky.ts';
+import { backwardSolve, choleskyAppendRow, choleskyDeleteRow, choleskyInPlace, forwardSolve } from './cholesky.ts';
 import { NeighbourIndex } from './neighbour-search.ts';
 import { anisotropyTransform, covarianceFunction, describeModel, totalSill, type Anisotropy, type VariogramModel } from './variogram-model.ts';
 
@@ -40,11 +40,20 @@ export interface NeighbourhoodOptions {
 
 /** Pivot threshold relative to the sill: below it the system is treated as singular. */
 const SINGULAR_REL_TOL = 1e-10;
+/** Neighbour changes handled by updating the factor; more than this refactors from scratch. */
+const MAX_INCREMENTAL_CHANGES = 6;
+/** Updates applied to one factor before it is rebuilt from scratch (bounds rounding drift). */
+const MAX_UPDATE_CHAIN = 64;
 
-interface FactorCache {
+/**
+ * Per-variable factor of the current neighbour set: L (row stride = capacity) with
+ * u = L⁻¹z (or L⁻¹(z − μ)) and v = L⁻¹1, so that for y = L⁻¹c:
+ * cᵀC⁻¹z = y·u, cᵀC⁻¹1 = y·v, 1ᵀC⁻¹1 = v·v, 1ᵀC⁻¹z = u·v.
+ */
+interface Factor {
   l: Float64Array;
-  alpha: Float64Array;
-  beta: Float64Array;
+  u: Float64Array;
+  v: Float64Array;
   q: number;
   bz: number;
 }
@@ -70,22 +79,28 @@ export class KrigingPredictor {
   private readonly cov: ((h: number) => number)[];
   private readonly sill: number[];
   private readonly index: NeighbourIndex | null;
-  private readonly caches: FactorCache[];
+  private readonly factors: Factor[];
+  /** Row stride of the factors (largest neighbour count). */
+  private readonly cap: number;
+  // Current factor: the point at factor position i is order[i]; pos[point] = position or −1.
+  private readonly order: Int32Array;
+  private readonly pos: Int32Array;
+  private curK = 0;
+  private chain = 0;
   // Scratch buffers.
-  private nbIdx: Int32Array;
-  private nbD2: Float64Array;
-  private prevIdx: Int32Array;
-  private prevK = -1;
-  private dist: Float64Array;
-  private pairD: Float64Array;
-  private cvec: Float64Array;
-  private work: Float64Array;
+  private readonly nbIdx: Int32Array;
+  private readonly nbD2: Float64Array;
+  private readonly dist: Float64Array;
+  private readonly work: Float64Array;
+  private readonly work2: Float64Array;
+  private readonly removed: Int32Array;
+  private readonly added: Int32Array;
   /** Where the coordinates were centred; added back in error messages. */
   private readonly originX: number;
   private readonly originY: number;
 
   /**
-   * @param x,y point coordinates, already centred on (originX, originY)
+   * @param x,y point coordinates, already centred on `origin`
    * @param fields variables at these points; all must share the same anisotropy
    */
   constructor(x: Float64Array, y: Float64Array, fields: readonly KrigingField[], opts: NeighbourhoodOptions, origin: { x: number; y: number } = { x: 0, y: 0 }) {
@@ -121,113 +136,170 @@ export class KrigingPredictor {
     this.cov = fields.map((f) => covarianceFunction(f.model));
     this.sill = fields.map((f) => totalSill(f.model));
     this.global = opts.nmax >= n && opts.maxDistM === Infinity;
-    const kMax = this.global ? n : Math.min(n, opts.nmax === Infinity ? n : opts.nmax);
-    this.nbIdx = new Int32Array(kMax);
-    this.nbD2 = new Float64Array(kMax);
-    this.prevIdx = new Int32Array(kMax);
-    this.dist = new Float64Array(kMax);
-    this.cvec = new Float64Array(kMax);
-    this.work = new Float64Array(kMax);
-    this.pairD = new Float64Array(this.global ? 0 : kMax * kMax);
-    this.caches = fields.map(() => ({ l: new Float64Array(0), alpha: new Float64Array(kMax), beta: new Float64Array(kMax), q: 0, bz: 0 }));
+    if (this.global && n > opts.maxGlobalPoints) {
+      throw new InvalidOptionError(
+        `global kriging of ${n} points needs a ${n}×${n} matrix per variable; the limit is ${opts.maxGlobalPoints} points. ` +
+          'Use a moving neighbourhood (--nmax, e.g. 32) instead.',
+        { points: n, maxGlobalPoints: opts.maxGlobalPoints },
+      );
+    }
+    const cap = this.global ? n : Math.min(n, opts.nmax === Infinity ? n : opts.nmax);
+    this.cap = cap;
+    this.order = new Int32Array(cap);
+    this.pos = new Int32Array(n).fill(-1);
+    this.nbIdx = new Int32Array(cap);
+    this.nbD2 = new Float64Array(cap);
+    this.dist = new Float64Array(cap);
+    this.work = new Float64Array(cap);
+    this.work2 = new Float64Array(cap);
+    this.removed = new Int32Array(cap);
+    this.added = new Int32Array(cap);
+    this.factors = fields.map(() => ({ l: new Float64Array(cap * cap), u: new Float64Array(cap), v: new Float64Array(cap), q: 0, bz: 0 }));
     if (this.global) {
-      if (n > opts.maxGlobalPoints) {
-        throw new InvalidOptionError(
-          `global kriging of ${n} points needs a ${n}×${n} matrix per variable; the limit is ${opts.maxGlobalPoints} points. ` +
-            'Use a moving neighbourhood (--nmax, e.g. 32) instead.',
-          { points: n, maxGlobalPoints: opts.maxGlobalPoints },
-        );
-      }
       this.index = null;
       for (let i = 0; i < n; i++) this.nbIdx[i] = i;
-      this.factorAll(n, true);
+      this.refactor(n);
     } else {
       this.index = new NeighbourIndex(this.px, this.py);
     }
   }
 
-  /** Builds and factors C for the current neighbour list (nbIdx[0..k)) for every field. */
-  private factorAll(k: number, globalMode: boolean): void {
-    const idx = this.nbIdx;
-    // Pair distances, shared by all fields (global mode computes them per field to save n² memory).
-    if (!globalMode) {
-      const d = this.pairD;
-      for (let i = 0; i < k; i++) {
-        const xi = this.px[idx[i]], yi = this.py[idx[i]];
-        d[i * k + i] = 0;
-        for (let j = 0; j < i; j++) {
-          const dx = this.px[idx[j]] - xi, dy = this.py[idx[j]] - yi;
-          d[i * k + j] = Math.sqrt(dx * dx + dy * dy);
-        }
-      }
+  /** Forgets the current factor; the next prediction factors from scratch. */
+  resetFactor(): void {
+    if (this.global) return;
+    for (let i = 0; i < this.curK; i++) this.pos[this.order[i]] = -1;
+    this.curK = 0;
+  }
+
+  /** Factors C of the points nbIdx[0..k) from scratch, for every field. */
+  private refactor(k: number): void {
+    for (let i = 0; i < this.curK; i++) this.pos[this.order[i]] = -1;
+    for (let i = 0; i < k; i++) {
+      this.order[i] = this.nbIdx[i];
+      this.pos[this.nbIdx[i]] = i;
     }
-    const mean = this.opts.mean;
-    for (let f = 0; f < this.fields.length; f++) {
-      const cache = this.caches[f];
-      if (cache.l.length < k * k) cache.l = new Float64Array(k * k);
-      const a = cache.l;
+    this.curK = k;
+    this.chain = 0;
+    const S = this.cap, order = this.order, px = this.px, py = this.py;
+    // Pair distances once (into the first field's buffer when there are several fields, else in place).
+    const nf = this.fields.length;
+    const first = this.factors[0].l;
+    for (let i = 0; i < k; i++) {
+      const xi = px[order[i]], yi = py[order[i]];
+      const ri = i * S;
+      for (let j = 0; j < i; j++) {
+        const dx = px[order[j]] - xi, dy = py[order[j]] - yi;
+        first[ri + j] = Math.sqrt(dx * dx + dy * dy);
+      }
+      first[ri + i] = 0;
+    }
+    for (let f = nf - 1; f >= 0; f--) {
+      const a = this.factors[f].l;
       const cov = this.cov[f];
       for (let i = 0; i < k; i++) {
-        const ri = i * k;
-        for (let j = 0; j <= i; j++) {
-          let h: number;
-          if (globalMode) {
-            const dx = this.px[j] - this.px[i], dy = this.py[j] - this.py[i];
-            h = Math.sqrt(dx * dx + dy * dy);
-          } else {
-            h = this.pairD[ri + j];
-          }
-          a[ri + j] = cov(h);
-        }
+        const ri = i * S;
+        for (let j = 0; j <= i; j++) a[ri + j] = cov(first[ri + j]);
       }
-      const bad = choleskyInPlace(a, k, SINGULAR_REL_TOL * this.sill[f]);
-      if (bad >= 0) this.singular(f, idx, k, bad);
-      const z = this.fields[f].z;
-      const alpha = cache.alpha, beta = cache.beta;
-      let bz = 0, q = 0;
-      for (let i = 0; i < k; i++) {
-        alpha[i] = mean === null ? z[idx[i]] : z[idx[i]] - mean;
-        beta[i] = 1;
-      }
-      forwardSolve(a, k, alpha);
-      backwardSolve(a, k, alpha);
-      if (mean === null) {
-        forwardSolve(a, k, beta);
-        backwardSolve(a, k, beta);
-        for (let i = 0; i < k; i++) {
-          q += beta[i];
-          bz += beta[i] * z[idx[i]];
-        }
-      }
-      cache.q = q;
-      cache.bz = bz;
+      const bad = choleskyInPlace(a, k, SINGULAR_REL_TOL * this.sill[f], S);
+      if (bad >= 0) this.singular(f, k, order[bad]);
+      this.solveUV(f, k);
     }
   }
 
-  private singular(f: number, idx: Int32Array, k: number, pivot: number): never {
-    const p = idx[pivot];
+  /** u = L⁻¹z (or L⁻¹(z − μ)), v = L⁻¹1 and their products, for the current factor. */
+  private solveUV(f: number, k: number): void {
+    const fa = this.factors[f];
+    const z = this.fields[f].z;
+    const mean = this.opts.mean;
+    for (let i = 0; i < k; i++) {
+      fa.u[i] = mean === null ? z[this.order[i]] : z[this.order[i]] - mean;
+      fa.v[i] = 1;
+    }
+    forwardSolve(fa.l, k, fa.u, this.cap);
+    let q = 0, bz = 0;
+    if (mean === null) {
+      forwardSolve(fa.l, k, fa.v, this.cap);
+      for (let i = 0; i < k; i++) {
+        q += fa.v[i] * fa.v[i];
+        bz += fa.u[i] * fa.v[i];
+      }
+    }
+    fa.q = q;
+    fa.bz = bz;
+  }
+
+  /**
+   * Moves the factor from the current neighbour set to nbIdx[0..k): deletes the points that left
+   * and appends the ones that joined, O(k²) each; falls back to a full refactor when many changed.
+   */
+  private update(k: number): void {
+    const pos = this.pos, nb = this.nbIdx;
+    let common = 0, nAdded = 0;
+    for (let i = 0; i < k; i++) {
+      if (pos[nb[i]] >= 0) common++;
+      else this.added[nAdded++] = nb[i];
+    }
+    const nRemoved = this.curK - common;
+    if (nAdded === 0 && nRemoved === 0) return;
+    if (this.curK === 0 || nAdded + nRemoved > MAX_INCREMENTAL_CHANGES || this.chain + nAdded + nRemoved > MAX_UPDATE_CHAIN) {
+      this.refactor(k);
+      return;
+    }
+    // Points that left: mark the new set, then delete from the highest position down.
+    const stamp = this.work2;
+    let nr = 0;
+    for (let i = 0; i < k; i++) if (pos[nb[i]] >= 0) stamp[pos[nb[i]]] = 1;
+    for (let p = this.curK - 1; p >= 0; p--) {
+      if (stamp[p] === 1) { stamp[p] = 0; continue; }
+      this.removed[nr++] = p;
+    }
+    for (let r = 0; r < nr; r++) {
+      const p = this.removed[r]; // descending
+      for (let f = 0; f < this.fields.length; f++) choleskyDeleteRow(this.factors[f].l, this.curK, p, this.cap, this.work);
+      pos[this.order[p]] = -1;
+      for (let i = p; i < this.curK - 1; i++) {
+        this.order[i] = this.order[i + 1];
+        pos[this.order[i]] = i;
+      }
+      this.curK--;
+    }
+    for (let a = 0; a < nAdded; a++) {
+      const id = this.added[a];
+      const n = this.curK;
+      const xi = this.px[id], yi = this.py[id];
+      for (let j = 0; j < n; j++) {
+        const dx = this.px[this.order[j]] - xi, dy = this.py[this.order[j]] - yi;
+        this.dist[j] = Math.sqrt(dx * dx + dy * dy);
+      }
+      for (let f = 0; f < this.fields.length; f++) {
+        const cov = this.cov[f];
+        const c = this.work;
+        for (let j = 0; j < n; j++) c[j] = cov(this.dist[j]);
+        if (!choleskyAppendRow(this.factors[f].l, n, c, this.sill[f], this.cap, SINGULAR_REL_TOL * this.sill[f])) {
+          // Let the full factorisation decide (and name the offending point).
+          this.refactorFromNeighbours(k);
+          return;
+        }
+      }
+      this.order[n] = id;
+      pos[id] = n;
+      this.curK++;
+    }
+    this.chain += nAdded + nRemoved;
+    for (let f = 0; f < this.fields.length; f++) this.solveUV(f, this.curK);
+  }
+
+  private refactorFromNeighbours(k: number): void {
+    this.refactor(k);
+  }
+
+  private singular(f: number, k: number, point: number): never {
     throw new SingularSystemError(
       `kriging system of variable "${this.fields[f].name}" is singular (${k} points, model ${describeModel(this.fields[f].model)}): ` +
-        `point #${p} is (numerically) a linear combination of the others — coincident or nearly coincident points, ` +
+        `point #${point} is (numerically) a linear combination of the others — coincident or nearly coincident points, ` +
         'or a Gaussian model without nugget. Merge duplicate points, or add a small nugget to the model.',
-      { variable: this.fields[f].name, pointIndex: p, points: k, model: this.fields[f].model },
+      { variable: this.fields[f].name, pointIndex: point, points: k, model: this.fields[f].model },
     );
-  }
-
-  private sortNeighbours(k: number): void {
-    // Insertion sort by point index (k is small): the factorisation then depends on the set only.
-    const idx = this.nbIdx, d2 = this.nbD2;
-    for (let i = 1; i < k; i++) {
-      const vi = idx[i], vd = d2[i];
-      let j = i - 1;
-      while (j >= 0 && idx[j] > vi) {
-        idx[j + 1] = idx[j];
-        d2[j + 1] = d2[j];
-        j--;
-      }
-      idx[j + 1] = vi;
-      d2[j + 1] = vd;
-    }
   }
 
   /**
@@ -253,43 +325,33 @@ export class KrigingPredictor {
         out.lagrange.fill(NaN);
         return k;
       }
-      this.sortNeighbours(k);
-      let same = k === this.prevK;
-      for (let i = 0; same && i < k; i++) same = this.nbIdx[i] === this.prevIdx[i];
-      if (!same) {
-        this.factorAll(k, false); (globalThis as any).__miss = ((globalThis as any).__miss ?? 0) + 1;
-        this.prevIdx.set(this.nbIdx.subarray(0, k));
-        this.prevK = k;
-      }
-      for (let i = 0; i < k; i++) this.dist[i] = Math.sqrt(this.nbD2[i]);
+      this.update(k);
+      for (let i = 0; i < k; i++) this.dist[this.pos[this.nbIdx[i]]] = Math.sqrt(this.nbD2[i]);
     }
     this.combine(k, out);
     return k;
   }
 
   private combine(k: number, out: PredictionOutput): void {
-    const c = this.cvec, y = this.work, mean = this.opts.mean;
+    const y = this.work, mean = this.opts.mean, S = this.cap;
     for (let f = 0; f < this.fields.length; f++) {
-      const cache = this.caches[f];
+      const fa = this.factors[f];
       const cov = this.cov[f];
-      let ca = 0, cb = 0;
+      for (let i = 0; i < k; i++) y[i] = cov(this.dist[i]);
+      forwardSolve(fa.l, k, y, S);
+      let yy = 0, yu = 0, yv = 0;
       for (let i = 0; i < k; i++) {
-        const ci = cov(this.dist[i]);
-        c[i] = ci;
-        y[i] = ci;
-        ca += ci * cache.alpha[i];
-        cb += ci * cache.beta[i];
+        yy += y[i] * y[i];
+        yu += y[i] * fa.u[i];
+        yv += y[i] * fa.v[i];
       }
-      forwardSolve(cache.l, k, y);
-      let yy = 0;
-      for (let i = 0; i < k; i++) yy += y[i] * y[i];
       if (mean === null) {
-        const m = (cb - 1) / cache.q;
-        out.pred[f] = ca - m * cache.bz;
-        out.variance[f] = Math.max(0, this.sill[f] - yy + m * m * cache.q);
+        const m = (yv - 1) / fa.q;
+        out.pred[f] = yu - m * fa.bz;
+        out.variance[f] = Math.max(0, this.sill[f] - yy + m * m * fa.q);
         out.lagrange[f] = m;
       } else {
-        out.pred[f] = mean + ca;
+        out.pred[f] = mean + yu;
         out.variance[f] = Math.max(0, this.sill[f] - yy);
         out.lagrange[f] = 0;
       }
@@ -312,12 +374,16 @@ export class KrigingPredictor {
     if (this.global) {
       const e = new Float64Array(n);
       for (let f = 0; f < nf; f++) {
-        const cache = this.caches[f];
-        const l = cache.l;
+        const fa = this.factors[f];
+        const l = fa.l;
+        // α = C⁻¹z (or C⁻¹(z − μ)), β = C⁻¹1 from u = L⁻¹z, v = L⁻¹1.
+        const alpha = Float64Array.from(fa.u);
+        const beta = Float64Array.from(fa.v);
+        backwardSolve(l, n, alpha, n);
+        backwardSolve(l, n, beta, n);
         // diag(C⁻¹)ᵢ = ‖L⁻¹eᵢ‖², solving from row i down (entries above i are zero).
         const diag = new Float64Array(n);
         for (let i = 0; i < n; i++) {
-          e.fill(0);
           e[i] = 1 / l[i * n + i];
           let s = e[i] * e[i];
           for (let r = i + 1; r < n; r++) {
@@ -335,11 +401,11 @@ export class KrigingPredictor {
         for (let i = 0; i < n; i++) {
           let kii: number, kz: number;
           if (mean === null) {
-            kii = diag[i] - (cache.beta[i] * cache.beta[i]) / cache.q;
-            kz = cache.alpha[i] - (cache.beta[i] * cache.bz) / cache.q;
+            kii = diag[i] - (beta[i] * beta[i]) / fa.q;
+            kz = alpha[i] - (beta[i] * fa.bz) / fa.q;
           } else {
             kii = diag[i];
-            kz = cache.alpha[i];
+            kz = alpha[i];
           }
           res[f].pred[i] = z[i] - kz / kii;
           res[f].variance[i] = 1 / kii;

@@ -59,6 +59,9 @@ export function predictBlock(data: PredictionData, cache: PredictorCache, task: 
   // factorisations) coincide more often.
   for (let r = 0; r < rows; r++) {
     checkCancel?.();
+    // A fresh factorisation per row makes every row's numbers independent of how rows are
+    // split into blocks and threads (same inputs → same output, whatever the thread count).
+    predictor.resetFactor();
     const row = task.rowStart + r;
     const qy = cellCenterY(grid, row) - origin.y;
     const reverse = (r & 1) === 1;

@@ -6,7 +6,7 @@ import { writeJsonAtomic } from '../../util/atomic-write.ts';
 import { InvalidOptionError } from '../../errors.ts';
 import { faultDistanceFromFile } from '../../faults/fault-inputs.ts';
 import { faultBuffers } from '../../faults/distance-to-faults.ts';
-import { defaultRingWidth, fitDensityPowerLaw, type PowerLawFit } from '../../faults/power-law.ts';
+import { defaultRingWidth, fitDensityPowerLaw, type PowerLawFit, type RingDistance } from '../../faults/power-law.ts';
 import { ringWeights, weightMap, type WeightNormalisation } from '../../faults/weight-map.ts';
 import { parseIndexAlignment } from '../../sites/label-cells.ts';
 import { readSiteCells } from '../../sites/site-inputs.ts';
@@ -37,6 +37,8 @@ export const faultsCommand: Command = {
     deposits: { type: 'string', description: 'deposit points (GeoJSON/Shapefile) or deposit raster', valueName: 'FILE' },
     'deposit-value': { type: 'string', description: 'raster value marking a deposit', valueName: 'V', default: '1' },
     ring: { type: 'string', description: 'ring width in metres (default: one cell)', valueName: 'METRES' },
+    'min-ring': { type: 'string', description: 'first ring used in the fit (skip a flat near-fault zone)', valueName: 'N', default: '1' },
+    'ring-distance': { type: 'string', description: 'distance a ring stands for in the law: outer (edge, the paper\'s) or mid', valueName: 'outer|mid', default: 'outer' },
     'max-ring': { type: 'string', description: 'last ring fitted and weighted; farther cells take its weight (default: ring of the farthest deposit)', valueName: 'N' },
     k: { type: 'string', description: 'use this exponent for the weight map instead of fitting one (no --deposits needed)', valueName: 'K' },
     normalisation: { type: 'string', description: 'weight normalisation: max (w = m(d)/m_max) or minmax (as the case study)', valueName: 'max|minmax', default: 'max' },
@@ -77,6 +79,10 @@ export const faultsCommand: Command = {
 
     const ringWidthM = optionalNumber(args, 'ring', 'faults') ?? defaultRingWidth(grid);
     const maxRingOpt = optionalNumber(args, 'max-ring', 'faults');
+    const minRing = optionalNumber(args, 'min-ring', 'faults');
+    const ringDistanceArg = optionalString(args, 'ring-distance') ?? 'outer';
+    if (ringDistanceArg !== 'outer' && ringDistanceArg !== 'mid') throw new InvalidOptionError(`geoanomaly faults: --ring-distance must be "outer" or "mid", got "${ringDistanceArg}"`);
+    const ringDistance: RingDistance = ringDistanceArg;
     let fit: PowerLawFit | null = null;
     if (depositsPath) {
       const dep = await readSiteCells(depositsPath, grid, {
@@ -87,12 +93,12 @@ export const faultsCommand: Command = {
       });
       if (dep.alignment && !dep.alignment.aligned) io.err(`faults: ${depositsPath} paired by index (${align}) although ${dep.alignment.problems.join('; ')}`);
       if (dep.dropped.length > 0) io.err(`faults: dropped ${dep.dropped.length} deposit(s) outside the grid`);
-      fit = fitDensityPowerLaw(grid, distance, dep.cells, { ringWidthM, maxRing: maxRingOpt, excluded });
+      fit = fitDensityPowerLaw(grid, distance, dep.cells, { ringWidthM, maxRing: maxRingOpt, minRing, ringDistance, excluded });
       io.out(`power law: m(d) = ${fit.N.toPrecision(4)}·d^${fit.k.toFixed(4)}  (R² = ${fit.r2.toFixed(4)}, ${fit.depositCells} deposit cells, ${fit.rings.filter((r) => r.usedInFit).length} rings fitted)`);
     }
     const k = givenK ?? (fit as PowerLawFit).k;
     const maxRing = maxRingOpt ?? fit?.maxRing ?? 12;
-    const weightOpts = { k, ringWidthM, maxRing, normalisation };
+    const weightOpts = { k, ringWidthM, maxRing, normalisation, ringDistance };
 
     const distanceOut = optionalString(args, 'distance');
     if (distanceOut) {

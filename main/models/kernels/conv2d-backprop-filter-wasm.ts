@@ -2,7 +2,7 @@
  * Conv2DBackpropFilter for the wasm backend, which ships Conv2D and Conv2DBackpropInput but not
  * this kernel (tfjs 4.22), so `conv2d`'s filter gradient throws on wasm and no conv net can train.
  *
- * Method: im2col + one GEMM on the backend's own BatchMatMul (XNNPACK):
+ * Method: im2col + one GEMM on the backend's own BatchMatMul (XNNPACK), after a physical transpose:
  *   cols[n, (kh·KW + kw)·Cin + ci] = x[b, oy·sH − padTop + kh·dH, ox·sW − padLeft + kw·dW, ci]  (0 outside)
  *   dW[(kh, kw, ci), co] = Σ_n cols[n, ·] · dy[n, co]      (n = (b, oy, ox))
  * The row order of cols matches the [KH, KW, Cin, Cout] filter layout, so the GEMM result is the
@@ -86,15 +86,20 @@ function conv2dBackpropFilterWasm(args: Parameters<KernelFunc>[0]): TensorInfo {
     }
   }
 
+  // The wasm BatchMatMul is XNNPACK-fast only without transpose flags (with transposeA it runs a
+  // naive loop ~10× slower), so transpose cols physically first with the wasm Transpose kernel.
   const matMul = getKernel('BatchMatMul', 'wasm');
-  if (!matMul) throw new Error('the wasm BatchMatMul kernel is not registered; import @tensorflow/tfjs-backend-wasm first.');
+  const transpose = getKernel('Transpose', 'wasm');
+  if (!matMul || !transpose) throw new Error('the wasm BatchMatMul/Transpose kernels are not registered; import @tensorflow/tfjs-backend-wasm first.');
+  const colsT = transpose.kernelFunc({ inputs: { x: cols }, backend: args.backend, attrs: { perm: [1, 0] } }) as TensorInfo;
+  backend.disposeData(cols.dataId);
   const dy2: TensorInfo = { dataId: dy.dataId, shape: [rows, outChannels], dtype: 'float32' };
   const out = matMul.kernelFunc({
-    inputs: { a: cols, b: dy2 },
+    inputs: { a: colsT, b: dy2 },
     backend: args.backend,
-    attrs: { transposeA: true, transposeB: false },
+    attrs: { transposeA: false, transposeB: false },
   }) as TensorInfo;
-  backend.disposeData(cols.dataId);
+  backend.disposeData(colsT.dataId);
   out.shape = [...attrs.filterShape];
   return out;
 }
