@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { Worker, isMainThread, parentPort, type Transferable } from 'node:worker_threads';
+import { Worker, isMainThread, parentPort, workerData, type Transferable } from 'node:worker_threads';
 import * as errors from '../errors.ts';
 import { CancelledError, InvalidOptionError, WorkbenchError, serializeError, type ErrorDetails } from '../errors.ts';
 import type { JobContext } from './job.ts';
@@ -10,11 +11,15 @@ import { report, throwIfCancelled } from './job.ts';
  * progress as the fraction of work done, cancellation through the job's AbortSignal (which
  * terminates the workers at once, mid-task).
  *
- * Worker side: the worker module calls `serveTasks(handler)`. Each worker is started once per
- * `runTasks` call with the same `workerData` (shared inputs such as the sample points), then
- * receives tasks one at a time. Because the sources are TypeScript run through tsx, workers are
- * started with `execArgv: ['--import', 'tsx']` (resolved from the working directory, the repository
- * root in the CLI, tests and benchmarks).
+ * Worker side: the worker module calls `serveTasks(handler)` and reads the shared inputs with
+ * `workerInput()`. Each worker is started once per `runTasks` call with the same input (such as
+ * the sample points), then receives tasks one at a time.
+ *
+ * The sources are TypeScript run through tsx. `new Worker(url, { execArgv: ['--import', 'tsx'] })`
+ * does not work on Node 20 (the worker's entry is loaded before the --import hooks apply:
+ * ERR_UNKNOWN_FILE_EXTENSION ".ts"), so each worker starts from a tiny CommonJS bootstrap that
+ * registers tsx's loader (resolved from this file, so the working directory does not matter) and
+ * then imports the TypeScript worker module: the same mechanism as main/cli/bin.mjs.
  *
  * Messages (plain structured-clone data):
  *   pool → worker  { kind: 'task', index, task }
@@ -24,7 +29,7 @@ import { report, throwIfCancelled } from './job.ts';
 export interface WorkerPoolOptions {
   /** Worker threads. @default os.availableParallelism() (never more than there are tasks) */
   readonly threads?: number;
-  /** Passed to every worker as `workerData`. */
+  /** Given to every worker (read there with `workerInput()`). */
   readonly workerData?: unknown;
   /** Name of the job in progress and error messages. @default 'worker job' */
   readonly label?: string;
@@ -54,6 +59,22 @@ export function rebuildError(e: { name: string; message: string; details: ErrorD
   const err = new WorkbenchError(e.message, e.details);
   err.name = e.name;
   return err;
+}
+
+const TSX_API = createRequire(import.meta.url).resolve('tsx/esm/api');
+const BOOTSTRAP =
+  `const { register } = require(${JSON.stringify(TSX_API)}); register();\n` +
+  `const { workerData } = require('node:worker_threads');\n` +
+  `import(workerData.entry).catch((e) => { setImmediate(() => { throw e; }); });\n`;
+
+interface WrappedInput {
+  readonly entry: string;
+  readonly input: unknown;
+}
+
+/** Worker side: the `workerData` given to runTasks (undefined on the main thread). */
+export function workerInput<D>(): D {
+  return (workerData as WrappedInput | undefined)?.input as D;
 }
 
 export function defaultThreads(): number {
@@ -110,7 +131,8 @@ export async function runTasks<T, R>(
     for (let t = 0; t < n; t++) {
       let w: Worker;
       try {
-        w = new Worker(workerUrl, { execArgv: ['--import', 'tsx'], workerData: options.workerData });
+        const wrapped: WrappedInput = { entry: workerUrl.href, input: options.workerData };
+        w = new Worker(BOOTSTRAP, { eval: true, workerData: wrapped });
       } catch (e) {
         settle(e as Error);
         return;

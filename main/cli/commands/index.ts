@@ -6,6 +6,7 @@ import { faultsCommand } from './faults.ts';
 import { sitesCommand } from './sites.ts';
 import { evaluateCommand } from './evaluate.ts';
 import { trainCommand } from './train.ts';
+import { predictCommand } from './predict.ts';
 
 /** Every `geoanomaly` subcommand, in the order `--help` lists them. One entry point, one list. */
 export const commands: readonly Command[] = [
@@ -16,4 +17,5 @@ export const commands: readonly Command[] = [
   sitesCommand,
   evaluateCommand,
   trainCommand,
+  predictCommand,
 ];

@@ -1,0 +1,58 @@
+import type { Command } from '../command.ts';
+import { optionalNumber, optionalString, requireString } from '../command.ts';
+import { initBackend, type BackendPreference } from '../../models/backend.ts';
+import { loadRun, runClassifiers } from '../../maps/run-models.ts';
+import { openStackSource } from '../../maps/stack-source.ts';
+import { predictMapToGeoTiff } from '../../maps/predict-map.ts';
+import { InvalidOptionError } from '../../errors.ts';
+
+export const predictCommand: Command = {
+  name: 'predict',
+  summary: 'anomaly probability maps of trained models over a whole stack (streamed in tiles)',
+  usage: '--run RUN_DIR --stack STACK.tif|DIR [--model NAME|all] [--difference A,B] --out PROB.tif',
+  details: [
+    'Writes one Float32 band per model (p_<model>, the deposit probability), an optional',
+    'difference band (diff_A_minus_B) and window_mask (bit 1: the window left the grid and was',
+    'reflect-padded; bit 2: it held nodata filled with the band mean). Nodata centre cells stay',
+    'nodata. Bands of the stack are matched to the model by name.',
+    'Example: geoanomaly predict --run run --stack stack.tif --model all --difference gk-dcn,gk-cnn --out prob.tif',
+  ].join('\n'),
+  options: {
+    run: { type: 'string', description: 'run folder written by "geoanomaly train"', valueName: 'RUN_DIR' },
+    stack: { type: 'string', description: 'element stack (multiband GeoTIFF or folder of GeoTIFFs)', valueName: 'PATH' },
+    model: { type: 'string', description: 'model name(s), comma separated, or all', valueName: 'NAME', default: 'all' },
+    difference: { type: 'string', description: 'add a difference band A − B of two models', valueName: 'A,B' },
+    batch: { type: 'string', description: 'windows per inference batch', valueName: 'N', default: '1024' },
+    backend: { type: 'string', description: 'auto | wasm | cpu | tensorflow', valueName: 'NAME', default: 'auto' },
+    out: { type: 'string', description: 'output GeoTIFF', valueName: 'PROB.tif' },
+  },
+  async run(args, io) {
+    const runDir = requireString(args, 'run', 'predict');
+    const stackPath = requireString(args, 'stack', 'predict');
+    const out = requireString(args, 'out', 'predict');
+    const backend = await initBackend((optionalString(args, 'backend') ?? 'auto') as BackendPreference);
+    io.err(`backend: ${backend.detail}`);
+    const kinds = (optionalString(args, 'model') ?? 'all').split(',').map((s) => s.trim());
+    const run = await loadRun(runDir, kinds);
+    const diff = optionalString(args, 'difference')?.split(',').map((s) => s.trim());
+    if (diff && diff.length !== 2) throw new InvalidOptionError('geoanomaly predict: --difference takes two model names, e.g. gk-dcn,gk-cnn');
+    const source = await openStackSource(stackPath);
+    const t0 = performance.now();
+    try {
+      const { bandNames } = await predictMapToGeoTiff(
+        source,
+        runClassifiers(run),
+        { window: run.window, bandNames: run.bandNames, stats: run.stats, batchSize: optionalNumber(args, 'batch', 'predict'), difference: diff as [string, string] | undefined },
+        out,
+        { signal: io.signal, progress: io.progress },
+      );
+      const secs = (performance.now() - t0) / 1000;
+      const cells = source.grid.rows * source.grid.cols;
+      io.out(`${out}: ${bandNames.join(', ')} on ${source.grid.rows}×${source.grid.cols} cells (${source.grid.crs?.name ?? 'no CRS'})`);
+      io.out(`${cells * run.models.size} windows in ${secs.toFixed(1)} s (${((cells * run.models.size) / secs).toFixed(0)} windows/s)`);
+    } finally {
+      await source.close();
+    }
+    return 0;
+  },
+};
