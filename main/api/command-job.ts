@@ -1,11 +1,21 @@
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { CancelledError, WorkbenchError } from '../errors.ts';
 import { throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import type { ComputeJobRequest, JobResult } from './contract.ts';
+import { rebuildError } from '../jobs/worker-pool.ts';
 import type { CommandWorkerInput, CommandWorkerMessage } from './command-worker.ts';
 
 /** A command failed inside its worker; carries the original error's name and details. */
 export class CommandJobError extends WorkbenchError {}
+
+// Node 20 loads a worker's entry before `--import tsx` hooks apply, so the worker starts from a
+// CommonJS bootstrap that registers tsx and then imports the TypeScript entry (the mechanism
+// of main/jobs/worker-pool.ts and main/cli/bin.mjs).
+const TSX_API = createRequire(import.meta.url).resolve('tsx/esm/api');
+const BOOTSTRAP =
+  `const { register } = require(${JSON.stringify(TSX_API)}); register();\n` +
+  `import(${JSON.stringify(new URL('./command-worker.ts', import.meta.url).href)}).catch((e) => { setImmediate(() => { throw e; }); });\n`;
 
 /** How long a cancelled command may take to stop by itself before its worker is terminated. */
 const CANCEL_GRACE_MS = 2000;
@@ -31,7 +41,7 @@ export function runCommandInWorker(command: string, argv: readonly string[], ctx
   throwIfCancelled(ctx, command);
   return new Promise<JobResult>((resolvePromise, reject) => {
     const data: CommandWorkerInput = { command, argv };
-    const worker = new Worker(new URL('./command-worker.ts', import.meta.url), { execArgv: ['--import', 'tsx'], workerData: data });
+    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: data });
     const lines: string[] = [];
     let settled = false;
     let killTimer: ReturnType<typeof setTimeout> | null = null;
@@ -56,7 +66,7 @@ export function runCommandInWorker(command: string, argv: readonly string[], ctx
       else if (m.t === 'done') finish(() => resolvePromise({ exitCode: m.exitCode, lines }));
       else if (m.t === 'error') {
         finish(() =>
-          reject(m.error.name === 'CancelledError' ? new CancelledError(command) : Object.assign(new CommandJobError(m.error.message, m.error.details), { name: m.error.name })),
+          reject(m.error.name === 'CancelledError' ? new CancelledError(command) : rebuildError(m.error)),
         );
       }
     });

@@ -47,7 +47,14 @@ export class JobManager {
       try {
         // Yield once so the caller receives the job id before any event about it.
         await Promise.resolve();
-        const result = await run(ctx);
+        // Cancel ends the job at once even if the job function ignores its signal; whatever
+        // it still computes afterwards is dropped.
+        const aborted = new Promise<never>((_res, rej) => {
+          const fail = (): void => rej(new CancelledError(kind));
+          if (controller.signal.aborted) fail();
+          else controller.signal.addEventListener('abort', fail, { once: true });
+        });
+        const result = await Promise.race([run(ctx), aborted]);
         if (controller.signal.aborted) throw new CancelledError(kind);
         entry.info = { ...entry.info, state: 'done', fraction: 1, message: 'done' };
         this.emit('jobDone', { jobId, result });

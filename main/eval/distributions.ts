@@ -72,6 +72,8 @@ export function pnorm(x: number): number {
   return 0.5 * qgammaUpper(half, 0.5);
 }
 
+/* eslint-disable no-loss-of-precision -- AS 241's coefficients as published (20 digits); rounding them to
+   doubles is exactly what the C compiler does for R's qnorm. */
 /** Standard normal quantile, Wichura (1988) AS 241 PPND16. */
 export function qnorm(p: number): number {
   if (!(p > 0 && p < 1)) {
@@ -145,6 +147,7 @@ export function qnorm(p: number): number {
   }
   return q < 0 ? -val : val;
 }
+/* eslint-enable no-loss-of-precision */
 
 /** Chi-squared quantile with df degrees of freedom (R: qchisq(p, df)). */
 export function qchisq(p: number, df: number): number {

@@ -73,14 +73,41 @@ function meanCov(d: Data, idx: ArrayLike<number>): { mean: Float64Array; cov: Ma
     for (let j = 0; j < p; j++) mean[j] += x[o + j];
   }
   for (let j = 0; j < p; j++) mean[j] /= m;
+  // Lower triangle of Σ (x − mean)(x − mean)ᵀ, four rows at a time so each accumulator is
+  // loaded once per four rows (this and mahalanobis() are the whole cost of the C-steps).
   const s = new Float64Array(p * p);
-  const row = new Float64Array(p);
-  for (let k = 0; k < m; k++) {
-    const o = idx[k] * p;
-    for (let j = 0; j < p; j++) row[j] = x[o + j] - mean[j];
+  const r0 = new Float64Array(p);
+  const r1 = new Float64Array(p);
+  const r2 = new Float64Array(p);
+  const r3 = new Float64Array(p);
+  let k = 0;
+  for (; k + 3 < m; k += 4) {
+    const o0 = idx[k] * p;
+    const o1 = idx[k + 1] * p;
+    const o2 = idx[k + 2] * p;
+    const o3 = idx[k + 3] * p;
+    for (let j = 0; j < p; j++) {
+      r0[j] = x[o0 + j] - mean[j];
+      r1[j] = x[o1 + j] - mean[j];
+      r2[j] = x[o2 + j] - mean[j];
+      r3[j] = x[o3 + j] - mean[j];
+    }
     for (let a = 0; a < p; a++) {
-      const ra = row[a];
-      for (let b = 0; b <= a; b++) s[a * p + b] += ra * row[b];
+      const a0 = r0[a];
+      const a1 = r1[a];
+      const a2 = r2[a];
+      const a3 = r3[a];
+      const base = a * p;
+      for (let b = 0; b <= a; b++) s[base + b] += a0 * r0[b] + a1 * r1[b] + a2 * r2[b] + a3 * r3[b];
+    }
+  }
+  for (; k < m; k++) {
+    const o = idx[k] * p;
+    for (let j = 0; j < p; j++) r0[j] = x[o + j] - mean[j];
+    for (let a = 0; a < p; a++) {
+      const ra = r0[a];
+      const base = a * p;
+      for (let b = 0; b <= a; b++) s[base + b] += ra * r0[b];
     }
   }
   const cov = new Matrix(p, p);
@@ -110,7 +137,7 @@ function cholesky(cov: Matrix, what: string): Matrix {
 /** Squared Mahalanobis distances of every row to (mean, L·Lᵀ) by forward substitution. */
 function mahalanobis(d: Data, mean: ArrayLike<number>, lower: Matrix): Float64Array {
   const { n, p, x } = d;
-  const L = lower.to2DArray();
+  const L = Float64Array.from(lower.to1DArray());
   const out = new Float64Array(n);
   const z = new Float64Array(p);
   for (let i = 0; i < n; i++) {
@@ -118,9 +145,9 @@ function mahalanobis(d: Data, mean: ArrayLike<number>, lower: Matrix): Float64Ar
     let s = 0;
     for (let a = 0; a < p; a++) {
       let v = x[o + a] - mean[a];
-      const La = L[a];
-      for (let b = 0; b < a; b++) v -= La[b] * z[b];
-      v /= La[a];
+      const base = a * p;
+      for (let b = 0; b < a; b++) v -= L[base + b] * z[b];
+      v /= L[base + a];
       z[a] = v;
       s += v * v;
     }
@@ -429,7 +456,13 @@ export function detMcd(x: Float64Array, n: number, p: number, options: McdOption
   const factorRaw = mcdConsistency(p, h / n) * mcdSmallSample(p, n, alpha);
   const rawCenter = Array.from(bestMean, (m, j) => m * zScale[j] + zCenter[j]);
   const rawCov = new Matrix(p, p);
-  for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) rawCov.set(a, b, bestCov.get(a, b) * zScale[a] * zScale[b] * factorRaw);
+  for (let a = 0; a < p; a++) {
+    for (let b = 0; b <= a; b++) {
+      const v = bestCov.get(a, b) * zScale[a] * zScale[b] * factorRaw;
+      rawCov.set(a, b, v);
+      rawCov.set(b, a, v);
+    }
+  }
   let logScale = 0;
   for (let j = 0; j < p; j++) logScale += Math.log(zScale[j]);
   const crit = bestObj + 2 * logScale;

@@ -8,6 +8,7 @@ import { InvalidOptionError } from '../errors.ts';
 import { bandOnGridByIndex, type IndexAlignment } from '../sites/label-cells.ts';
 import { isRasterPath } from '../sites/site-inputs.ts';
 import { assertFaultsInGrid, segmentsFromFeatures } from './fault-lines.ts';
+import { NoFaultsInGridError } from './fault-errors.ts';
 import { distanceFromFaultMask, distanceFromSegments } from './distance-to-faults.ts';
 
 /**
@@ -19,6 +20,18 @@ import { distanceFromFaultMask, distanceFromSegments } from './distance-to-fault
 export interface FaultFileOptions {
   readonly alignByIndex?: IndexAlignment;
   readonly assumeCrs?: Crs;
+  /**
+   * Keep only line features whose property equals the value (compared as text), e.g.
+   * { key: 'favourable', value: 'true' } for ore-controlling faults. Vector input only.
+   */
+  readonly where?: { readonly key: string; readonly value: string };
+}
+
+/** Parses "KEY=VALUE" for FaultFileOptions.where. */
+export function parseWhere(text: string): { key: string; value: string } {
+  const i = text.indexOf('=');
+  if (i <= 0) throw new InvalidOptionError(`--fault-where expects KEY=VALUE (e.g. favourable=true), got "${text}"`);
+  return { key: text.slice(0, i).trim(), value: text.slice(i + 1).trim() };
 }
 
 export interface FaultDistance {
@@ -32,6 +45,7 @@ export interface FaultDistance {
 export async function faultDistanceFromFile(path: string, grid: GridSpec, options: FaultFileOptions = {}, ctx?: JobContext): Promise<FaultDistance> {
   requireProjected(grid.crs, 'the reference grid');
   if (isRasterPath(path)) {
+    if (options.where) throw new InvalidOptionError(`${path}: a property filter (--fault-where) needs a vector fault layer, not a raster`);
     const r = await readGeoTiff(path);
     if (r.bands.length !== 1) throw new InvalidOptionError(`${path}: a fault raster needs one band, found ${r.bands.length}`);
     let band = r.bands[0];
@@ -49,7 +63,18 @@ export async function faultDistanceFromFile(path: string, grid: GridSpec, option
     return { distanceM, kind: 'raster', elements: count, elementsInGrid: count };
   }
   const layer = await readVector(path, { targetCrs: grid.crs, assumeCrs: options.assumeCrs });
-  const segs = segmentsFromFeatures(layer.features, path);
+  let features = layer.features;
+  const where = options.where;
+  if (where) {
+    features = features.filter((f) => String(f.properties?.[where.key]) === where.value);
+    if (features.length === 0) {
+      throw new NoFaultsInGridError(
+        `${path}: none of its ${layer.features.length} features has ${where.key} = ${where.value}; check the property name and value`,
+        { file: path, where, features: layer.features.length },
+      );
+    }
+  }
+  const segs = segmentsFromFeatures(features, path);
   const inside = assertFaultsInGrid(segs, grid, path);
   const distanceM = distanceFromSegments(grid, segs, {}, ctx);
   return { distanceM, kind: 'lines', elements: segs.ax.length, elementsInGrid: inside };

@@ -1,6 +1,7 @@
 import type { SKRSContext2D } from '@napi-rs/canvas';
 import type { GridSpec } from '../grid/grid-spec.ts';
 import { gridExtent } from '../grid/grid-spec.ts';
+import { createCanvas } from '@napi-rs/canvas';
 import { newCanvas, figureFont, toPng } from './canvas.ts';
 import { rampColour, rampLut, cssColour, type RampName } from './colour-ramps.ts';
 import { applyStretch, computeStretch, niceTicks, stretchValueAt, type Stretch, type StretchOptions } from './stretch.ts';
@@ -43,7 +44,7 @@ export interface MapPanel {
   readonly legend?: string;
   readonly points?: readonly PointOverlay[];
   readonly lines?: readonly LineOverlay[];
-  readonly arrows?: ArrowOverlay;
+  readonly arrows?: readonly ArrowOverlay[];
 }
 
 export interface FigureOptions {
@@ -81,29 +82,30 @@ function niceLength(maxMetres: number): number {
 function drawRaster(ctx: SKRSContext2D, p: MapPanel, stretch: Stretch, x0: number, y0: number, w: number, h: number): void {
   const { rows, cols } = p.grid;
   const lut = rampLut(p.ramp ?? 'viridis');
-  const img = ctx.createImageData(Math.round(w), Math.round(h));
-  // Nearest-cell sampling at output resolution: crisp cells at any scale, no smoothing across nodata.
-  for (let py = 0; py < img.height; py++) {
-    const r = Math.min(rows - 1, Math.floor(((py + 0.5) / img.height) * rows));
-    for (let px = 0; px < img.width; px++) {
-      const c = Math.min(cols - 1, Math.floor(((px + 0.5) / img.width) * cols));
-      const t = applyStretch(stretch, p.band[r * cols + c]);
-      const o = (py * img.width + px) * 4;
-      if (Number.isNaN(t)) {
-        img.data[o] = 230;
-        img.data[o + 1] = 230;
-        img.data[o + 2] = 230;
-        img.data[o + 3] = 255;
-        continue;
-      }
+  // One pixel per cell, then scaled without smoothing: crisp cells at any size and DPI
+  // (drawImage honours the context's DPI transform; putImageData would not).
+  const cells = createCanvas(cols, rows);
+  const cctx = cells.getContext('2d');
+  const img = cctx.createImageData(cols, rows);
+  for (let i = 0; i < rows * cols; i++) {
+    const t = applyStretch(stretch, p.band[i]);
+    const o = i * 4;
+    if (Number.isNaN(t)) {
+      img.data[o] = 230;
+      img.data[o + 1] = 230;
+      img.data[o + 2] = 230;
+    } else {
       const li = Math.round(t * 255) * 4;
       img.data[o] = lut[li];
       img.data[o + 1] = lut[li + 1];
       img.data[o + 2] = lut[li + 2];
-      img.data[o + 3] = 255;
     }
+    img.data[o + 3] = 255;
   }
-  ctx.putImageData(img, Math.round(x0), Math.round(y0));
+  cctx.putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(cells, x0, y0, w, h);
+  ctx.imageSmoothingEnabled = true;
 }
 
 function drawPanel(ctx: SKRSContext2D, p: MapPanel, left: number, top: number, mapW: number, mapH: number, furniture: boolean, font: string): void {
@@ -134,8 +136,7 @@ function drawPanel(ctx: SKRSContext2D, p: MapPanel, left: number, top: number, m
       ctx.stroke();
     }
   }
-  if (p.arrows) {
-    const a = p.arrows;
+  for (const a of p.arrows ?? []) {
     ctx.strokeStyle = a.colour ?? '#fff';
     ctx.fillStyle = a.colour ?? '#fff';
     ctx.lineWidth = 1.2;

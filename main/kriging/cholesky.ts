@@ -34,9 +34,12 @@ export function choleskyInPlace(a: Float64Array, n: number, tol: number, stride 
   return -1;
 }
 
-/** Solves L·y = b in place for the leading n rows (b becomes y). */
-export function forwardSolve(l: Float64Array, n: number, b: Float64Array, stride = n): void {
-  for (let i = 0; i < n; i++) {
+/**
+ * Solves L·y = b in place for the leading n rows (b becomes y). With `from` > 0, b[0..from) must
+ * already hold the solution (rows above `from` unchanged since it was computed).
+ */
+export function forwardSolve(l: Float64Array, n: number, b: Float64Array, stride = n, from = 0): void {
+  for (let i = from; i < n; i++) {
     const ri = i * stride;
     let s = b[i];
     for (let k = 0; k < i; k++) s -= l[ri + k] * b[k];

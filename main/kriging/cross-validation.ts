@@ -84,7 +84,7 @@ export async function crossValidate(input: SampleInput, options: KrigeOptions = 
       if ((calls++ & 63) !== 0) return;
       throwIfCancelled(ctx, 'cross-validation');
       const f = (done + fraction * n * g.fields.length) / total;
-      report(ctx, 0.1 + 0.9 * f, `cross-validation ${Math.round(100 * f)}%`);
+      report(ctx, 0.1 + 0.9 * f, `leave-one-out ${Math.round(100 * f)}%`);
     });
     done += n * g.fields.length;
     g.fields.forEach((f, k) => {

@@ -45,7 +45,7 @@ export async function krigeGrid(input: SampleInput, grid: GridSpec, options: Kri
   for (let g = 0; g < nGroups; g++) {
     for (let r = 0; r < grid.rows; r += rowsPerBlock) tasks.push({ group: g, rowStart: r, rowEnd: Math.min(grid.rows, r + rowsPerBlock) });
   }
-  const predJob = subJob(ctx, 0.05, 1, 'kriging');
+  const predJob = subJob(ctx, 0.05, 1);
   let results: BlockResult[];
   const threads = Math.min(o.threads, tasks.length);
   if (threads <= 1) {

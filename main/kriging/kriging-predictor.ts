@@ -42,8 +42,11 @@ export interface NeighbourhoodOptions {
 const SINGULAR_REL_TOL = 1e-10;
 /** Neighbour changes handled by updating the factor; more than this refactors from scratch. */
 const MAX_INCREMENTAL_CHANGES = 6;
-/** Updates applied to one factor before it is rebuilt from scratch (bounds rounding drift). */
-const MAX_UPDATE_CHAIN = 64;
+/**
+ * Changes applied to one factor before it is rebuilt (and re-sorted) from scratch: bounds rounding
+ * drift, and keeps the points about to leave near the end of the factor, where deleting is cheap.
+ */
+const MAX_UPDATE_CHAIN = 32;
 
 /**
  * Per-variable factor of the current neighbour set: L (row stride = capacity) with
@@ -87,6 +90,12 @@ export class KrigingPredictor {
   private readonly pos: Int32Array;
   private curK = 0;
   private chain = 0;
+  // Current query (anisotropy-reduced space) and direction of travel between queries.
+  private qx = 0;
+  private qy = 0;
+  private dirX = 0;
+  private dirY = 0;
+  private readonly sortKey: Float64Array;
   // Scratch buffers.
   private readonly nbIdx: Int32Array;
   private readonly nbD2: Float64Array;
@@ -154,6 +163,7 @@ export class KrigingPredictor {
     this.work2 = new Float64Array(cap);
     this.removed = new Int32Array(cap);
     this.added = new Int32Array(cap);
+    this.sortKey = new Float64Array(cap);
     this.factors = fields.map(() => ({ l: new Float64Array(cap * cap), u: new Float64Array(cap), v: new Float64Array(cap), q: 0, bz: 0 }));
     if (this.global) {
       this.index = null;
@@ -162,6 +172,17 @@ export class KrigingPredictor {
     } else {
       this.index = new NeighbourIndex(this.px, this.py);
     }
+  }
+
+  /**
+   * Tells the predictor which way the next queries move (e.g. along a grid row). Factors are then
+   * built with the trailing points last: they leave the neighbourhood first, and deleting the
+   * last rows of a Cholesky factor costs little. Only speed depends on it, not the numbers.
+   */
+  setTravelDirection(dx: number, dy: number): void {
+    const [u, v] = this.toIso ? this.toIso(dx, dy) : [dx, dy];
+    this.dirX = u;
+    this.dirY = v;
   }
 
   /** Forgets the current factor; the next prediction factors from scratch. */
@@ -174,6 +195,7 @@ export class KrigingPredictor {
   /** Factors C of the points nbIdx[0..k) from scratch, for every field. */
   private refactor(k: number): void {
     for (let i = 0; i < this.curK; i++) this.pos[this.order[i]] = -1;
+    if (!this.global && (this.dirX !== 0 || this.dirY !== 0)) this.sortByTravel(k);
     for (let i = 0; i < k; i++) {
       this.order[i] = this.nbIdx[i];
       this.pos[this.nbIdx[i]] = i;
@@ -206,19 +228,41 @@ export class KrigingPredictor {
     }
   }
 
-  /** u = L⁻¹z (or L⁻¹(z − μ)), v = L⁻¹1 and their products, for the current factor. */
-  private solveUV(f: number, k: number): void {
+  /** Orders nbIdx[0..k) leading points first, trailing last (insertion sort: k is small). */
+  private sortByTravel(k: number): void {
+    const idx = this.nbIdx, d2 = this.nbD2, key = this.sortKey;
+    for (let i = 0; i < k; i++) key[i] = (this.px[idx[i]] - this.qx) * this.dirX + (this.py[idx[i]] - this.qy) * this.dirY;
+    for (let i = 1; i < k; i++) {
+      const ki = key[i], vi = idx[i], di = d2[i];
+      let j = i - 1;
+      while (j >= 0 && (key[j] < ki || (key[j] === ki && idx[j] > vi))) {
+        key[j + 1] = key[j];
+        idx[j + 1] = idx[j];
+        d2[j + 1] = d2[j];
+        j--;
+      }
+      key[j + 1] = ki;
+      idx[j + 1] = vi;
+      d2[j + 1] = di;
+    }
+  }
+
+  /**
+   * u = L⁻¹z (or L⁻¹(z − μ)), v = L⁻¹1 and their products, for the current factor; entries
+   * before `from` are still valid (their rows of L did not change).
+   */
+  private solveUV(f: number, k: number, from = 0): void {
     const fa = this.factors[f];
     const z = this.fields[f].z;
     const mean = this.opts.mean;
-    for (let i = 0; i < k; i++) {
+    for (let i = from; i < k; i++) {
       fa.u[i] = mean === null ? z[this.order[i]] : z[this.order[i]] - mean;
       fa.v[i] = 1;
     }
-    forwardSolve(fa.l, k, fa.u, this.cap);
+    forwardSolve(fa.l, k, fa.u, this.cap, from);
     let q = 0, bz = 0;
     if (mean === null) {
-      forwardSolve(fa.l, k, fa.v, this.cap);
+      forwardSolve(fa.l, k, fa.v, this.cap, from);
       for (let i = 0; i < k; i++) {
         q += fa.v[i] * fa.v[i];
         bz += fa.u[i] * fa.v[i];
@@ -253,6 +297,8 @@ export class KrigingPredictor {
       if (stamp[p] === 1) { stamp[p] = 0; continue; }
       this.removed[nr++] = p;
     }
+    // Rows above the first change keep their factor rows and their entries of u and v.
+    const from = nr > 0 ? this.removed[nr - 1] : this.curK;
     for (let r = 0; r < nr; r++) {
       const p = this.removed[r]; // descending
       for (let f = 0; f < this.fields.length; f++) choleskyDeleteRow(this.factors[f].l, this.curK, p, this.cap, this.work);
@@ -286,7 +332,7 @@ export class KrigingPredictor {
       this.curK++;
     }
     this.chain += nAdded + nRemoved;
-    for (let f = 0; f < this.fields.length; f++) this.solveUV(f, this.curK);
+    for (let f = 0; f < this.fields.length; f++) this.solveUV(f, this.curK, from);
   }
 
   private refactorFromNeighbours(k: number): void {
@@ -318,7 +364,9 @@ export class KrigingPredictor {
         this.dist[i] = Math.sqrt(dx * dx + dy * dy);
       }
     } else {
-      k = this.index!.nearest(ux, uy, this.opts.nmax, this.opts.maxDistM, this.nbIdx, this.nbD2, exclude);
+      k = this.index!.nearest(ux, uy, this.opts.nmax, this.opts.maxDistM, this.nbIdx, this.nbD2, exclude, this.order, this.curK);
+      this.qx = ux;
+      this.qy = uy;
       if (k < this.opts.nmin || k === 0) {
         out.pred.fill(NaN);
         out.variance.fill(NaN);

@@ -23,9 +23,17 @@ export class NeighbourIndex {
   private k = 0;
   private limit2 = Infinity;
   private exclude = -1;
+  // Points already offered during the current query (seeds are met again in the walk).
+  private readonly seen: Int32Array;
+  private query = 0;
+  private readonly xs: Float64Array;
+  private readonly ys: Float64Array;
 
   constructor(x: ArrayLike<number>, y: ArrayLike<number>, nodeSize = 16) {
     this.size = x.length;
+    this.seen = new Int32Array(x.length);
+    this.xs = Float64Array.from(x);
+    this.ys = Float64Array.from(y);
     this.index = new KDBush(Math.max(1, x.length), nodeSize, Float64Array);
     for (let i = 0; i < x.length; i++) this.index.add(x[i], y[i]);
     if (x.length === 0) this.index.add(Infinity, Infinity);
@@ -41,8 +49,10 @@ export class NeighbourIndex {
    * outIdx/outD2 in no particular order and returns how many were found. Ties at the k-th
    * distance go to the higher point index: deterministic, and what gstat 2.1.0 selected at the
    * three tied meuse.grid cells of the agreement test (an observation, not a documented rule).
+   * `seeds` (e.g. the previous cell's neighbours) are offered first: they tighten the pruning
+   * bound from the start, so neighbouring queries visit few tree nodes. They change nothing else.
    */
-  nearest(qx: number, qy: number, k: number, maxDist: number, outIdx: Int32Array, outD2: Float64Array, exclude = -1): number {
+  nearest(qx: number, qy: number, k: number, maxDist: number, outIdx: Int32Array, outD2: Float64Array, exclude = -1, seeds?: Int32Array, seedCount = 0): number {
     if (this.size === 0 || k <= 0) return 0;
     if (this.heapD.length < k) {
       this.heapD = new Float64Array(k);
@@ -52,6 +62,15 @@ export class NeighbourIndex {
     this.k = k;
     this.limit2 = maxDist === Infinity ? Infinity : maxDist * maxDist;
     this.exclude = exclude;
+    if (++this.query === 0x7fffffff) {
+      this.seen.fill(0);
+      this.query = 1;
+    }
+    for (let s = 0; s < seedCount; s++) {
+      const id = seeds![s];
+      const dx = this.xs[id] - qx, dy = this.ys[id] - qy;
+      this.offer(id, dx * dx + dy * dy);
+    }
     this.walk(qx, qy, 0, this.ids.length - 1, 0);
     const n = this.heapN;
     for (let i = 0; i < n; i++) {
@@ -66,12 +85,14 @@ export class NeighbourIndex {
   }
 
   private consider(pos: number, qx: number, qy: number): void {
-    const id = this.ids[pos];
-    if (id === this.exclude) return;
     const dx = this.coords[2 * pos] - qx;
     const dy = this.coords[2 * pos + 1] - qy;
-    const d2 = dx * dx + dy * dy;
-    if (d2 > this.limit2) return;
+    this.offer(this.ids[pos], dx * dx + dy * dy);
+  }
+
+  private offer(id: number, d2: number): void {
+    if (id === this.exclude || d2 > this.limit2 || this.seen[id] === this.query) return;
+    this.seen[id] = this.query;
     const hd = this.heapD, hi = this.heapI;
     if (this.heapN < this.k) {
       // Sift up.

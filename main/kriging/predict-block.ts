@@ -65,6 +65,7 @@ export function predictBlock(data: PredictionData, cache: PredictorCache, task: 
     const row = task.rowStart + r;
     const qy = cellCenterY(grid, row) - origin.y;
     const reverse = (r & 1) === 1;
+    predictor.setTravelDirection(reverse ? -1 : 1, 0);
     for (let cc = 0; cc < cols; cc++) {
       const c = reverse ? cols - 1 - cc : cc;
       const k = predictor.predict(cellCenterX(grid, c) - origin.x, qy, out);

@@ -61,6 +61,7 @@ export function splitAt(model: tfl.LayersModel, layerName: string): ChainSplit {
 /** Names of the convolutional and deformable layers, the ones Grad-CAM can be computed for. */
 export function spatialLayerNames(model: tfl.LayersModel): string[] {
   return chainLayers(model)
-    .filter((l) => ['Conv2D', 'DeformConv2D'].includes(l.getClassName()))
+    // Conv2D, DeformConv2D and the architectures' own conv subclasses (…Conv2D).
+    .filter((l) => /Conv2D$/.test(l.getClassName()))
     .map((l) => l.name);
 }

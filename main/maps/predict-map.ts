@@ -127,11 +127,11 @@ export async function predictMap(
 export async function predictMapToGeoTiff(
   source: StackSource,
   classifiers: readonly NamedClassifier[],
-  options: PredictMapOptions & { readonly difference?: readonly [string, string] },
+  options: PredictMapOptions & { readonly difference?: readonly [string, string]; /** @default 'p_' */ readonly bandPrefix?: string },
   outPath: string,
   ctx?: JobContext,
 ): Promise<{ bandNames: string[] }> {
-  const names = classifiers.map((c) => `p_${c.name}`);
+  const names = classifiers.map((c) => `${options.bandPrefix ?? 'p_'}${c.name}`);
   const diff = options.difference;
   let diffIdx: [number, number] | null = null;
   if (diff) {

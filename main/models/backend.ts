@@ -21,6 +21,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { InvalidOptionError, WorkbenchError } from '../errors.ts';
+import { registerBatchNormGrad } from './kernels/batch-norm-grad.ts';
 import { registerWasmTrainingKernels } from './kernels/register-wasm-kernels.ts';
 
 export type BackendPreference = 'auto' | 'wasm' | 'cpu' | 'tensorflow';
@@ -68,6 +69,7 @@ export async function initBackend(preferred: BackendPreference = 'auto'): Promis
   // Serialise concurrent callers: tf.setBackend is global state.
   while (pending) await pending.catch(() => undefined);
   if (active && activePreference === preferred && tf.getBackend() === active.name) return active;
+  registerBatchNormGrad();
   pending = select(preferred);
   try {
     active = await pending;

@@ -140,20 +140,22 @@ interface SamplingPlan {
   readonly maskValue: Float64Array; // 1 per entry
 }
 
-function buildPlan(g: Geometry, off: Float32Array, mask: Float32Array | null): SamplingPlan {
-  const { B, H, W, C, KH, KW, Ho, Wo, G, sh, sw, ph, pw, dh, dw } = g;
+function buildPlan(g: Geometry, off: Float32Array, mask: Float32Array | null, n0: number, n1: number): SamplingPlan {
+  const { H, W, C, KH, KW, Ho, Wo, G, sh, sw, ph, pw, dh, dw } = g;
   const KK = KH * KW;
   const Cg = C / G;
-  const entries = B * Ho * Wo * G * KK;
+  const entries = (n1 - n0) * G * KK;
   const corners = new Int32Array(entries * 4);
   const frac = new Float64Array(entries * 2);
   const maskValue = new Float64Array(entries);
   let t = 0;
-  for (let b = 0; b < B; b++) {
+  for (let n = n0; n < n1; n++) {
+    const ox = n % Wo;
+    const oy = Math.floor(n / Wo) % Ho;
+    const b = Math.floor(n / (Wo * Ho));
     const xb = b * H * W * C;
-    for (let oy = 0; oy < Ho; oy++) {
-      for (let ox = 0; ox < Wo; ox++) {
-        const n = (b * Ho + oy) * Wo + ox;
+    {
+      {
         const offBase = n * 2 * G * KK;
         const maskBase = n * G * KK;
         for (let gi = 0; gi < G; gi++) {
@@ -199,13 +201,13 @@ function buildPlan(g: Geometry, off: Float32Array, mask: Float32Array | null): S
   return { corners, frac, maskValue };
 }
 
-/** columns[n, k·C + c] = m · bilinear(x, p_k(n)) for channel c (group g = c / Cg). */
-function buildColumns(g: Geometry, xd: Float32Array, plan: SamplingPlan): Float32Array {
-  const { B, C, KH, KW, Ho, Wo, G } = g;
+/** columns[n − n0, k·C + c] = m · bilinear(x, p_k(n)) for channel c (group g = c / Cg), rows n0…n0 + rows of the plan. */
+function buildColumns(g: Geometry, xd: Float32Array, plan: SamplingPlan, rows: number): Float32Array {
+  const { C, KH, KW, G } = g;
   const KK = KH * KW;
   const Cg = C / G;
   const rowLen = KK * C;
-  const N = B * Ho * Wo;
+  const N = rows;
   const cols = new Float32Array(N * rowLen);
   const { corners, frac, maskValue } = plan;
   const idx = [0, 0, 0, 0];
@@ -330,13 +332,19 @@ export function deformConv2d(x: tf.Tensor, offset: tf.Tensor, weight: tf.Tensor,
   if (mask) inputs.push(mask);
   if (bias) inputs.push(bias);
 
+  // Outside gradient recording (prediction), nothing is kept for a backward pass, so the columns
+  // are built and multiplied in row chunks: bounded memory for large prediction batches.
+  if (!(tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn()) {
+    return forwardChunked(geo, x, offset, weight, mask ?? null, bias ?? null);
+  }
+
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xT, offT, wT] = args as tf.Tensor[];
     const maskT = mask ? (args[3] as tf.Tensor) : null;
     const biasT = bias ? (args[mask ? 4 : 3] as tf.Tensor) : null;
     const xd = xT.dataSync() as Float32Array;
-    const plan = buildPlan(geo, offT.dataSync() as Float32Array, maskT ? (maskT.dataSync() as Float32Array) : null);
-    const cols = buildColumns(geo, xd, plan);
+    const plan = buildPlan(geo, offT.dataSync() as Float32Array, maskT ? (maskT.dataSync() as Float32Array) : null, 0, N);
+    const cols = buildColumns(geo, xd, plan, N);
     // Runs inside the engine's tidy: the intermediate tensors here are disposed on return.
     const w2 = tf.reshape(wT, [rowLen, Cout]) as tf.Tensor2D;
     let y: tf.Tensor = tf.matMul(tf.tensor2d(cols, [N, rowLen]), w2);
@@ -363,4 +371,38 @@ export function deformConv2d(x: tf.Tensor, offset: tf.Tensor, weight: tf.Tensor,
     return { value, gradFunc };
   });
   return op(...inputs) as tf.Tensor4D;
+}
+
+/** Column-chunk size for prediction: 4 Mi floats (16 MiB) of columns per GEMM. */
+const CHUNK_ELEMENTS = 1 << 22;
+
+function forwardChunked(
+  geo: Geometry,
+  x: tf.Tensor,
+  offset: tf.Tensor,
+  weight: tf.Tensor,
+  mask: tf.Tensor | null,
+  bias: tf.Tensor | null,
+): tf.Tensor4D {
+  const { B, C, Cout, KH, KW, Ho, Wo } = geo;
+  const N = B * Ho * Wo;
+  const rowLen = KH * KW * C;
+  const xd = x.dataSync() as Float32Array;
+  const off = offset.dataSync() as Float32Array;
+  const md = mask ? (mask.dataSync() as Float32Array) : null;
+  const out = new Float32Array(N * Cout);
+  const chunkRows = Math.max(1, Math.floor(CHUNK_ELEMENTS / rowLen));
+  const w2 = tf.reshape(weight, [rowLen, Cout]) as tf.Tensor2D;
+  for (let n0 = 0; n0 < N; n0 += chunkRows) {
+    const n1 = Math.min(N, n0 + chunkRows);
+    const cols = buildColumns(geo, xd, buildPlan(geo, off, md, n0, n1), n1 - n0);
+    const y = tf.tidy(() => tf.matMul(tf.tensor2d(cols, [n1 - n0, rowLen]), w2));
+    out.set(y.dataSync() as Float32Array, n0 * Cout);
+    y.dispose();
+  }
+  w2.dispose();
+  return tf.tidy(() => {
+    const y = tf.tensor4d(out, [B, Ho, Wo, Cout]);
+    return bias ? tf.add(y, bias) : y;
+  });
 }

@@ -2,6 +2,8 @@
  * The kernels initBackend('wasm') adds or replaces (main/models/kernels/): conv2d filter and input
  * gradients and UnsortedSegmentSum on wasm, checked against tfjs-backend-cpu's own kernels
  * (reference) for the same float32 inputs; tolerance 1e-4 absolute (float32 sums of ≤ 600 terms).
+ * The broadcasting BatchNorm gradient is checked against autodiff of the same formula written
+ * with elementwise ops (reference), tolerance 1e-5.
  */
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,7 +11,8 @@ import { initBackend, getTf } from '../../main/models/backend.ts';
 
 const tf = getTf();
 
-interface ConvCase { name: string; x: number[]; w: number[]; stride: number | [number, number]; pad: 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]]; dilation: number }
+type Shape4 = [number, number, number, number];
+interface ConvCase { name: string; x: Shape4; w: Shape4; stride: number | [number, number]; pad: 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]]; dilation: number }
 const CONV_CASES: ConvCase[] = [
   { name: '3×3 same stride 1', x: [2, 9, 9, 5], w: [3, 3, 5, 7], stride: 1, pad: 'same', dilation: 1 },
   { name: '3×3 valid stride 1', x: [2, 9, 8, 4], w: [3, 3, 4, 6], stride: 1, pad: 'valid', dilation: 1 },
@@ -71,6 +74,27 @@ describe('wasm training kernels vs tfjs-backend-cpu', () => {
     expect(maxAbs(got, ref)).toBeLessThanOrEqual(1e-6);
     // Row 1 is never gathered: its gradient is exactly zero.
     expect(Array.from(got.slice(3, 6))).toEqual([0, 0, 0]);
+  });
+
+  it.each(['wasm', 'cpu'] as const)('batchNorm gradient (no tile) equals autodiff of the elementwise formula within 1e-5 on %s', async (name) => {
+    await initBackend(name);
+    const before = tf.memory().numTensors;
+    const grads = tf.tidy(() => {
+      const x = tf.randomNormal([4, 3, 5, 6], 0, 2, 'float32', 1);
+      const mean = tf.randomNormal([6], 0, 1, 'float32', 2);
+      const variance = tf.randomUniform([6], 0.5, 2, 'float32', 3);
+      const offset = tf.randomNormal([6], 0, 1, 'float32', 4);
+      const scale = tf.randomNormal([6], 1, 0.3, 'float32', 5);
+      const dy = tf.randomNormal([4, 3, 5, 6], 0, 1, 'float32', 6);
+      const eps = 1e-3;
+      const fused = tf.grads((a: Tensor, m: Tensor, v: Tensor, o: Tensor, s: Tensor) =>
+        tf.sum(tf.mul(tf.batchNorm(a as Tensor4D, m, v, o, s, eps), dy)))([x, mean, variance, offset, scale]);
+      const manual = tf.grads((a: Tensor, m: Tensor, v: Tensor, o: Tensor, s: Tensor) =>
+        tf.sum(tf.mul(tf.add(tf.mul(tf.mul(tf.sub(a, m), tf.rsqrt(tf.add(v, eps))), s), o), dy)))([x, mean, variance, offset, scale]);
+      return fused.map((g, i) => [g.dataSync() as Float32Array, manual[i].dataSync() as Float32Array] as const);
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    for (const [got, ref] of grads) expect(maxAbs(got, ref)).toBeLessThanOrEqual(1e-5 * Math.max(1, ...Array.from(ref, Math.abs)));
   });
 
   it('initBackend is idempotent and reports what runs', async () => {

@@ -4,7 +4,7 @@ import { readGeoTiff } from '../../io/geotiff-read.ts';
 import { writeGeoTiff } from '../../io/geotiff-write.ts';
 import { writeJsonAtomic } from '../../util/atomic-write.ts';
 import { InvalidOptionError } from '../../errors.ts';
-import { faultDistanceFromFile } from '../../faults/fault-inputs.ts';
+import { faultDistanceFromFile, parseWhere } from '../../faults/fault-inputs.ts';
 import { faultBuffers } from '../../faults/distance-to-faults.ts';
 import { defaultRingWidth, fitDensityPowerLaw, type PowerLawFit, type RingDistance } from '../../faults/power-law.ts';
 import { ringWeights, weightMap, type WeightNormalisation } from '../../faults/weight-map.ts';
@@ -47,12 +47,14 @@ export const faultsCommand: Command = {
     report: { type: 'string', description: 'output JSON with N, k, r2 and the per-ring counts and areas', valueName: 'OUT.json' },
     buffers: { type: 'string', description: 'fault buffer widths in metres, comma-separated', valueName: 'W1,W2,…' },
     'buffers-out': { type: 'string', description: 'output GeoTIFF with one 0/1 band per buffer width', valueName: 'OUT.tif' },
+    'fault-where': { type: 'string', description: 'use only fault features whose property KEY equals VALUE (e.g. favourable=true)', valueName: 'KEY=VALUE' },
     'align-by-index': { type: 'string', description: 'pair a deposit/fault raster on another grid by array index: its cell (r,c) is grid cell (r+R, c+C)', valueName: 'R,C' },
     'drop-outside': { type: 'boolean', description: 'drop deposits outside the grid (reported) instead of failing' },
   },
   details:
     'Rings: ring i holds distances in ((i−1)·w, i·w]; cells on a fault are in ring 1. The law m(d) = N·d^k is fitted\n' +
-    'in log–log space over rings holding deposits, d = outer ring edge in km, m = deposit cells per km².\n' +
+    'in log–log space over rings holding deposits, d = outer ring edge in km (--ring-distance mid: its middle),\n' +
+    'm = deposit cells per km².\n' +
     'Example (GK-DCN case study, labels paired by index):\n' +
     '  geoanomaly faults --faults faults.geojson --grid elements/Au.tif --deposits label/Au_deposits0.tif \\\n' +
     '    --align-by-index 0,0 --distance dist.tif --weight w.tif --report powerlaw.json',
@@ -73,7 +75,8 @@ export const faultsCommand: Command = {
     const excluded = new Uint8Array(grid.rows * grid.cols);
     ref.bands[0].forEach((v, i) => (excluded[i] = Number.isNaN(v) ? 1 : 0));
     const ctx = { signal: io.signal, progress: io.progress };
-    const fd = await faultDistanceFromFile(faultsPath, grid, { alignByIndex }, ctx);
+    const whereArg = optionalString(args, 'fault-where');
+    const fd = await faultDistanceFromFile(faultsPath, grid, { alignByIndex, where: whereArg ? parseWhere(whereArg) : undefined }, ctx);
     io.out(`faults: ${fd.elements} ${fd.kind === 'lines' ? 'segments' : 'fault cells'} (${fd.elementsInGrid} in the grid)`);
     const distance = Float32Array.from(fd.distanceM, (d, i) => (excluded[i] ? NaN : d));
 

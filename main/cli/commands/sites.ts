@@ -2,7 +2,7 @@ import type { Command } from '../command.ts';
 import { optionalNumber, optionalString, requireString } from '../command.ts';
 import { readGeoTiff } from '../../io/geotiff-read.ts';
 import { InvalidOptionError } from '../../errors.ts';
-import { faultDistanceFromFile } from '../../faults/fault-inputs.ts';
+import { faultDistanceFromFile, parseWhere } from '../../faults/fault-inputs.ts';
 import { parseIndexAlignment } from '../../sites/label-cells.ts';
 import { readSiteCells } from '../../sites/site-inputs.ts';
 import { buildSites, type NegativeSpec } from '../../sites/build-sites.ts';
@@ -26,6 +26,7 @@ export const sitesCommand: Command = {
     'block-radius': { type: 'string', description: 'block half-width in cells (1 = 3×3 blocks, 0 = single cells)', valueName: 'R', default: '1' },
     'deposit-value': { type: 'string', description: 'raster value marking a deposit', valueName: 'V', default: '1' },
     'negative-value': { type: 'string', description: 'raster value marking a negative (the GK-DCN raster uses 0)', valueName: 'V', default: '1' },
+    'fault-where': { type: 'string', description: 'use only fault features whose property KEY equals VALUE (e.g. favourable=true)', valueName: 'KEY=VALUE' },
     'align-by-index': { type: 'string', description: 'pair label rasters on another grid by array index: their cell (r,c) is grid cell (r+R, c+C)', valueName: 'R,C' },
     'drop-outside': { type: 'boolean', description: 'drop deposits/negatives outside the grid (reported) instead of failing' },
     out: { type: 'string', description: 'output sites GeoJSON', valueName: 'SITES.geojson' },
@@ -62,7 +63,9 @@ export const sitesCommand: Command = {
     if (negArg === 'none') negatives = { kind: 'none' };
     else if (negArg === 'auto') {
       const faultsPath = optionalString(args, 'faults');
-      const faultDistanceM = faultsPath ? (await faultDistanceFromFile(faultsPath, grid, { alignByIndex }, { signal: io.signal, progress: io.progress })).distanceM : undefined;
+      const whereArg = optionalString(args, 'fault-where');
+      const where = whereArg ? parseWhere(whereArg) : undefined;
+      const faultDistanceM = faultsPath ? (await faultDistanceFromFile(faultsPath, grid, { alignByIndex, where }, { signal: io.signal, progress: io.progress })).distanceM : undefined;
       negatives = {
         kind: 'auto',
         count: int('count'),

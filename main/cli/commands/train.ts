@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command, ParsedArgs } from '../command.ts';
 import { optionalNumber, optionalString, requireString } from '../command.ts';
-import { InvalidOptionError } from '../../errors.ts';
+import { GridMismatchError, InvalidOptionError } from '../../errors.ts';
 import { readGeoTiff, readStack } from '../../io/geotiff-read.ts';
 import { compareGrids } from '../../grid/grid-spec.ts';
 import type { RasterStack } from '../../grid/raster.ts';
@@ -130,7 +130,13 @@ export const trainCommand: Command = {
         knowledge.push(bandOnGridByIndex(stack.grid, k.grid, k.bands[0], parseIndexAlignment(align)));
         io.err(`${p}: paired with the stack by array index (${align}) as requested; grids differ: ${JSON.stringify(cmp)}`);
       } else {
-        // extractPatches checks that the raster lies on the stack's grid (GridMismatchError otherwise).
+        if (!cmp.aligned) {
+          throw new GridMismatchError(
+            `knowledge raster ${p} is not on the stack's grid (${cmp.problems.join('; ')}). ` +
+              'Resample it onto the stack grid, or pass --align-by-index R,C if its cells are paired with the stack by array index.',
+            { file: p, ...cmp },
+          );
+        }
         knowledge.push(k);
       }
       knowledgeNames.push(k.bandNames[0] ?? p);

@@ -43,6 +43,8 @@ export class Workbench {
   recent = $state.raw<readonly RecentProject[]>([]);
   /** Last menu action from the native menu (Electron), for dialogs to react to. */
   menuAction = $state<{ action: MenuAction; seq: number } | null>(null);
+  /** Incremented to ask the map to export itself as PNG. */
+  exportRequest = $state(0);
   private undoStack: ProjectDocument[] = [];
   private redoStack: ProjectDocument[] = [];
   canUndo = $state(false);
@@ -263,6 +265,10 @@ export class Workbench {
     if (action === 'undo') return this.undo();
     if (action === 'redo') return this.redo();
     if (action === 'new-project') return this.newProject();
+    if (action === 'export-map') {
+      this.exportRequest++;
+      return;
+    }
     if (action === 'save-project' && this.projectPath) {
       const err = await this.saveProject();
       if (err) this.addLog('error', err);

@@ -183,6 +183,36 @@ export class WorkbenchMap {
     return out;
   }
 
+  /**
+   * The map as PNG bytes: every layer canvas composited with its opacity and transform (the
+   * OpenLayers export-map recipe), so what is exported is exactly what is shown.
+   */
+  async exportPng(): Promise<Blob> {
+    const size = this.map.getSize();
+    if (!size) throw new Error('the map is not displayed');
+    const out = document.createElement('canvas');
+    out.width = size[0];
+    out.height = size[1];
+    const ctx = out.getContext('2d');
+    if (!ctx) throw new Error('this browser cannot create a 2D canvas');
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, out.width, out.height);
+    const viewport = this.map.getViewport() as HTMLElement | undefined;
+    if (!viewport) throw new Error('the map is not displayed');
+    for (const canvas of viewport.querySelectorAll<HTMLCanvasElement>('.ol-layer canvas')) {
+      if (canvas.width === 0) continue;
+      const parent = canvas.parentElement;
+      ctx.globalAlpha = parent?.style.opacity ? Number(parent.style.opacity) : 1;
+      const m = /^matrix\(([^)]*)\)$/.exec(canvas.style.transform);
+      const t = m ? m[1].split(',').map(Number) : [1, 0, 0, 1, 0, 0];
+      ctx.setTransform(t[0], t[1], t[2], t[3], t[4], t[5]);
+      ctx.drawImage(canvas, 0, 0);
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.globalAlpha = 1;
+    return new Promise((resolve, reject) => out.toBlob((b) => (b ? resolve(b) : reject(new Error('PNG encoding failed'))), 'image/png'));
+  }
+
   dispose(): void {
     this.map.setTarget(undefined);
   }

@@ -1,0 +1,74 @@
+import type { Command } from '../command.ts';
+import { optionalNumber, optionalString, requireString } from '../command.ts';
+import { initBackend, type BackendPreference } from '../../models/backend.ts';
+import { loadRun } from '../../maps/run-models.ts';
+import { openStackSource, matchBands } from '../../maps/stack-source.ts';
+import { explainRun } from '../../maps/explain.ts';
+import { readStack } from '../../io/geotiff-read.ts';
+import { readSitesGeoJson } from '../../sites/sites-geojson.ts';
+import { makeStack } from '../../grid/raster.ts';
+
+export const explainCommand: Command = {
+  name: 'explain',
+  summary: 'Grad-CAM heat maps and learned-offset fields of trained models (site panels + rasters)',
+  usage: '--run RUN_DIR --stack STACK.tif|DIR --sites SITES.geojson [--model NAME|all] [--layer NAME] [--gradcam] [--offsets] [--class 1] [--max-sites 10] --out DIR',
+  details: [
+    'Writes DIR/gradcam-sites.png (rows: deposit sites, columns: models), DIR/gradcam-cnn-vs-dcn.png and',
+    'gradcam-gk-cnn-vs-gk-dcn.png (the paper\'s Figs. 10–11 layout), DIR/offsets-<model>.png (mean learned',
+    'sampling displacement per cell as arrows over its magnitude) for deformable models, DIR/explain-maps.tif',
+    '(Grad-CAM at each cell\'s window centre and offset magnitude, per model) and DIR/explain.json.',
+    'Without --gradcam/--offsets both are produced.',
+  ].join('\n'),
+  options: {
+    run: { type: 'string', description: 'run folder written by "geoanomaly train"', valueName: 'RUN_DIR' },
+    stack: { type: 'string', description: 'element stack the run was trained on', valueName: 'PATH' },
+    sites: { type: 'string', description: 'training sites GeoJSON (deposit block centres are explained)', valueName: 'FILE' },
+    model: { type: 'string', description: 'model name(s), comma separated, or all', valueName: 'NAME', default: 'all' },
+    layer: { type: 'string', description: 'layer to explain (default: last convolutional / first deformable layer)', valueName: 'NAME' },
+    gradcam: { type: 'boolean', description: 'Grad-CAM only (with --offsets: both)' },
+    offsets: { type: 'boolean', description: 'offset fields only (with --gradcam: both)' },
+    class: { type: 'string', description: 'class to explain: 1 deposit, 0 non-deposit', valueName: 'C', default: '1' },
+    'max-sites': { type: 'string', description: 'deposit sites shown', valueName: 'N', default: '10' },
+    'no-maps': { type: 'boolean', description: 'skip the map-wide explanation rasters' },
+    backend: { type: 'string', description: 'auto | wasm | cpu | tensorflow', valueName: 'NAME', default: 'auto' },
+    out: { type: 'string', description: 'output folder', valueName: 'DIR' },
+  },
+  async run(args, io) {
+    const runDir = requireString(args, 'run', 'explain');
+    const stackPath = requireString(args, 'stack', 'explain');
+    const sitesPath = requireString(args, 'sites', 'explain');
+    const out = requireString(args, 'out', 'explain');
+    const backend = await initBackend((optionalString(args, 'backend') ?? 'auto') as BackendPreference);
+    io.err(`backend: ${backend.detail}`);
+    const run = await loadRun(runDir, (optionalString(args, 'model') ?? 'all').split(',').map((s) => s.trim()));
+    const full = await readStack(stackPath);
+    const idx = matchBands({ bandNames: full.bandNames, path: stackPath }, run.bandNames);
+    const stack = makeStack(full.grid, [...run.bandNames], idx.map((i) => full.bands[i]), stackPath);
+    const sites = await readSitesGeoJson(sitesPath, stack.grid);
+    const onlyCam = args.values.gradcam === true;
+    const onlyOff = args.values.offsets === true;
+    const source = await openStackSource(stackPath);
+    try {
+      const r = await explainRun(
+        run,
+        stack,
+        sites,
+        source,
+        out,
+        {
+          layer: optionalString(args, 'layer'),
+          gradcam: onlyCam || !onlyOff,
+          offsets: onlyOff || !onlyCam,
+          classIndex: optionalNumber(args, 'class', 'explain'),
+          maxSites: optionalNumber(args, 'max-sites', 'explain'),
+          maps: args.values['no-maps'] !== true,
+        },
+        { signal: io.signal, progress: io.progress },
+      );
+      for (const f of r.files) io.out(f);
+    } finally {
+      await source.close();
+    }
+    return 0;
+  },
+};
