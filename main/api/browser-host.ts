@@ -99,7 +99,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     const frame = encodeMessage({ t: 'evt', name, payload });
     for (const c of clients) if (c.readyState === c.OPEN) c.send(frame);
   };
-  const { handlers, jobs } = createHandlers({ dataDir: options.dataDir, host: 'browser', emit });
+  const { handlers, jobs, autosaver } = createHandlers({ dataDir: options.dataDir, host: 'browser', emit });
 
   let port = 0;
   const allowedHosts = (): string[] => [`127.0.0.1:${port}`, `localhost:${port}`];
@@ -177,6 +177,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     jobs,
     async close() {
       jobs.cancelAll();
+      autosaver.flush();
       for (const c of clients) c.terminate();
       wss.close();
       await new Promise<void>((res) => server.close(() => res()));

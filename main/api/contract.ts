@@ -240,7 +240,7 @@ export interface Requests {
   openProject: (p: { readonly path: string }) => OpenedProject;
   /** Saves atomically; `path` omitted = the project's current path. */
   saveProject: (p: { readonly path: string; readonly document: ProjectDocument }) => { readonly path: string; readonly savedAt: string };
-  /** Writes an autosave copy next to the project (or in the data folder when unsaved). */
+  /** Schedules an autosave copy next to the project (or in the data folder when unsaved); written once edits pause, and on shutdown. */
   autosaveProject: (p: { readonly path: string | null; readonly document: ProjectDocument }) => { readonly path: string };
   listRecentProjects: (p: Record<string, never>) => readonly RecentProject[];
   previewTable: (p: { readonly path: string }) => TablePreview;

@@ -6,6 +6,7 @@ import { readGeoTiffInfo, readStack } from '../io/geotiff-read.ts';
 import type { RasterStack } from '../grid/raster.ts';
 import { emptyProject, loadProject, saveProject, autosavePathFor, PROJECT_EXTENSION } from '../project/project-file.ts';
 import { readRecentProjects, touchRecentProject } from '../project/recent-projects.ts';
+import { Autosaver } from '../project/autosave.ts';
 import { JobManager, type EmitFn } from './job-manager.ts';
 import { runCommandInWorker, toArgv } from './command-job.ts';
 import {
@@ -42,8 +43,10 @@ export interface HandlerOptions {
   readonly pickPaths?: (p: Params<'pickPaths'>) => Promise<readonly string[] | null>;
   /** Extra version strings shown in Help → About (electron, chrome, backend…). */
   readonly versions?: Readonly<Record<string, string>>;
-  /** Seed of the generated demo survey. @default 1 */
+  /** Seed of the generated demo survey. @default DEMO_SEED */
   readonly demoSeed?: number;
+  /** Quiet period before an autosave copy is written. @default 2000 */
+  readonly autosaveDelayMs?: number;
 }
 
 const APP_VERSION = '0.1.0';
@@ -101,10 +104,14 @@ function layerId(name: string): string {
   return `${name.replace(/[^A-Za-z0-9_-]+/g, '_')}-${Date.now().toString(36)}-${layerSeq}`;
 }
 
-/** Builds the request handlers; `jobs` is exposed for shutdown and tests. */
-export function createHandlers(options: HandlerOptions): { handlers: Handlers; jobs: JobManager } {
+/** Builds the request handlers; `jobs` and `autosaver` are exposed for shutdown and tests. */
+export function createHandlers(options: HandlerOptions): { handlers: Handlers; jobs: JobManager; autosaver: Autosaver } {
   const { dataDir, emit } = options;
   const jobs = new JobManager(emit);
+  const autosaver = new Autosaver({
+    delayMs: options.autosaveDelayMs ?? 2000,
+    onError: (e) => emit('log', { level: 'warn', message: `Autosave failed: ${serializeError(e).message}`, time: new Date().toISOString() }),
+  });
   mkdirSync(dataDir, { recursive: true });
 
   // A few recently used stacks stay in memory: switching bands must not re-read the file.
@@ -217,7 +224,8 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
     },
     async autosaveProject(p) {
       const target = p.path ? autosavePathFor(p.path) : join(dataDir, `unsaved.autosave${PROJECT_EXTENSION}`);
-      return { path: saveProject(target, p.document) };
+      autosaver.changed(target, p.document);
+      return { path: target };
     },
     async listRecentProjects() {
       return readRecentProjects(dataDir).filter((r) => existsSync(r.path));
@@ -307,7 +315,7 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
       return jobs.list();
     },
   };
-  return { handlers, jobs };
+  return { handlers, jobs, autosaver };
 }
 
 export type DispatchResult = { ok: true; result: unknown } | { ok: false; error: ContractError };

@@ -60,15 +60,15 @@ export function resampleToGrid(stack: RasterStack, target: GridSpec, method: Res
 }
 
 export interface IndexOffset {
-  /** Source row = target row + rows. */
+  /** Source cell (r, c) lands on target cell (r + rows, c + cols). */
   readonly rows: number;
-  /** Source column = target column + cols. */
   readonly cols: number;
 }
 
 /**
- * Pairs a stack with a target grid by array index: target cell (r, c) takes source cell
- * (r + offset.rows, c + offset.cols), ignoring the source's georeferencing. This reproduces how
+ * Pairs a stack with a target grid by array index: source cell (r, c) lands on target cell
+ * (r + offset.rows, c + offset.cols) — the CLI's `--align-by-index R,C` — ignoring the
+ * source's georeferencing. This reproduces how
  * some published data sets were paired (the Tianshan labels, whose georeferencing disagrees with
  * the element grids) and is offered only as an explicit, reported choice. Cells with no source
  * cell become NaN; the result reports how many.
@@ -82,9 +82,9 @@ export function alignByIndex(stack: RasterStack, target: GridSpec, offset: Index
   const bands = stack.bands.map(() => new Float32Array(n).fill(NaN));
   let uncovered = 0;
   for (let r = 0; r < target.rows; r++) {
-    const sr = r + offset.rows;
+    const sr = r - offset.rows;
     for (let c = 0; c < target.cols; c++) {
-      const sc = c + offset.cols;
+      const sc = c - offset.cols;
       if (sr < 0 || sc < 0 || sr >= s.rows || sc >= s.cols) {
         uncovered++;
         continue;
@@ -96,7 +96,7 @@ export function alignByIndex(stack: RasterStack, target: GridSpec, offset: Index
   const report =
     `${stack.source ?? 'layer'} paired with the target grid by array index (offset ${offset.rows} rows, ${offset.cols} cols), ` +
     `ignoring its georeferencing (${geo.aligned ? 'which agrees' : geo.problems.join('; ')}); ` +
-    `${uncovered} target cell(s) have no source cell; ${Math.max(0, s.rows - target.rows - offset.rows)} source row(s) and ` +
-    `${Math.max(0, s.cols - target.cols - offset.cols)} source column(s) beyond the target are dropped.`;
+    `${uncovered} target cell(s) have no source cell; ${Math.max(0, s.rows + offset.rows - target.rows)} source row(s) and ` +
+    `${Math.max(0, s.cols + offset.cols - target.cols)} source column(s) beyond the target are dropped.`;
   return { ...makeStack(target, [...stack.bandNames], bands, stack.source), uncovered, report };
 }

@@ -281,17 +281,38 @@ function scatterGrads(g: Geometry, xd: Float32Array, plan: SamplingPlan, gcols: 
         let sVal = 0; // Σ_c gcol · bilinear value (mask gradient)
         let sDy = 0; // Σ_c gcol · ∂value/∂y
         let sDx = 0; // Σ_c gcol · ∂value/∂x
-        for (let c = 0; c < Cg; c++) {
-          const gc = gcols[src + c];
-          if (gc === 0) continue;
-          let v00 = 0, v01 = 0, v10 = 0, v11 = 0;
-          if (p00 >= 0) { v00 = xd[p00 + c]; gradX[p00 + c] += w00 * gc; }
-          if (p01 >= 0) { v01 = xd[p01 + c]; gradX[p01 + c] += w01 * gc; }
-          if (p10 >= 0) { v10 = xd[p10 + c]; gradX[p10 + c] += w10 * gc; }
-          if (p11 >= 0) { v11 = xd[p11 + c]; gradX[p11 + c] += w11 * gc; }
-          sVal += gc * (hy * hx * v00 + hy * lx * v01 + ly * hx * v10 + ly * lx * v11);
-          sDy += gc * (hx * (v10 - v00) + lx * (v11 - v01));
-          sDx += gc * (hy * (v01 - v00) + ly * (v11 - v10));
+        // With top = hx·v00 + lx·v01 and bottom = hx·v10 + lx·v11: value = hy·top + ly·bottom,
+        // ∂value/∂y = bottom − top, ∂value/∂x = hy·(v01 − v00) + ly·(v11 − v10)
+        // (torchvision's get_coordinate_weight, corners outside the image read as 0).
+        if (p00 >= 0 && p01 >= 0 && p10 >= 0 && p11 >= 0) {
+          // Interior point (the common case): no per-channel branches.
+          for (let c = 0; c < Cg; c++) {
+            const gc = gcols[src + c];
+            const v00 = xd[p00 + c], v01 = xd[p01 + c], v10 = xd[p10 + c], v11 = xd[p11 + c];
+            gradX[p00 + c] += w00 * gc;
+            gradX[p01 + c] += w01 * gc;
+            gradX[p10 + c] += w10 * gc;
+            gradX[p11 + c] += w11 * gc;
+            const top = hx * v00 + lx * v01;
+            const bottom = hx * v10 + lx * v11;
+            sVal += gc * (hy * top + ly * bottom);
+            sDy += gc * (bottom - top);
+            sDx += gc * (hy * (v01 - v00) + ly * (v11 - v10));
+          }
+        } else {
+          for (let c = 0; c < Cg; c++) {
+            const gc = gcols[src + c];
+            let v00 = 0, v01 = 0, v10 = 0, v11 = 0;
+            if (p00 >= 0) { v00 = xd[p00 + c]; gradX[p00 + c] += w00 * gc; }
+            if (p01 >= 0) { v01 = xd[p01 + c]; gradX[p01 + c] += w01 * gc; }
+            if (p10 >= 0) { v10 = xd[p10 + c]; gradX[p10 + c] += w10 * gc; }
+            if (p11 >= 0) { v11 = xd[p11 + c]; gradX[p11 + c] += w11 * gc; }
+            const top = hx * v00 + lx * v01;
+            const bottom = hx * v10 + lx * v11;
+            sVal += gc * (hy * top + ly * bottom);
+            sDy += gc * (bottom - top);
+            sDx += gc * (hy * (v01 - v00) + ly * (v11 - v10));
+          }
         }
         const kk = gi * KK + k;
         gradOffset[(n * G * KK + kk) * 2] = m * sDy;

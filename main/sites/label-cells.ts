@@ -1,3 +1,4 @@
+import { alignByIndex } from '../grid/align.ts';
 import type { GridSpec } from '../grid/grid-spec.ts';
 import { assertAligned, cellOf, compareGrids, inGrid, type AlignmentReport } from '../grid/grid-spec.ts';
 import type { RasterStack } from '../grid/raster.ts';
@@ -161,15 +162,5 @@ export function cellsFromLabelRaster(reference: GridSpec, label: RasterStack, op
  * (r, c) → reference cell (r + rows, c + cols)); reference cells without a label cell are NaN.
  */
 export function bandOnGridByIndex(reference: GridSpec, labelGrid: GridSpec, band: Float32Array, align: IndexAlignment): Float32Array {
-  const out = new Float32Array(reference.rows * reference.cols).fill(NaN);
-  for (let r = 0; r < reference.rows; r++) {
-    const lr = r - align.rows;
-    if (lr < 0 || lr >= labelGrid.rows) continue;
-    for (let c = 0; c < reference.cols; c++) {
-      const lc = c - align.cols;
-      if (lc < 0 || lc >= labelGrid.cols) continue;
-      out[r * reference.cols + c] = band[lr * labelGrid.cols + lc];
-    }
-  }
-  return out;
+  return alignByIndex({ grid: labelGrid, bandNames: ['label'], bands: [band] }, reference, align).bands[0];
 }

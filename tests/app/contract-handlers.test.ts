@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHandlers, dispatch, NotAvailableError, type Handlers } from '../../main/api/handlers.ts';
@@ -10,15 +10,18 @@ import { writeGeoTiff } from '../../main/io/geotiff-write.ts';
 import { crsFromEpsg } from '../../main/grid/crs.ts';
 import { CancelledError } from '../../main/errors.ts';
 import { tempDir } from '../helpers/paths.ts';
+import { Autosaver } from '../../main/project/autosave.ts';
+import { loadProject, emptyProject } from '../../main/project/project-file.ts';
 
 type Ev = { name: keyof Events; payload: unknown };
 const events: Ev[] = [];
 const dataDir = tempDir('ga-handlers-');
 let handlers: Handlers;
 let jobs: JobManager;
+let autosaver: Autosaver;
 
 beforeAll(() => {
-  ({ handlers, jobs } = createHandlers({ dataDir, host: 'browser', emit: (name, payload) => events.push({ name, payload }) }));
+  ({ handlers, jobs, autosaver } = createHandlers({ dataDir, host: 'browser', emit: (name, payload) => events.push({ name, payload }), autosaveDelayMs: 60_000 }));
 });
 afterAll(() => jobs.cancelAll());
 
@@ -95,7 +98,12 @@ describe('request handlers', () => {
     expect((await handlers.listRecentProjects({}))[0].path).toBe(target);
     const auto = await handlers.autosaveProject({ path: target, document: back.document });
     expect(auto.path).toBe(join(dataDir, 'projects', 'copy.autosave.gaproj'));
-    expect(existsSync(auto.path)).toBe(true);
+    expect(existsSync(auto.path)).toBe(false);
+    // Shutdown writes the pending autosave; the user's own file is never touched by it.
+    const before = readFileSync(target, 'utf8');
+    expect(autosaver.flush()).toBe(auto.path);
+    expect(loadProject(auto.path).document.name).toBe('Copy');
+    expect(readFileSync(target, 'utf8')).toBe(before);
   });
 
   it('dispatch rejects malformed calls as {name, message, details}', async () => {
@@ -110,6 +118,27 @@ describe('request handlers', () => {
     for (const name of COMPUTE_REQUESTS) {
       if (info.availableServices.includes(name)) continue;
       await expect(handlers[name]({ options: {} })).rejects.toBeInstanceOf(NotAvailableError);
+    }
+  });
+});
+
+describe('autosave', () => {
+  it('writes once, after edits pause', () => {
+    vi.useFakeTimers();
+    try {
+      const dir = tempDir('ga-autosave-');
+      const a = new Autosaver({ delayMs: 1000 });
+      const path = join(dir, 'p.autosave.gaproj');
+      for (let i = 0; i < 5; i++) {
+        a.changed(path, emptyProject(`edit ${i}`));
+        vi.advanceTimersByTime(500);
+        expect(existsSync(path)).toBe(false);
+      }
+      vi.advanceTimersByTime(600);
+      expect(loadProject(path).document.name).toBe('edit 4');
+      expect(a.flush()).toBeNull();
+    } finally {
+      vi.useRealTimers();
     }
   });
 });

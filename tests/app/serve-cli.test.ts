@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
+import { serveCommand } from '../../main/cli/commands/serve.ts';
 
 /** Starts a command, waits for the URL line, fetches it, stops the process with SIGINT. */
 async function runUntilUrl(args: string[]): Promise<{ out: string; status: number; code: number | null }> {
@@ -44,12 +45,10 @@ describe('geoanomaly serve', () => {
     expect(r.status).toBe(200);
   });
 
-  it('refuses a port out of range', async () => {
-    const child = spawn(process.execPath, ['main/cli/bin.mjs', 'serve', '--port', '70000', '--static-dir', staticDir], { cwd: REPO_ROOT });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(code).toBe(2);
-    expect(err).toContain('--port must be an integer 0…65535, got 70000');
+  it('refuses a port out of range with a usage error', async () => {
+    const io = { out: () => undefined, err: () => undefined, progress: () => undefined, signal: new AbortController().signal };
+    await expect(serveCommand.run({ values: { port: '70000', 'static-dir': staticDir }, positionals: [] }, io)).rejects.toThrow(
+      expect.objectContaining({ name: 'InvalidOptionError', message: 'geoanomaly serve: --port must be an integer 0…65535, got 70000' }),
+    );
   });
 });

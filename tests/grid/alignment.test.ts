@@ -38,8 +38,11 @@ describe('grid alignment on the Tianshan case study (known georeferencing defect
     }
     expect(ones).toBe(10);
     expect(a.report).toMatch(/by array index.*2 source row\(s\) and 3 source column\(s\)/);
+    // Source cell (r, c) lands on target cell (r + 1, c + 2).
     const shifted = alignByIndex(labels, elements.grid, { rows: 1, cols: 2 });
-    expect(shifted.bands[0][0]).toBe(labels.bands[0][1 * 292 + 2]);
+    expect(shifted.bands[0][3 * 289 + 5]).toBe(labels.bands[0][2 * 292 + 3]);
+    expect(Number.isNaN(shifted.bands[0][0])).toBe(true);
+    expect(shifted.uncovered).toBe(289 + 116 * 2);
     expect(() => alignByIndex(labels, elements.grid, { rows: 0.5, cols: 0 })).toThrow(/whole cells/);
   });
 });

@@ -11,8 +11,8 @@ import type {
 import { computeStretch } from './color-ramp.ts';
 import type { LoadedRaster } from './map/workbench-map.ts';
 
-/** Quiet period after the last edit before an autosave copy is requested. */
-const AUTOSAVE_DELAY_MS = 3000;
+/** Coalesces bursts of edits (a dragged slider) before the backend's own autosave debounce. */
+const AUTOSAVE_DELAY_MS = 500;
 const MAX_UNDO = 100;
 
 export interface LogLine {
