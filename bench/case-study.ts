@@ -47,8 +47,15 @@ export async function loadTianshan(): Promise<{ data: TrainingData; summary: Rec
 
 function table(files: string[], maxRepeats: number): void {
   const fmt = (m: number, s: number): string => `${m.toFixed(3)} ± ${s.toFixed(3)}`;
+  // Runs of one protocol split over several files (models run in parallel) are merged.
+  type Run = { protocol: string; options: Record<string, unknown>; backend: string; models: Record<string, { folds: FoldResult[] }> };
+  const byProtocol = new Map<string, Run>();
   for (const f of files) {
-    const run = JSON.parse(readFileSync(f, 'utf8')) as { protocol: string; options: Record<string, unknown>; backend: string; models: Record<string, { folds: FoldResult[]; repeats: number }> };
+    const r = JSON.parse(readFileSync(f, 'utf8')) as Run;
+    const prev = byProtocol.get(r.protocol);
+    byProtocol.set(r.protocol, prev ? { ...prev, models: { ...prev.models, ...r.models } } : r);
+  }
+  for (const run of byProtocol.values()) {
     console.log(`\n${run.protocol} protocol — ${JSON.stringify(run.options)} — backend ${run.backend}\n`);
     console.log(`| model | folds | ${METRIC_NAMES.join(' | ')} |`);
     console.log(`|---|---|${METRIC_NAMES.map(() => '---').join('|')}|`);

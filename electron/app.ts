@@ -140,7 +140,10 @@ if (!app.requestSingleInstanceLock()) {
     }
   });
   app.on('window-all-closed', () => {
-    backend?.kill();
+    // The backend writes any pending autosave and exits by itself; kill it if it hangs.
+    const b = backend;
+    b?.postMessage({ t: 'shutdown' });
+    if (b) setTimeout(() => b.kill(), 5000).unref();
     if (process.platform !== 'darwin') app.quit();
   });
   app.on('activate', () => {

@@ -4,4 +4,4 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { serveOverPort } = await import('../main/api/port-backend.ts');
-serveOverPort(process.parentPort, { dataDir: process.argv[2], host: 'electron' });
+serveOverPort(process.parentPort, { dataDir: process.argv[2], host: 'electron' }, () => process.exit(0));

@@ -12,16 +12,25 @@ export interface PortLike {
   postMessage(message: unknown): void;
 }
 
-export type PortRequest = { readonly t: 'req'; readonly id: number; readonly name: string; readonly params: unknown };
+export type PortRequest =
+  | { readonly t: 'req'; readonly id: number; readonly name: string; readonly params: unknown }
+  /** The app is quitting: cancel jobs, write the pending autosave, then call onShutdown. */
+  | { readonly t: 'shutdown' };
 export type PortReply =
   | { readonly t: 'res'; readonly id: number; readonly reply: Awaited<ReturnType<typeof dispatch>> }
   | { readonly t: 'evt'; readonly name: keyof Events; readonly payload: unknown };
 
-export function serveOverPort(port: PortLike, options: Omit<HandlerOptions, 'emit'>): void {
+export function serveOverPort(port: PortLike, options: Omit<HandlerOptions, 'emit'>, onShutdown: () => void = () => undefined): void {
   const emit: EmitFn = (name, payload) => port.postMessage({ t: 'evt', name, payload } satisfies PortReply);
-  const { handlers } = createHandlers({ ...options, emit });
+  const { handlers, jobs, autosaver } = createHandlers({ ...options, emit });
   port.on('message', (e) => {
     const m = e.data as PortRequest;
+    if (m?.t === 'shutdown') {
+      jobs.cancelAll();
+      autosaver.flush();
+      onShutdown();
+      return;
+    }
     if (!m || m.t !== 'req' || typeof m.id !== 'number') return;
     void dispatch(handlers, m.name, m.params).then((reply) => port.postMessage({ t: 'res', id: m.id, reply } satisfies PortReply));
   });

@@ -41,7 +41,7 @@ export interface NeighbourhoodOptions {
 /** Pivot threshold relative to the sill: below it the system is treated as singular. */
 const SINGULAR_REL_TOL = 1e-10;
 /** Neighbour changes handled by updating the factor; more than this refactors from scratch. */
-const MAX_INCREMENTAL_CHANGES = 4;
+const MAX_INCREMENTAL_CHANGES = 6;
 /**
  * Changes applied to one factor before it is rebuilt (and re-sorted) from scratch: bounds rounding
  * drift, and keeps the points about to leave near the end of the factor, where deleting is cheap.

@@ -39,7 +39,7 @@ export interface DeformConv2DArgs extends LayerArgs {
    * 'valid' = none, or a number of cells on each side. @default 'same'
    */
   padding?: 'same' | 'valid' | number;
-  /** Dilation. tfjs convolutions accept stride > 1 or dilation > 1, not both. @default 1 */
+  /** Dilation. Stride > 1 and dilation > 1 together are refused, as tfjs convolutions do. @default 1 */
   dilationRate?: number | [number, number];
   /** Offset groups G: channels are split into G groups that each get their own offsets. Must divide Cin. @default 1 */
   offsetGroups?: number;
@@ -180,11 +180,24 @@ export class DeformConv2D extends layers.Layer {
   private offsetsAndMask(x: tf.Tensor4D): { offset: tf.Tensor4D; mask: tf.Tensor4D | null } {
     if (!this.offsetKernel || !this.offsetBias) throw new Error('DeformConv2D used before build().');
     const [ph, pw] = this.pad;
-    const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [ph, ph], [pw, pw], [0, 0]];
-    const raw = tf.add(
-      tf.conv2d(x, this.offsetKernel.read() as tf.Tensor4D, this.strides, pad, 'NHWC', this.dilationRate),
-      this.offsetBias.read(),
-    ) as tf.Tensor4D;
+    let raw: tf.Tensor4D;
+    if (this.dilationRate[0] === 1 && this.dilationRate[1] === 1) {
+      const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [ph, ph], [pw, pw], [0, 0]];
+      raw = tf.add(tf.conv2d(x, this.offsetKernel.read() as tf.Tensor4D, this.strides, pad, 'NHWC'), this.offsetBias.read());
+    } else {
+      // tfjs has no conv2d gradient for dilation > 1; a deformable convolution with zero offsets
+      // is exactly the dilated convolution and has all gradients.
+      const [b, h, w] = x.shape;
+      const [kh, kw] = this.kernelSize;
+      const ho = deformConvOutSize(h, kh, this.strides[0], ph, this.dilationRate[0]);
+      const wo = deformConvOutSize(w, kw, this.strides[1], pw, this.dilationRate[1]);
+      raw = deformConv2d(x, tf.zeros([b, ho, wo, 2 * kh * kw]), this.offsetKernel.read(), {
+        bias: this.offsetBias.read(),
+        stride: this.strides,
+        padding: this.pad,
+        dilation: this.dilationRate,
+      });
+    }
     const nOff = 2 * this.offsetGroups * this.kernelSize[0] * this.kernelSize[1];
     if (!this.useMask) return { offset: raw, mask: null };
     const offset = tf.slice(raw, [0, 0, 0, 0], [-1, -1, -1, nOff]);

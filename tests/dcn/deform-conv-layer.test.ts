@@ -102,6 +102,23 @@ describe('DeformConv2D layer (wasm)', () => {
     x.dispose();
   });
 
+  it('trains with dilation 2 (offset branch without tfjs conv2d, which has no dilated gradient) and offsetGroups 2', async () => {
+    const input = tfl.input({ shape: [9, 9, 4] });
+    const dcn = new DeformConv2D({ filters: 3, dilationRate: 2, offsetGroups: 2, kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }), name: 'dcn' });
+    const pooled = tfl.layers.globalAveragePooling2d({}).apply(dcn.apply(input) as tfl.SymbolicTensor) as tfl.SymbolicTensor;
+    const model = tfl.model({ inputs: input, outputs: pooled });
+    model.compile({ optimizer: tf.train.sgd(0.5), loss: 'meanSquaredError' });
+    const x = tf.randomNormal([4, 9, 9, 4], 0, 1, 'float32', 8);
+    const y = tf.randomNormal([4, 3], 0, 1, 'float32', 9);
+    for (let i = 0; i < 3; i++) await model.trainOnBatch(x, y);
+    const { offset, mask } = dcn.computeOffsetsAndMask(x as import('@tensorflow/tfjs-core').Tensor4D);
+    expect(offset.shape).toEqual([4, 9, 9, 36]);
+    expect(mask.shape).toEqual([4, 9, 9, 18]);
+    expect(Math.max(...Array.from(offset.dataSync(), Math.abs))).toBeGreaterThan(0);
+    tf.dispose([offset, mask, x, y]);
+    model.dispose();
+  });
+
   it('trains: offsets and mask move away from their zero start, and a training step leaks no tensors', async () => {
     const model = tinyModel(1);
     model.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });

@@ -10,6 +10,7 @@ import { rpcaCommand } from './rpca.ts';
 import { trainCommand } from './train.ts';
 import { predictCommand } from './predict.ts';
 import { explainCommand } from './explain.ts';
+import { demoCommand } from './demo.ts';
 
 /** Every `geoanomaly` subcommand, in the order `--help` lists them. One entry point, one list. */
 export const commands: readonly Command[] = [
@@ -24,4 +25,5 @@ export const commands: readonly Command[] = [
   trainCommand,
   predictCommand,
   explainCommand,
+  demoCommand,
 ];

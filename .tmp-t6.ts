@@ -1,0 +1,15 @@
+import { syntheticSample } from './main/xrf/synthetic.ts';
+import { normalizeCube } from './main/xrf/cube.ts';
+import { runMsfaNet } from './main/xrf/msfa-net.ts';
+import { runAutoAd } from './main/xrf/auto-ad.ts';
+import { globalRx } from './main/xrf/rx.ts';
+import { rocAuc } from './main/eval/metrics.ts';
+import { getTf } from './main/models/backend.ts';
+const s = syntheticSample({ rows: 64, cols: 64, seed: 3 });
+const c = normalizeCube(s.cube, 'minmax-band');
+let t = Date.now();
+const r = await runMsfaNet(c, { epochs: 5 });
+console.log('msfa', Date.now()-t, r.secondsPerEpoch, r.backend, rocAuc(c.truth!, r.scores), 'rx', rocAuc(c.truth!, globalRx(c)), getTf().memory().numTensors);
+t = Date.now();
+const a = await runAutoAd(c, { maxIterations: 30 });
+console.log('autoad', Date.now()-t, a.iterations, a.lossHistory.at(-1), rocAuc(c.truth!, a.scores), getTf().memory().numTensors);
