@@ -1,15 +1,13 @@
 import { syntheticSample } from './main/xrf/synthetic.ts';
 import { normalizeCube } from './main/xrf/cube.ts';
 import { runMsfaNet } from './main/xrf/msfa-net.ts';
-import { runAutoAd } from './main/xrf/auto-ad.ts';
-import { globalRx } from './main/xrf/rx.ts';
 import { rocAuc } from './main/eval/metrics.ts';
 import { getTf } from './main/models/backend.ts';
-const s = syntheticSample({ rows: 64, cols: 64, seed: 3 });
+const s = syntheticSample({ rows: 190, cols: 190, seed: 3 });
 const c = normalizeCube(s.cube, 'minmax-band');
-let t = Date.now();
-const r = await runMsfaNet(c, { epochs: 5 });
-console.log('msfa', Date.now()-t, r.secondsPerEpoch, r.backend, rocAuc(c.truth!, r.scores), 'rx', rocAuc(c.truth!, globalRx(c)), getTf().memory().numTensors);
-t = Date.now();
-const a = await runAutoAd(c, { maxIterations: 30 });
-console.log('autoad', Date.now()-t, a.iterations, a.lossHistory.at(-1), rocAuc(c.truth!, a.scores), getTf().memory().numTensors);
+for (const C of [128, 64]) {
+const c0 = process.cpuUsage(); let t = Date.now();
+const r = await runMsfaNet(c, { epochs: 2, hiddenChannels: C });
+const cu = process.cpuUsage(c0);
+console.log('C', C, 'wall', Date.now()-t, 'spe', r.secondsPerEpoch.toFixed(2), 'cpu s', ((cu.user+cu.system)/1e6).toFixed(2), getTf().memory().numTensors);
+}

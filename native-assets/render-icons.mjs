@@ -25,7 +25,9 @@ try {
   }
   // electron-builder's default icon name (it derives .ico and .icns from the 1024 px PNG).
   writeFileSync(join(dir, 'icon.png'), readFileSync(join(dir, 'icon-1024.png')));
+  // The page's favicon is the same drawing.
+  writeFileSync(join(dir, '..', 'renderer', 'public', 'icon.svg'), svg);
 } finally {
   await browser.close();
 }
-console.log(`wrote icon-{${SIZES.join(',')}}.png and icon.png in ${dir}`);
+console.log(`wrote icon-{${SIZES.join(',')}}.png, icon.png and renderer/public/icon.svg from ${dir}icon.svg`);

@@ -134,21 +134,74 @@ function cholesky(cov: Matrix, what: string): Matrix {
   return ch.lowerTriangularMatrix;
 }
 
-/** Squared Mahalanobis distances of every row to (mean, L·Lᵀ) by forward substitution. */
+/**
+ * Squared Mahalanobis distances of every row to (mean, L·Lᵀ) by forward substitution, four
+ * rows at a time so each entry of L is loaded once per four rows (this is most of the cost of
+ * the C-steps).
+ */
 function mahalanobis(d: Data, mean: ArrayLike<number>, lower: Matrix): Float64Array {
   const { n, p, x } = d;
   const L = Float64Array.from(lower.to1DArray());
+  const invDiag = new Float64Array(p);
+  for (let a = 0; a < p; a++) invDiag[a] = 1 / L[a * p + a];
+  const mu = Float64Array.from(mean);
   const out = new Float64Array(n);
-  const z = new Float64Array(p);
-  for (let i = 0; i < n; i++) {
+  const z0 = new Float64Array(p);
+  const z1 = new Float64Array(p);
+  const z2 = new Float64Array(p);
+  const z3 = new Float64Array(p);
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const o0 = i * p;
+    const o1 = o0 + p;
+    const o2 = o1 + p;
+    const o3 = o2 + p;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let a = 0; a < p; a++) {
+      const m = mu[a];
+      let v0 = x[o0 + a] - m;
+      let v1 = x[o1 + a] - m;
+      let v2 = x[o2 + a] - m;
+      let v3 = x[o3 + a] - m;
+      const base = a * p;
+      for (let b = 0; b < a; b++) {
+        const l = L[base + b];
+        v0 -= l * z0[b];
+        v1 -= l * z1[b];
+        v2 -= l * z2[b];
+        v3 -= l * z3[b];
+      }
+      const inv = invDiag[a];
+      v0 *= inv;
+      v1 *= inv;
+      v2 *= inv;
+      v3 *= inv;
+      z0[a] = v0;
+      z1[a] = v1;
+      z2[a] = v2;
+      z3[a] = v3;
+      s0 += v0 * v0;
+      s1 += v1 * v1;
+      s2 += v2 * v2;
+      s3 += v3 * v3;
+    }
+    out[i] = s0;
+    out[i + 1] = s1;
+    out[i + 2] = s2;
+    out[i + 3] = s3;
+  }
+  for (; i < n; i++) {
     const o = i * p;
     let s = 0;
     for (let a = 0; a < p; a++) {
-      let v = x[o + a] - mean[a];
+      let v = x[o + a] - mu[a];
       const base = a * p;
-      for (let b = 0; b < a; b++) v -= L[base + b] * z[b];
-      v /= L[base + a];
-      z[a] = v;
+      for (let b = 0; b < a; b++) v -= L[base + b] * z0[b];
+      v *= invDiag[a];
+      z0[a] = v;
       s += v * v;
     }
     out[i] = s;
@@ -211,13 +264,16 @@ function mapColumns(d: Data, f: (col: Float64Array) => Float64Array): Data {
 /** Rows of d times the p × q matrix P. */
 function project(d: Data, P: Matrix): Data {
   const q = P.columns;
-  const Pa = P.to2DArray();
+  const p = d.p;
+  // Pᵀ flattened so the inner loop runs over contiguous memory.
+  const Pt = Float64Array.from(P.transpose().to1DArray());
   const out = new Float64Array(d.n * q);
   for (let i = 0; i < d.n; i++) {
-    const o = i * d.p;
+    const o = i * p;
     for (let k = 0; k < q; k++) {
+      const base = k * p;
       let s = 0;
-      for (let j = 0; j < d.p; j++) s += d.x[o + j] * Pa[j][k];
+      for (let j = 0; j < p; j++) s += d.x[o + j] * Pt[base + j];
       out[i * q + k] = s;
     }
   }
@@ -243,14 +299,13 @@ function initSet(z: Data, P: Matrix, h: number, scaleFn: ScaleFn): Int32Array {
   const med = new Matrix(1, p);
   for (let j = 0; j < p; j++) med.set(0, j, median(column(w, j)));
   const loc = med.mmul(sqrtCov).getRow(0);
+  // (z − loc)·P = z·P − loc·P: reuse the projection computed above.
+  const locP = new Matrix([loc]).mmul(P).getRow(0);
   const dist = new Float64Array(z.n);
-  const Pa = P.to2DArray();
   for (let i = 0; i < z.n; i++) {
     let s = 0;
     for (let k = 0; k < p; k++) {
-      let v = 0;
-      for (let j = 0; j < p; j++) v += (z.x[i * p + j] - loc[j]) * Pa[j][k];
-      v /= lambda[k];
+      const v = (zp.x[i * p + k] - locP[k]) / lambda[k];
       s += v * v;
     }
     dist[i] = s;

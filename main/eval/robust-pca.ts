@@ -178,7 +178,7 @@ export function robustPca(stack: RasterStack, options: RobustPcaOptions = {}, ct
   const x = new Float64Array(sample.length * q);
   sample.forEach((cell, r) => coordsOf(cell, x, r * q));
   report(ctx, 0.02, `robust covariance (DetMCD) of ${sample.length} cells × ${q} ${o.transform === 'clr' ? 'ilr coordinates' : 'log10 bands'}`);
-  const mcd: McdResult = detMcd(x, sample.length, q, { alpha: o.alpha }, subJob(ctx, 0.02, 0.7, 'MCD'));
+  const mcd: McdResult = detMcd(x, sample.length, q, { alpha: o.alpha }, subJob(ctx, 0.02, 0.7));
   throwIfCancelled(ctx, 'robust PCA');
 
   // Eigen-decomposition of the robust covariance in the working coordinates.

@@ -83,8 +83,11 @@ export class KrigingPredictor {
   private readonly sill: number[];
   private readonly index: NeighbourIndex | null;
   private readonly factors: Factor[];
-  /** Row stride of the factors (largest neighbour count). */
-  private readonly cap: number;
+  /**
+   * Row stride of the factors: the largest neighbour count met so far. It grows on demand, so a
+   * radius-only search (maxdist, no nmax) costs memory for the neighbours it finds, not for n².
+   */
+  private cap: number;
   // Current factor: the point at factor position i is order[i]; pos[point] = position or −1.
   private readonly order: Int32Array;
   private readonly pos: Int32Array;
@@ -152,18 +155,19 @@ export class KrigingPredictor {
         { points: n, maxGlobalPoints: opts.maxGlobalPoints },
       );
     }
-    const cap = this.global ? n : Math.min(n, opts.nmax === Infinity ? n : opts.nmax);
+    const kMax = this.global ? n : Math.min(n, opts.nmax === Infinity ? n : opts.nmax);
+    const cap = this.global ? n : Math.min(kMax, 64);
     this.cap = cap;
-    this.order = new Int32Array(cap);
+    this.order = new Int32Array(kMax);
     this.pos = new Int32Array(n).fill(-1);
-    this.nbIdx = new Int32Array(cap);
-    this.nbD2 = new Float64Array(cap);
-    this.dist = new Float64Array(cap);
-    this.work = new Float64Array(cap);
-    this.work2 = new Float64Array(cap);
-    this.removed = new Int32Array(cap);
-    this.added = new Int32Array(cap);
-    this.sortKey = new Float64Array(cap);
+    this.nbIdx = new Int32Array(kMax);
+    this.nbD2 = new Float64Array(kMax);
+    this.dist = new Float64Array(kMax);
+    this.work = new Float64Array(kMax);
+    this.work2 = new Float64Array(kMax);
+    this.removed = new Int32Array(kMax);
+    this.added = new Int32Array(kMax);
+    this.sortKey = new Float64Array(kMax);
     this.factors = fields.map(() => ({ l: new Float64Array(cap * cap), u: new Float64Array(cap), v: new Float64Array(cap), q: 0, bz: 0 }));
     if (this.global) {
       this.index = null;
@@ -277,6 +281,17 @@ export class KrigingPredictor {
    * and appends the ones that joined, O(k²) each; falls back to a full refactor when many changed.
    */
   private update(k: number): void {
+    if (k > this.cap) {
+      // More neighbours than the factors can hold: widen them (stride changes) and rebuild.
+      this.cap = Math.min(this.nbIdx.length, Math.max(k, 2 * this.cap));
+      for (const fa of this.factors) {
+        fa.l = new Float64Array(this.cap * this.cap);
+        fa.u = new Float64Array(this.cap);
+        fa.v = new Float64Array(this.cap);
+      }
+      this.refactor(k);
+      return;
+    }
     const pos = this.pos, nb = this.nbIdx;
     let common = 0, nAdded = 0;
     for (let i = 0; i < k; i++) {
@@ -323,7 +338,7 @@ export class KrigingPredictor {
         for (let j = 0; j < n; j++) c[j] = cov(this.dist[j]);
         if (!choleskyAppendRow(this.factors[f].l, n, c, this.sill[f], this.cap, SINGULAR_REL_TOL * this.sill[f])) {
           // Let the full factorisation decide (and name the offending point).
-          this.refactorFromNeighbours(k);
+          this.refactor(k);
           return;
         }
       }
@@ -333,10 +348,6 @@ export class KrigingPredictor {
     }
     this.chain += nAdded + nRemoved;
     for (let f = 0; f < this.fields.length; f++) this.solveUV(f, this.curK, from);
-  }
-
-  private refactorFromNeighbours(k: number): void {
-    this.refactor(k);
   }
 
   private singular(f: number, k: number, point: number): never {
@@ -364,7 +375,7 @@ export class KrigingPredictor {
         this.dist[i] = Math.sqrt(dx * dx + dy * dy);
       }
     } else {
-      k = this.index!.nearest(ux, uy, this.opts.nmax, this.opts.maxDistM, this.nbIdx, this.nbD2, exclude, this.order, this.curK);
+      k = this.index!.nearest(ux, uy, this.nbIdx.length, this.opts.maxDistM, this.nbIdx, this.nbD2, exclude, this.order, this.curK);
       this.qx = ux;
       this.qy = uy;
       if (k < this.opts.nmin || k === 0) {

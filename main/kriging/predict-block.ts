@@ -1,5 +1,6 @@
+// Type-only import: grid-spec.ts pulls in crs.ts and proj4, which every worker would then have to
+// load at start-up for two one-line formulas (cell centres, written out below).
 import type { GridSpec } from '../grid/grid-spec.ts';
-import { cellCenterX, cellCenterY } from '../grid/grid-spec.ts';
 import { KrigingPredictor, type PredictionOutput } from './kriging-predictor.ts';
 import type { PreparedKriging } from './prepare-samples.ts';
 
@@ -24,19 +25,26 @@ export interface BlockResult {
   readonly tooFew: number[];
 }
 
-/** Builds (once per thread and group) the predictor of a group. */
+/**
+ * Keeps the predictor of the last group used by this thread. Tasks arrive group by group, so
+ * consecutive blocks of one group reuse it (and, in global kriging, its n×n factorisation), while
+ * at most one group's matrices are held at a time (39 global factors of 2,000 points would be 1.2 GB).
+ */
 export class PredictorCache {
-  private readonly cache = new Map<number, KrigingPredictor>();
+  private group = -1;
+  private predictor: KrigingPredictor | null = null;
   constructor(private readonly data: PredictionData) {}
   get(group: number): KrigingPredictor {
-    let p = this.cache.get(group);
+    let p = this.group === group ? this.predictor : null;
     if (!p) {
+      this.predictor = null;
       const g = this.data.groups[group];
       const gx = Float64Array.from(g.pointIndex, (i) => this.data.x[i]);
       const gy = Float64Array.from(g.pointIndex, (i) => this.data.y[i]);
       const o = this.data.options;
       p = new KrigingPredictor(gx, gy, g.fields, { nmax: o.nmax, nmin: o.nmin, maxDistM: o.maxDistM, mean: o.mean, maxGlobalPoints: o.maxGlobalPoints }, this.data.origin);
-      this.cache.set(group, p);
+      this.predictor = p;
+      this.group = group;
     }
     return p;
   }
@@ -63,12 +71,12 @@ export function predictBlock(data: PredictionData, cache: PredictorCache, task: 
     // split into blocks and threads (same inputs → same output, whatever the thread count).
     predictor.resetFactor();
     const row = task.rowStart + r;
-    const qy = cellCenterY(grid, row) - origin.y;
+    const qy = grid.originY - (row + 0.5) * grid.cellSizeY - origin.y; // cellCenterY
     const reverse = (r & 1) === 1;
     predictor.setTravelDirection(reverse ? -1 : 1, 0);
     for (let cc = 0; cc < cols; cc++) {
       const c = reverse ? cols - 1 - cc : cc;
-      const k = predictor.predict(cellCenterX(grid, c) - origin.x, qy, out);
+      const k = predictor.predict(grid.originX + (c + 0.5) * grid.cellSizeX - origin.x, qy, out); // cellCenterX
       const short = k < nmin || k === 0;
       for (let f = 0; f < nf; f++) {
         const at = (f * rows + r) * cols + c;

@@ -35,6 +35,8 @@ export interface PredictMapOptions {
   readonly batchSize?: number;
   /** Rows per tile. @default chosen so a tile holds ≈ 32 MB of stack values */
   readonly tileRows?: number;
+  /** Rows [start, end) to predict; tiles start at `start`. Used by the parallel path (one tile per task). @default the whole grid */
+  readonly rows?: readonly [number, number];
 }
 
 export const MASK_LEFT_GRID = 1;
@@ -65,9 +67,14 @@ export async function predictMap(
   const winCell = new Int32Array(batch);
   const winMask = new Uint8Array(batch);
 
-  for (let r0 = 0; r0 < rows; r0 += tileRows) {
+  const [rowBegin, rowEnd] = options.rows ?? [0, rows];
+  if (!(Number.isInteger(rowBegin) && Number.isInteger(rowEnd) && rowBegin >= 0 && rowBegin < rowEnd && rowEnd <= rows)) {
+    throw new InvalidOptionError(`rows must be [start, end) inside 0…${rows}, got [${rowBegin}, ${rowEnd})`);
+  }
+
+  for (let r0 = rowBegin; r0 < rowEnd; r0 += tileRows) {
     throwIfCancelled(ctx, 'prediction');
-    const r1 = Math.min(rows, r0 + tileRows);
+    const r1 = Math.min(rowEnd, r0 + tileRows);
     const readStart = Math.max(0, r0 - h);
     const readEnd = Math.min(rows, r1 + h);
     const raw = await source.readRows(readStart, readEnd, bandIdx);
@@ -123,47 +130,71 @@ export async function predictMap(
   report(ctx, 1, 'prediction done');
 }
 
-/** Streams predictions into a GeoTIFF with one band per classifier (+ optional difference) and the mask. */
-export async function predictMapToGeoTiff(
-  source: StackSource,
-  classifiers: readonly NamedClassifier[],
-  options: PredictMapOptions & { readonly difference?: readonly [string, string]; /** @default 'p_' */ readonly bandPrefix?: string },
+/** Options of the GeoTIFF output: an optional difference band and the band-name prefix. */
+export interface PredictionOutputOptions {
+  /** Adds a band A − B of two models (by name). @default none */
+  readonly difference?: readonly [string, string];
+  /** Prefix of the probability band names. @default 'p_' */
+  readonly bandPrefix?: string;
+}
+
+/**
+ * Opens a GeoTIFF with one band per model (+ optional difference) and the mask, lets `produce`
+ * stream rows into it through a PredictionSink, and closes it atomically; on any error (cancel
+ * included) the temporary file is removed, so no partial output is left. Shared by the
+ * single-thread and the worker-thread prediction paths.
+ */
+export async function writePredictionGeoTiff(
+  grid: GridSpec,
+  modelNames: readonly string[],
+  options: PredictionOutputOptions,
   outPath: string,
-  ctx?: JobContext,
+  produce: (sink: PredictionSink) => Promise<void>,
 ): Promise<{ bandNames: string[] }> {
-  const names = classifiers.map((c) => `${options.bandPrefix ?? 'p_'}${c.name}`);
+  const names = modelNames.map((n) => `${options.bandPrefix ?? 'p_'}${n}`);
   const diff = options.difference;
   let diffIdx: [number, number] | null = null;
   if (diff) {
-    diffIdx = [classifiers.findIndex((c) => c.name === diff[0]), classifiers.findIndex((c) => c.name === diff[1])];
-    if (diffIdx[0] < 0 || diffIdx[1] < 0) throw new InvalidOptionError(`difference needs both models among ${classifiers.map((c) => c.name).join(', ')}`);
+    diffIdx = [modelNames.indexOf(diff[0]), modelNames.indexOf(diff[1])];
+    if (diffIdx[0] < 0 || diffIdx[1] < 0) throw new InvalidOptionError(`difference needs both models among ${modelNames.join(', ')}`);
     names.push(`diff_${diff[0]}_minus_${diff[1]}`);
   }
   const bandNames = [...names, 'window_mask'];
-  const w = new GeoTiffWriter(outPath, source.grid, bandNames, { nodata: -9999, metadata: { window_mask: 'bit 1 = window left the grid (reflect-padded); bit 2 = window held nodata filled with the band mean' } });
+  const w = new GeoTiffWriter(outPath, grid, bandNames, { nodata: -9999, metadata: { window_mask: 'bit 1 = window left the grid (reflect-padded); bit 2 = window held nodata filled with the band mean' } });
   try {
-    await predictMap(
-      source,
-      classifiers,
-      options,
-      (rowStart, probs, mask) => {
-        probs.forEach((p, m) => w.writeRows(m, rowStart, p));
-        let b = probs.length;
-        if (diffIdx) {
-          const a = probs[diffIdx[0]];
-          const c = probs[diffIdx[1]];
-          const d = new Float32Array(a.length);
-          for (let i = 0; i < d.length; i++) d[i] = a[i] - c[i];
-          w.writeRows(b++, rowStart, d);
-        }
-        w.writeRows(b, rowStart, mask);
-      },
-      ctx,
-    );
+    await produce((rowStart, probs, mask) => {
+      probs.forEach((p, m) => w.writeRows(m, rowStart, p));
+      let b = probs.length;
+      if (diffIdx) {
+        const a = probs[diffIdx[0]];
+        const c = probs[diffIdx[1]];
+        const d = new Float32Array(a.length);
+        for (let i = 0; i < d.length; i++) d[i] = a[i] - c[i];
+        w.writeRows(b++, rowStart, d);
+      }
+      w.writeRows(b, rowStart, mask);
+    });
     w.close();
   } catch (e) {
     w.abort();
     throw e;
   }
   return { bandNames };
+}
+
+/** Streams predictions into a GeoTIFF with one band per classifier (+ optional difference) and the mask. */
+export async function predictMapToGeoTiff(
+  source: StackSource,
+  classifiers: readonly NamedClassifier[],
+  options: PredictMapOptions & PredictionOutputOptions,
+  outPath: string,
+  ctx?: JobContext,
+): Promise<{ bandNames: string[] }> {
+  return writePredictionGeoTiff(
+    source.grid,
+    classifiers.map((c) => c.name),
+    options,
+    outPath,
+    (sink) => predictMap(source, classifiers, options, sink, ctx),
+  );
 }

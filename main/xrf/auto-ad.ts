@@ -21,14 +21,14 @@ import type { SpectralCube } from './cube.ts';
  * - training stops when the loss no longer improves (relative change of its moving average
  *   below `tolerance`) or after `maxIterations`;
  * - the detection map is the reconstruction error ‖x − x̂‖².
- * Departures, for CPU time: 32 feature channels instead of 128 and 3 scales instead of 5.
+ * Departures, for CPU time: 16 feature channels instead of 128 and 3 scales instead of 5.
  */
 export interface AutoAdOptions {
   /** Maximum training iterations (full image per iteration). Default 1000. */
   readonly maxIterations?: number;
   /** Adam learning rate. Default 0.001. */
   readonly learningRate?: number;
-  /** Feature channels of every convolution. Default 32. */
+  /** Feature channels of every convolution. Default 16. */
   readonly channels?: number;
   /** Early-stop tolerance on the relative change of the 20-iteration mean loss. Default 1e-3. */
   readonly tolerance?: number;
@@ -44,7 +44,7 @@ export interface AutoAdResult {
 }
 
 function check(o: AutoAdOptions): Required<AutoAdOptions> {
-  const r = { maxIterations: o.maxIterations ?? 1000, learningRate: o.learningRate ?? 0.001, channels: o.channels ?? 32, tolerance: o.tolerance ?? 1e-3, seed: o.seed ?? 1, backend: o.backend ?? ('wasm' as BackendPreference) };
+  const r = { maxIterations: o.maxIterations ?? 1000, learningRate: o.learningRate ?? 0.001, channels: o.channels ?? 16, tolerance: o.tolerance ?? 1e-3, seed: o.seed ?? 1, backend: o.backend ?? ('wasm' as BackendPreference) };
   if (!Number.isInteger(r.maxIterations) || r.maxIterations < 1) throw new InvalidOptionError(`Auto-AD: maxIterations must be a positive integer, got ${r.maxIterations}`);
   if (!Number.isInteger(r.channels) || r.channels < 4) throw new InvalidOptionError(`Auto-AD: channels must be an integer ≥ 4, got ${r.channels}`);
   if (!(r.learningRate > 0)) throw new InvalidOptionError(`Auto-AD: learningRate must be > 0, got ${r.learningRate}`);
@@ -74,8 +74,11 @@ export async function runAutoAd(cube: Pick<SpectralCube, 'rows' | 'cols' | 'band
   const vars: tfc.Variable[] = [];
   const conv = (k: number, cin: number, cout: number): { w: tfc.Variable; b: tfc.Variable } => {
     const lim = Math.sqrt(6 / (k * k * (cin + cout)));
-    const w = tf.variable(tf.tensor4d(Float32Array.from({ length: k * k * cin * cout }, () => (initRng.uniform() * 2 - 1) * lim), [k, k, cin, cout]));
-    const b = tf.variable(tf.zeros([cout]));
+    const w0 = tf.tensor4d(Float32Array.from({ length: k * k * cin * cout }, () => (initRng.uniform() * 2 - 1) * lim), [k, k, cin, cout]);
+    const b0 = tf.zeros([cout]);
+    const w = tf.variable(w0);
+    const b = tf.variable(b0);
+    tf.dispose([w0, b0]);
     vars.push(w, b);
     return { w, b };
   };

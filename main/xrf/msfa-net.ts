@@ -45,7 +45,7 @@ export interface MsfaOptions {
   readonly learningRate?: number;
   /** Latent code size. Default 64 (paper). */
   readonly latentDim?: number;
-  /** Hidden channels C of encoder and decoder (divisible by groups). Default 128. */
+  /** Hidden channels C of encoder and decoder (divisible by groups). Default 64 (CPU budget: see docs/micro-xrf.md). */
   readonly hiddenChannels?: number;
   /** Channel groups / spectral scales of the MOA module. Default 4. */
   readonly groups?: number;
@@ -65,7 +65,7 @@ export function checkMsfaOptions(o: MsfaOptions = {}): CheckedMsfaOptions {
     batchSize: o.batchSize ?? 36000,
     learningRate: o.learningRate ?? 0.0015,
     latentDim: o.latentDim ?? 64,
-    hiddenChannels: o.hiddenChannels ?? 128,
+    hiddenChannels: o.hiddenChannels ?? 64,
     groups: o.groups ?? 4,
     ablation: o.ablation ?? 'none',
     spatialWeight: o.spatialWeight ?? 0.5,
@@ -138,6 +138,25 @@ function blockMask(G: number, rb: number, cb: number): Float32Array {
   return m;
 }
 
+let variableCounter = 0;
+
+/**
+ * matMul whose gradient uses explicit transposes. The wasm backend's BatchMatMul with a
+ * transposed operand (what tfjs's own matMul gradient calls) runs ~8× slower than transpose +
+ * plain matMul (measured: 36,000×100 by 36,000×128, 520 ms vs 80 ms CPU), which made training
+ * 3.5× slower overall.
+ */
+function fastMatMul(tf: typeof tfc): (a: tfc.Tensor, b: tfc.Tensor) => tfc.Tensor2D {
+  const f = (a: tfc.Tensor, b: tfc.Tensor, save: (t: tfc.Tensor[]) => void): { value: tfc.Tensor; gradFunc: (dy: tfc.Tensor, saved: tfc.Tensor[]) => tfc.Tensor[] } => {
+    save([a, b]);
+    return {
+      value: tf.matMul(a as tfc.Tensor2D, b as tfc.Tensor2D),
+      gradFunc: (dy, saved) => [tf.matMul(dy as tfc.Tensor2D, tf.transpose(saved[1] as tfc.Tensor2D)), tf.matMul(tf.transpose(saved[0] as tfc.Tensor2D), dy as tfc.Tensor2D)],
+    };
+  };
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tfc.Tensor, b: tfc.Tensor) => tfc.Tensor2D;
+}
+
 interface Net {
   vars: tfc.Variable[];
   forward(x: tfc.Tensor2D): tfc.Tensor2D;
@@ -153,7 +172,13 @@ function buildNet(tf: typeof tfc, B: number, o: CheckedMsfaOptions, rng: Rng): N
   const L = o.latentDim;
   const consts: tfc.Tensor[] = [];
   const keep = <T extends tfc.Tensor>(t: T): T => (consts.push(t), t);
-  const v = (vals: Float32Array, shape: [number, number] | [number], name: string): tfc.Variable => tf.variable(tf.tensor(vals, shape), true, `${name}_${rng.seed}_${Math.floor(rng.uniform() * 1e9)}`);
+  const v = (vals: Float32Array, shape: [number, number] | [number], name: string): tfc.Variable => {
+    const init = tf.tensor(vals, shape);
+    const variable = tf.variable(init, true, `msfa_${name}_${variableCounter++}`);
+    init.dispose();
+    return variable;
+  };
+  const mm = fastMatMul(tf);
   const smooth = Array.from({ length: G }, (_, g) => keep(tf.tensor2d(smoothing(B, G === 1 ? 0 : g), [B, B])));
   const encW = Array.from({ length: G }, (_, g) => v(glorot(rng, B, Cg), [B, Cg], `enc${g}`));
   const encB = v(new Float32Array(C), [C], 'encb');
@@ -197,17 +222,17 @@ function buildNet(tf: typeof tfc, B: number, o: CheckedMsfaOptions, rng: Rng): N
   return {
     vars,
     forward(x) {
-      const M = tf.concat(encW.map((w, g) => tf.matMul(smooth[g], w)), 1);
-      let h = tf.leakyRelu(tf.add(tf.matMul(x, M), encB), 0.2) as tfc.Tensor2D;
+      const M = tf.concat(encW.map((w, g) => mm(smooth[g], w)), 1);
+      let h = tf.leakyRelu(tf.add(mm(x, M), encB), 0.2) as tfc.Tensor2D;
       if (attention) {
         const q = Q instanceof tf.Variable ? tf.mul(Q, qMask) : Q;
-        const d = tf.relu(tf.add(tf.matMul(tf.matMul(h, q as tfc.Tensor2D), tf.mul(V1, V1m) as tfc.Tensor2D), V1b));
-        const a = tf.sigmoid(tf.add(tf.matMul(d as tfc.Tensor2D, tf.mul(V2, V2m) as tfc.Tensor2D), V2b));
+        const d = tf.relu(tf.add(mm(mm(h, q as tfc.Tensor2D), tf.mul(V1, V1m) as tfc.Tensor2D), V1b));
+        const a = tf.sigmoid(tf.add(mm(d as tfc.Tensor2D, tf.mul(V2, V2m) as tfc.Tensor2D), V2b));
         h = tf.mul(h, a);
       }
-      const z = tf.leakyRelu(tf.add(tf.matMul(h, Wa), Wab), 0.2) as tfc.Tensor2D;
-      const d1 = tf.leakyRelu(tf.add(tf.matMul(z, Wd1), Wd1b), 0.2) as tfc.Tensor2D;
-      return tf.add(tf.matMul(d1, Wd2), Wd2b);
+      const z = tf.leakyRelu(tf.add(mm(h, Wa), Wab), 0.2) as tfc.Tensor2D;
+      const d1 = tf.leakyRelu(tf.add(mm(z, Wd1), Wd1b), 0.2) as tfc.Tensor2D;
+      return tf.add(mm(d1, Wd2), Wd2b);
     },
     dispose() {
       for (const t of [...all, ...consts]) t.dispose();

@@ -113,6 +113,39 @@ describe('request handlers', () => {
     expect(await dispatch(handlers, 'pickPaths', { title: 't' })).toMatchObject({ ok: false, error: { name: 'NotAvailableError' } });
   });
 
+  it('krige runs as a job over the contract: progress events, jobDone, a GeoTIFF the raster import reads', async () => {
+    const info = await handlers.getAppInfo({});
+    expect(info.availableServices).toContain('krige');
+    const demo = await handlers.openDemoProject({});
+    const samples = demo.document.layers[2] as VectorLayerSpec;
+    const out = join(dataDir, 'krige', 'au-cu.tif');
+    const first = events.length;
+    const { jobId } = await handlers.krige({
+      options: { samples: samples.source, x: 'x', y: 'y', crs: 'EPSG:32645', fields: 'Au,Cu', cell: 4000, log: true, nmax: 16, threads: 1, out },
+    });
+    await jobs.settled(jobId);
+    const mine = events.slice(first).filter((e) => (e.payload as { jobId?: string }).jobId === jobId);
+    const last = mine[mine.length - 1];
+    expect(last.name, JSON.stringify(last.payload)).toBe('jobDone');
+    expect(mine.filter((e) => e.name === 'jobProgress').length).toBeGreaterThan(0);
+    const layer = await handlers.importLayer({ kind: 'raster', path: out });
+    expect(layer).toMatchObject({ kind: 'raster', bandNames: ['Au', 'Cu'] });
+  });
+
+  it('a cancelled compute job ends with jobFailed(CancelledError)', async () => {
+    const demo = await handlers.openDemoProject({});
+    const samples = demo.document.layers[2] as VectorLayerSpec;
+    const first = events.length;
+    const { jobId } = await handlers.krige({
+      options: { samples: samples.source, x: 'x', y: 'y', crs: 'EPSG:32645', fields: 'all', cell: 250, threads: 1, out: join(dataDir, 'krige', 'never.tif') },
+    });
+    expect((await handlers.cancelJob({ jobId })).cancelled).toBe(true);
+    await jobs.settled(jobId);
+    const end = events.slice(first).filter((e) => (e.payload as { jobId?: string }).jobId === jobId && e.name !== 'jobProgress');
+    expect(end).toEqual([{ name: 'jobFailed', payload: { jobId, error: { name: 'CancelledError', message: 'krige was cancelled', details: { what: 'krige' } } } }]);
+    expect((await handlers.listJobs({})).find((j) => j.jobId === jobId)?.state).toBe('cancelled');
+  });
+
   it('compute requests either start a job or say the service is missing', async () => {
     const info = await handlers.getAppInfo({});
     for (const name of COMPUTE_REQUESTS) {

@@ -239,3 +239,35 @@ describe('geoanomaly rpca', () => {
     expect(await main(['rpca', '--stack', stackPath, '--transform', 'sqrt', '--out', out])).toBe(2);
   });
 });
+
+describe('DetMCD on real data: the 39 Tianshan element grids (log10), against R', () => {
+  // Reference: tests/fixtures/rpca/make_tianshan_fixture.R (R robustbase 0.95 covMcd, deterministic)
+  // on the CSV written by tianshan_to_csv.py from ../shared/data/tianshan-gkdcn/elements.
+  it('same h-subset (size and index sum), C-steps and outliers; covariance to 1e-10 of √(σ_ii σ_jj)', async () => {
+    const { readGeoTiffFolder } = await import('../../main/io/geotiff-read.ts');
+    const { TIANSHAN } = await import('../helpers/paths.ts');
+    const { join } = await import('node:path');
+    const fx = JSON.parse(readFileSync(new URL('../fixtures/rpca/tianshan-mcd.json', import.meta.url), 'utf8'));
+    const c = fx.cases.find((k: { name: string }) => k.name === 'log10');
+    const s = await readGeoTiffFolder(join(TIANSHAN, 'elements'));
+    expect(s.bandNames).toEqual(fx.bands);
+    const p = s.bands.length;
+    const valid: number[] = [];
+    for (let i = 0; i < s.grid.rows * s.grid.cols; i++) if (s.bands.every((b) => Number.isFinite(b[i]) && b[i] > 0)) valid.push(i);
+    expect(valid.length).toBe(c.n); // 31,256 of 33,813 cells: Cd is ≤ 0 in 2,557 cells
+    const x = new Float64Array(valid.length * p);
+    valid.forEach((cell, r) => s.bands.forEach((b, j) => (x[r * p + j] = Math.log10(b[cell]))));
+    const r = detMcd(x, valid.length, p, { alpha: c.alpha });
+    expect(r.h).toBe(c.h);
+    expect(r.best.length).toBe(c.bestCount);
+    expect(r.best.reduce((a, v) => a + v, 0)).toBe(c.bestIndexSum);
+    expect(r.cSteps).toEqual(c.nCsteps);
+    expect(r.iBest).toEqual([c.iBest].flat());
+    expect(Array.from(r.weights).filter((w) => w === 0).length).toBe(c.outliers);
+    const scaled = (a: number[][], b: number[][]): number =>
+      Math.max(...a.flatMap((row, i) => row.map((v, j) => Math.abs(v - b[i][j]) / Math.sqrt(Math.abs(b[i][i] * b[j][j])))));
+    expect(scaled(r.cov, c.cov)).toBeLessThanOrEqual(1e-10);
+    expect(scaled(r.rawCov, c.rawCov)).toBeLessThanOrEqual(1e-10);
+    r.center.forEach((v, j) => expect(Math.abs(v - c.center[j])).toBeLessThanOrEqual(1e-10));
+  });
+});

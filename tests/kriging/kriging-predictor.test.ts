@@ -68,6 +68,8 @@ describe('kriging predictor', () => {
     const { x, y, z } = randomPoints(3, 800);
     const chained = new KrigingPredictor(x, y, [{ name: 'z', z, model: SPH }], opts(24));
     const fresh = new KrigingPredictor(x, y, [{ name: 'z', z, model: SPH }], opts(24));
+    // Along +x the chained factor is built trailing-points-last and then updated in place.
+    chained.setTravelDirection(1, 0);
     const a = out(), b = out();
     let cells = 0;
     for (let r = 0; r < 20; r++) {
@@ -94,6 +96,21 @@ describe('kriging predictor', () => {
     const ref = textbookOk(Float64Array.from(near, (i) => x[i]), Float64Array.from(near, (i) => y[i]), Float64Array.from(near, (i) => z[i]), SPH, qx, qy);
     expect(Math.abs(o.pred[0] - ref.pred) / Math.abs(ref.pred)).toBeLessThan(1e-10);
     expect(Math.abs(o.variance[0] - ref.variance) / ref.variance).toBeLessThan(1e-10);
+  });
+
+  it('radius-only neighbourhood (maxdist, no nmax) widens its factors on demand and equals the textbook system (relative 1e-10)', () => {
+    const { x, y, z } = randomPoints(7, 400);
+    const p = new KrigingPredictor(x, y, [{ name: 'z', z, model: SPH }], opts(Infinity, { maxDistM: 260 }));
+    const o = out();
+    for (const [qx, qy] of [[-400, -400], [0, 0], [10, 5]]) {
+      const near = Array.from(x, (_, i) => i).filter((i) => Math.hypot(x[i] - qx, y[i] - qy) <= 260);
+      expect(p.predict(qx, qy, o)).toBe(near.length);
+      const ref = textbookOk(Float64Array.from(near, (i) => x[i]), Float64Array.from(near, (i) => y[i]), Float64Array.from(near, (i) => z[i]), SPH, qx, qy);
+      expect(Math.abs(o.pred[0] - ref.pred) / Math.abs(ref.pred)).toBeLessThan(1e-10);
+      expect(Math.abs(o.variance[0] - ref.variance) / ref.variance).toBeLessThan(1e-10);
+    }
+    // The centre query has more than the initial 64-row capacity of neighbours.
+    expect(Array.from(x).filter((_, i) => Math.hypot(x[i], y[i]) <= 260).length).toBeGreaterThan(64);
   });
 
   it('leave-one-out: the closed form (global) and the neighbourhood path equal refitting without the point (relative 1e-9)', () => {

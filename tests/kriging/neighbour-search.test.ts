@@ -30,6 +30,27 @@ describe('k-nearest-neighbour search on kdbush', () => {
     }
   });
 
+  it('seeding with the previous query\'s neighbours changes nothing but the work done', () => {
+    const rng = new Rng(12);
+    const n = 2000;
+    const x = Float64Array.from({ length: n }, () => rng.range(0, 1000));
+    const y = Float64Array.from({ length: n }, () => rng.range(0, 1000));
+    const index = new NeighbourIndex(x, y);
+    const prev = new Int32Array(32), prevD2 = new Float64Array(32);
+    let prevK = 0;
+    const a = new Int32Array(32), ad = new Float64Array(32), b = new Int32Array(32), bd = new Float64Array(32);
+    for (let q = 0; q < 200; q++) {
+      const qx = 5 * q, qy = 500 + 20 * Math.sin(q / 9);
+      const ka = index.nearest(qx, qy, 32, Infinity, a, ad);
+      const kb = index.nearest(qx, qy, 32, Infinity, b, bd, -1, prev, prevK);
+      expect(kb).toBe(ka);
+      expect(new Set(b.subarray(0, kb))).toEqual(new Set(a.subarray(0, ka)));
+      prev.set(b.subarray(0, kb));
+      prevD2.set(bd.subarray(0, kb));
+      prevK = kb;
+    }
+  });
+
   it('breaks ties at the k-th distance towards the higher point index', () => {
     // Four points at distance 1 from the origin: k = 2 keeps indices 3 and 2.
     const index = new NeighbourIndex(Float64Array.of(1, 0, -1, 0), Float64Array.of(0, 1, 0, -1));

@@ -94,7 +94,9 @@ export const demoCommand: Command = {
       {
         title: 'sites',
         args: ['sites', '--deposits', p('data', 'deposits.geojson'), '--grid', p('grids', 'stack.tif'), '--faults', p('data', 'faults.geojson'),
-          '--fault-where', 'favourable=true', '--seed', seed, '--out', p('sites.geojson')],
+          // Negatives ≥ 4 km from deposits and ≥ 1.5 km from ore-controlling faults: the demo area
+          // (60 × 40 km, 40 deposits) has too few cells for the CLI's stricter defaults.
+          '--fault-where', 'favourable=true', '--min-deposit-dist', '4000', '--min-fault-dist', '1500', '--seed', seed, '--out', p('sites.geojson')],
         weight: 1,
       },
       {

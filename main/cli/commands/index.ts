@@ -11,6 +11,7 @@ import { trainCommand } from './train.ts';
 import { predictCommand } from './predict.ts';
 import { explainCommand } from './explain.ts';
 import { demoCommand } from './demo.ts';
+import { xrfCommand } from './xrf.ts';
 
 /** Every `geoanomaly` subcommand, in the order `--help` lists them. One entry point, one list. */
 export const commands: readonly Command[] = [
@@ -26,4 +27,5 @@ export const commands: readonly Command[] = [
   predictCommand,
   explainCommand,
   demoCommand,
+  xrfCommand,
 ];

@@ -1,0 +1,101 @@
+/**
+ * Micro-XRF workflow benchmark and results table.
+ *
+ *   npx tsx bench/xrf.ts timing [--epochs N]   seconds/epoch and total for MSFA-Net on a
+ *                                              500×500×100 synthetic cube; global RX on 1000×1000×100
+ *   npx tsx bench/xrf.ts results [--seeds 1,2] [--epochs 150] [--out FILE]
+ *                                              AUC of RX, LRX, Auto-AD, MSFA-Net and its ablations on
+ *                                              HYDICE, abu-beach-4 (../shared) and the synthetic sample
+ *
+ * Wall time and process CPU time are both printed: on a shared machine wall time includes waiting
+ * for the CPU. The machine must not be loaded for the wall numbers to mean anything.
+ */
+import { parseArgs } from 'node:util';
+import { writeJsonAtomic } from '../main/util/atomic-write.ts';
+import { readCube } from '../main/xrf/cube-import.ts';
+import { normalizeCube, type SpectralCube } from '../main/xrf/cube.ts';
+import { syntheticSample } from '../main/xrf/synthetic.ts';
+import { globalRx, localRx } from '../main/xrf/rx.ts';
+import { runMsfaNet, ABLATIONS } from '../main/xrf/msfa-net.ts';
+import { runAutoAd } from '../main/xrf/auto-ad.ts';
+import { rocAuc } from '../main/eval/metrics.ts';
+
+const { values, positionals } = parseArgs({
+  args: process.argv.slice(2),
+  allowPositionals: true,
+  options: { epochs: { type: 'string' }, seeds: { type: 'string' }, out: { type: 'string' }, datasets: { type: 'string' }, methods: { type: 'string' } },
+});
+const mode = positionals[0] ?? 'timing';
+
+function clock(): { wallS: () => number; cpuS: () => number } {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  return {
+    wallS: () => (performance.now() - t0) / 1000,
+    cpuS: () => {
+      const c = process.cpuUsage(c0);
+      return (c.user + c.system) / 1e6;
+    },
+  };
+}
+
+async function timing(): Promise<void> {
+  const epochs = Number(values.epochs ?? 3);
+  let k = clock();
+  const big = syntheticSample({ rows: 500, cols: 500, channels: 100, seed: 1 });
+  console.log(`synthetic 500×500×100: generated in ${k.wallS().toFixed(1)} s wall`);
+  const cube = normalizeCube(big.cube, 'minmax-band');
+  k = clock();
+  const r = await runMsfaNet(cube, { epochs });
+  const wall = k.wallS(), cpu = k.cpuS();
+  console.log(`MSFA-Net ${epochs} epochs on 500×500×100 (${r.backend}): ${wall.toFixed(1)} s wall, ${cpu.toFixed(1)} s CPU; ${r.secondsPerEpoch.toFixed(2)} s/epoch (training loop, wall)`);
+  console.log(`  → 150 epochs ≈ ${((r.secondsPerEpoch * 150) / 60).toFixed(1)} min of training (extrapolated from the measured s/epoch)`);
+  const rx = syntheticSample({ rows: 1000, cols: 1000, channels: 100, seed: 2, supersample: 1 });
+  k = clock();
+  globalRx(rx.cube);
+  console.log(`global RX on 1000×1000×100: ${k.wallS().toFixed(1)} s wall, ${k.cpuS().toFixed(1)} s CPU`);
+}
+
+async function results(): Promise<void> {
+  const seeds = (values.seeds ?? '1,2').split(',').map(Number);
+  const epochs = Number(values.epochs ?? 150);
+  const wanted = (values.datasets ?? 'HYDICE,abu-beach-4,synthetic').split(',');
+  const methods = (values.methods ?? ['rx', 'lrx', 'autoad', ...ABLATIONS.map((a) => `msfa/${a}`)].join(',')).split(',');
+  const sets: [string, () => Promise<SpectralCube>][] = [
+    ['HYDICE', () => readCube('../shared/data/hyperspectral/HYDICE_data.mat')],
+    ['abu-beach-4', () => readCube('../shared/data/hyperspectral/abu-beach-4.mat')],
+    ['synthetic', async () => syntheticSample({ rows: 128, cols: 128, seed: 7 }).cube],
+  ];
+  const table: Record<string, Record<string, number | number[]>> = {};
+  for (const [name, load] of sets.filter(([n]) => wanted.includes(n))) {
+    const cube = normalizeCube(await load(), 'minmax-band');
+    const truth = cube.truth as Uint8Array;
+    const row: Record<string, number | number[]> = {};
+    if (methods.includes('rx')) row.rx = rocAuc(truth, globalRx(cube));
+    if (methods.includes('lrx')) row.lrx = rocAuc(truth, localRx(cube));
+    console.log(name, 'rx', row.rx, 'lrx', row.lrx);
+    for (const ablation of ABLATIONS.filter((a) => methods.includes(`msfa/${a}`))) {
+      const aucs: number[] = [];
+      for (const seed of seeds) {
+        const k = clock();
+        const r = await runMsfaNet(cube, { epochs, seed, ablation });
+        aucs.push(rocAuc(truth, r.scores));
+        console.log(name, `msfa/${ablation}`, 'seed', seed, aucs.at(-1)?.toFixed(4), `${k.wallS().toFixed(0)} s wall`);
+      }
+      row[`msfa/${ablation}`] = aucs;
+    }
+    const ad: number[] = [];
+    for (const seed of methods.includes('autoad') ? seeds : []) {
+      const k = clock();
+      const r = await runAutoAd(cube, { seed });
+      ad.push(rocAuc(truth, r.scores));
+      console.log(name, 'autoad seed', seed, ad.at(-1)?.toFixed(4), `${r.iterations} iterations, ${k.wallS().toFixed(0)} s wall`);
+    }
+    if (ad.length) row.autoad = ad;
+    table[name] = row;
+    if (values.out) writeJsonAtomic(values.out, { epochs, seeds, table });
+  }
+  console.log(JSON.stringify(table, null, 1));
+}
+
+await (mode === 'results' ? results() : timing());

@@ -1,0 +1,54 @@
+import { resolve } from 'node:path';
+import type { Command } from '../command.ts';
+import { optionalNumber, optionalString, requireString } from '../command.ts';
+import { InvalidOptionError } from '../../errors.ts';
+import { readCube, readTruthMask } from '../../xrf/cube-import.ts';
+import { NORMALIZATIONS, type Normalization } from '../../xrf/cube.ts';
+import { ABLATIONS, type Ablation } from '../../xrf/msfa-net.ts';
+import { runXrfWorkflow, XRF_METHODS, type XrfMethod } from '../../xrf/workflow.ts';
+import type { BackendPreference } from '../../models/backend.ts';
+
+export const xrfCommand: Command = {
+  name: 'xrf',
+  summary: 'micro-XRF anomaly detection (MSFA-Net, RX, local RX, Auto-AD) with AUC against a truth mask',
+  usage: '--cube FILE [--truth MASK] --method msfa|rx|lrx|autoad|all [--ablation A] [--epochs N] [--seed N] --out DIR',
+  options: {
+    cube: { type: 'string', description: 'cube: .mat (data H×W×B, optional map), multi-band .tif, .csv (x, y, channels) or a folder of element images', valueName: 'FILE' },
+    truth: { type: 'string', description: "truth mask (.tif, .png or .mat 'map'); default: the cube file's own map", valueName: 'MASK' },
+    method: { type: 'string', description: 'msfa | rx | lrx | autoad | all, or a comma list', valueName: 'M', default: 'all' },
+    ablation: { type: 'string', description: 'MSFA-Net ablation: none | no-attention | no-groups | no-orthogonal', valueName: 'A', default: 'none' },
+    epochs: { type: 'string', description: 'MSFA-Net training epochs', valueName: 'N', default: '150' },
+    seed: { type: 'string', description: 'seed of weight init, shuffling and noise', valueName: 'N', default: '1' },
+    normalize: { type: 'string', description: `band normalisation: ${NORMALIZATIONS.join(' | ')}`, valueName: 'N', default: 'minmax-band' },
+    backend: { type: 'string', description: 'TensorFlow.js backend: auto | wasm | cpu | tensorflow', valueName: 'B', default: 'wasm' },
+    out: { type: 'string', description: 'output folder (metrics.json, <method>-score.tif/.png, roc.json, separability.json/.png)', valueName: 'DIR' },
+  },
+  details: [
+    'Writes DIR/metrics.json as { "<method>": { "auc": …, "seconds": …, … } }; "auc" only when a truth mask is known.',
+    'Example: geoanomaly xrf --cube ../shared/data/hyperspectral/HYDICE_data.mat --method all --seed 1 --out runs/hydice',
+  ].join('\n'),
+  async run(args, io) {
+    const cubePath = requireString(args, 'cube', 'xrf');
+    const outDir = resolve(requireString(args, 'out', 'xrf'));
+    const methodArg = optionalString(args, 'method') ?? 'all';
+    const methods = (methodArg === 'all' ? [...XRF_METHODS] : methodArg.split(',').map((m) => m.trim())) as XrfMethod[];
+    for (const m of methods) if (!XRF_METHODS.includes(m)) throw new InvalidOptionError(`geoanomaly xrf: --method "${m}" is not one of ${XRF_METHODS.join(', ')}, all`);
+    const ablation = (optionalString(args, 'ablation') ?? 'none') as Ablation;
+    if (!ABLATIONS.includes(ablation)) throw new InvalidOptionError(`geoanomaly xrf: --ablation must be one of ${ABLATIONS.join(', ')}, got "${ablation}"`);
+    const normalization = (optionalString(args, 'normalize') ?? 'minmax-band') as Normalization;
+    if (!NORMALIZATIONS.includes(normalization)) throw new InvalidOptionError(`geoanomaly xrf: --normalize must be one of ${NORMALIZATIONS.join(', ')}, got "${normalization}"`);
+    const backend = (optionalString(args, 'backend') ?? 'wasm') as BackendPreference;
+    const epochs = optionalNumber(args, 'epochs', 'xrf') ?? 150;
+    const seed = optionalNumber(args, 'seed', 'xrf') ?? 1;
+    if (!Number.isInteger(epochs) || epochs < 1) throw new InvalidOptionError(`geoanomaly xrf: --epochs must be a positive integer, got ${epochs}`);
+    if (!Number.isInteger(seed) || seed < 0) throw new InvalidOptionError(`geoanomaly xrf: --seed must be an integer ≥ 0, got ${seed}`);
+    const cube = await readCube(cubePath);
+    const truthPath = optionalString(args, 'truth');
+    const truth = truthPath ? await readTruthMask(truthPath, cube.rows, cube.cols) : cube.truth;
+    io.err(`cube ${cube.rows}×${cube.cols}×${cube.bandCount} from ${cubePath}; truth: ${truthPath ?? (cube.truth ? "the cube's own map" : 'none (no AUC)')}`);
+    const metrics = await runXrfWorkflow(cube, { methods, ablation, epochs, seed, normalization, truth, backend, outDir }, { signal: io.signal, progress: io.progress });
+    for (const [m, v] of Object.entries(metrics)) io.out(`${m.padEnd(7)} ${v.auc !== undefined ? `AUC ${v.auc.toFixed(4)}` : 'no truth: no AUC'}  (${v.seconds.toFixed(1)} s)  ${v.scoreTiff}`);
+    io.out(`metrics: ${outDir}/metrics.json`);
+    return 0;
+  },
+};

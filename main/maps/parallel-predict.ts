@@ -1,0 +1,257 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { CancelledError, InvalidOptionError, WorkbenchError, type ErrorDetails } from '../errors.ts';
+import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
+import { defaultThreads, rebuildError } from '../jobs/worker-pool.ts';
+import { initBackend, type BackendPreference } from '../models/backend.ts';
+import { readManifest } from '../models/run-store.ts';
+import { predictMap, writePredictionGeoTiff, type PredictionOutputOptions, type PredictionSink } from './predict-map.ts';
+import { loadRun, runClassifiers } from './run-models.ts';
+import { matchBands, openStackSource } from './stack-source.ts';
+
+/**
+ * Full-map prediction of a trained run on worker threads.
+ *
+ * tfjs in Node runs the wasm backend on ONE thread (it cannot start its own threads there), so
+ * the only way to use every core is several tfjs instances: each worker thread loads the run's
+ * models itself (predict-worker.ts) and predicts whole tiles of rows; tiles stream back to this
+ * thread, which hands them to the sink in row order as soon as the next one is complete (so at
+ * most a few tiles wait in memory, never the whole map).
+ *
+ * Determinism: the tile plan depends only on the grid, the window and `tileRows` — never on the
+ * thread count — and a tile is predicted by exactly the single-thread code (predictMap over that
+ * tile), so 1, 2 or N threads write the same bits (tested).
+ *
+ * Why not jobs/worker-pool.ts' runTasks: it resolves with all results at the end, and prediction
+ * must stream tiles to the writer as they finish; the worker side does reuse its serveTasks /
+ * workerInput and the main side its error rebuilding.
+ */
+export interface PredictRunOptions extends PredictionOutputOptions {
+  /** Run folder written by "geoanomaly train". */
+  readonly runDir: string;
+  /** Model names of the run to predict with. @default all models of the run */
+  readonly models?: readonly string[];
+  /** Worker threads; 1 predicts in the calling thread. @default os.availableParallelism() */
+  readonly threads?: number;
+  /** Windows per classifier call. @default 1024 */
+  readonly batchSize?: number;
+  /** Rows per tile (one worker task). @default ≈ 8 MB of stack values and at most ⌈rows/16⌉ rows */
+  readonly tileRows?: number;
+  /** tfjs backend of every thread. @default 'auto' */
+  readonly backend?: BackendPreference;
+}
+
+export interface CheckedPredictRunOptions {
+  readonly runDir: string;
+  readonly models: string[];
+  readonly threads: number;
+  readonly batchSize: number;
+  readonly tileRows: number | null;
+  readonly backend: BackendPreference;
+}
+
+export function checkPredictRunOptions(o: PredictRunOptions): CheckedPredictRunOptions {
+  const threads = o.threads ?? defaultThreads();
+  const batchSize = o.batchSize ?? 1024;
+  const posInt = (v: number): boolean => Number.isInteger(v) && v >= 1;
+  if (!posInt(threads)) throw new InvalidOptionError(`threads must be an integer ≥ 1, got ${threads}`);
+  if (!posInt(batchSize)) throw new InvalidOptionError(`batchSize must be an integer ≥ 1, got ${batchSize}`);
+  if (o.tileRows !== undefined && !posInt(o.tileRows)) throw new InvalidOptionError(`tileRows must be an integer ≥ 1, got ${o.tileRows}`);
+  return { runDir: o.runDir, models: o.models ? [...o.models] : [], threads, batchSize, tileRows: o.tileRows ?? null, backend: o.backend ?? 'auto' };
+}
+
+/** Default rows per tile: ≈ 8 MB of stack values per tile (per worker) and at least 16 tiles to share out. */
+export function defaultTileRows(rows: number, cols: number, channels: number, window: number): number {
+  const halo = window - 1;
+  const byMemory = Math.floor((8 * 1024 * 1024) / (cols * channels * 4)) - halo;
+  return Math.max(1, Math.min(rows, byMemory, Math.ceil(rows / 16)));
+}
+
+/** Row ranges [start, end) of the tiles. */
+export function planTiles(rows: number, tileRows: number): [number, number][] {
+  const tiles: [number, number][] = [];
+  for (let r = 0; r < rows; r += tileRows) tiles.push([r, Math.min(rows, r + tileRows)]);
+  return tiles;
+}
+
+/** What each worker receives once (plain structured-clone data). */
+export interface PredictWorkerInput {
+  readonly stackPath: string;
+  readonly runDir: string;
+  readonly models: string[];
+  readonly backend: BackendPreference;
+  readonly batchSize: number;
+}
+export interface PredictTileTask {
+  readonly rowStart: number;
+  readonly rowEnd: number;
+}
+export interface PredictTileResult {
+  readonly rowStart: number;
+  readonly probabilities: Float32Array[];
+  readonly mask: Float32Array;
+}
+
+interface RunPlan {
+  readonly modelNames: string[];
+  readonly tiles: [number, number][];
+}
+
+/** Reads the manifest (no model is loaded here) and checks models and bands before any thread starts. */
+async function planRun(stackPath: string, o: CheckedPredictRunOptions): Promise<RunPlan> {
+  const manifest = readManifest(o.runDir);
+  const available = Object.keys(manifest.models);
+  const wanted = o.models.length > 0 && !(o.models.length === 1 && o.models[0] === 'all') ? o.models : available;
+  const missing = wanted.filter((k) => !available.includes(k));
+  if (missing.length > 0) throw new InvalidOptionError(`run ${o.runDir} has no trained model ${missing.join(', ')} (it has ${available.join(', ')})`);
+  const window = (manifest.patch as { size?: number }).size ?? 0;
+  const source = await openStackSource(stackPath);
+  try {
+    matchBands(source, manifest.bandNames);
+    const { rows, cols } = source.grid;
+    const tileRows = o.tileRows ?? defaultTileRows(rows, cols, manifest.bandNames.length, window);
+    return { modelNames: wanted, tiles: planTiles(rows, tileRows) };
+  } finally {
+    await source.close();
+  }
+}
+
+/**
+ * Predicts every cell of the stack with the run's models; the sink receives tiles in row order.
+ * Resolves with the model names (the order of the sink's probability arrays).
+ */
+export async function predictRun(stackPath: string, options: PredictRunOptions, sink: PredictionSink, ctx?: JobContext): Promise<{ modelNames: string[] }> {
+  const o = checkPredictRunOptions(options);
+  throwIfCancelled(ctx, 'prediction');
+  const plan = await planRun(stackPath, o);
+  const threads = Math.min(o.threads, plan.tiles.length);
+  if (threads <= 1) await predictInThisThread(stackPath, o, plan, sink, ctx);
+  else await predictOnWorkers(stackPath, o, plan, threads, sink, ctx);
+  report(ctx, 1, 'prediction done');
+  return { modelNames: plan.modelNames };
+}
+
+/** predictRun into a GeoTIFF (one band per model, optional difference, mask); no file is left on error or cancel. */
+export async function predictRunToGeoTiff(stackPath: string, outPath: string, options: PredictRunOptions, ctx?: JobContext): Promise<{ bandNames: string[]; modelNames: string[] }> {
+  const o = checkPredictRunOptions(options);
+  const plan = await planRun(stackPath, o);
+  const source = await openStackSource(stackPath);
+  const grid = source.grid;
+  await source.close();
+  const { bandNames } = await writePredictionGeoTiff(grid, plan.modelNames, options, outPath, async (sink) => {
+    await predictRun(stackPath, { ...options, models: plan.modelNames }, sink, ctx);
+  });
+  return { bandNames, modelNames: plan.modelNames };
+}
+
+async function predictInThisThread(stackPath: string, o: CheckedPredictRunOptions, plan: RunPlan, sink: PredictionSink, ctx?: JobContext): Promise<void> {
+  await initBackend(o.backend);
+  const run = await loadRun(o.runDir, plan.modelNames);
+  const source = await openStackSource(stackPath);
+  try {
+    const tileRows = plan.tiles[0][1] - plan.tiles[0][0];
+    await predictMap(source, runClassifiers(run), { window: run.window, bandNames: run.bandNames, stats: run.stats, batchSize: o.batchSize, tileRows }, sink, ctx);
+  } finally {
+    await source.close();
+  }
+  for (const m of run.models.values()) m.dispose();
+}
+
+// Same bootstrap as jobs/worker-pool.ts (Node 20 cannot start a .ts worker with --import tsx):
+// register tsx's loader, then import the TypeScript worker module named in workerData.entry.
+const TSX_API = createRequire(import.meta.url).resolve('tsx/esm/api');
+const BOOTSTRAP =
+  `const { register } = require(${JSON.stringify(TSX_API)}); register();\n` +
+  `const { workerData } = require('node:worker_threads');\n` +
+  `import(workerData.entry).catch((e) => { setImmediate(() => { throw e; }); });\n`;
+const WORKER_URL = new URL('./predict-worker.ts', import.meta.url);
+
+type FromWorker =
+  | { kind: 'progress'; index: number; fraction: number }
+  | { kind: 'done'; index: number; result: PredictTileResult }
+  | { kind: 'failed'; index: number; error: { name: string; message: string; details: ErrorDetails } };
+
+async function predictOnWorkers(
+  stackPath: string,
+  o: CheckedPredictRunOptions,
+  plan: RunPlan,
+  threads: number,
+  sink: PredictionSink,
+  ctx?: JobContext,
+): Promise<void> {
+  const { tiles } = plan;
+  const totalRows = tiles[tiles.length - 1][1];
+  const input: PredictWorkerInput = { stackPath, runDir: o.runDir, models: plan.modelNames, backend: o.backend, batchSize: o.batchSize };
+  const workers: Worker[] = [];
+  const waiting = new Map<number, PredictTileResult>();
+  const partial = new Float64Array(tiles.length);
+  let rowsDone = 0;
+  let nextToSink = 0;
+  let next = 0;
+  await new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const settle = (err: Error | null): void => {
+      if (settled) return;
+      settled = true;
+      ctx?.signal?.removeEventListener('abort', onAbort);
+      void Promise.all(workers.map((w) => w.terminate().catch(() => 0))).then(() => (err ? reject(err) : resolve()));
+    };
+    const onAbort = (): void => settle(new CancelledError('prediction'));
+    ctx?.signal?.addEventListener('abort', onAbort, { once: true });
+    const progress = (): void => {
+      let f = rowsDone;
+      for (let i = nextToSink; i < tiles.length; i++) f += partial[i] * (tiles[i][1] - tiles[i][0]);
+      report(ctx, f / totalRows, `prediction: ${Math.round((100 * f) / totalRows)}% (${threads} threads)`);
+    };
+    const dispatch = (w: Worker): void => {
+      if (settled || next >= tiles.length) return;
+      const index = next++;
+      w.postMessage({ kind: 'task', index, task: { rowStart: tiles[index][0], rowEnd: tiles[index][1] } satisfies PredictTileTask });
+    };
+    const onDone = (index: number, result: PredictTileResult): void => {
+      waiting.set(index, result);
+      partial[index] = 1;
+      // Hand finished tiles to the sink in row order; a sink error fails the whole job.
+      try {
+        while (waiting.has(nextToSink)) {
+          const r = waiting.get(nextToSink) as PredictTileResult;
+          waiting.delete(nextToSink);
+          sink(r.rowStart, r.probabilities, r.mask);
+          rowsDone += tiles[nextToSink][1] - tiles[nextToSink][0];
+          nextToSink++;
+        }
+      } catch (e) {
+        settle(e as Error);
+        return;
+      }
+      progress();
+      if (nextToSink === tiles.length) settle(null);
+    };
+    for (let t = 0; t < threads; t++) {
+      let w: Worker;
+      try {
+        w = new Worker(BOOTSTRAP, { eval: true, workerData: { entry: WORKER_URL.href, input } });
+      } catch (e) {
+        settle(e as Error);
+        return;
+      }
+      workers.push(w);
+      w.on('message', (m: FromWorker) => {
+        if (settled) return;
+        if (m.kind === 'progress') {
+          partial[m.index] = Math.min(1, Math.max(0, m.fraction));
+          progress();
+        } else if (m.kind === 'done') {
+          onDone(m.index, m.result);
+          dispatch(w);
+        } else if (m.kind === 'failed') settle(rebuildError(m.error));
+      });
+      w.on('error', (e) => settle(e));
+      w.on('exit', (code) => {
+        if (!settled) settle(new WorkbenchError(`prediction: a worker thread exited early (code ${code}) before finishing its tiles`, { code }));
+      });
+      dispatch(w);
+    }
+    if (ctx?.signal?.aborted) onAbort();
+  });
+}

@@ -1,0 +1,104 @@
+import { join } from 'node:path';
+import { rocAuc, rocCurve } from '../eval/metrics.ts';
+import { InvalidOptionError } from '../errors.ts';
+import type { JobContext } from '../jobs/job.ts';
+import { subJob, throwIfCancelled } from '../jobs/job.ts';
+import type { BackendPreference } from '../models/backend.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.ts';
+import { normalizeCube, NORMALIZATIONS, type Normalization, type SpectralCube } from './cube.ts';
+import { runAutoAd } from './auto-ad.ts';
+import { boxPlotPng, separability, writeDetectionMaps, type Separability } from './detection-output.ts';
+import { ABLATIONS, runMsfaNet, type Ablation } from './msfa-net.ts';
+import { globalRx, localRx } from './rx.ts';
+
+/** The micro-XRF workflow: normalise, run detectors, write score maps, metrics, ROC and box plot. */
+export type XrfMethod = 'msfa' | 'rx' | 'lrx' | 'autoad';
+export const XRF_METHODS: readonly XrfMethod[] = ['msfa', 'rx', 'lrx', 'autoad'];
+
+export interface XrfWorkflowOptions {
+  readonly methods: readonly XrfMethod[];
+  /** MSFA-Net ablation. Default 'none'. */
+  readonly ablation?: Ablation;
+  /** MSFA-Net epochs. Default 150. */
+  readonly epochs?: number;
+  readonly seed?: number;
+  /** Default 'minmax-band'. */
+  readonly normalization?: Normalization;
+  /** Truth mask (1 = anomaly); null/undefined: no AUC. */
+  readonly truth?: Uint8Array | null;
+  readonly backend?: BackendPreference;
+  readonly outDir: string;
+}
+
+export interface MethodMetrics {
+  auc?: number;
+  seconds: number;
+  scoreTiff: string;
+  scorePng: string;
+  [extra: string]: unknown;
+}
+
+export async function runXrfWorkflow(cube: SpectralCube, o: XrfWorkflowOptions, ctx?: JobContext): Promise<Record<string, MethodMetrics>> {
+  if (o.methods.length === 0) throw new InvalidOptionError('xrf: give at least one method');
+  for (const m of o.methods) if (!XRF_METHODS.includes(m)) throw new InvalidOptionError(`xrf: unknown method "${m}" (methods: ${XRF_METHODS.join(', ')}, all)`);
+  const ablation = o.ablation ?? 'none';
+  if (!ABLATIONS.includes(ablation)) throw new InvalidOptionError(`xrf: ablation must be one of ${ABLATIONS.join(', ')}, got "${ablation}"`);
+  const normalization = o.normalization ?? 'minmax-band';
+  if (!NORMALIZATIONS.includes(normalization)) throw new InvalidOptionError(`xrf: normalisation must be one of ${NORMALIZATIONS.join(', ')}, got "${normalization}"`);
+  const truth = o.truth ?? null;
+  if (truth && truth.length !== cube.rows * cube.cols) throw new InvalidOptionError(`xrf: the truth mask has ${truth.length} pixels, the cube ${cube.rows * cube.cols}`);
+  if (truth) {
+    const pos = truth.reduce((a, v) => a + v, 0);
+    if (pos === 0 || pos === truth.length) throw new InvalidOptionError(`xrf: the truth mask has ${pos === 0 ? 'no anomaly pixel' : 'only anomaly pixels'}; AUC needs both classes. Check the mask`);
+  }
+  const x = normalizeCube(cube, normalization);
+  const seed = o.seed ?? 1;
+  const metrics: Record<string, MethodMetrics> = {};
+  const seps: Separability[] = [];
+  const rocs: Record<string, { fpr: number[]; tpr: number[] }> = {};
+  const share = 1 / o.methods.length;
+  for (const [k, method] of o.methods.entries()) {
+    throwIfCancelled(ctx, 'xrf');
+    const sub = subJob(ctx, k * share, (k + 1) * share, method);
+    const t0 = performance.now();
+    let scores: Float32Array;
+    const extra: Record<string, unknown> = {};
+    if (method === 'rx') scores = globalRx(x, sub);
+    else if (method === 'lrx') scores = localRx(x, {}, sub);
+    else if (method === 'autoad') {
+      const r = await runAutoAd(x, { seed, backend: o.backend }, sub);
+      scores = r.scores;
+      Object.assign(extra, { iterations: r.iterations, backend: r.backend });
+    } else {
+      const r = await runMsfaNet(x, { epochs: o.epochs, seed, ablation, backend: o.backend }, sub);
+      scores = r.scores;
+      Object.assign(extra, {
+        ablation,
+        epochs: r.options.epochs,
+        finalLoss: r.lossHistory.at(-1),
+        secondsPerEpoch: r.secondsPerEpoch,
+        backend: r.backend,
+        dbscanClusters: r.pseudo.clusterCount,
+        backgroundEndmembers: r.pseudo.endmemberCount,
+        pseudoAnomalies: r.pseudo.pseudoAnomaly.reduce((a, v) => a + v, 0),
+      });
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const [scoreTiff, scorePng] = writeDetectionMaps(o.outDir, method, scores, cube.rows, cube.cols, cube.grid);
+    const entry: MethodMetrics = { seconds, scoreTiff, scorePng, seed, normalization, ...extra };
+    if (truth) {
+      entry.auc = rocAuc(truth, scores);
+      const roc = rocCurve(truth, scores);
+      rocs[method] = { fpr: roc.fpr, tpr: roc.tpr };
+      seps.push(separability(method, scores, truth));
+    }
+    metrics[method] = entry;
+  }
+  writeJsonAtomic(join(o.outDir, 'metrics.json'), metrics);
+  if (truth) {
+    writeJsonAtomic(join(o.outDir, 'roc.json'), rocs);
+    writeJsonAtomic(join(o.outDir, 'separability.json'), seps);
+    writeFileAtomic(join(o.outDir, 'separability.png'), boxPlotPng(seps));
+  }
+  return metrics;
+}
