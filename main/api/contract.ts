@@ -225,6 +225,31 @@ export interface JobInfo {
   readonly message: string;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Training sites as the Sites panel edits them
+
+/**
+ * One site as the Sites panel edits it: the centre of a block (3×3 cells by default), at the
+ * centre of its grid cell, in the CRS of the grid layer. The backend expands centres into
+ * blocks (main/sites/site-blocks.ts) when it writes the sites GeoJSON of main/sites/sites-geojson.ts.
+ */
+export interface SiteCentre {
+  readonly id: string;
+  readonly x: number;
+  readonly y: number;
+  /** 1 = deposit (positive), 0 = negative. */
+  readonly label: 0 | 1;
+  readonly source: 'deposit' | 'auto' | 'user';
+}
+
+export interface SitesWritten {
+  readonly path: string;
+  readonly positiveBlocks: number;
+  readonly negativeBlocks: number;
+  /** Site cells written (9 per unclipped 3×3 block). */
+  readonly cells: number;
+}
+
 export const COMPUTE_REQUESTS = ['krige', 'faults', 'sites', 'train', 'predict', 'explain', 'evaluate', 'xrf'] as const;
 export type ComputeRequestName = (typeof COMPUTE_REQUESTS)[number];
 
@@ -258,6 +283,10 @@ export interface Requests {
   evaluate: (p: ComputeJobRequest) => JobStarted;
   xrf: (p: ComputeJobRequest) => JobStarted;
   cancelJob: (p: { readonly jobId: string }) => { readonly cancelled: boolean };
+  /** Reads a sites GeoJSON (or Shapefile) onto the grid of `gridSource`: one centre per block (siteId). */
+  readSites: (p: { readonly path: string; readonly gridSource: string }) => { readonly sites: readonly SiteCentre[] };
+  /** Expands centres into blocks on the grid of `gridSource` and writes the sites GeoJSON atomically. */
+  writeSites: (p: { readonly path: string; readonly gridSource: string; readonly sites: readonly SiteCentre[]; readonly blockRadius?: number }) => SitesWritten;
   listJobs: (p: Record<string, never>) => readonly JobInfo[];
 }
 
@@ -303,6 +332,8 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   ...COMPUTE_REQUESTS,
   'cancelJob',
   'listJobs',
+  'readSites',
+  'writeSites',
 ];
 
 export const EVENT_NAMES: readonly EventName[] = ['jobProgress', 'jobDone', 'jobFailed', 'log', 'menu'];

@@ -314,6 +314,14 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
     async listJobs() {
       return jobs.list();
     },
+    async readSites(p) {
+      const { readSiteCentres } = await import('./site-requests.ts');
+      return { sites: await readSiteCentres(p.path, p.gridSource) };
+    },
+    async writeSites(p) {
+      const { writeSiteCentres } = await import('./site-requests.ts');
+      return writeSiteCentres(p.path, p.gridSource, p.sites, p.blockRadius ?? 1);
+    },
   };
   return { handlers, jobs, autosaver };
 }

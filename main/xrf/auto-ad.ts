@@ -139,7 +139,9 @@ export async function runAutoAd(cube: Pick<SpectralCube, 'rows' | 'cols' | 'band
         if (Math.abs(prev - cur) / Math.max(prev, 1e-12) < o.tolerance) break;
       }
     }
-    const errs = tf.tidy(() => tf.sum(tf.squaredDifference(forward(), xT), 1)).dataSync() as Float32Array;
+    const errT = tf.tidy(() => tf.sum(tf.squaredDifference(forward(), xT), 1));
+    const errs = errT.dataSync() as Float32Array;
+    errT.dispose();
     const scores = new Float32Array(H * W);
     for (let r = 0; r < H; r++) for (let c = 0; c < W; c++) scores[r * W + c] = errs[r * Wp + c];
     report(ctx, 1, 'Auto-AD: done');

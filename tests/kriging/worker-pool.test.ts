@@ -19,6 +19,12 @@ describe('worker pool (TypeScript workers started through tsx)', () => {
     for (let i = 1; i < fractions.length; i++) expect(fractions[i]).toBeGreaterThanOrEqual(fractions[i - 1]);
   });
 
+  it('also runs workers through the tsx loader (the path taken when esbuild is unavailable)', async () => {
+    const tasks: Task[] = Array.from({ length: 3 }, (_, i) => ({ value: i + 2, mode: 'square' }));
+    const results = await runTasks<Task, Result>(WORKER, tasks, { threads: 2, workerData: { offset: 1 }, loader: 'tsx' });
+    expect(results.map((r) => r.squared[0])).toEqual([5, 10, 17]);
+  });
+
   it('re-creates a worker error with its class and details', async () => {
     const tasks: Task[] = [{ value: 1, mode: 'square' }, { value: 7, mode: 'fail' }];
     const err = await runTasks<Task, Result>(WORKER, tasks, { threads: 2, workerData: { offset: 0 } }).catch((e: unknown) => e);

@@ -27,6 +27,7 @@ function makeStack(grid: GridSpec, bandNames: readonly string[], seed: number): 
 
 /** A small stack with nodata and a run of two tiny random-initialised models (CNN + DCN, real layers). */
 async function fixture(): Promise<{ dir: string; stackPath: string; runDir: string; grid: GridSpec }> {
+  await initBackend('wasm');
   const dir = tempDir();
   const grid: GridSpec = { originX: 0, originY: 3700, cellSizeX: 100, cellSizeY: 100, rows: 37, cols: 29, crs: crsFromEpsg(32645) };
   const stack = makeStack(grid, names, 11);
@@ -63,7 +64,6 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
 describe('parallel full-map prediction (worker threads)', () => {
   it('2 worker threads write the same bits as 1 thread and as the plain single-thread predictMap; tiles reach the sink in row order', { timeout: 120_000 }, async () => {
     const f = await fixture();
-    await initBackend('wasm');
     // Reference: the lead's single-thread path, whole grid in one tile, classifiers in this thread.
     const run = await loadRun(f.runDir);
     const src = await openStackSource(f.stackPath);
@@ -157,7 +157,7 @@ describe('parallel full-map prediction (worker threads)', () => {
         maxBatch = Math.max(maxBatch, n);
         peakRss = Math.max(peakRss, process.memoryUsage().rss);
         const out = new Float32Array(n);
-        const per = x.length / Math.max(1, n) >= 0 ? k * k * C : 0;
+        const per = k * k * C;
         for (let i = 0; i < n; i++) {
           let s = 0;
           for (let j = 0; j < per; j++) s += x[i * per + j];

@@ -1,20 +1,22 @@
 import type { Command } from '../command.ts';
 import { optionalNumber, optionalString, requireString } from '../command.ts';
 import { initBackend, type BackendPreference } from '../../models/backend.ts';
-import { loadRun, runClassifiers } from '../../maps/run-models.ts';
-import { openStackSource } from '../../maps/stack-source.ts';
-import { predictMapToGeoTiff } from '../../maps/predict-map.ts';
+import { predictRunToGeoTiff } from '../../maps/parallel-predict.ts';
+import { defaultThreads } from '../../jobs/worker-pool.ts';
+import { readGeoTiffInfo } from '../../io/geotiff-read.ts';
 import { InvalidOptionError } from '../../errors.ts';
 
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'anomaly probability maps of trained models over a whole stack (streamed in tiles)',
-  usage: '--run RUN_DIR --stack STACK.tif|DIR [--model NAME|all] [--difference A,B] --out PROB.tif',
+  usage: '--run RUN_DIR --stack STACK.tif|DIR [--model NAME|all] [--difference A,B] [--threads N] --out PROB.tif',
   details: [
     'Writes one Float32 band per model (p_<model>, the deposit probability), an optional',
     'difference band (diff_A_minus_B) and window_mask (bit 1: the window left the grid and was',
     'reflect-padded; bit 2: it held nodata filled with the band mean). Nodata centre cells stay',
     'nodata. Bands of the stack are matched to the model by name.',
+    'Tiles of rows are predicted on --threads worker threads (each loads the models itself; the',
+    'output is bit-identical for any thread count).',
     'Example: geoanomaly predict --run run --stack stack.tif --model all --difference gk-dcn,gk-cnn --out prob.tif',
   ].join('\n'),
   options: {
@@ -24,35 +26,31 @@ export const predictCommand: Command = {
     difference: { type: 'string', description: 'add a difference band A − B of two models', valueName: 'A,B' },
     batch: { type: 'string', description: 'windows per inference batch', valueName: 'N', default: '1024' },
     backend: { type: 'string', description: 'auto | wasm | cpu | tensorflow', valueName: 'NAME', default: 'auto' },
+    threads: { type: 'string', description: 'worker threads (1 = predict in the main thread)', valueName: 'N', default: 'all cores' },
     out: { type: 'string', description: 'output GeoTIFF', valueName: 'PROB.tif' },
   },
   async run(args, io) {
     const runDir = requireString(args, 'run', 'predict');
     const stackPath = requireString(args, 'stack', 'predict');
     const out = requireString(args, 'out', 'predict');
-    const backend = await initBackend((optionalString(args, 'backend') ?? 'auto') as BackendPreference);
-    io.err(`backend: ${backend.detail}`);
-    const kinds = (optionalString(args, 'model') ?? 'all').split(',').map((s) => s.trim());
-    const run = await loadRun(runDir, kinds);
+    const backend = (optionalString(args, 'backend') ?? 'auto') as BackendPreference;
+    io.err(`backend: ${(await initBackend(backend)).detail}`);
+    const models = (optionalString(args, 'model') ?? 'all').split(',').map((s) => s.trim());
     const diff = optionalString(args, 'difference')?.split(',').map((s) => s.trim());
     if (diff && diff.length !== 2) throw new InvalidOptionError('geoanomaly predict: --difference takes two model names, e.g. gk-dcn,gk-cnn');
-    const source = await openStackSource(stackPath);
+    const threads = optionalNumber(args, 'threads', 'predict') ?? defaultThreads();
     const t0 = performance.now();
-    try {
-      const { bandNames } = await predictMapToGeoTiff(
-        source,
-        runClassifiers(run),
-        { window: run.window, bandNames: run.bandNames, stats: run.stats, batchSize: optionalNumber(args, 'batch', 'predict'), difference: diff as [string, string] | undefined },
-        out,
-        { signal: io.signal, progress: io.progress },
-      );
-      const secs = (performance.now() - t0) / 1000;
-      const cells = source.grid.rows * source.grid.cols;
-      io.out(`${out}: ${bandNames.join(', ')} on ${source.grid.rows}×${source.grid.cols} cells (${source.grid.crs?.name ?? 'no CRS'})`);
-      io.out(`${cells * run.models.size} windows in ${secs.toFixed(1)} s (${((cells * run.models.size) / secs).toFixed(0)} windows/s)`);
-    } finally {
-      await source.close();
-    }
+    const { bandNames, modelNames } = await predictRunToGeoTiff(
+      stackPath,
+      out,
+      { runDir, models, threads, backend, batchSize: optionalNumber(args, 'batch', 'predict'), difference: diff as [string, string] | undefined },
+      { signal: io.signal, progress: io.progress },
+    );
+    const secs = (performance.now() - t0) / 1000;
+    const info = await readGeoTiffInfo(out);
+    const windows = info.grid.rows * info.grid.cols * modelNames.length;
+    io.out(`${out}: ${bandNames.join(', ')} on ${info.grid.rows}×${info.grid.cols} cells (${info.grid.crs?.name ?? 'no CRS'})`);
+    io.out(`${windows} windows in ${secs.toFixed(1)} s (${(windows / secs).toFixed(0)} windows/s, ${threads} thread${threads === 1 ? '' : 's'}, worker start-up included)`);
     return 0;
   },
 };

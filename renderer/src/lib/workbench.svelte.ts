@@ -1,15 +1,20 @@
 import type {
   AppInfo,
+  GridInfo,
+  RasterLayerSpec,
   ImportRequest,
   LayerSpec,
   MenuAction,
   ProjectDocument,
   RecentProject,
+  SiteCentre,
   VectorData,
   WorkbenchApi,
 } from '../../../main/api/contract.ts';
 import { computeStretch } from './color-ramp.ts';
 import type { LoadedRaster } from './map/workbench-map.ts';
+import { JobTracker } from './jobs.svelte.ts';
+import { cellAt, nextSiteId, snapToCell, type SiteMode } from './sites.ts';
 
 /** Coalesces bursts of edits (a dragged slider) before the backend's own autosave debounce. */
 const AUTOSAVE_DELAY_MS = 500;
@@ -20,7 +25,13 @@ export interface LogLine {
   readonly message: string;
 }
 
-function errorText(e: unknown): string {
+/** What one undo step restores: the project document and the sites being digitized. */
+interface Snapshot {
+  readonly doc: ProjectDocument;
+  readonly sites: readonly SiteCentre[];
+}
+
+export function errorText(e: unknown): string {
   const err = e as { name?: string; message?: string };
   return err.name && err.name !== 'Error' ? `${err.name}: ${err.message}` : String(err.message ?? e);
 }
@@ -45,14 +56,22 @@ export class Workbench {
   menuAction = $state<{ action: MenuAction; seq: number } | null>(null);
   /** Incremented to ask the map to export itself as PNG. */
   exportRequest = $state(0);
-  private undoStack: ProjectDocument[] = [];
-  private redoStack: ProjectDocument[] = [];
+  /** Training-site centres being digitized (Sites panel); undoable like document edits. */
+  sites = $state.raw<readonly SiteCentre[]>([]);
+  /** What a click on the map does. */
+  siteMode = $state<SiteMode>('pan');
+  /** Id of the raster layer whose grid the sites snap to and whose blocks are drawn. */
+  siteGridLayerId = $state<string | null>(null);
+  readonly jobs: JobTracker;
+  private undoStack: Snapshot[] = [];
+  private redoStack: Snapshot[] = [];
   canUndo = $state(false);
   canRedo = $state(false);
   private autosaveTimer: ReturnType<typeof setTimeout> | null = null;
   private menuSeq = 0;
 
   constructor(readonly api: WorkbenchApi) {
+    this.jobs = new JobTracker(api);
     api.on('log', (e) => this.addLog(e.level, e.message));
     api.on('jobFailed', (e) => this.addLog('error', `${e.jobId}: ${e.error.name}: ${e.error.message}`));
     api.on('jobDone', (e) => this.addLog('info', `${e.jobId} finished (exit code ${e.result.exitCode})`));
@@ -94,6 +113,8 @@ export class Workbench {
     this.layerErrors = {};
     this.undoStack = [];
     this.redoStack = [];
+    this.sites = [];
+    this.siteGridLayerId = null;
     this.updateHistoryFlags();
     this.dirty = false;
     await Promise.all(doc.layers.map((l) => this.loadLayer(l)));
@@ -131,10 +152,66 @@ export class Workbench {
   /** Replaces the document, recording the previous one for undo, and schedules an autosave. */
   private commit(next: ProjectDocument): void {
     if (!this.doc) return;
-    this.undoStack = [...this.undoStack.slice(-(MAX_UNDO - 1)), this.doc];
-    this.redoStack = [];
+    this.pushUndo();
     this.doc = next;
     this.changed();
+  }
+
+  private pushUndo(): void {
+    if (!this.doc) return;
+    this.undoStack = [...this.undoStack.slice(-(MAX_UNDO - 1)), { doc: this.doc, sites: this.sites }];
+    this.redoStack = [];
+  }
+
+  /** The raster layer the sites snap to: the chosen one, else the first raster of the project. */
+  get siteGridLayer(): RasterLayerSpec | null {
+    const rasters = (this.doc?.layers ?? []).filter((l): l is RasterLayerSpec => l.kind === 'raster');
+    return rasters.find((l) => l.id === this.siteGridLayerId) ?? rasters[0] ?? null;
+  }
+
+  get siteGrid(): GridInfo | null {
+    const l = this.siteGridLayer;
+    return l ? (this.rasters.get(l.id)?.band.grid ?? null) : null;
+  }
+
+  /** Where a site at (x, y) would go, or why it cannot. */
+  private siteCell(x: number, y: number, ignoreId?: string): { x: number; y: number } | string {
+    const g = this.siteGrid;
+    if (!g) return 'add a raster layer first: sites are cells of its grid';
+    const p = snapToCell(g, x, y);
+    if (!p) return `(${x.toFixed(0)}, ${y.toFixed(0)}) is outside the grid of ${this.siteGridLayer?.name}`;
+    const c = cellAt(g, p.x, p.y);
+    const taken = this.sites.find((s) => s.id !== ignoreId && cellAt(g, s.x, s.y)?.row === c?.row && cellAt(g, s.x, s.y)?.col === c?.col);
+    if (taken) return `cell (row ${c?.row}, col ${c?.col}) already holds site ${taken.id}; one cell holds one site`;
+    return p;
+  }
+
+  addSite(x: number, y: number, label: 0 | 1): void {
+    const p = this.siteCell(x, y);
+    if (typeof p === 'string') return this.addLog('warn', `Site not added: ${p}`);
+    this.setSites([...this.sites, { id: nextSiteId(this.sites), x: p.x, y: p.y, label, source: 'user' }]);
+  }
+
+  moveSite(id: string, x: number, y: number): void {
+    const p = this.siteCell(x, y, id);
+    if (typeof p === 'string') {
+      this.addLog('warn', `Site not moved: ${p}`);
+      this.sites = [...this.sites]; // redraw it where it was
+      return;
+    }
+    this.setSites(this.sites.map((s) => (s.id === id ? { ...s, x: p.x, y: p.y } : s)));
+  }
+
+  removeSite(id: string): void {
+    if (this.sites.some((s) => s.id === id)) this.setSites(this.sites.filter((s) => s.id !== id));
+  }
+
+  /** Replaces the digitized sites, recording the previous set for undo. */
+  setSites(next: readonly SiteCentre[]): void {
+    if (!this.doc) return;
+    this.pushUndo();
+    this.sites = next;
+    this.updateHistoryFlags();
   }
 
   private changed(): void {
@@ -150,19 +227,25 @@ export class Workbench {
   async undo(): Promise<void> {
     const prev = this.undoStack.pop();
     if (!prev || !this.doc) return;
-    this.redoStack.push(this.doc);
+    this.redoStack.push({ doc: this.doc, sites: this.sites });
     await this.restore(prev);
   }
 
   async redo(): Promise<void> {
     const next = this.redoStack.pop();
     if (!next || !this.doc) return;
-    this.undoStack.push(this.doc);
+    this.undoStack.push({ doc: this.doc, sites: this.sites });
     await this.restore(next);
   }
 
-  private async restore(doc: ProjectDocument): Promise<void> {
+  private async restore(snapshot: Snapshot): Promise<void> {
+    const { doc } = snapshot;
     const before = new Map((this.doc?.layers ?? []).map((l) => [l.id, l]));
+    this.sites = snapshot.sites;
+    if (doc === this.doc) {
+      this.updateHistoryFlags();
+      return;
+    }
     this.doc = doc;
     this.changed();
     await Promise.all(doc.layers.filter((l) => needsReload(before.get(l.id), l)).map((l) => this.loadLayer(l)));

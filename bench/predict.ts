@@ -1,0 +1,214 @@
+/**
+ * Benchmark (not a test): full-map prediction.
+ *
+ *  1. windows/s on the Tianshan grid (../shared/data/tianshan-gkdcn/elements, 117 rows × 289 cols
+ *     × 39 bands, 9×9 windows, batch 1,024) for CNN and DCN: ours in one thread (predictMap in
+ *     this thread), ours on --threads worker threads (predictRun, worker start-up and model
+ *     loading INCLUDED), and PyTorch 1.13 CPU (bench/predict-torch.py, torchvision DeformConv2d,
+ *     2 threads, same window building) measured in the same run; prints the ratios. The models
+ *     are random-initialised models of the real architecture (timing does not depend on weights).
+ *  2. peak RSS (process.resourceUsage().maxRSS) of predicting a synthetic --big-size² × 39 grid
+ *     (default 2,000) with the CNN into a GeoTIFF, in a fresh child process so that nothing else
+ *     counts; the synthetic grid is written to a temp GeoTIFF row block by row block first.
+ *
+ *   npx tsx bench/predict.ts [--threads 2] [--models cnn,dcn] [--big-size 2000] [--skip-torch] [--skip-big] [--skip-tianshan]
+ *
+ * The machine may be shared: wall times swing with other jobs, so CPU seconds (process.cpuUsage,
+ * all threads of the process; PyTorch: time.process_time) are printed next to them.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { initBackend } from '../main/models/backend.ts';
+import { readStack } from '../main/io/geotiff-read.ts';
+import { GeoTiffWriter } from '../main/io/geotiff-write.ts';
+import { transformStack, type TransformStats } from '../main/sites/band-transform.ts';
+import { openStackSource } from '../main/maps/stack-source.ts';
+import { predictMap } from '../main/maps/predict-map.ts';
+import { loadRun, runClassifiers } from '../main/maps/run-models.ts';
+import { predictRun, predictRunToGeoTiff } from '../main/maps/parallel-predict.ts';
+import { defaultThreads } from '../main/jobs/worker-pool.ts';
+import { crsFromEpsg } from '../main/grid/crs.ts';
+import type { GridSpec } from '../main/grid/grid-spec.ts';
+import type { ModelKind } from '../main/models/architectures.ts';
+import { Rng } from '../main/util/rng.ts';
+import { writeRandomRun } from '../tests/maps/random-run.ts';
+
+const { values } = parseArgs({
+  options: {
+    threads: { type: 'string', default: String(defaultThreads()) },
+    models: { type: 'string', default: 'cnn,dcn' },
+    'big-size': { type: 'string', default: '2000' },
+    'skip-torch': { type: 'boolean', default: false },
+    'skip-big': { type: 'boolean', default: false },
+    'skip-tianshan': { type: 'boolean', default: false },
+    'rss-child': { type: 'string' },
+  },
+});
+
+const TIANSHAN = fileURLToPath(new URL('../../shared/data/tianshan-gkdcn/elements', import.meta.url));
+const threads = Number(values.threads);
+const BATCH = 1024;
+const ARCH = { patchSize: 9 } as const;
+
+function cpuSeconds(u: NodeJS.CpuUsage): number {
+  return (u.user + u.system) / 1e6;
+}
+
+interface Timing {
+  readonly windows: number;
+  readonly seconds: number;
+  readonly cpuSeconds: number;
+}
+
+async function timed(windows: number, f: () => Promise<void>): Promise<Timing> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await f();
+  return { windows, seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSeconds(process.cpuUsage(c0)) };
+}
+
+function line(label: string, t: Timing): string {
+  return `${label.padEnd(34)} ${(t.windows / t.seconds).toFixed(0).padStart(7)} windows/s wall  ${(t.windows / t.cpuSeconds).toFixed(0).padStart(7)} windows/CPU-s  (${t.seconds.toFixed(1)} s wall, ${t.cpuSeconds.toFixed(1)} s CPU)`;
+}
+
+async function tianshan(kinds: ModelKind[]): Promise<void> {
+  const backend = await initBackend('auto');
+  console.log(`backend: ${backend.detail}; threads: ${threads}; models random-initialised (timing only)`);
+  const stack = await readStack(TIANSHAN);
+  const { stats } = transformStack(stack, { transform: 'log10-standardize' });
+  const { rows, cols } = stack.grid;
+  const windows = rows * cols;
+  console.log(`Tianshan grid: ${rows} rows × ${cols} cols × ${stack.bandNames.length} bands = ${windows} windows per model, 9×9, batch ${BATCH}`);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-predict-'));
+  try {
+    const runDir = join(dir, 'run');
+    await writeRandomRun(runDir, kinds, stats, ARCH);
+    for (const kind of kinds) {
+      const run = await loadRun(runDir, [kind]);
+      const src = await openStackSource(TIANSHAN);
+      const opts = { window: run.window, bandNames: run.bandNames, stats: run.stats, batchSize: BATCH };
+      // Warm-up on a few rows (kernel set-up, XNNPACK packing) so it is not timed.
+      await predictMap(src, runClassifiers(run), { ...opts, rows: [0, 9] }, () => undefined);
+      const single = await timed(windows, () => predictMap(src, runClassifiers(run), opts, () => undefined));
+      await src.close();
+      const parallel = await timed(windows, async () => {
+        await predictRun(TIANSHAN, { runDir, models: [kind], threads, batchSize: BATCH }, () => undefined);
+      });
+      console.log(`\n${kind.toUpperCase()}`);
+      console.log(line('ours, 1 thread (this thread)', single));
+      console.log(line(`ours, ${threads} worker threads (incl. start-up)`, parallel));
+      if (!values['skip-torch']) {
+        const t = torch(kind);
+        if (t) {
+          const tt: Timing = { windows: t.windows, seconds: t.seconds, cpuSeconds: t.cpuSeconds };
+          console.log(line(`PyTorch ${t.torch} CPU, ${t.threads} threads`, tt));
+          console.log(
+            `ratio ours(${threads} threads)/PyTorch: ${(windows / parallel.seconds / t.windowsPerSecond).toFixed(2)}× wall, ` +
+              `${(windows / parallel.cpuSeconds / t.windowsPerCpuSecond).toFixed(2)}× per CPU-second; ` +
+              `ours(1 thread)/PyTorch: ${(windows / single.seconds / t.windowsPerSecond).toFixed(2)}× wall, ${(windows / single.cpuSeconds / t.windowsPerCpuSecond).toFixed(2)}× per CPU-second`,
+          );
+        }
+      }
+      for (const m of run.models.values()) m.dispose();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface TorchResult {
+  torch: string;
+  threads: number;
+  windows: number;
+  seconds: number;
+  cpuSeconds: number;
+  windowsPerSecond: number;
+  windowsPerCpuSecond: number;
+}
+
+function torch(kind: ModelKind): TorchResult | null {
+  const script = fileURLToPath(new URL('./predict-torch.py', import.meta.url));
+  const r = spawnSync('/usr/bin/python3', [script, '--stack', TIANSHAN, '--model', kind, '--threads', '2', '--batch', String(BATCH)], {
+    encoding: 'utf8',
+    env: { ...process.env, OMP_NUM_THREADS: '2', MKL_NUM_THREADS: '2' },
+  });
+  if (r.status !== 0) {
+    process.stderr.write(`PyTorch run failed (${r.status}): ${r.stderr}\n`);
+    return null;
+  }
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as TorchResult;
+}
+
+/** Child process: writes the synthetic grid (streamed), predicts it, prints JSON with maxRSS. */
+async function rssChild(size: number): Promise<void> {
+  const C = 39;
+  const bandNames = Array.from({ length: C }, (_, b) => `e${String(b).padStart(2, '0')}`);
+  const grid: GridSpec = { originX: 500000, originY: 4800000, cellSizeX: 100, cellSizeY: 100, rows: size, cols: size, crs: crsFromEpsg(32645) };
+  const dir = mkdtempSync(join(tmpdir(), 'bench-predict-big-'));
+  try {
+    const stackPath = join(dir, 'stack.tif');
+    const w = new GeoTiffWriter(stackPath, grid, bandNames, { nodata: -9999 });
+    const rng = new Rng(7);
+    const block = 50;
+    for (let r0 = 0; r0 < size; r0 += block) {
+      const n = Math.min(block, size - r0) * size;
+      for (let b = 0; b < C; b++) w.writeRows(b, r0, Float32Array.from({ length: n }, () => Math.exp(rng.normal(1, 0.8))));
+    }
+    w.close();
+    // log10-standardise statistics of lognormal(1, 0.8) values (known in closed form; no pass needed).
+    const stats: TransformStats = {
+      transform: 'log10-standardize',
+      bandNames,
+      floors: bandNames.map(() => 1e-6),
+      flooredCells: bandNames.map(() => 0),
+      means: bandNames.map(() => 1 / Math.LN10),
+      stds: bandNames.map(() => 0.8 / Math.LN10),
+    };
+    await initBackend('auto');
+    const runDir = join(dir, 'run');
+    await writeRandomRun(runDir, ['cnn'], stats, ARCH);
+    const rssBefore = process.resourceUsage().maxRSS;
+    let last = -1;
+    const t = await timed(size * size, async () => {
+      await predictRunToGeoTiff(stackPath, join(dir, 'prob.tif'), { runDir, threads, batchSize: BATCH }, {
+        progress: (f) => {
+          const pct = Math.floor(f * 20) * 5;
+          if (pct !== last) process.stderr.write(`  ${pct}%`);
+          last = pct;
+        },
+      });
+    });
+    process.stderr.write('\n');
+    console.log(JSON.stringify({ size, threads, rssBeforePredictKB: rssBefore, maxRssKB: process.resourceUsage().maxRSS, ...t }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function big(size: number): void {
+  console.log(`\nPeak RSS: synthetic ${size} × ${size} × 39 grid, CNN, ${threads} threads, into a GeoTIFF (fresh child process)`);
+  const r = spawnSync('npx', ['tsx', fileURLToPath(import.meta.url), '--rss-child', String(size), '--threads', String(threads)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) {
+    console.log(`child failed (${r.status})`);
+    return;
+  }
+  const j = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { maxRssKB: number; rssBeforePredictKB: number } & Timing;
+  const stackMB = (size * size * 39 * 4) / 2 ** 20;
+  console.log(
+    `peak RSS ${(j.maxRssKB / 1024).toFixed(0)} MB (whole process incl. ${threads} workers; ${(j.rssBeforePredictKB / 1024).toFixed(0)} MB before predicting) ` +
+      `for a ${stackMB.toFixed(0)} MB stack; goal < 2048 MB → ${j.maxRssKB / 1024 < 2048 ? 'met' : 'NOT met'}`,
+  );
+  console.log(line(`ours, ${threads} worker threads (incl. start-up)`, j));
+}
+
+if (values['rss-child']) {
+  await rssChild(Number(values['rss-child']));
+} else {
+  const kinds = values.models.split(',').map((s) => s.trim()) as ModelKind[];
+  if (!values['skip-tianshan']) await tianshan(kinds);
+  if (!values['skip-big']) big(Number(values['big-size']));
+}
