@@ -68,6 +68,9 @@ describe('geoanomaly xrf', () => {
     const metrics = JSON.parse(readFileSync(join(dir, 'o', 'metrics.json'), 'utf8'));
     expect(metrics.rx.auc).toBeUndefined();
     expect(existsSync(join(dir, 'o', 'rx-score.tif'))).toBe(true);
+    expect(await main(['xrf', '--cube', join(dir, 'cube.tif'), '--method', 'msfa', '--epochs', '2', '--seed', '5', '--ablation', 'no-groups', '--out', join(dir, 'm')])).toBe(0);
+    const m = JSON.parse(readFileSync(join(dir, 'm', 'metrics.json'), 'utf8'));
+    expect([m.msfa.ablation, m.msfa.epochs, m.msfa.seed, m.msfa.auc]).toEqual(['no-groups', 2, 5, undefined]);
     expect(await main(['xrf', '--cube', join(dir, 'cube.tif'), '--method', 'pca', '--out', join(dir, 'o')])).toBe(2);
     expect(await main(['xrf', '--cube', join(dir, 'cube.tif'), '--method', 'rx', '--ablation', 'nothing', '--out', join(dir, 'o')])).toBe(2);
     expect(await main(['xrf', '--cube', join(dir, 'missing.mat'), '--method', 'rx', '--out', join(dir, 'o')])).toBe(1);

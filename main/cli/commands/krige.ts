@@ -97,7 +97,6 @@ export const krigeCommand: Command = {
       throw new InvalidOptionError(`geoanomaly krige: no numeric column ${unknown.map((u) => `"${u}"`).join(', ')} in ${samplesFile} (numeric columns: ${table.columns.join(', ')})`);
     }
     if (wanted.length === 0) throw new InvalidOptionError(`geoanomaly krige: ${samplesFile} has no numeric element column to krige`);
-    if (table.duplicateLocations > 0) io.err(`note: ${table.duplicateLocations} sample(s) share coordinates with another; their values are averaged per location`);
 
     let grid: GridSpec;
     if (like) {

@@ -4,7 +4,9 @@ import { optionalNumber, optionalString, requireString } from '../command.ts';
 import { readStack } from '../../io/geotiff-read.ts';
 import { writeGeoTiff } from '../../io/geotiff-write.ts';
 import { robustPca, type LogTransform } from '../../eval/robust-pca.ts';
-import { writeJsonAtomic } from '../../util/atomic-write.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../../util/atomic-write.ts';
+import { renderChart } from '../../figures/chart.ts';
+import { renderMapFigure } from '../../figures/map-figure.ts';
 import { InvalidOptionError } from '../../errors.ts';
 
 export const rpcaCommand: Command = {
@@ -13,7 +15,7 @@ export const rpcaCommand: Command = {
   usage: '--stack STACK.tif|DIR --out DIR [--transform log10|clr] [--alpha A] [--components K]',
   options: {
     stack: { type: 'string', description: 'element stack: multi-band GeoTIFF or folder of single-band GeoTIFFs', valueName: 'STACK' },
-    out: { type: 'string', description: 'output folder (pc-scores.tif, robust-distance.tif, loadings.json)', valueName: 'DIR' },
+    out: { type: 'string', description: 'output folder (pc-scores.tif, robust-distance.tif, loadings.json, biplot.png, pc-maps.png)', valueName: 'DIR' },
     transform: { type: 'string', description: 'log10 or clr (centred log-ratio; MCD in ilr coordinates)', valueName: 'T', default: 'log10' },
     alpha: { type: 'string', description: 'MCD subset share h/n (0.5 = highest breakdown, 0.75 = more efficient)', valueName: 'A', default: '0.5' },
     components: { type: 'string', description: 'number of PC score bands to write (default all)', valueName: 'K' },
@@ -64,6 +66,34 @@ export const rpcaCommand: Command = {
       biplot: r.biplot,
       outputs: { scores: scoresPath, robustDistance: distancePath },
     });
+    // Figures: the PC1–PC2 biplot (cell scores + loading arrows scaled to the score cloud) and the
+    // PC1/PC2 score maps (the paper's PC2 map of the Au–Cu assemblage).
+    const maxScore = Math.max(1e-12, ...r.biplot.pc1.map(Math.abs), ...r.biplot.pc2.map(Math.abs));
+    const maxLoad = Math.max(1e-12, ...r.loadings.map((row) => Math.hypot(row[0], row[1] ?? 0)));
+    const f = (0.9 * maxScore) / maxLoad;
+    const pct = (k: number): string => `${((r.explained[k] ?? 0) * 100).toFixed(1)}%`;
+    const biplotPath = join(outDir, 'biplot.png');
+    writeFileAtomic(
+      biplotPath,
+      renderChart({
+        title: `Robust PCA biplot (${r.transform}, DetMCD)`,
+        xLabel: `PC1 (${pct(0)})`,
+        yLabel: `PC2 (${pct(1)})`,
+        series: [{ kind: 'scatter', x: r.biplot.pc1, y: r.biplot.pc2, label: 'cells (sample)', colour: '#7f9fbf' }],
+        arrows: r.loadings.map((row, b) => ({ x: row[0] * f, y: (row[1] ?? 0) * f, label: r.bandNames[b] })),
+        equalAspect: true,
+        width: 720,
+        height: 620,
+      }),
+    );
+    const mapsPath = join(outDir, 'pc-maps.png');
+    writeFileAtomic(
+      mapsPath,
+      renderMapFigure(
+        r.scores.slice(0, 2).map((band, k) => ({ grid: stack.grid, band, title: `PC${k + 1} (${pct(k)})`, legend: `PC${k + 1} score`, ramp: 'rdbu' as const })),
+        { columns: 2, title: `Robust PC score maps (${r.transform})` },
+      ),
+    );
     io.progress(1, 'done');
     const top = (k: number): string =>
       r.loadings
@@ -74,7 +104,7 @@ export const rpcaCommand: Command = {
         .join(', ');
     io.out(`robust PCA (${r.transform}, DetMCD h = ${r.mcd.h} of ${r.mcd.cellsUsed} cells${r.mcd.subsampled ? ', subsampled' : ''}): ${r.cells.valid} of ${r.cells.total} cells scored`);
     for (let k = 0; k < Math.min(3, r.scores.length); k++) io.out(`  PC${k + 1} ${(r.explained[k] * 100).toFixed(1)}%: ${top(k)}`);
-    io.out(`→ ${scoresPath}, ${distancePath}, ${loadingsPath}`);
+    io.out(`→ ${scoresPath}, ${distancePath}, ${loadingsPath}, ${biplotPath}, ${mapsPath}`);
     return 0;
   },
 };

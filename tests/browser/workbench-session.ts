@@ -1,0 +1,65 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startBrowserHost, type BrowserHost } from '../../main/api/browser-host.ts';
+import { RENDERER_ROOT } from '../../main/api/renderer-build.ts';
+
+/**
+ * One browser session against the real backend, for the workflow-panel tests: the renderer is
+ * built into the test's own folder (so test files running in parallel never serve a build
+ * another file is rewriting), served by the browser host, driven in Debian's Chromium with
+ * the flags of tests/browser/workbench.test.ts.
+ */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: CI must install the Debian "chromium" package (.ci/apt-packages.txt)`);
+
+export interface Session {
+  readonly host: BrowserHost;
+  readonly context: BrowserContext;
+  readonly page: Page;
+  readonly dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function openSession(work: string): Promise<Session> {
+  const outDir = join(work, 'renderer-dist');
+  const vite = await import('vite');
+  await vite.build({ configFile: join(RENDERER_ROOT, 'vite.config.ts'), root: RENDERER_ROOT, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  const dataDir = join(work, 'data');
+  const host = await startBrowserHost({ staticDir: outDir, dataDir });
+  const context = await chromium.launchPersistentContext(join(work, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--font-render-hinting=none'],
+    viewport: { width: 1100, height: 720 },
+    deviceScaleFactor: 1,
+    locale: 'en-US',
+    timezoneId: 'UTC',
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  return {
+    host,
+    context,
+    page,
+    dataDir,
+    async close() {
+      await context.close();
+      await host.close();
+    },
+  };
+}
+
+/** Waits until the map has no pending loads and has rendered more often than `after`. */
+export async function mapIdle(page: Page, after = -1): Promise<void> {
+  await page.waitForFunction(
+    (prev) => {
+      const doc = (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(a: string): string | null } | null } }).document;
+      const m = doc.querySelector('[data-testid="map"]');
+      return !!m && m.getAttribute('data-loading') === '0' && Number(m.getAttribute('data-renders')) > prev;
+    },
+    after,
+    { timeout: 60_000 },
+  );
+}
