@@ -33,7 +33,7 @@ import { transformStack, type TransformStats } from '../main/sites/band-transfor
 import { openStackSource } from '../main/maps/stack-source.ts';
 import { predictMap } from '../main/maps/predict-map.ts';
 import { loadRun, runClassifiers } from '../main/maps/run-models.ts';
-import { predictRun, predictRunToGeoTiff } from '../main/maps/parallel-predict.ts';
+import { defaultTileRows, predictRun, predictRunToGeoTiff } from '../main/maps/parallel-predict.ts';
 import { defaultThreads } from '../main/jobs/worker-pool.ts';
 import { crsFromEpsg } from '../main/grid/crs.ts';
 import type { GridSpec } from '../main/grid/grid-spec.ts';
@@ -179,7 +179,9 @@ async function rssChild(size: number, rows: number): Promise<void> {
     const rssBefore = process.resourceUsage().maxRSS;
     let last = -1;
     const t = await timed(rows * size, async () => {
-      await predictRunToGeoTiff(stackPath, join(dir, 'prob.tif'), { runDir, threads, batchSize: BATCH }, {
+      // The tiles of the full square grid (tile memory depends on the row width and tile height).
+      const tileRows = defaultTileRows(size, size, C, ARCH.patchSize);
+      await predictRunToGeoTiff(stackPath, join(dir, 'prob.tif'), { runDir, threads, batchSize: BATCH, tileRows }, {
         progress: (f) => {
           const pct = Math.floor(f * 20) * 5;
           if (pct !== last) process.stderr.write(`  ${pct}%`);

@@ -250,6 +250,32 @@ export interface SitesWritten {
   readonly cells: number;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Kriging preview
+
+/** Experimental variogram of one sample column with the model krige would fit (or the one given). */
+export interface VariogramPreview {
+  readonly field: string;
+  /** True when the values were log-transformed first (`krige --log`). */
+  readonly log: boolean;
+  readonly pointCount: number;
+  /** Non-empty lag bins: mean pair distance (m), semivariance, pair count. */
+  readonly distM: readonly number[];
+  readonly gamma: readonly number[];
+  readonly np: readonly number[];
+  readonly cutoffM: number;
+  readonly model: { readonly type: string; readonly nugget: number; readonly psill: number; readonly rangeM: number };
+  /** gstat-style spec, accepted by `krige --variogram` ("sph:0.05:0.59:897"). */
+  readonly spec: string;
+  /** True when fitted here; false when the caller fixed the model. */
+  readonly fitted: boolean;
+  /** Weighted SSE of the fit (null for a fixed model). */
+  readonly sse: number | null;
+  /** The model's semivariance on a regular distance grid from 0 to the cutoff, for drawing. */
+  readonly curveDistM: readonly number[];
+  readonly curveGamma: readonly number[];
+}
+
 export const COMPUTE_REQUESTS = ['krige', 'faults', 'sites', 'train', 'predict', 'explain', 'evaluate', 'xrf'] as const;
 export type ComputeRequestName = (typeof COMPUTE_REQUESTS)[number];
 
@@ -288,6 +314,21 @@ export interface Requests {
   /** Expands centres into blocks on the grid of `gridSource` and writes the sites GeoJSON atomically. */
   writeSites: (p: { readonly path: string; readonly gridSource: string; readonly sites: readonly SiteCentre[]; readonly blockRadius?: number }) => SitesWritten;
   listJobs: (p: Record<string, never>) => readonly JobInfo[];
+  /**
+   * The experimental variogram of one column of a sample table and the model the `krige`
+   * command fits to it (same duplicate merging, log transform and weighted least squares), or
+   * a fixed `variogram` spec to draw against the same points ("refit" with edited parameters).
+   */
+  krigeVariogram: (p: {
+    readonly samples: string;
+    readonly table: SampleTableMapping;
+    readonly field: string;
+    readonly log?: boolean;
+    readonly model?: 'auto' | 'sph' | 'exp' | 'gau';
+    readonly variogram?: string;
+  }) => VariogramPreview;
+  /** A JSON result file a job wrote (CV summary, fault report, metrics); `.json` only, ≤ 20 MB. */
+  readJsonResult: (p: { readonly path: string }) => unknown;
 }
 
 export type MenuAction =
@@ -334,6 +375,8 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   'listJobs',
   'readSites',
   'writeSites',
+  'krigeVariogram',
+  'readJsonResult',
 ];
 
 export const EVENT_NAMES: readonly EventName[] = ['jobProgress', 'jobDone', 'jobFailed', 'log', 'menu'];

@@ -314,6 +314,14 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
     async listJobs() {
       return jobs.list();
     },
+    async krigeVariogram(p) {
+      const { variogramPreview } = await import('./kriging-requests.ts');
+      return variogramPreview(p);
+    },
+    async readJsonResult(p) {
+      const { readJsonResult } = await import('./kriging-requests.ts');
+      return readJsonResult(p.path);
+    },
     async readSites(p) {
       const { readSiteCentres } = await import('./site-requests.ts');
       return { sites: await readSiteCentres(p.path, p.gridSource) };

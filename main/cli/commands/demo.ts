@@ -3,7 +3,8 @@ import { join, relative } from 'node:path';
 import type { Command, CliIo } from '../command.ts';
 import { optionalNumber, optionalString } from '../command.ts';
 import { InvalidOptionError, WorkbenchError } from '../../errors.ts';
-import { writeFileAtomic } from '../../util/atomic-write.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../../util/atomic-write.ts';
+import { Rng } from '../../util/rng.ts';
 import { readGeoTiff } from '../../io/geotiff-read.ts';
 import { readVector, layerPoints } from '../../io/vector.ts';
 import { renderMapFigure, type MapPanel } from '../../figures/map-figure.ts';
@@ -55,8 +56,8 @@ export const demoCommand: Command = {
   options: {
     out: { type: 'string', description: 'output folder', valueName: 'DIR', default: 'demo-run' },
     seed: { type: 'string', description: 'seed of the survey, sites, folds and training', valueName: 'N', default: '7' },
-    epochs: { type: 'string', description: 'maximum training epochs per fit', valueName: 'N', default: '20' },
-    folds: { type: 'string', description: 'cross-validation folds', valueName: 'K', default: '5' },
+    epochs: { type: 'string', description: 'maximum training epochs per fit', valueName: 'N', default: '12' },
+    folds: { type: 'string', description: 'cross-validation folds', valueName: 'K', default: '3' },
     repeats: { type: 'string', description: 'cross-validation repeats', valueName: 'R', default: '1' },
     cell: { type: 'string', description: 'grid cell size in metres', valueName: 'M', default: '1000' },
     backend: { type: 'string', description: 'auto | wasm | cpu | tensorflow', valueName: 'NAME', default: 'auto' },
@@ -64,8 +65,8 @@ export const demoCommand: Command = {
   async run(args, io) {
     const out = optionalString(args, 'out') ?? 'demo-run';
     const seed = String(optionalNumber(args, 'seed', 'demo') ?? 7);
-    const epochs = String(optionalNumber(args, 'epochs', 'demo') ?? 20);
-    const folds = String(optionalNumber(args, 'folds', 'demo') ?? 5);
+    const epochs = String(optionalNumber(args, 'epochs', 'demo') ?? 12);
+    const folds = String(optionalNumber(args, 'folds', 'demo') ?? 3);
     const repeats = String(optionalNumber(args, 'repeats', 'demo') ?? 1);
     const cell = optionalNumber(args, 'cell', 'demo') ?? 1000;
     if (!(cell >= 100)) throw new InvalidOptionError('geoanomaly demo: --cell must be at least 100 m');
@@ -74,6 +75,14 @@ export const demoCommand: Command = {
     const t0 = performance.now();
 
     await runStep({ title: 'demo data', args: ['demo-data', '--out', p('data'), '--seed', seed], weight: 1 }, io, 0, 0.02);
+    // Hold out 30 % of the deposits (seeded): the models, the power law and the sites see only the
+    // rest, so the maps are evaluated against deposits they never saw.
+    const allDeposits = JSON.parse(readFileSync(p('data', 'deposits.geojson'), 'utf8')) as { features: unknown[] };
+    const order = new Rng(Number(seed) + 101).shuffle(allDeposits.features.map((_, i) => i));
+    const nHold = Math.round(0.3 * order.length);
+    const holdSet = new Set(order.slice(0, nHold));
+    writeJsonAtomic(p('data', 'deposits-train.geojson'), { ...allDeposits, features: allDeposits.features.filter((_, i) => !holdSet.has(i)) });
+    writeJsonAtomic(p('data', 'deposits-holdout.geojson'), { ...allDeposits, features: allDeposits.features.filter((_, i) => holdSet.has(i)) });
     const demo = JSON.parse(readFileSync(p('data', 'demo.json'), 'utf8')) as { extent: { xmin: number; ymin: number; xmax: number; ymax: number }; truth: { powerLawK: number } };
     const e = demo.extent;
     const steps: Step[] = [
@@ -87,13 +96,13 @@ export const demoCommand: Command = {
       {
         title: 'faults',
         args: ['faults', '--faults', p('data', 'faults.geojson'), '--fault-where', 'favourable=true', '--grid', p('grids', 'stack.tif'),
-          '--deposits', p('data', 'deposits.geojson'), '--distance', p('knowledge', 'fault-distance.tif'), '--weight', p('knowledge', 'fault-weight.tif'),
+          '--deposits', p('data', 'deposits-train.geojson'), '--distance', p('knowledge', 'fault-distance.tif'), '--weight', p('knowledge', 'fault-weight.tif'),
           '--report', p('knowledge', 'powerlaw.json')],
         weight: 2,
       },
       {
         title: 'sites',
-        args: ['sites', '--deposits', p('data', 'deposits.geojson'), '--grid', p('grids', 'stack.tif'), '--faults', p('data', 'faults.geojson'),
+        args: ['sites', '--deposits', p('data', 'deposits-train.geojson'), '--grid', p('grids', 'stack.tif'), '--faults', p('data', 'faults.geojson'),
           // Negatives ≥ 4 km from deposits and ≥ 1.5 km from ore-controlling faults: the demo area
           // (60 × 40 km, 40 deposits) has too few cells for the CLI's stricter defaults.
           '--fault-where', 'favourable=true', '--min-deposit-dist', '4000', '--min-fault-dist', '1500', '--seed', seed, '--out', p('sites.geojson')],
@@ -119,7 +128,7 @@ export const demoCommand: Command = {
     for (const m of ['cnn', 'dcn', 'gk-cnn', 'gk-dcn']) {
       steps.push({
         title: `evaluation ${m}`,
-        args: ['evaluate', '--map', p('maps', 'probability.tif'), '--band', `p_${m}`, '--deposits', p('data', 'deposits.geojson'), '--exclude-training', p('sites.geojson'),
+        args: ['evaluate', '--map', p('maps', 'probability.tif'), '--band', `p_${m}`, '--deposits', p('data', 'deposits-holdout.geojson'), '--exclude-training', p('sites.geojson'),
           '--classes', p('eval', `ca-classes-${m}.tif`), '--out', p('eval', `${m}.json`)],
         weight: 1,
       });
@@ -134,7 +143,8 @@ export const demoCommand: Command = {
 
     // Side-by-side probability maps with deposits and ore-controlling faults.
     const prob = await readGeoTiff(p('maps', 'probability.tif'));
-    const deposits = layerPoints(await readVector(p('data', 'deposits.geojson')));
+    const deposits = layerPoints(await readVector(p('data', 'deposits-train.geojson')));
+    const heldOut = layerPoints(await readVector(p('data', 'deposits-holdout.geojson')));
     const faults = await readVector(p('data', 'faults.geojson'));
     const lines = faults.features.filter((f) => f.geometry.type === 'LineString').map((f) => (f.geometry as { coordinates: number[][] }).coordinates);
     const panels: MapPanel[] = ['cnn', 'dcn', 'gk-cnn', 'gk-dcn'].map((m) => ({
@@ -143,7 +153,10 @@ export const demoCommand: Command = {
       title: m.toUpperCase(),
       legend: 'P(deposit)',
       stretch: { fixed: [0, 1] as [number, number] },
-      points: [{ ...deposits, style: 'deposit' as const }],
+      points: [
+        { ...deposits, style: 'positive' as const },
+        { ...heldOut, style: 'deposit' as const },
+      ],
       lines: [{ lines, colour: '#ffffff' }],
     }));
     writeFileAtomic(p('maps', 'probability-maps.png'), renderMapFigure(panels, { columns: 2, title: 'Deposit probability: CNN, DCN, GK-CNN, GK-DCN (demo survey)' }));
@@ -175,7 +188,7 @@ export const demoCommand: Command = {
       `|---|${keys.map(() => '---').join('|')}|`,
       ...rows,
       '',
-      '## Maps against all deposits (training-site cells excluded)',
+      `## Maps against the ${nHold} held-out deposits (training-site cells excluded)`,
       '',
       '| model | ROC AUC | success-rate AUC |',
       '|---|---|---|',
@@ -185,7 +198,7 @@ export const demoCommand: Command = {
       `- Kriged stack: ${rel(p('grids', 'stack.tif'))} (variance ${rel(p('grids', 'variance.tif'))}, LOO-CV ${rel(p('grids', 'cv.json'))})`,
       `- Fault distance / weight map: ${rel(p('knowledge', 'fault-distance.tif'))}, ${rel(p('knowledge', 'fault-weight.tif'))}; power law ${rel(p('knowledge', 'powerlaw.json'))}`,
       `- Sites: ${rel(p('sites.geojson'))}; run manifest and models: ${rel(p('run'))}/`,
-      `- Probability maps: ${rel(p('maps', 'probability.tif'))} (figure ${rel(p('maps', 'probability-maps.png'))})`,
+      `- Probability maps: ${rel(p('maps', 'probability.tif'))} (figure ${rel(p('maps', 'probability-maps.png'))}: orange dots = training deposits, red triangles = held-out deposits)`,
       `- Grad-CAM and offsets: ${rel(p('explain'))}/ (gradcam-cnn-vs-dcn.png, gradcam-gk-cnn-vs-gk-dcn.png, offsets-*.png, explain-maps.tif)`,
       `- Evaluation: ${rel(p('eval'))}/<model>.json and C–A classes rasters`,
       '',

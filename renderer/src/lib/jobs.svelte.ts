@@ -65,7 +65,7 @@ export class JobTracker {
   }
 
   /** Starts a compute request; resolves with its outcome when the job ends (never rejects). */
-  async start(kind: ComputeRequestName, request: ComputeJobRequest, title: string): Promise<JobOutcome> {
+  async start(kind: ComputeRequestName, request: ComputeJobRequest, title: string, onStarted?: (jobId: string) => void): Promise<JobOutcome> {
     let jobId: string;
     try {
       jobId = (await this.api.request(kind, request)).jobId;
@@ -76,6 +76,7 @@ export class JobTracker {
     const view: JobView = { jobId, kind, title, state: 'running', fraction: 0, message: 'starting', startedAt: Date.now(), endedAt: null, log: [], result: null, error: null };
     this.jobs = [view, ...this.jobs];
     this.tick();
+    onStarted?.(jobId);
     const done = new Promise<JobOutcome>((resolve) => this.waiters.set(jobId, resolve));
     for (const f of this.early.get(jobId) ?? []) f();
     this.early.delete(jobId);

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { readGeoTiffInfo } from '../../main/io/geotiff-read.ts';
+import { variogramPreview } from '../../main/api/kriging-requests.ts';
+import { tempDir } from '../helpers/paths.ts';
+import { haveChromium, mapIdle, openSession, type Session } from './workbench-session.ts';
+
+/**
+ * The Kriging panel and job cancel in Chromium against the real backend: a 2-field kriging run
+ * on the demo samples with progress, its layers and LOO-CV summary; the variogram preview
+ * against the backend's own computation; a long run cancelled from the panel.
+ */
+const work = tempDir('ga-browser-krige-');
+let s: Session;
+let page: Page;
+
+/** Layer names as the Layers tab lists them (switches to it and back to the Kriging tab). */
+async function layerNames(): Promise<string[]> {
+  await page.click('[data-testid="tab-layers"]');
+  const names = await page.locator('[data-testid="layer"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-layer') ?? ''));
+  expect(await page.locator('[data-testid="layer-error"]').count()).toBe(0);
+  await page.click('[data-testid="tab-krige"]');
+  return names;
+}
+const runsFiles = (re: RegExp): string[] => readdirSync(join(s.dataDir, 'runs')).filter((f) => re.test(f));
+
+async function tick(fields: readonly string[]): Promise<void> {
+  for (const f of fields) await page.check(`[data-testid="krige-fields"] input[data-field="${f}"]`);
+}
+
+describe.skipIf(!haveChromium)('Kriging panel (browser host)', () => {
+  beforeAll(async () => {
+    s = await openSession(work);
+    page = s.page;
+    await page.goto(s.host.url);
+    await page.waitForSelector('[data-testid="layer"]');
+    await mapIdle(page);
+    await page.click('[data-testid="tab-krige"]');
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('krige 2 fields with progress: prediction and variance layers, LOO-CV summary', async () => {
+    await tick(['Au', 'Cu']);
+    await page.fill('[data-testid="krige-cell"]', '4000');
+    await page.fill('[data-testid="krige-nmax"]', '16');
+    await page.click('[data-testid="krige-run"]');
+    await page.waitForSelector('[data-testid="krige-cv-table"]', { timeout: 120_000 });
+    expect(await page.locator('[data-testid="krige-error"]').count()).toBe(0);
+
+    // The CV table shows the numbers of the job's --cv file (reference: the file itself).
+    const [cvFile] = runsFiles(/^krige-.*-cv\.json$/);
+    const cv = JSON.parse(readFileSync(join(s.dataDir, 'runs', cvFile), 'utf8')) as { elements: { name: string; summary: { n: number; rmse: number } }[] };
+    const rows = await page.locator('[data-testid="krige-cv-row"]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-field'), Number(e.getAttribute('data-n')), Number(e.getAttribute('data-rmse'))]));
+    expect(rows).toEqual(cv.elements.map((e) => [e.name, e.summary.n, e.summary.rmse]));
+    expect(rows.map((r) => r[0])).toEqual(['Au', 'Cu']);
+
+    // Both stacks were added as layers, one band per field.
+    const names = await layerNames();
+    expect(names.slice(2)).toEqual(['Deposits', 'Samples', 'Faults', 'Anomaly (true, synthetic)']);
+    const pred = names.filter((n) => /^krige-.*Z$/.test(n));
+    const variance = names.filter((n) => /^krige-.*-variance$/.test(n));
+    expect(pred).toHaveLength(1);
+    expect(variance).toHaveLength(1);
+    for (const f of runsFiles(/^krige-.*\.tif$/)) expect((await readGeoTiffInfo(join(s.dataDir, 'runs', f))).bandNames).toEqual(['Au', 'Cu']);
+
+    // The job list recorded its progress messages (variograms, prediction, cross-validation).
+    await page.click('[data-testid="tab-jobs"]');
+    const job = page.locator('[data-testid="job"][data-kind="krige"]');
+    expect(await job.getAttribute('data-state')).toBe('done');
+    await job.locator('[data-testid="job-log-toggle"]').click();
+    const log = (await job.locator('[data-testid="job-log"]').textContent()) ?? '';
+    expect(log).toMatch(/cross-validation/);
+    expect(log).toContain('wrote');
+    await page.click('[data-testid="tab-krige"]');
+  });
+
+  it('plots the experimental variogram with the fitted model, and a model with edited parameters', async () => {
+    await page.selectOption('[data-testid="variogram-field"]', 'Cu');
+    await page.click('[data-testid="variogram-fit"]');
+    await page.waitForSelector('[data-testid="variogram-plot"]');
+    const samples = join(s.dataDir, 'demo-survey', 'samples.csv');
+    const ref = await variogramPreview({ samples, table: { x: 'x', y: 'y', crs: 'EPSG:32645' }, field: 'Cu', log: true, model: 'auto' });
+    // Same bins and the same fitted model as the backend computes directly (exact: same code, same input).
+    expect(await page.locator('[data-testid="variogram-point"]').count()).toBe(ref.distM.length);
+    expect(ref.distM.length).toBeGreaterThanOrEqual(3);
+    expect(await page.textContent('[data-testid="variogram-spec"]')).toContain(`fitted: ${ref.spec}`);
+
+    const range = Number(await page.inputValue('[data-testid="variogram-range"]'));
+    await page.fill('[data-testid="variogram-range"]', String(range * 2));
+    await page.click('[data-testid="variogram-apply"]');
+    await expect.poll(() => page.textContent('[data-testid="variogram-spec"]')).toContain('fixed:');
+    const spec = (await page.textContent('[data-testid="variogram-spec"]')) ?? '';
+    expect(Number(/fixed: \w+:[^:]+:[^:]+:([\d.e+]+)/.exec(spec)?.[1])).toBeCloseTo(range * 2, 6);
+  });
+
+  it('cancels a long kriging run from the panel: the job ends cancelled and adds no layer', async () => {
+    const layersBefore = await layerNames();
+    await tick(['Ag', 'As', 'Zn', 'Pb']);
+    await page.fill('[data-testid="krige-cell"]', '200');
+    await page.fill('[data-testid="krige-nmax"]', '');
+    await page.click('[data-testid="krige-run"]');
+    await page.waitForSelector('[data-testid="krige-progress"]');
+    await page.click('[data-testid="krige-cancel"]');
+    await page.locator('[data-testid="krige-run"]:has-text("Run kriging")').waitFor({ timeout: 30_000 });
+    expect(await page.textContent('[data-testid="krige-error"]')).toContain('CancelledError');
+    await page.click('[data-testid="tab-jobs"]');
+    await expect.poll(() => page.locator('[data-testid="job"][data-kind="krige"]').first().getAttribute('data-state')).toBe('cancelled');
+    expect(await layerNames()).toEqual(layersBefore);
+  });
+});
