@@ -8,9 +8,10 @@ import { tempDir } from '../helpers/paths.ts';
 import { haveChromium, mapIdle, openSession, type Session } from './workbench-session.ts';
 
 /**
- * The Kriging panel and job cancel in Chromium against the real backend: a 2-field kriging run
- * on the demo samples with progress, its layers and LOO-CV summary; the variogram preview
- * against the backend's own computation; a long run cancelled from the panel.
+ * The Kriging and Faults panels and job cancel in Chromium against the real backend: a 2-field
+ * kriging run on the demo samples with progress, its layers and LOO-CV summary; the variogram
+ * preview against the backend's own computation; a long run cancelled from the panel; a faults
+ * run with its distance/weight layers and the log–log power-law plot.
  */
 const work = tempDir('ga-browser-krige-');
 let s: Session;
@@ -30,7 +31,7 @@ async function tick(fields: readonly string[]): Promise<void> {
   for (const f of fields) await page.check(`[data-testid="krige-fields"] input[data-field="${f}"]`);
 }
 
-describe.skipIf(!haveChromium)('Kriging panel (browser host)', () => {
+describe.skipIf(!haveChromium)('Kriging and Faults panels (browser host)', () => {
   beforeAll(async () => {
     s = await openSession(work);
     page = s.page;
@@ -110,5 +111,35 @@ describe.skipIf(!haveChromium)('Kriging panel (browser host)', () => {
     await page.click('[data-testid="tab-jobs"]');
     await expect.poll(() => page.locator('[data-testid="job"][data-kind="krige"]').first().getAttribute('data-state')).toBe('cancelled');
     expect(await layerNames()).toEqual(layersBefore);
+  });
+
+  it('runs faults: distance and weight layers, log–log density plot with the fitted law', async () => {
+    await page.click('[data-testid="tab-faults"]');
+    // The demo's ore-controlling faults carry favourable=true; its cross faults do not control deposits.
+    // Parameters of docs/faults.md's demo fit (k = −0.44 there with 40 deposits).
+    await page.fill('[data-testid="faults-where"]', 'favourable=true');
+    await page.fill('[data-testid="faults-ring"]', '500');
+    await page.fill('[data-testid="faults-min-ring"]', '2');
+    await page.fill('[data-testid="faults-max-ring"]', '16');
+    await page.selectOption('[data-testid="faults-ring-distance"]', 'mid');
+    await page.click('[data-testid="faults-run"]');
+    await page.waitForSelector('[data-testid="powerlaw-plot"]', { timeout: 120_000 });
+    expect(await page.locator('[data-testid="faults-error"]').count()).toBe(0);
+    // Reference: the job's own --report file (main/faults/power-law.ts PowerLawFit).
+    const [reportFile] = runsFiles(/^fault-powerlaw-.*\.json$/);
+    const report = JSON.parse(readFileSync(join(s.dataDir, 'runs', reportFile), 'utf8')) as { N: number; k: number; r2: number; rings: { density: number; usedInFit: boolean }[] };
+    const summary = page.locator('[data-testid="faults-summary"]');
+    expect(Number(await summary.getAttribute('data-k'))).toBe(report.k);
+    expect(Number(await summary.getAttribute('data-n'))).toBe(report.N);
+    expect(Number(await summary.getAttribute('data-r2'))).toBe(report.r2);
+    // The demo places deposits by a density law with k = −0.7 around its ore-controlling faults:
+    // the fitted density falls with distance (sign only; the value is the faults module's to test).
+    expect(report.k).toBeLessThan(0);
+    expect(await page.locator('[data-testid="powerlaw-point"]').count()).toBe(report.rings.filter((r) => r.density > 0).length);
+    expect(await page.locator('[data-testid="powerlaw-point"][data-used="true"]').count()).toBe(report.rings.filter((r) => r.density > 0 && r.usedInFit).length);
+    expect(await page.textContent('[data-testid="powerlaw-equation"]')).toBe(`ρ = ${report.N.toPrecision(3)}·d^${report.k.toFixed(3)}, R² = ${report.r2.toFixed(3)}`);
+    const names = await layerNames();
+    expect(names.filter((n) => n.startsWith('fault-distance-'))).toHaveLength(1);
+    expect(names.filter((n) => n.startsWith('fault-weight-'))).toHaveLength(1);
   });
 });
