@@ -1,0 +1,98 @@
+import type { ComputeJobRequest, RasterLayerSpec } from '../../../main/api/contract.ts';
+import { runOutputPath } from './site-actions.ts';
+import { errorText, type Workbench } from './workbench.svelte.ts';
+
+export const MODEL_KINDS = ['cnn', 'dcn', 'gk-cnn', 'gk-dcn'] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
+/** The seven metrics of metrics.json, in the paper's order. */
+export const METRICS = ['acc', 'auc', 'kappa', 'mcc', 'precision', 'recall', 'f1'] as const;
+export type MetricName = (typeof METRICS)[number];
+
+export interface TrainParams {
+  readonly stack: RasterLayerSpec;
+  /** Knowledge raster for the geology term of gk-* models ('' = none). */
+  readonly knowledge: string;
+  readonly models: readonly ModelKind[];
+  readonly epochs: number;
+  readonly batch: number;
+  readonly lr: number;
+  readonly lambda: number;
+  readonly folds: number;
+  readonly repeats: number;
+  readonly seed: number;
+  readonly patchSize: number;
+}
+
+export interface MetricsEntry {
+  readonly mean: Record<MetricName, number>;
+  readonly sd: Record<MetricName, number>;
+}
+
+/** One point of a live loss curve, parsed from the progress message of main/models/train.ts. */
+export interface LossPoint {
+  readonly model: string;
+  readonly epoch: number;
+  readonly loss: number;
+  readonly valLoss: number | null;
+}
+
+const LOSS_MESSAGE = /(\S+) epoch (\d+)\/\d+ loss ([\d.eE+-]+)(?: val ([\d.eE+-]+))?/;
+
+/** "cnn epoch 3/60 loss 0.5123 val 0.6011" → a point; other messages → null. */
+export function parseLossMessage(message: string): LossPoint | null {
+  const m = LOSS_MESSAGE.exec(message);
+  if (!m) return null;
+  return { model: m[1], epoch: Number(m[2]), loss: Number(m[3]), valLoss: m[4] === undefined ? null : Number(m[4]) };
+}
+
+/**
+ * Writes the digitized sites onto the stack's grid, runs `train` as a job (one `onLoss` call
+ * per epoch message) and returns the run folder with its metrics.json.
+ */
+export async function runTraining(
+  wb: Workbench,
+  p: TrainParams,
+  onStarted: (jobId: string) => void,
+): Promise<{ error: string | null; runDir: string | null; metrics: Record<string, MetricsEntry> | null }> {
+  const fail = (error: string) => ({ error, runDir: null, metrics: null });
+  if (wb.sites.length === 0) return fail('digitize or select sites first (Sites tab)');
+  const runDir = runOutputPath(wb, 'train', 'run');
+  const sitesFile = `${runDir}-sites.geojson`;
+  try {
+    await wb.api.request('writeSites', { path: sitesFile, gridSource: p.stack.source, sites: wb.sites });
+  } catch (e) {
+    return fail(errorText(e));
+  }
+  const options: Record<string, string | number> = {
+    stack: p.stack.source,
+    sites: sitesFile,
+    model: p.models.join(','),
+    epochs: p.epochs,
+    batch: p.batch,
+    lr: p.lr,
+    lambda: p.lambda,
+    folds: p.folds,
+    repeats: p.repeats,
+    seed: p.seed,
+    'patch-size': p.patchSize,
+    out: runDir,
+  };
+  if (p.knowledge) options.knowledge = p.knowledge;
+  const request: ComputeJobRequest = { options };
+  const outcome = await wb.jobs.start('train', request, `Training: ${p.models.join(', ')}`, onStarted);
+  if (!outcome.ok) return fail(outcome.error ? `${outcome.error.name}: ${outcome.error.message}` : 'the training job failed');
+  try {
+    const metrics = (await wb.api.request('readJsonResult', { path: `${runDir}/metrics.json` })) as Record<string, MetricsEntry>;
+    return { error: null, runDir, metrics };
+  } catch (e) {
+    return fail(errorText(e));
+  }
+}
+
+/** Runs `predict` for every model of a run and adds the probability bands as one layer. */
+export async function runPrediction(wb: Workbench, runDir: string, stack: RasterLayerSpec, onStarted: (jobId: string) => void): Promise<string | null> {
+  const out = `${runDir}-probability.tif`;
+  const outcome = await wb.jobs.start('predict', { options: { run: runDir, stack: stack.source, model: 'all', out } }, 'Prediction maps', onStarted);
+  if (!outcome.ok) return outcome.error ? `${outcome.error.name}: ${outcome.error.message}` : 'the prediction job failed';
+  return wb.importLayer({ kind: 'raster', path: out });
+}
