@@ -142,4 +142,58 @@ describe.skipIf(!haveChromium)('Kriging and Faults panels (browser host)', () =>
     expect(names.filter((n) => n.startsWith('fault-distance-'))).toHaveLength(1);
     expect(names.filter((n) => n.startsWith('fault-weight-'))).toHaveLength(1);
   });
+
+  it('trains two models for a few epochs with live loss, shows mean ± sd, predicts probability bands', async () => {
+    // A 1 km stack of two kriged fields (no CV) as the training input.
+    await page.click('[data-testid="tab-krige"]');
+    for (const f of ['Ag', 'As', 'Zn', 'Pb']) await page.uncheck(`[data-testid="krige-fields"] input[data-field="${f}"]`);
+    await tick(['Au', 'Cu']);
+    await page.uncheck('[data-testid="krige-cv"]');
+    await page.fill('[data-testid="krige-cell"]', '1000');
+    await page.fill('[data-testid="krige-nmax"]', '16');
+    const before = new Set(await layerNames());
+    await page.click('[data-testid="krige-run"]');
+    await expect.poll(async () => (await layerNames()).filter((n) => !before.has(n)).length, { timeout: 120_000 }).toBe(2);
+    const stackName = (await layerNames()).find((n) => !before.has(n) && !n.endsWith('-variance')) ?? '';
+
+    // Sites on the stack's grid: the deposits plus automatic negatives.
+    await page.click('[data-testid="tab-sites"]');
+    await page.selectOption('[data-testid="site-grid"]', { label: stackName });
+    await page.fill('[data-testid="auto-count"]', '');
+    await page.fill('[data-testid="auto-min-deposit"]', '5000');
+    await page.click('[data-testid="auto-run"]');
+    await page.locator('[data-testid="auto-run"]:has-text("Select negatives")').waitFor({ timeout: 120_000 });
+    expect(await page.locator('[data-testid="auto-error"]').count()).toBe(0);
+    const el = page.locator('[data-testid="site-counts"]');
+    expect(Number(await el.getAttribute('data-positive'))).toBeGreaterThan(0);
+    expect(Number(await el.getAttribute('data-negative'))).toBeGreaterThan(0);
+
+    await page.click('[data-testid="tab-train"]');
+    await page.selectOption('[data-testid="train-stack"]', { label: `${stackName} (2 bands)` });
+    await page.fill('[data-testid="train-epochs"]', '2');
+    await page.fill('[data-testid="train-folds"]', '2');
+    await page.fill('[data-testid="train-repeats"]', '1');
+    await page.fill('[data-testid="train-seed"]', '5');
+    await page.click('[data-testid="train-run"]');
+    await page.waitForSelector('[data-testid="train-progress"]');
+    await page.waitForSelector('[data-testid="train-metrics"]', { timeout: 180_000 });
+    expect(await page.locator('[data-testid="train-error"]').count()).toBe(0);
+    // Live loss: the curve received epoch messages while the job ran.
+    expect(Number(await page.getAttribute('[data-testid="loss-plot"]', 'data-points'))).toBeGreaterThan(0);
+
+    // The table shows metrics.json of the run (reference: the file the job wrote).
+    const [runDir] = runsFiles(/^train-.*\.run$/);
+    const metrics = JSON.parse(readFileSync(join(s.dataDir, 'runs', runDir, 'metrics.json'), 'utf8')) as Record<string, { mean: { auc: number } }>;
+    const rows = await page.locator('[data-testid="train-metrics-row"]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-model'), Number(e.getAttribute('data-auc'))]));
+    expect(rows).toEqual(Object.entries(metrics).map(([k, v]) => [k, v.mean.auc]));
+    expect(rows.map((r) => r[0])).toEqual(['cnn', 'dcn']);
+
+    const layersBefore = new Set(await layerNames());
+    await page.click('[data-testid="tab-train"]');
+    await page.click('[data-testid="train-predict"]');
+    await expect.poll(async () => (await layerNames()).filter((n) => !layersBefore.has(n)), { timeout: 120_000 }).toHaveLength(1);
+    expect(await page.locator('[data-testid="train-error"]').count()).toBe(0);
+    const [prob] = runsFiles(/^train-.*-probability\.tif$/);
+    expect((await readGeoTiffInfo(join(s.dataDir, 'runs', prob))).bandNames.length).toBeGreaterThanOrEqual(2);
+  }, 300_000);
 });

@@ -92,7 +92,9 @@ export async function runTraining(
 /** Runs `predict` for every model of a run and adds the probability bands as one layer. */
 export async function runPrediction(wb: Workbench, runDir: string, stack: RasterLayerSpec, onStarted: (jobId: string) => void): Promise<string | null> {
   const out = `${runDir}-probability.tif`;
-  const outcome = await wb.jobs.start('predict', { options: { run: runDir, stack: stack.source, model: 'all', out } }, 'Prediction maps', onStarted);
+  // threads 1: the command already runs in its own worker thread here, and `predict`'s documented
+  // default ("all cores") is refused by its own number parser when no --threads is given.
+  const outcome = await wb.jobs.start('predict', { options: { run: runDir, stack: stack.source, model: 'all', threads: 1, out } }, 'Prediction maps', onStarted);
   if (!outcome.ok) return outcome.error ? `${outcome.error.name}: ${outcome.error.message}` : 'the prediction job failed';
   return wb.importLayer({ kind: 'raster', path: out });
 }
