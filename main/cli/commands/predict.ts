@@ -26,7 +26,7 @@ export const predictCommand: Command = {
     difference: { type: 'string', description: 'add a difference band A − B of two models', valueName: 'A,B' },
     batch: { type: 'string', description: 'windows per inference batch', valueName: 'N', default: '1024' },
     backend: { type: 'string', description: 'auto | wasm | cpu | tensorflow', valueName: 'NAME', default: 'auto' },
-    threads: { type: 'string', description: 'worker threads (1 = predict in the main thread)', valueName: 'N', default: 'all cores' },
+    threads: { type: 'string', description: 'worker threads (1 = predict in the main thread; default: all cores)', valueName: 'N' },
     out: { type: 'string', description: 'output GeoTIFF', valueName: 'PROB.tif' },
   },
   async run(args, io) {
