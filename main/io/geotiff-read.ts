@@ -4,7 +4,7 @@ import { fromArrayBuffer, type GeoTIFFImage } from 'geotiff';
 import type { GridSpec } from '../grid/grid-spec.ts';
 import { compareGrids } from '../grid/grid-spec.ts';
 import { crsFromEpsg, type Crs } from '../grid/crs.ts';
-import { makeStack, type RasterStack } from '../grid/raster.ts';
+import { assertBandsHaveData, makeStack, type RasterStack } from '../grid/raster.ts';
 import { EmptyInputError, GridMismatchError, InvalidFileError } from '../errors.ts';
 
 /** What a GeoTIFF holds besides its pixels. */
@@ -183,8 +183,14 @@ export async function readGeoTiffFolder(dir: string): Promise<RasterStack> {
   return makeStack(grid as GridSpec, names, bands, dir);
 }
 
-/** A stack from either a multi-band GeoTIFF or a folder of single-band GeoTIFFs. */
+/**
+ * A stack for computation from either a multi-band GeoTIFF or a folder of single-band GeoTIFFs.
+ * A band without a single valid value is refused here (EmptyInputError naming the band), before
+ * it can turn into NaN patches or an empty variogram downstream.
+ */
 export async function readStack(path: string): Promise<RasterStack> {
   if (!existsSync(path)) throw new InvalidFileError(path, 'no such file or folder', 'Check the path');
-  return statSync(path).isDirectory() ? readGeoTiffFolder(path) : readGeoTiff(path);
+  const stack = statSync(path).isDirectory() ? await readGeoTiffFolder(path) : await readGeoTiff(path);
+  assertBandsHaveData(stack);
+  return stack;
 }

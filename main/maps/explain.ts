@@ -11,7 +11,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.ts';
 import { EmptyInputError } from '../errors.ts';
 import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import { gradCam } from './grad-cam.ts';
-import { offsetField } from './offset-field.ts';
+import { offsetField, samplingPoints } from './offset-field.ts';
 import { spatialLayerNames } from './layer-chain.ts';
 import type { LoadedRun } from './run-models.ts';
 import { predictMapToGeoTiff, type NamedClassifier } from './predict-map.ts';
@@ -83,6 +83,7 @@ export async function explainRun(run: LoadedRun, stack: RasterStack, sites: Site
   const camPanels = new Map<string, MapPanel[]>();
   const offsetPanels = new Map<string, MapPanel[]>();
   const offsetLayers = new Map<string, string>();
+  const modulationPanels = new Map<string, MapPanel[]>();
   try {
     let step = 0;
     for (const [name, model] of run.models) {
@@ -116,6 +117,7 @@ export async function explainRun(run: LoadedRun, stack: RasterStack, sites: Site
           const f = offsetField(model, x, layer);
           const scale = k / f.height;
           const panels: MapPanel[] = [];
+          const maskPanels: MapPanel[] = [];
           centres.forEach((s, i) => {
             const g = windowGrid(stack.grid, s, k, scale);
             const n = f.height * f.width;
@@ -139,6 +141,17 @@ export async function explainRun(run: LoadedRun, stack: RasterStack, sites: Site
             const meanMask = maskSum / (n * (f.mask.length / (f.n * n)));
             const meanOff = mag.reduce((a, v) => a + v, 0) / n;
             perSite[i].models[name] = { ...(perSite[i].models[name] ?? { gradcamPeak: NaN, gradcamCentre: NaN }), meanOffsetCells: meanOff, meanMask };
+            // The centre cell's taps: arrows from the regular 3×3 sampling grid to the learned points.
+            const cy = Math.floor(f.height / 2);
+            const cx = Math.floor(f.width / 2);
+            const taps = samplingPoints(f, i, cy, cx);
+            const tapArrows = {
+              x: taps.map((t) => g.originX + (t.col - t.dx + 0.5) * g.cellSizeX),
+              y: taps.map((t) => g.originY - (t.row - t.dy + 0.5) * g.cellSizeY),
+              dx: taps.map((t) => t.dx * g.cellSizeX),
+              dy: taps.map((t) => -t.dy * g.cellSizeY),
+              colour: '#ff3b30',
+            };
             panels.push({
               grid: g,
               band: mag,
@@ -146,10 +159,18 @@ export async function explainRun(run: LoadedRun, stack: RasterStack, sites: Site
               legend: 'mean |Δp| (cells)',
               ramp: 'viridis',
               stretch: { kind: 'minmax' },
-              arrows: [{ x: xs, y: ys, dx: dxs, dy: dys, colour: '#ffffff' }],
+              arrows: [{ x: xs, y: ys, dx: dxs, dy: dys, colour: '#ffffff' }, tapArrows],
             });
+            const taps2 = f.mask.length / (f.n * n);
+            const meanMaskCells = Float32Array.from({ length: n }, (_, c) => {
+              let m = 0;
+              for (let t = 0; t < taps2; t++) m += f.mask[(i * n + c) * taps2 + t];
+              return m / taps2;
+            });
+            maskPanels.push({ grid: g, band: meanMaskCells, title: `${s.siteId} · ${name}`, legend: 'mean mask', ramp: 'magma', stretch: { fixed: [0, 1] } });
           });
           offsetPanels.set(name, panels);
+          modulationPanels.set(name, maskPanels);
           offsetLayers.set(name, layer);
         }
       }
@@ -169,7 +190,10 @@ export async function explainRun(run: LoadedRun, stack: RasterStack, sites: Site
       const names = [...camPanels.keys()];
       write('gradcam-sites.png', centres.flatMap((_, i) => names.map((n) => (camPanels.get(n) as MapPanel[])[i])), names.length, `Grad-CAM (class ${cls}) at deposit sites: ${names.join(', ')}`);
     }
-    for (const [name, panels] of offsetPanels) write(`offsets-${name}.png`, panels, Math.min(5, panels.length), `Learned offsets of ${name} (${offsetLayers.get(name)}): mean sampling displacement per cell`);
+    for (const [name, panels] of offsetPanels) {
+      write(`offsets-${name}.png`, panels, Math.min(5, panels.length), `Offsets of ${name} (${offsetLayers.get(name)}): mean shift per cell (white), centre-cell sampling (red)`);
+      write(`modulation-${name}.png`, modulationPanels.get(name) ?? [], Math.min(5, panels.length), `Modulation mask of ${name} (${offsetLayers.get(name)}): mean over taps per cell`);
+    }
   } finally {
     x.dispose();
   }

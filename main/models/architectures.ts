@@ -248,10 +248,12 @@ export function buildModel(kind: ModelKind, options: ArchitectureOptions): tfl.L
     // PyTorch's BatchNorm2d defaults (momentum 0.1 ≙ Keras 0.9, eps 1e-5): with ~100 optimiser
     // steps per fold, Keras' 0.99 would leave the moving statistics mostly at their init.
     tfl.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5 });
-  const conv = (filters: number): tfl.layers.Layer =>
-    new SameConv2D({ filters, kernelSize: 3, useBias: true, kernelInitializer: tfl.initializers.glorotUniform({ seed: initSeed() }) });
+  // Stable layer names ('stem_conv', 'conv1'/'dcn1', 'conv2'/'dcn2') so Grad-CAM and offset maps
+  // can be asked for by name (`geoanomaly explain --layer dcn2`).
+  const conv = (filters: number, name: string): tfl.layers.Layer =>
+    new SameConv2D({ filters, kernelSize: 3, useBias: true, name, kernelInitializer: tfl.initializers.glorotUniform({ seed: initSeed() }) });
 
-  let h = conv(o.stemFilters).apply(input) as tfl.SymbolicTensor;
+  let h = conv(o.stemFilters, 'stem_conv').apply(input) as tfl.SymbolicTensor;
   h = bn().apply(h) as tfl.SymbolicTensor;
   h = tfl.layers.reLU().apply(h) as tfl.SymbolicTensor;
   o.stageFilters.forEach((filters, stage) => {
@@ -264,9 +266,10 @@ export function buildModel(kind: ModelKind, options: ArchitectureOptions): tfl.L
           offsetGroups: o.offsetGroups,
           useBias: true,
           useMask: true,
+          name: `dcn${stage + 1}`,
           kernelInitializer: tfl.initializers.glorotUniform({ seed: initSeed() }),
         })
-      : conv(filters);
+      : conv(filters, `conv${stage + 1}`);
     h = layer.apply(h) as tfl.SymbolicTensor;
     h = bn().apply(h) as tfl.SymbolicTensor;
     h = tfl.layers.reLU().apply(h) as tfl.SymbolicTensor;

@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 import { readGeoTiffInfo } from '../../main/io/geotiff-read.ts';
 import { variogramPreview } from '../../main/api/kriging-requests.ts';
 import { tempDir } from '../helpers/paths.ts';
+import { decodePng, diffImages } from './png.ts';
 import { haveChromium, mapIdle, openSession, type Session } from './workbench-session.ts';
 
 /**
@@ -196,4 +197,35 @@ describe.skipIf(!haveChromium)('Kriging and Faults panels (browser host)', () =>
     const [prob] = runsFiles(/^train-.*-probability\.tif$/);
     expect((await readGeoTiffInfo(join(s.dataDir, 'runs', prob))).bandNames.length).toBeGreaterThanOrEqual(2);
   }, 300_000);
+
+  it('compares the probability bands in two linked maps (zoom and cursor), and in four', async () => {
+    await page.click('[data-testid="tab-compare"]');
+    await page.waitForSelector('[data-testid="compare-view"]');
+    const maps = page.locator('[data-testid="compare-map"]');
+    expect(await maps.count()).toBe(2);
+    // Defaults to the newest multiband layer: the prediction, one model's band per map.
+    await expect.poll(() => page.locator('[data-testid="compare-band"]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value))).toEqual(['p_cnn', 'p_dcn']);
+    await page.waitForTimeout(500);
+    const shot = async (i: number) => decodePng(await maps.nth(i).screenshot());
+    const left0 = await shot(0);
+    const r0 = Number(await page.getAttribute('[data-testid="compare-view"]', 'data-resolution'));
+    expect(r0).toBeGreaterThan(0);
+    // Zoom in on the right map: the shared view halves the resolution and the left map redraws.
+    await maps.nth(1).locator('.ol-zoom-in').click();
+    await expect.poll(async () => Number(await page.getAttribute('[data-testid="compare-view"]', 'data-resolution'))).toBeCloseTo(r0 / 2, 6);
+    await page.waitForTimeout(500);
+    expect(diffImages(left0, await shot(0), 40).fraction).toBeGreaterThan(0.05);
+    // The cursor over the left map appears as a cross on the right one.
+    const right0 = await shot(1);
+    const box = await maps.nth(0).boundingBox();
+    if (!box) throw new Error('compare map has no box');
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await expect.poll(() => page.textContent('[data-testid="compare-cursor"]')).toMatch(/^x \d/);
+    await page.waitForTimeout(300);
+    expect(diffImages(right0, await shot(1), 40).differing).toBeGreaterThan(20);
+    await page.click('[data-testid="compare-4"]');
+    await expect.poll(() => maps.count()).toBe(4);
+    await page.click('[data-testid="tab-layers"]');
+    expect(await page.locator('[data-testid="compare-view"]').count()).toBe(0);
+  });
 });

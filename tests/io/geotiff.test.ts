@@ -112,6 +112,11 @@ describe('GeoTIFF writer, checked by gdalinfo (GDAL 3, an independent reader)', 
     await expect(readGeoTiff(join(dir, 'truncated.tif'))).rejects.toThrow(/truncated\.tif/);
     await expect(readGeoTiffInfo(join(dir, 'text.tif'))).rejects.toThrow(/text\.tif: not a readable GeoTIFF/);
     await expect(readGeoTiff(join(dir, 'nope.tif'))).rejects.toThrow(/nope\.tif: file not found/);
+    const nanBand = randomStack(['ok', 'allnan'], 8);
+    nanBand.bands[1].fill(NaN);
+    writeGeoTiff(join(dir, 'nanband.tif'), nanBand);
+    await expect(readStack(join(dir, 'nanband.tif'))).rejects.toThrow(EmptyInputError);
+    await expect(readStack(join(dir, 'nanband.tif'))).rejects.toThrow(/nanband\.tif: band "allnan" holds no valid value/);
     const empty = join(dir, 'empty');
     mkdirSync(empty);
     await expect(readStack(empty)).rejects.toThrow(EmptyInputError);

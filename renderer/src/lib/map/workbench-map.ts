@@ -36,12 +36,12 @@ interface Entry {
   readonly key: string;
 }
 
-function extentOfGrid(b: BandData): Extent {
+export function extentOfGrid(b: BandData): Extent {
   const g = b.grid;
   return [g.originX, g.originY - g.rows * g.cellSizeY, g.originX + g.cols * g.cellSizeX, g.originY];
 }
 
-function rasterImageUrl(b: BandData, stretch: Stretch, spec: RasterLayerSpec): string {
+export function rasterImageUrl(b: BandData, stretch: Stretch, spec: RasterLayerSpec): string {
   const canvas = document.createElement('canvas');
   canvas.width = b.grid.cols;
   canvas.height = b.grid.rows;
