@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidOptionError } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
-import { subJob, throwIfCancelled, type JobContext } from '../jobs/job.ts';
+import { report, subJob, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import { groupedStratifiedKFold, summarize } from '../eval/folds.ts';
 import { chooseThreshold, classificationMetrics, rocCurve, type ClassificationMetrics, type RocCurve, type ThresholdMode } from '../eval/metrics.ts';
 import type { ModelKind } from './architectures.ts';
@@ -39,6 +39,14 @@ export interface CrossValidationOptions {
   readonly threshold?: ThresholdMode;
   /** Training options of every fold (its seed is overridden per fold). */
   readonly train?: TrainOptions;
+  /**
+   * Worker threads for `crossValidateAndFit`: folds and final models of all kinds are trained in
+   * parallel, each worker on its own tfjs backend. Results are bit-identical to 1 thread (every
+   * fit is seeded on its own). @default 1
+   */
+  readonly threads?: number;
+  /** Backend the workers start (the caller's own is used with 1 thread). @default 'auto' */
+  readonly backend?: string;
 }
 
 export type CheckedCrossValidationOptions = Required<CrossValidationOptions>;
@@ -51,7 +59,10 @@ export function checkCrossValidationOptions(o: CrossValidationOptions = {}): Che
     protocol: o.protocol ?? 'grouped',
     threshold: o.threshold ?? 'fixed',
     train: o.train ?? {},
+    threads: o.threads ?? 1,
+    backend: o.backend ?? 'auto',
   };
+  if (!Number.isInteger(c.threads) || c.threads < 1) throw new InvalidOptionError(`threads must be an integer ≥ 1, got ${c.threads}`);
   if (!Number.isInteger(c.folds) || c.folds < 2) throw new InvalidOptionError(`folds must be an integer ≥ 2, got ${c.folds}`);
   if (!Number.isInteger(c.repeats) || c.repeats < 1) throw new InvalidOptionError(`repeats must be a positive integer, got ${c.repeats}`);
   if (!Number.isInteger(c.seed) || c.seed < 0) throw new InvalidOptionError(`seed must be a non-negative integer, got ${c.seed}`);
@@ -133,6 +144,42 @@ export function summarizeFolds(folds: readonly FoldResult[], repeats: number): P
   return { mean, sd, ci95 };
 }
 
+export interface FoldSpec {
+  readonly repeat: number;
+  readonly fold: number;
+  readonly train: number[];
+  readonly test: number[];
+  readonly trainSeed: number;
+}
+
+/** Trains one fold and scores it; the threshold comes from the training samples only. */
+export async function evaluateFold(kind: ModelKind, data: TrainingData, spec: FoldSpec, o: CheckedCrossValidationOptions, ctx?: JobContext): Promise<FoldResult> {
+  const { train, test, trainSeed } = spec;
+  const trained = await trainModel(kind, data, train, { ...o.train, seed: trainSeed }, ctx);
+  try {
+    const trainScores = predictDepositProbability(trained.model, data, train);
+    const trainLabels = train.map((i) => data.labels[i]);
+    const threshold = chooseThreshold(trainLabels, trainScores, o.threshold);
+    const testScores = predictDepositProbability(trained.model, data, test);
+    const testLabels = test.map((i) => data.labels[i]);
+    return {
+      repeat: spec.repeat,
+      fold: spec.fold,
+      trainSeed,
+      nTrain: train.length,
+      nTest: test.length,
+      threshold,
+      metrics: classificationMetrics(testLabels, testScores, threshold),
+      roc: rocCurve(testLabels, testScores),
+      bestEpoch: trained.bestEpoch,
+      stoppedEarly: trained.stoppedEarly,
+      ...(trained.geology ? { geology: trained.geology } : {}),
+    };
+  } finally {
+    trained.model.dispose();
+  }
+}
+
 export async function crossValidate(
   kind: ModelKind,
   data: TrainingData,
@@ -149,35 +196,9 @@ export async function crossValidate(
       const step = r * o.folds + f;
       const { train, test } = folds[f];
       const trainSeed = trainSeedFor(o.seed, r, f);
-      const trained = await trainModel(
-        kind,
-        data,
-        train,
-        { ...o.train, seed: trainSeed },
-        subJob(ctx, step / total, (step + 1) / total, `${kind} (${o.protocol}) repeat ${r + 1}/${o.repeats} fold ${f + 1}/${o.folds}`),
+      results.push(
+        await evaluateFold(kind, data, { repeat: r, fold: f, train, test, trainSeed }, o, subJob(ctx, step / total, (step + 1) / total, `${kind} (${o.protocol}) repeat ${r + 1}/${o.repeats} fold ${f + 1}/${o.folds}`)),
       );
-      try {
-        const trainScores = predictDepositProbability(trained.model, data, train);
-        const trainLabels = train.map((i) => data.labels[i]);
-        const threshold = chooseThreshold(trainLabels, trainScores, o.threshold);
-        const testScores = predictDepositProbability(trained.model, data, test);
-        const testLabels = test.map((i) => data.labels[i]);
-        results.push({
-          repeat: r,
-          fold: f,
-          trainSeed,
-          nTrain: train.length,
-          nTest: test.length,
-          threshold,
-          metrics: classificationMetrics(testLabels, testScores, threshold),
-          roc: rocCurve(testLabels, testScores),
-          bestEpoch: trained.bestEpoch,
-          stoppedEarly: trained.stoppedEarly,
-          ...(trained.geology ? { geology: trained.geology } : {}),
-        });
-      } finally {
-        trained.model.dispose();
-      }
     }
   }
   return { kind, protocol: o.protocol, options: o, folds: results, ...summarizeFolds(results, o.repeats), backend: tf.getBackend() };
@@ -222,6 +243,7 @@ export async function crossValidateAndFit(
   ctx?: JobContext,
 ): Promise<Map<ModelKind, ModelRunResult>> {
   const o = checkCrossValidationOptions(options);
+  if (o.threads > 1) return crossValidateAndFitParallel(kinds, data, o, ctx);
   const out = new Map<ModelKind, ModelRunResult>();
   const all = Array.from({ length: data.n }, (_, i) => i);
   try {
@@ -237,4 +259,63 @@ export async function crossValidateAndFit(
     throw e;
   }
   return out;
+}
+
+/** Work item of the CV worker: one fold, or a final model (saved to `saveDir`). */
+export type CvTask =
+  | { readonly type: 'fold'; readonly kind: ModelKind; readonly spec: FoldSpec }
+  | { readonly type: 'final'; readonly kind: ModelKind; readonly saveDir: string };
+
+export interface CvWorkerInput {
+  readonly data: TrainingData;
+  readonly options: CheckedCrossValidationOptions;
+}
+
+export type CvTaskResult =
+  | { readonly type: 'fold'; readonly fold: FoldResult; readonly backend: string }
+  | { readonly type: 'final'; readonly trained: Omit<TrainedModel, 'model'> };
+
+/**
+ * The parallel path of crossValidateAndFit: every fold of every kind and the final models are
+ * independent seeded fits, so they are spread over worker threads (each starts its own tfjs
+ * backend); final models are saved by the worker and loaded back here.
+ */
+async function crossValidateAndFitParallel(kinds: readonly ModelKind[], data: TrainingData, o: CheckedCrossValidationOptions, ctx?: JobContext): Promise<Map<ModelKind, ModelRunResult>> {
+  const { runTasks } = await import('../jobs/worker-pool.ts');
+  const { fileModelHandler } = await import('./run-store.ts');
+  const tfl = await import('@tensorflow/tfjs-layers');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const tmp = mkdtempSync(join(tmpdir(), 'ga-cv-'));
+  const tasks: CvTask[] = [];
+  // Final models first: they are the longest fits, so the pool's tail stays short.
+  for (const kind of kinds) tasks.push({ type: 'final', kind, saveDir: join(tmp, kind) });
+  for (const kind of kinds) {
+    for (let r = 0; r < o.repeats; r++) {
+      foldsFor(data, o, r).forEach(({ train, test }, f) => tasks.push({ type: 'fold', kind, spec: { repeat: r, fold: f, train, test, trainSeed: trainSeedFor(o.seed, r, f) } }));
+    }
+  }
+  try {
+    const results = await runTasks<CvTask, CvTaskResult>(
+      new URL('./cv-worker.ts', import.meta.url),
+      tasks,
+      { threads: Math.min(o.threads, tasks.length), workerData: { data, options: o } satisfies CvWorkerInput, label: 'cross-validation', loader: 'tsx' },
+      { signal: ctx?.signal, progress: (f) => report(ctx, f, `training ${tasks.length} fits on ${o.threads} threads`) },
+    );
+    const out = new Map<ModelKind, ModelRunResult>();
+    for (const kind of kinds) {
+      const folds = results.flatMap((res, i) => (res.type === 'fold' && tasks[i].kind === kind ? [res.fold] : []));
+      const backend = results.find((res, i) => res.type === 'fold' && tasks[i].kind === kind) as { backend: string } | undefined;
+      const fin = results.find((res, i) => res.type === 'final' && tasks[i].kind === kind) as { trained: Omit<TrainedModel, 'model'> };
+      const model = await tfl.loadLayersModel(fileModelHandler(join(tmp, kind)));
+      out.set(kind, {
+        cv: { kind, protocol: o.protocol, options: o, folds, ...summarizeFolds(folds, o.repeats), backend: backend?.backend ?? fin.trained.backend },
+        final: { ...fin.trained, model },
+      });
+    }
+    return out;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }

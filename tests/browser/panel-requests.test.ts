@@ -6,7 +6,7 @@ import { crsFromEpsg } from '../../main/grid/crs.ts';
 import { readSitesGeoJson } from '../../main/sites/sites-geojson.ts';
 import { readSiteCentres, writeSiteCentres } from '../../main/api/site-requests.ts';
 import { readJsonResult } from '../../main/api/kriging-requests.ts';
-import { parseLossMessage } from '../../renderer/src/lib/train-actions.ts';
+import { parseLossMessage } from '../../renderer/src/lib/loss-messages.ts';
 import { blockRing, countSites, nextSiteId, snapToCell } from '../../renderer/src/lib/sites.ts';
 import { tempDir } from '../helpers/paths.ts';
 

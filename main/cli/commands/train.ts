@@ -11,6 +11,7 @@ import { extractPatches } from '../../sites/patches.ts';
 import { BAND_TRANSFORMS, type BandTransform } from '../../sites/band-transform.ts';
 import { bandOnGridByIndex, parseIndexAlignment } from '../../sites/label-cells.ts';
 import { initBackend, type BackendPreference } from '../../models/backend.ts';
+import { defaultThreads } from '../../jobs/worker-pool.ts';
 import { parseModelKinds, usesGeology } from '../../models/architectures.ts';
 import { trainingDataFrom } from '../../models/train.ts';
 import { crossValidateAndFit, metricsJsonEntry, type CvProtocol } from '../../models/cross-validate.ts';
@@ -63,6 +64,7 @@ export const trainCommand: Command = {
     'patch-size': { type: 'string', description: 'patch side in cells (odd)', valueName: 'K', default: '9' },
     transform: { type: 'string', description: `band transform: ${BAND_TRANSFORMS.join(', ')}`, valueName: 'T', default: 'log10-standardize' },
     backend: { type: 'string', description: 'auto, wasm, cpu or tensorflow', valueName: 'NAME', default: 'auto' },
+    threads: { type: 'string', description: 'worker threads training folds and final models in parallel (1 = this thread; default: all cores)', valueName: 'N' },
     out: { type: 'string', description: 'run directory (metrics.json, manifest.json, models/)', valueName: 'RUN_DIR' },
   },
   details: [
@@ -113,6 +115,9 @@ export const trainCommand: Command = {
         validationFraction: optionalNumber(args, 'val-fraction', 'train') ?? 0.2,
         patience: intOption(args, 'patience', 1) ?? 15,
       },
+      // Folds and final models train in parallel on worker threads (bit-identical to 1 thread).
+      threads: intOption(args, 'threads', 1) ?? defaultThreads(),
+      backend: optionalString(args, 'backend') ?? 'auto',
     };
 
     const backend = await initBackend((optionalString(args, 'backend') ?? 'auto') as BackendPreference);
