@@ -21,6 +21,12 @@ export interface TrainParams {
   readonly repeats: number;
   readonly seed: number;
   readonly patchSize: number;
+  /**
+   * Worker threads of `train --threads`. 1 keeps every fit in the job's own thread, whose
+   * per-epoch progress messages feed the live loss chart; more threads give the same numbers
+   * faster, but the parallel path reports only overall progress (no per-epoch losses).
+   */
+  readonly threads: number;
 }
 
 export interface MetricsEntry {
@@ -60,6 +66,7 @@ export async function runTraining(
     repeats: p.repeats,
     seed: p.seed,
     'patch-size': p.patchSize,
+    threads: p.threads,
     out: runDir,
   };
   if (p.knowledge) options.knowledge = p.knowledge;
