@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createCanvas, GlobalFonts, type Canvas, type SKRSContext2D } from '@napi-rs/canvas';
+import { pngChunk } from '../util/png-chunk.ts';
 
 /**
  * Canvas set-up for figure exports. Figures use DejaVu Sans (Debian fonts-dejavu-core) when it is
@@ -25,33 +26,15 @@ export function newCanvas(width: number, height: number): { canvas: Canvas; ctx:
   return { canvas, ctx };
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(buf: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < buf.length; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
 /** Encodes the canvas as PNG with a pHYs chunk so reports place it at the intended DPI. */
 export function toPng(canvas: Canvas, dpi = 96): Buffer {
   const png = canvas.toBuffer('image/png');
   const ppm = Math.round(dpi / 0.0254);
-  const chunk = Buffer.alloc(21);
-  chunk.writeUInt32BE(9, 0);
-  chunk.write('pHYs', 4, 'latin1');
-  chunk.writeUInt32BE(ppm, 8);
-  chunk.writeUInt32BE(ppm, 12);
-  chunk.writeUInt8(1, 16);
-  chunk.writeUInt32BE(crc32(chunk.subarray(4, 17)), 17);
+  const data = Buffer.alloc(9);
+  data.writeUInt32BE(ppm, 0);
+  data.writeUInt32BE(ppm, 4);
+  data.writeUInt8(1, 8); // unit: metre
+  const chunk = pngChunk('pHYs', data);
   // IHDR is always the first chunk: 8-byte signature + 25-byte IHDR.
   return Buffer.concat([png.subarray(0, 33), chunk, png.subarray(33)]);
 }

@@ -1,40 +1,18 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import { InvalidFileError } from '../errors.ts';
+import { pngChunk } from '../util/png-chunk.ts';
 
 /**
  * Minimal PNG encoder/decoder (ISO/IEC 15948) on node:zlib.
  *
- * Hand-written instead of adding @napi-rs/canvas: we only need 8-bit grey/RGB(A) images
- * (detection maps, box plots, truth masks), and a native canvas binary for that would be a
- * heavier, platform-specific dependency than ~100 lines of chunk/CRC/filter code.
+ * Kept small and synchronous for 8-bit grey/RGB(A) rasters (detection maps, truth masks):
+ * exact pixel round trips for masks without going through a canvas and its colour handling.
+ * Report figures with text and vectors use @napi-rs/canvas (main/figures).
  */
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, data: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  Buffer.from(data).copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
-}
+const chunk = pngChunk;
 
 /** An 8-bit image: channels 1 (grey), 3 (RGB) or 4 (RGBA), row-major, interleaved. */
 export interface Image8 {
