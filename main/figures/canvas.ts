@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { createCanvas, GlobalFonts, type Canvas, type SKRSContext2D } from '@napi-rs/canvas';
+import { createCanvas, GlobalFonts, SvgExportFlag, type Canvas, type SKRSContext2D, type SvgCanvas } from '@napi-rs/canvas';
 import { pngChunk } from '../util/png-chunk.ts';
 
 /**
@@ -16,6 +16,30 @@ export function figureFont(): string {
     if (existsSync(FONT_FILES[0])) fontFamily = 'GA Sans';
   }
   return fontFamily;
+}
+
+export type FigureFormat = 'png' | 'svg';
+
+/** A drawing surface: raster (PNG) or vector (SVG, text converted to paths so no font is needed to view it). */
+export interface Surface {
+  readonly format: FigureFormat;
+  readonly ctx: SKRSContext2D;
+  /** Encodes the finished drawing. */
+  encode(dpi: number): Buffer;
+}
+
+export function newSurface(width: number, height: number, format: FigureFormat, dpi: number): Surface {
+  if (format === 'svg') {
+    const svg: SvgCanvas = createCanvas(Math.round(width), Math.round(height), SvgExportFlag.ConvertTextToPaths);
+    const ctx = svg.getContext('2d');
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, svg.width, svg.height);
+    return { format, ctx, encode: () => svg.getContent() };
+  }
+  const scale = dpi / 96;
+  const { canvas, ctx } = newCanvas(width * scale, height * scale);
+  ctx.scale(scale, scale);
+  return { format, ctx, encode: (d) => toPng(canvas, d) };
 }
 
 export function newCanvas(width: number, height: number): { canvas: Canvas; ctx: SKRSContext2D } {

@@ -1,5 +1,5 @@
 import type { SKRSContext2D } from '@napi-rs/canvas';
-import { newCanvas, figureFont, toPng } from './canvas.ts';
+import { newSurface, figureFont, type FigureFormat } from './canvas.ts';
 import { niceTicks } from './stretch.ts';
 
 /**
@@ -38,6 +38,8 @@ export interface ChartOptions {
   readonly width?: number;
   readonly height?: number;
   readonly dpi?: number;
+  /** @default 'png' */
+  readonly format?: FigureFormat;
 }
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf', '#7f7f7f'];
@@ -79,9 +81,8 @@ export function renderChart(o: ChartOptions): Buffer {
   const font = figureFont();
   const W = o.width ?? 640;
   const H = o.height ?? 460;
-  const scale = (o.dpi ?? 150) / 96;
-  const { canvas, ctx } = newCanvas(W * scale, H * scale);
-  ctx.scale(scale, scale);
+  const surface = newSurface(W, H, o.format ?? 'png', o.dpi ?? 150);
+  const ctx = surface.ctx;
   const left = 70;
   const right = 20 + (o.series.some((s) => s.label) ? 150 : 0);
   const top = 40;
@@ -212,7 +213,7 @@ export function renderChart(o: ChartOptions): Buffer {
     ctx.fillText(s.label, lx + 28, ly + 6);
     ly += 18;
   });
-  return toPng(canvas, o.dpi ?? 150);
+  return surface.encode(o.dpi ?? 150);
 }
 
 function drawSeries(ctx: SKRSContext2D, s: Series, colour: string, X: (v: number) => number, Y: (v: number) => number): void {

@@ -2,7 +2,7 @@ import type { SKRSContext2D } from '@napi-rs/canvas';
 import type { GridSpec } from '../grid/grid-spec.ts';
 import { gridExtent } from '../grid/grid-spec.ts';
 import { createCanvas } from '@napi-rs/canvas';
-import { newCanvas, figureFont, toPng } from './canvas.ts';
+import { newSurface, figureFont, type FigureFormat } from './canvas.ts';
 import { rampColour, rampLut, cssColour, type RampName } from './colour-ramps.ts';
 import { applyStretch, computeStretch, niceTicks, stretchValueAt, type Stretch, type StretchOptions } from './stretch.ts';
 
@@ -57,6 +57,8 @@ export interface FigureOptions {
   readonly dpi?: number;
   /** Draw scale bar and north arrow. @default true */
   readonly mapFurniture?: boolean;
+  /** PNG, or SVG with vector overlays, text and legend (rasters embedded as images). @default 'png' */
+  readonly format?: FigureFormat;
 }
 
 const LEGEND_W = 78;
@@ -254,10 +256,9 @@ function drawPanel(ctx: SKRSContext2D, p: MapPanel, left: number, top: number, m
   }
 }
 
-/** Renders one or more map panels into one PNG. */
+/** Renders one or more map panels into one PNG (or SVG). */
 export function renderMapFigure(panels: readonly MapPanel[], options: FigureOptions = {}): Buffer {
   const font = figureFont();
-  const scale = (options.dpi ?? 150) / 96;
   const cols = Math.max(1, Math.min(options.columns ?? Math.min(panels.length, 2), panels.length));
   const rowsN = Math.ceil(panels.length / cols);
   const mapW = options.panelWidth ?? 420;
@@ -269,8 +270,8 @@ export function renderMapFigure(panels: readonly MapPanel[], options: FigureOpti
   const headH = options.title ? 34 : 6;
   const width = cols * cellW + PAD;
   const height = headH + rowsN * cellH + FOOTER_H + PAD;
-  const { canvas, ctx } = newCanvas(width * scale, height * scale);
-  ctx.scale(scale, scale);
+  const surface = newSurface(width, height, options.format ?? 'png', options.dpi ?? 150);
+  const ctx = surface.ctx;
   if (options.title) {
     ctx.fillStyle = '#000';
     ctx.font = `bold 17px "${font}"`;
@@ -289,5 +290,5 @@ export function renderMapFigure(panels: readonly MapPanel[], options: FigureOpti
   ctx.textBaseline = 'bottom';
   const crs = g0.crs?.name ?? 'CRS not declared';
   ctx.fillText(`${crs} · cell ${g0.cellSizeX} × ${g0.cellSizeY}${g0.crs && !g0.crs.geographic ? ' m' : ''}`, PAD, height - 6);
-  return toPng(canvas, options.dpi ?? 150);
+  return surface.encode(options.dpi ?? 150);
 }

@@ -35,3 +35,21 @@ describe('rendering regression (compared with reviewed images, like OpenLayers r
     expect(png.readUInt32BE(at + 4)).toBe(Math.round(96 / 0.0254));
   });
 });
+
+describe('vector (SVG) figures', () => {
+  it('charts and map panels export as SVG with vector paths (text as paths) and the raster embedded', async () => {
+    const { renderChart } = await import('../../main/figures/chart.ts');
+    const { renderMapFigure } = await import('../../main/figures/map-figure.ts');
+    const { crsFromEpsg } = await import('../../main/grid/crs.ts');
+    const svg = renderChart({ title: 'ROC', xLabel: 'FPR', yLabel: 'TPR', series: [{ kind: 'line', x: [0, 0.2, 1], y: [0, 0.8, 1], label: 'model' }], format: 'svg' }).toString('utf8');
+    expect(svg).toMatch(/^(<\?xml[^>]*>\s*)?<svg[\s\S]*<\/svg>\s*$/);
+    expect(svg).toMatch(/<path[^>]+d="[^"]{200,}"/); // glyph outlines: text became paths
+    expect(svg).not.toMatch(/<text/); // no font needed to view it
+    expect(svg).not.toMatch(/<image/); // a chart is pure vector
+    const grid = { originX: 0, originY: 400, cellSizeX: 100, cellSizeY: 100, rows: 4, cols: 4, crs: crsFromEpsg(32645) };
+    const map = renderMapFigure([{ grid, band: Float32Array.from({ length: 16 }, (_, i) => i), title: 'P', legend: 'P(deposit)' }], { format: 'svg' }).toString('utf8');
+    expect(map).toMatch(/<image/); // the raster
+    expect(map).toMatch(/<path[^>]+d="[^"]{200,}"/); // legend text, scale bar, north arrow as vectors
+    expect(map).not.toMatch(/<text/);
+  });
+});

@@ -159,7 +159,9 @@ export const demoCommand: Command = {
       ],
       lines: [{ lines, colour: '#ffffff' }],
     }));
-    writeFileAtomic(p('maps', 'probability-maps.png'), renderMapFigure(panels, { columns: 2, title: 'Deposit probability: CNN, DCN, GK-CNN, GK-DCN (demo survey)' }));
+    const figure = { columns: 2, title: 'Deposit probability: CNN, DCN, GK-CNN, GK-DCN (demo survey)' };
+    writeFileAtomic(p('maps', 'probability-maps.png'), renderMapFigure(panels, figure));
+    writeFileAtomic(p('maps', 'probability-maps.svg'), renderMapFigure(panels, { ...figure, format: 'svg' }));
 
     // Summary.
     const metrics = JSON.parse(readFileSync(p('run', 'metrics.json'), 'utf8')) as Record<string, { mean: Record<string, number>; sd: Record<string, number> }>;
@@ -198,7 +200,7 @@ export const demoCommand: Command = {
       `- Kriged stack: ${rel(p('grids', 'stack.tif'))} (variance ${rel(p('grids', 'variance.tif'))}, LOO-CV ${rel(p('grids', 'cv.json'))})`,
       `- Fault distance / weight map: ${rel(p('knowledge', 'fault-distance.tif'))}, ${rel(p('knowledge', 'fault-weight.tif'))}; power law ${rel(p('knowledge', 'powerlaw.json'))}`,
       `- Sites: ${rel(p('sites.geojson'))}; run manifest and models: ${rel(p('run'))}/`,
-      `- Probability maps: ${rel(p('maps', 'probability.tif'))} (figure ${rel(p('maps', 'probability-maps.png'))}: orange dots = training deposits, red triangles = held-out deposits)`,
+      `- Probability maps: ${rel(p('maps', 'probability.tif'))} (figure ${rel(p('maps', 'probability-maps.png'))} and .svg: orange dots = training deposits, red triangles = held-out deposits)`,
       `- Grad-CAM and offsets: ${rel(p('explain'))}/ (gradcam-cnn-vs-dcn.png, gradcam-gk-cnn-vs-gk-dcn.png, offsets-*.png, explain-maps.tif)`,
       `- Evaluation: ${rel(p('eval'))}/<model>.json and C–A classes rasters`,
       '',

@@ -15,7 +15,7 @@ export const rpcaCommand: Command = {
   usage: '--stack STACK.tif|DIR --out DIR [--transform log10|clr] [--alpha A] [--components K]',
   options: {
     stack: { type: 'string', description: 'element stack: multi-band GeoTIFF or folder of single-band GeoTIFFs', valueName: 'STACK' },
-    out: { type: 'string', description: 'output folder (pc-scores.tif, robust-distance.tif, loadings.json, biplot.png, pc-maps.png)', valueName: 'DIR' },
+    out: { type: 'string', description: 'output folder (pc-scores.tif, robust-distance.tif, loadings.json, biplot.png/.svg, pc-maps.png)', valueName: 'DIR' },
     transform: { type: 'string', description: 'log10 or clr (centred log-ratio; MCD in ilr coordinates)', valueName: 'T', default: 'log10' },
     alpha: { type: 'string', description: 'MCD subset share h/n (0.5 = highest breakdown, 0.75 = more efficient)', valueName: 'A', default: '0.5' },
     components: { type: 'string', description: 'number of PC score bands to write (default all)', valueName: 'K' },
@@ -73,19 +73,18 @@ export const rpcaCommand: Command = {
     const f = (0.9 * maxScore) / maxLoad;
     const pct = (k: number): string => `${((r.explained[k] ?? 0) * 100).toFixed(1)}%`;
     const biplotPath = join(outDir, 'biplot.png');
-    writeFileAtomic(
-      biplotPath,
-      renderChart({
-        title: `Robust PCA biplot (${r.transform}, DetMCD)`,
-        xLabel: `PC1 (${pct(0)})`,
-        yLabel: `PC2 (${pct(1)})`,
-        series: [{ kind: 'scatter', x: r.biplot.pc1, y: r.biplot.pc2, label: 'cells (sample)', colour: '#7f9fbf' }],
-        arrows: r.loadings.map((row, b) => ({ x: row[0] * f, y: (row[1] ?? 0) * f, label: r.bandNames[b] })),
-        equalAspect: true,
-        width: 720,
-        height: 620,
-      }),
-    );
+    const biplotOptions = {
+      title: `Robust PCA biplot (${r.transform}, DetMCD)`,
+      xLabel: `PC1 (${pct(0)})`,
+      yLabel: `PC2 (${pct(1)})`,
+      series: [{ kind: 'scatter' as const, x: r.biplot.pc1, y: r.biplot.pc2, label: 'cells (sample)', colour: '#7f9fbf' }],
+      arrows: r.loadings.map((row, b) => ({ x: row[0] * f, y: (row[1] ?? 0) * f, label: r.bandNames[b] })),
+      equalAspect: true,
+      width: 720,
+      height: 620,
+    };
+    writeFileAtomic(biplotPath, renderChart(biplotOptions));
+    writeFileAtomic(join(outDir, 'biplot.svg'), renderChart({ ...biplotOptions, format: 'svg' }));
     const mapsPath = join(outDir, 'pc-maps.png');
     writeFileAtomic(
       mapsPath,
