@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'demo-run/**', 'out/**', 'renderer/dist/**', '**/*.svelte', 'tests/fixtures/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'demo-run/**', '.tmp/**', 'out/**', 'renderer/dist/**', '**/*.svelte', 'tests/fixtures/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
+import { gdalinfo } from '../helpers/gdal.ts';
+
+describe('geoanomaly demo (the README main job), with minimal training', () => {
+  it('runs data → krige → faults → sites → train → predict → explain → evaluate and writes the summary', () => {
+    const out = tempDir('ga-demo-');
+    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'main/cli/bin.mjs'), 'demo', '--out', out, '--epochs', '1', '--folds', '2', '--seed', '3'], {
+      encoding: 'utf8',
+      cwd: REPO_ROOT,
+      timeout: 900_000,
+    });
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
+    const summary = readFileSync(join(out, 'summary.md'), 'utf8');
+    for (const m of ['cnn', 'dcn', 'gk-cnn', 'gk-dcn']) {
+      expect(summary).toMatch(new RegExp(`^\\| ${m} \\| [0-9.]+ ± `, 'm'));
+      const ev = JSON.parse(readFileSync(join(out, 'eval', `${m}.json`), 'utf8'));
+      expect(Object.keys(ev)).toEqual(expect.arrayContaining(['auc', 'successRate', 'paIntersection', 'caBreaks']));
+      expect(ev.auc).toBeGreaterThanOrEqual(0);
+      expect(ev.auc).toBeLessThanOrEqual(1);
+    }
+    const prob = gdalinfo(join(out, 'maps', 'probability.tif'));
+    expect(prob.bands.map((b) => b.description)).toEqual(['p_cnn', 'p_dcn', 'p_gk-cnn', 'p_gk-dcn', 'diff_gk-dcn_minus_gk-cnn', 'window_mask']);
+    const stack = gdalinfo(join(out, 'grids', 'stack.tif'));
+    expect(stack.bands).toHaveLength(39);
+    for (const f of ['maps/probability-maps.png', 'maps/probability-maps.svg', 'explain/gradcam-cnn-vs-dcn.png', 'explain/gradcam-gk-cnn-vs-gk-dcn.png', 'explain/offsets-dcn.png', 'knowledge/powerlaw.json', 'sites.geojson', 'run/manifest.json']) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+    }
+    // Held-out deposits are never training deposits.
+    const train = JSON.parse(readFileSync(join(out, 'data', 'deposits-train.geojson'), 'utf8')).features.map((f: { properties: { id: string } }) => f.properties.id);
+    const hold = JSON.parse(readFileSync(join(out, 'data', 'deposits-holdout.geojson'), 'utf8')).features.map((f: { properties: { id: string } }) => f.properties.id);
+    expect(hold.length).toBe(12);
+    expect(hold.filter((id: string) => train.includes(id))).toEqual([]);
+  }, 900_000);
+});
