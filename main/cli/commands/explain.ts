@@ -15,9 +15,11 @@ export const explainCommand: Command = {
   details: [
     'Writes DIR/gradcam-sites.png (rows: deposit sites, columns: models), DIR/gradcam-cnn-vs-dcn.png and',
     'gradcam-gk-cnn-vs-gk-dcn.png (the paper\'s Figs. 10–11 layout), DIR/offsets-<model>.png (mean learned',
-    'sampling displacement per cell as arrows over its magnitude) for deformable models, DIR/explain-maps.tif',
+    'sampling displacement per cell, with the centre cell\'s sampling points) and DIR/modulation-<model>.png',
+    '(mean modulation mask) for deformable models, DIR/explain-maps.tif',
     '(Grad-CAM at each cell\'s window centre and offset magnitude, per model) and DIR/explain.json.',
-    'Without --gradcam/--offsets both are produced.',
+    'Without --gradcam/--offsets both are produced. Layers are named stem_conv, conv1/dcn1, conv2/dcn2.',
+    'Example: geoanomaly explain --run run1 --stack stack.tif --sites sites.geojson --layer dcn2 --out explain',
   ].join('\n'),
   options: {
     run: { type: 'string', description: 'run folder written by "geoanomaly train"', valueName: 'RUN_DIR' },

@@ -17,7 +17,8 @@ export const serveCommand: Command = {
   },
   details:
     'Serves the workbench UI and its backend on http://127.0.0.1 only. The printed URL carries a\n' +
-    'random per-launch token; open it in a browser on this machine. Stop with Ctrl+C.',
+    'random per-launch token; open it in a browser on this machine. Stop with Ctrl+C.\n' +
+    'Example: geoanomaly serve --port 8765',
   async run(args, io) {
     const port = optionalNumber(args, 'port', 'serve') ?? 0;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidOptionError(`geoanomaly serve: --port must be an integer 0…65535, got ${port}`);
