@@ -11,6 +11,7 @@ import { cellCenterX, cellCenterY } from '../../main/grid/grid-spec.ts';
 import { crsFromEpsg } from '../../main/grid/crs.ts';
 import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
 import { decodePng, diffImages } from './png.ts';
+import { mapIdle as mapIdleOn } from './workbench-session.ts';
 
 /**
  * End-to-end: the built renderer in Debian's Chromium, driving the real backend through the
@@ -33,18 +34,7 @@ let host: BrowserHost;
 let context: BrowserContext;
 let page: Page;
 
-async function mapIdle(after = -1): Promise<void> {
-  await page.waitForFunction(
-    (prev) => {
-      // Runs in the page (tsconfig here has no DOM types).
-      const doc = (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(a: string): string | null } | null } }).document;
-      const m = doc.querySelector('[data-testid="map"]');
-      return !!m && m.getAttribute('data-loading') === '0' && Number(m.getAttribute('data-renders')) > prev;
-    },
-    after,
-    { timeout: 60_000 },
-  );
-}
+const mapIdle = (after = -1): Promise<void> => mapIdleOn(page, after);
 
 const renders = async (): Promise<number> => Number(await page.getAttribute('[data-testid="map"]', 'data-renders'));
 
