@@ -2,16 +2,20 @@
  * Benchmark (not a test): full-map prediction.
  *
  *  1. windows/s on the Tianshan grid (../shared/data/tianshan-gkdcn/elements, 117 rows × 289 cols
- *     × 39 bands, 9×9 windows, batch 1,024) for CNN and DCN: ours in one thread (predictMap in
- *     this thread), ours on --threads worker threads (predictRun, worker start-up and model
- *     loading INCLUDED), and PyTorch 1.13 CPU (bench/predict-torch.py, torchvision DeformConv2d,
- *     2 threads, same window building) measured in the same run; prints the ratios. The models
- *     are random-initialised models of the real architecture (timing does not depend on weights).
+ *     × 39 bands, 9×9 windows, batch 1,024) for CNN and DCN: engine tfjs in one thread
+ *     (predictMap in this thread) and on --threads worker threads (predictRun, worker start-up and
+ *     model loading INCLUDED); engine onnx (onnxruntime-node, when installed) in this thread with
+ *     1 and --threads intra-op threads and on --threads worker threads (export, session creation
+ *     and worker start-up INCLUDED); and PyTorch 1.13 CPU (bench/predict-torch.py, torchvision
+ *     DeformConv2d, 2 threads, same window building) measured in the same run; prints the ratios
+ *     to PyTorch. The models are random-initialised models of the real architecture (timing does
+ *     not depend on the weights).
  *  2. peak RSS (process.resourceUsage().maxRSS) of predicting a synthetic --big-size² × 39 grid
- *     (default 2,000) with the CNN into a GeoTIFF, in a fresh child process so that nothing else
- *     counts; the synthetic grid is written to a temp GeoTIFF row block by row block first.
+ *     (default 2,000) with the CNN (--big-model) into a GeoTIFF, in a fresh child process per engine
+ *     (--big-engines, default onnx,tfjs) so that nothing else counts; the synthetic grid is
+ *     written to a temp GeoTIFF row block by row block first.
  *
- *   npx tsx bench/predict.ts [--threads 2] [--models cnn,dcn] [--big-size 2000] [--big-rows R] [--skip-torch] [--skip-big] [--skip-tianshan]
+ *   npx tsx bench/predict.ts [--threads 2] [--models cnn,dcn] [--big-size 2000] [--big-rows R] [--big-engines onnx,tfjs] [--big-model cnn] [--skip-torch] [--skip-big] [--skip-tianshan]
  *
  * --big-rows R predicts R rows × --big-size cols instead of a square: memory per tile depends on
  * the row width only (tiles are whole rows), so R ≪ 2,000 rows of 2,000 cols shows the peak RSS
@@ -34,6 +38,7 @@ import { openStackSource } from '../main/maps/stack-source.ts';
 import { predictMap } from '../main/maps/predict-map.ts';
 import { loadRun, runClassifiers } from '../main/maps/run-models.ts';
 import { defaultTileRows, predictRun, predictRunToGeoTiff } from '../main/maps/parallel-predict.ts';
+import { resolveEngine, type EnginePreference } from '../main/maps/onnx/onnx-run.ts';
 import { defaultThreads } from '../main/jobs/worker-pool.ts';
 import { crsFromEpsg } from '../main/grid/crs.ts';
 import type { GridSpec } from '../main/grid/grid-spec.ts';
@@ -47,6 +52,9 @@ const { values } = parseArgs({
     models: { type: 'string', default: 'cnn,dcn' },
     'big-size': { type: 'string', default: '2000' },
     'big-rows': { type: 'string' },
+    'big-engines': { type: 'string', default: 'onnx,tfjs' },
+    'big-model': { type: 'string', default: 'cnn' },
+    engine: { type: 'string', default: 'tfjs' },
     'skip-torch': { type: 'boolean', default: false },
     'skip-big': { type: 'boolean', default: false },
     'skip-tianshan': { type: 'boolean', default: false },
@@ -82,7 +90,9 @@ function line(label: string, t: Timing): string {
 
 async function tianshan(kinds: ModelKind[]): Promise<void> {
   const backend = await initBackend('auto');
-  console.log(`backend: ${backend.detail}; threads: ${threads}; models random-initialised (timing only)`);
+  const onnxEngine = await resolveEngine('auto');
+  const onnx = onnxEngine.name === 'onnx';
+  console.log(`backend: ${backend.detail}; threads: ${threads}; ONNX: ${onnxEngine.detail}; models random-initialised (timing only)`);
   const stack = await readStack(TIANSHAN);
   const { stats } = transformStack(stack, { transform: 'log10-standardize' });
   const { rows, cols } = stack.grid;
@@ -103,19 +113,32 @@ async function tianshan(kinds: ModelKind[]): Promise<void> {
       const parallel = await timed(windows, async () => {
         await predictRun(TIANSHAN, { runDir, models: [kind], threads, batchSize: BATCH }, () => undefined);
       });
+      const rows: [string, Timing][] = [
+        ['tfjs, 1 thread (this thread)', single],
+        [`tfjs, ${threads} worker threads (incl. start-up)`, parallel],
+      ];
+      if (onnx) {
+        const onnxRun = (t: number, intraOpThreads: number): Promise<Timing> =>
+          timed(windows, async () => {
+            await predictRun(TIANSHAN, { runDir, models: [kind], threads: t, intraOpThreads, batchSize: BATCH, engine: 'onnx' }, () => undefined);
+          });
+        rows.push(['onnx, this thread, 1 intra-op thread', await onnxRun(1, 1)]);
+        rows.push([`onnx, this thread, ${threads} intra-op threads`, await onnxRun(1, threads)]);
+        rows.push([`onnx, ${threads} worker threads (incl. start-up)`, await onnxRun(threads, 1)]);
+      }
       console.log(`\n${kind.toUpperCase()}`);
-      console.log(line('ours, 1 thread (this thread)', single));
-      console.log(line(`ours, ${threads} worker threads (incl. start-up)`, parallel));
+      for (const [label, t] of rows) console.log(line(label, t));
       if (!values['skip-torch']) {
         const t = torch(kind);
         if (t) {
           const tt: Timing = { windows: t.windows, seconds: t.seconds, cpuSeconds: t.cpuSeconds };
           console.log(line(`PyTorch ${t.torch} CPU, ${t.threads} threads`, tt));
-          console.log(
-            `ratio ours(${threads} threads)/PyTorch: ${(windows / parallel.seconds / t.windowsPerSecond).toFixed(2)}× wall, ` +
-              `${(windows / parallel.cpuSeconds / t.windowsPerCpuSecond).toFixed(2)}× per CPU-second; ` +
-              `ours(1 thread)/PyTorch: ${(windows / single.seconds / t.windowsPerSecond).toFixed(2)}× wall, ${(windows / single.cpuSeconds / t.windowsPerCpuSecond).toFixed(2)}× per CPU-second`,
-          );
+          for (const [label, r] of rows) {
+            console.log(
+              `ratio ${label} / PyTorch: ${(windows / r.seconds / t.windowsPerSecond).toFixed(2)}× wall, ` +
+                `${(windows / r.cpuSeconds / t.windowsPerCpuSecond).toFixed(2)}× per CPU-second`,
+            );
+          }
         }
       }
       for (const m of run.models.values()) m.dispose();
@@ -175,13 +198,13 @@ async function rssChild(size: number, rows: number): Promise<void> {
     };
     await initBackend('auto');
     const runDir = join(dir, 'run');
-    await writeRandomRun(runDir, ['cnn'], stats, ARCH);
+    await writeRandomRun(runDir, [values['big-model'] as ModelKind], stats, ARCH);
     const rssBefore = process.resourceUsage().maxRSS;
     let last = -1;
     const t = await timed(rows * size, async () => {
       // The tiles of the full square grid (tile memory depends on the row width and tile height).
       const tileRows = defaultTileRows(size, size, C, ARCH.patchSize);
-      await predictRunToGeoTiff(stackPath, join(dir, 'prob.tif'), { runDir, threads, batchSize: BATCH, tileRows }, {
+      await predictRunToGeoTiff(stackPath, join(dir, 'prob.tif'), { runDir, threads, batchSize: BATCH, tileRows, engine: values.engine as EnginePreference }, {
         progress: (f) => {
           const pct = Math.floor(f * 20) * 5;
           if (pct !== last) process.stderr.write(`  ${pct}%`);
@@ -190,15 +213,19 @@ async function rssChild(size: number, rows: number): Promise<void> {
       });
     });
     process.stderr.write('\n');
-    console.log(JSON.stringify({ size, rows, threads, rssBeforePredictKB: rssBefore, maxRssKB: process.resourceUsage().maxRSS, ...t }));
+    console.log(JSON.stringify({ size, rows, threads, engine: values.engine, model: values['big-model'], rssBeforePredictKB: rssBefore, maxRssKB: process.resourceUsage().maxRSS, ...t }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function big(size: number, rows: number): void {
-  console.log(`\nPeak RSS: synthetic ${rows} rows × ${size} cols × 39 bands, CNN, ${threads} threads, into a GeoTIFF (fresh child process)`);
-  const r = spawnSync('npx', ['tsx', fileURLToPath(import.meta.url), '--rss-child', String(size), '--big-rows', String(rows), '--threads', String(threads)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+function big(size: number, rows: number, engine: string): void {
+  const model = values['big-model'];
+  console.log(`\nPeak RSS: synthetic ${rows} rows × ${size} cols × 39 bands, ${model.toUpperCase()}, engine ${engine}, ${threads} threads, into a GeoTIFF (fresh child process)`);
+  const r = spawnSync('npx', ['tsx', fileURLToPath(import.meta.url), '--rss-child', String(size), '--big-rows', String(rows), '--threads', String(threads), '--engine', engine, '--big-model', model], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (r.status !== 0) {
     console.log(`child failed (${r.status})`);
     return;
@@ -209,7 +236,7 @@ function big(size: number, rows: number): void {
     `peak RSS ${(j.maxRssKB / 1024).toFixed(0)} MB (whole process incl. ${threads} workers; ${(j.rssBeforePredictKB / 1024).toFixed(0)} MB before predicting) ` +
       `for a ${stackMB.toFixed(0)} MB stack; goal < 2048 MB → ${j.maxRssKB / 1024 < 2048 ? 'met' : 'NOT met'}`,
   );
-  console.log(line(`ours, ${threads} worker threads (incl. start-up)`, j));
+  console.log(line(`${engine}, ${threads} worker threads (incl. start-up)`, j));
 }
 
 if (values['rss-child']) {
@@ -217,5 +244,7 @@ if (values['rss-child']) {
 } else {
   const kinds = values.models.split(',').map((s) => s.trim()) as ModelKind[];
   if (!values['skip-tianshan']) await tianshan(kinds);
-  if (!values['skip-big']) big(Number(values['big-size']), Number(values['big-rows'] ?? values['big-size']));
+  if (!values['skip-big']) {
+    for (const engine of values['big-engines'].split(',').map((e) => e.trim())) big(Number(values['big-size']), Number(values['big-rows'] ?? values['big-size']), engine);
+  }
 }

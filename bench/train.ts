@@ -4,7 +4,13 @@
  * 1.13 CPU (bench/train-torch.py, torchvision DeformConv2d) for the identical architecture,
  * PyTorch on 2 threads. Prints both times and the ratios.
  *
- *   npx tsx bench/train.ts [--backend wasm|cpu|tensorflow|auto] [--patches 4096] [--skip-torch]
+ *   npx tsx bench/train.ts [--backend wasm|cpu|tensorflow|auto] [--patches 4096] [--skip-torch] [--threads 1,2]
+ *
+ * Data-parallel rows (`--threads`, default "1,2"): the same epoch trained by N replicas on worker
+ * threads (main/models/data-parallel.ts, what trainModel runs with threads > 1): one warm-up epoch
+ * on a small set, then one timed epoch of the full set plus the state fetch trainModel does after
+ * every epoch. Replica start-up (once per fit) is printed separately. Wall AND process CPU seconds
+ * (all threads) are printed: on a shared machine the wall ratio is only meaningful when idle.
  *
  * Our side runs the real training code path (trainModel: Adam, geology loss, weight decay) with
  * no validation split; one small warm-up run first so that kernel set-up is not timed (PyTorch
@@ -15,7 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendPreference } from '../main/models/backend.ts';
-import { predictDepositProbability, trainModel, type TrainingData } from '../main/models/train.ts';
+import { checkTrainOptions, predictDepositProbability, trainModel, type TrainingData } from '../main/models/train.ts';
+import { startPatchTrainer } from '../main/models/data-parallel-patch.ts';
 import type { ModelKind } from '../main/models/architectures.ts';
 import { Rng } from '../main/util/rng.ts';
 
@@ -27,6 +34,7 @@ const { values } = parseArgs({
     'infer-windows': { type: 'string', default: '8192' },
     'skip-torch': { type: 'boolean', default: false },
     models: { type: 'string', default: 'gk-dcn,cnn' },
+    threads: { type: 'string', default: '1,2' },
   },
 });
 
@@ -66,6 +74,30 @@ async function ours(kind: ModelKind): Promise<{ epochSeconds: number; inferenceW
   return { epochSeconds, inferenceWindowsPerSecond };
 }
 
+/** One epoch on `threads` data-parallel replicas (threads = 1: one replica on one worker thread). */
+async function dataParallel(kind: ModelKind, threads: number): Promise<{ epochSeconds: number; cpuSeconds: number; startupSeconds: number; exchangeMsPerStep: number; megabytes: number }> {
+  const o = checkTrainOptions({ epochs: 1, batchSize: batch, validationFraction: 0, seed: 1, threads });
+  const data = randomData(nPatches, 1);
+  const architecture = { channels, patchSize: size, seed: 7 };
+  const t0 = performance.now();
+  const dp = await startPatchTrainer(kind, data, architecture, o, nPatches);
+  const startupSeconds = (performance.now() - t0) / 1000;
+  try {
+    await dp.runEpoch(Array.from({ length: 2 * batch }, (_, i) => i), batch); // warm-up
+    const order = Array.from({ length: nPatches }, (_, i) => i);
+    new Rng(3).shuffle(order);
+    const c0 = process.cpuUsage();
+    const t1 = performance.now();
+    const r = await dp.runEpoch(order, batch);
+    await dp.state();
+    const epochSeconds = (performance.now() - t1) / 1000;
+    const c = process.cpuUsage(c0);
+    return { epochSeconds, cpuSeconds: (c.user + c.system) / 1e6, startupSeconds, exchangeMsPerStep: 1000 * r.exchangeSecondsPerStep, megabytes: dp.megabytesPerStep };
+  } finally {
+    await dp.close();
+  }
+}
+
 function torch(kind: ModelKind): { epochSeconds: number; inferenceWindowsPerSecond: number; torch: string } | null {
   const script = fileURLToPath(new URL('./train-torch.py', import.meta.url));
   const r = spawnSync(
@@ -84,22 +116,37 @@ const be = await initBackend(values.backend as BackendPreference);
 console.log(`backend: ${be.detail}`);
 console.log(`one epoch: ${nPatches} patches ${size}×${size}×${channels}, batch ${batch}; inference: ${inferWindows} windows at batch 1024`);
 const kinds = values.models.split(',') as ModelKind[];
+const threadList = values.threads.split(',').filter((t) => t !== '').map(Number);
 const rows: Record<string, Record<string, number>> = {};
 for (const kind of kinds) {
+  const c0 = process.cpuUsage();
   const o = await ours(kind);
+  const oursCpu = process.cpuUsage(c0);
   const t = values['skip-torch'] ? null : torch(kind);
-  rows[kind] = { oursEpochS: o.epochSeconds, oursWinPerS: o.inferenceWindowsPerSecond };
+  rows[kind] = { oursEpochS: o.epochSeconds, oursWinPerS: o.inferenceWindowsPerSecond, oursCpuS: (oursCpu.user + oursCpu.system) / 1e6 };
   if (t) Object.assign(rows[kind], { torchEpochS: t.epochSeconds, torchWinPerS: t.inferenceWindowsPerSecond });
   console.log(
     `${kind.padEnd(7)} ours ${o.epochSeconds.toFixed(2)} s/epoch, ${o.inferenceWindowsPerSecond.toFixed(0)} windows/s` +
       (t ? ` | PyTorch ${t.torch} (2 threads) ${t.epochSeconds.toFixed(2)} s/epoch, ${t.inferenceWindowsPerSecond.toFixed(0)} windows/s | ratio ours/torch epoch ${(o.epochSeconds / t.epochSeconds).toFixed(3)}` : ''),
   );
+  for (const threads of threadList) {
+    const d = await dataParallel(kind, threads);
+    rows[kind][`dp${threads}EpochS`] = d.epochSeconds;
+    rows[kind][`dp${threads}CpuS`] = d.cpuSeconds;
+    console.log(
+      `${kind.padEnd(7)} data-parallel ${threads} thread(s): ${d.epochSeconds.toFixed(2)} s/epoch wall, ${d.cpuSeconds.toFixed(2)} CPU-s/epoch, ` +
+        `gradient exchange ${d.exchangeMsPerStep.toFixed(2)} ms/step for ${d.megabytes.toFixed(2)} MB per replica, start-up ${d.startupSeconds.toFixed(1)} s` +
+        (t ? ` | ratio ours/torch epoch ${(d.epochSeconds / t.epochSeconds).toFixed(3)}` : ''),
+    );
+  }
 }
 const g = rows['gk-dcn'];
 const c = rows.cnn;
 if (g?.torchEpochS !== undefined && c?.torchEpochS !== undefined) {
-  console.log(`GK-DCN epoch: ours / PyTorch GK-DCN = ${(g.oursEpochS / g.torchEpochS).toFixed(3)} (goal ≤ 0.25)`);
-  console.log(`GK-DCN epoch: ours / PyTorch plain CNN = ${(g.oursEpochS / c.torchEpochS).toFixed(3)} (goal ≤ 3)`);
+  for (const [name, key] of [['single thread', 'oursEpochS'], ...threadList.map((n) => [`data-parallel ×${n}`, `dp${n}EpochS`])] as [string, string][]) {
+    if (g[key] === undefined) continue;
+    console.log(`GK-DCN epoch (${name}): ours / PyTorch GK-DCN = ${(g[key] / g.torchEpochS).toFixed(3)} (goal ≤ 0.25); ours / PyTorch plain CNN = ${(g[key] / c.torchEpochS).toFixed(3)} (goal ≤ 3)`);
+  }
   console.log(`CNN epoch: ours / PyTorch CNN = ${(c.oursEpochS / c.torchEpochS).toFixed(3)}`);
 }
 console.log(`tensors alive at exit: ${tf.memory().numTensors}`);

@@ -1,8 +1,11 @@
 /**
  * Micro-XRF workflow benchmark and results table.
  *
- *   npx tsx bench/xrf.ts timing [--epochs N] [--skip-rx]  seconds/epoch and total for MSFA-Net on a
- *                                              500×500×100 synthetic cube; global RX on 1000×1000×100
+ *   npx tsx bench/xrf.ts timing [--epochs N] [--skip-rx] [--threads 1,2] [--rows 500]
+ *                                              seconds/epoch and total for MSFA-Net on a 500×500×100
+ *                                              synthetic cube, single thread and data-parallel on
+ *                                              N worker threads (ratios in the same run); global RX
+ *                                              on 1000×1000×100
  *   npx tsx bench/xrf.ts results [--seeds 1,2] [--epochs 150] [--out FILE]
  *                                              AUC of RX, LRX, Auto-AD, MSFA-Net and its ablations on
  *                                              HYDICE, abu-beach-4 (../shared) and the synthetic sample
@@ -23,7 +26,7 @@ import { rocAuc } from '../main/eval/metrics.ts';
 const { values, positionals } = parseArgs({
   args: process.argv.slice(2),
   allowPositionals: true,
-  options: { epochs: { type: 'string' }, seeds: { type: 'string' }, out: { type: 'string' }, datasets: { type: 'string' }, methods: { type: 'string' }, 'skip-rx': { type: 'boolean' } },
+  options: { threads: { type: 'string' }, rows: { type: 'string' }, epochs: { type: 'string' }, seeds: { type: 'string' }, out: { type: 'string' }, datasets: { type: 'string' }, methods: { type: 'string' }, 'skip-rx': { type: 'boolean' } },
 });
 const mode = positionals[0] ?? 'timing';
 
@@ -41,16 +44,25 @@ function clock(): { wallS: () => number; cpuS: () => number } {
 
 async function timing(): Promise<void> {
   const epochs = Number(values.epochs ?? 3);
+  const side = Number(values.rows ?? 500);
+  const threadList = (values.threads ?? '1,2').split(',').map(Number);
   let k = clock();
-  const big = syntheticSample({ rows: 500, cols: 500, channels: 100, seed: 1 });
-  console.log(`synthetic 500×500×100: generated in ${k.wallS().toFixed(1)} s wall`);
+  const big = syntheticSample({ rows: side, cols: side, channels: 100, seed: 1 });
+  console.log(`synthetic ${side}×${side}×100: generated in ${k.wallS().toFixed(1)} s wall`);
   const cube = normalizeCube(big.cube, 'minmax-band');
-  k = clock();
-  const r = await runMsfaNet(cube, { epochs });
-  const wall = k.wallS(), cpu = k.cpuS();
-  console.log(`MSFA-Net ${epochs} epochs on 500×500×100 (${r.backend}): ${wall.toFixed(1)} s wall, ${cpu.toFixed(1)} s CPU; ${r.secondsPerEpoch.toFixed(2)} s/epoch (training loop, wall)`);
-  console.log(`  training loop: ${r.cpuSecondsPerEpoch.toFixed(2)} s CPU/epoch → 150 epochs ≈ ${((r.cpuSecondsPerEpoch * 150) / 60).toFixed(1)} min CPU (= wall on an idle core)`);
-  console.log(`  → 150 epochs ≈ ${((r.secondsPerEpoch * 150) / 60).toFixed(1)} min wall at the measured wall s/epoch`);
+  const perEpoch: Record<number, { wall: number; cpu: number }> = {};
+  for (const threads of threadList) {
+    k = clock();
+    const r = await runMsfaNet(cube, { epochs, threads });
+    const wall = k.wallS(), cpu = k.cpuS();
+    perEpoch[threads] = { wall: r.secondsPerEpoch, cpu: r.cpuSecondsPerEpoch };
+    console.log(`MSFA-Net ${epochs} epochs on ${side}×${side}×100, ${threads} thread(s) (${r.backend}): ${wall.toFixed(1)} s wall, ${cpu.toFixed(1)} s CPU in all; replica start-up ${r.startupSeconds.toFixed(1)} s`);
+    console.log(`  training loop: ${r.secondsPerEpoch.toFixed(2)} s/epoch wall, ${r.cpuSecondsPerEpoch.toFixed(2)} CPU-s/epoch (all threads) → 150 epochs ≈ ${((r.secondsPerEpoch * 150) / 60).toFixed(1)} min wall (goal < 10 min)`);
+  }
+  const base = perEpoch[threadList[0]];
+  for (const t of threadList.slice(1)) {
+    console.log(`  speed-up ${t} threads vs ${threadList[0]}: ${(base.wall / perEpoch[t].wall).toFixed(2)}× wall; CPU-s/epoch ratio ${(perEpoch[t].cpu / base.cpu).toFixed(2)} (1.00 = no parallel overhead)`);
+  }
   if (values['skip-rx']) return;
   const rx = syntheticSample({ rows: 1000, cols: 1000, channels: 100, seed: 2, supersample: 1 });
   k = clock();

@@ -7,7 +7,7 @@
  * real contract. Payloads are plain structured-clone data (objects, arrays, numbers, strings,
  * typed arrays); errors cross as `{ name, message, details }`.
  *
- * Long computations (krige, faults, sites, train, predict, explain, evaluate, xrf) return a
+ * Long computations (krige, faults, sites, train, predict, explain, evaluate, xrf, rpca) return a
  * job id at once, stream `jobProgress`, end with `jobDone` or `jobFailed`, and accept
  * `cancelJob`.
  *
@@ -103,6 +103,8 @@ export interface SiteSetSpec {
   readonly id: string;
   readonly name: string;
   readonly source: string;
+  /** Id of the raster layer whose grid the sites were digitized on (restored as the Sites panel's grid). */
+  readonly gridLayerId?: string;
 }
 
 /** One finished computation kept with the project (a kriging run, a training run, …). */
@@ -276,8 +278,129 @@ export interface VariogramPreview {
   readonly curveGamma: readonly number[];
 }
 
-export const COMPUTE_REQUESTS = ['krige', 'faults', 'sites', 'train', 'predict', 'explain', 'evaluate', 'xrf'] as const;
+// ---------------------------------------------------------------------------------------------
+// Per-site interpretability (Compare view)
+
+export interface ExplainSiteParams {
+  readonly runDir: string;
+  /** Map coordinates (the stack's CRS) of the clicked site; its cell's window is explained. */
+  readonly x: number;
+  readonly y: number;
+  /** Element stack; default: the stack named in the run's manifest. */
+  readonly stack?: string;
+  /** Layer (e.g. conv1, dcn2); default: each model's last spatial layer (Grad-CAM) and first deformable layer (offsets). */
+  readonly layer?: string;
+  /** Class explained: 1 deposit (default), 0 non-deposit. */
+  readonly classIndex?: number;
+}
+
+export interface ModelSiteExplanation {
+  readonly name: string;
+  /** Spatial layers Grad-CAM can use, input to output. */
+  readonly layers: readonly string[];
+  readonly deformableLayers: readonly string[];
+  /** Grad-CAM upsampled to the window (size × size, row-major, north up) and at the layer's own resolution. */
+  readonly gradcam: { readonly layer: string; readonly size: number; readonly values: readonly number[]; readonly raw: readonly number[]; readonly rawShape: readonly [number, number]; readonly peak: number; readonly centre: number };
+  /** Learned offsets (cells; Δy down the rows) of a deformable layer; null for models without one. */
+  readonly offsets: {
+    readonly layer: string;
+    readonly height: number;
+    readonly width: number;
+    readonly kernel: readonly [number, number];
+    /** Per output cell, row-major: mean offset vector and magnitude over the taps, mean modulation mask. */
+    readonly meanDx: readonly number[];
+    readonly meanDy: readonly number[];
+    readonly meanMagnitude: readonly number[];
+    readonly meanMaskPerCell: readonly number[];
+    /** The centre cell's taps: sampling point (row, col in the layer's input cells), offset and mask. */
+    readonly centreTaps: readonly { readonly row: number; readonly col: number; readonly dy: number; readonly dx: number; readonly mask: number }[];
+    readonly meanOffsetCells: number;
+    readonly meanMask: number;
+  } | null;
+}
+
+export interface SiteExplanation {
+  readonly runDir: string;
+  readonly stack: string;
+  /** The explained cell and its centre (map coordinates). */
+  readonly row: number;
+  readonly col: number;
+  readonly x: number;
+  readonly y: number;
+  /** Window size k (cells). */
+  readonly window: number;
+  readonly cellSizeX: number;
+  readonly cellSizeY: number;
+  readonly classIndex: number;
+  /** Nodata cells of the window filled with the band mean. */
+  readonly filledCells: number;
+  readonly models: readonly ModelSiteExplanation[];
+}
+
+export interface RunDescription {
+  readonly runDir: string;
+  readonly models: readonly string[];
+  readonly stack: string | null;
+  readonly sites: string | null;
+  readonly window: number | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Export for reports (main/export, main/api/export-requests.ts)
+
+export interface RasterExported {
+  readonly path: string;
+  readonly bandNames: readonly string[];
+  readonly rows: number;
+  readonly cols: number;
+}
+
+export interface SitesExported extends SitesWritten {
+  readonly format: 'geojson' | 'shapefile';
+  /** Every file written (.shp, .shx, .dbf, .prj for a shapefile). */
+  readonly files: readonly string[];
+}
+
+export const COMPUTE_REQUESTS = ['krige', 'faults', 'sites', 'train', 'predict', 'explain', 'evaluate', 'xrf', 'rpca', 'layout', 'report'] as const;
 export type ComputeRequestName = (typeof COMPUTE_REQUESTS)[number];
+
+// ---------------------------------------------------------------------------------------------
+// Micro-XRF panel (main/api/xrf-requests.ts)
+
+/** The synthetic micro-XRF sample written as a cube TIFF and its truth mask TIFF. */
+export interface XrfSyntheticFiles {
+  readonly cube: string;
+  readonly truth: string;
+  readonly seed: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly channels: number;
+}
+
+export interface XrfCubeInfo {
+  readonly path: string;
+  readonly rows: number;
+  readonly cols: number;
+  readonly bandCount: number;
+  readonly bandNames: readonly string[];
+  /** Anomaly pixels of the cube file's own truth map (.mat `map`), or null when it has none. */
+  readonly ownTruthPixels: number | null;
+  /** True when the cube has a CRS (map coordinates); false for lab images in pixel coordinates. */
+  readonly georeferenced: boolean;
+  readonly crsName: string | null;
+}
+
+/** Three bands of a cube, each stretched between two percentiles: RGBA bytes, row-major. */
+export interface XrfComposite {
+  readonly rows: number;
+  readonly cols: number;
+  readonly bands: readonly number[];
+  readonly bandNames: readonly string[];
+  readonly percentiles: readonly [number, number];
+  /** Value range [low, high] mapped to 0…255 per channel (R, G, B). */
+  readonly ranges: readonly (readonly [number, number])[];
+  readonly rgba: Uint8ClampedArray;
+}
 
 // ---------------------------------------------------------------------------------------------
 // The channel maps
@@ -308,6 +431,11 @@ export interface Requests {
   explain: (p: ComputeJobRequest) => JobStarted;
   evaluate: (p: ComputeJobRequest) => JobStarted;
   xrf: (p: ComputeJobRequest) => JobStarted;
+  rpca: (p: ComputeJobRequest) => JobStarted;
+  /** Map layout page (PNG/PDF) — `geoanomaly layout`. */
+  layout: (p: ComputeJobRequest) => JobStarted;
+  /** Training-run report (HTML/PDF) — `geoanomaly report`. */
+  report: (p: ComputeJobRequest) => JobStarted;
   cancelJob: (p: { readonly jobId: string }) => { readonly cancelled: boolean };
   /** Reads a sites GeoJSON (or Shapefile) onto the grid of `gridSource`: one centre per block (siteId). */
   readSites: (p: { readonly path: string; readonly gridSource: string }) => { readonly sites: readonly SiteCentre[] };
@@ -327,8 +455,24 @@ export interface Requests {
     readonly model?: 'auto' | 'sph' | 'exp' | 'gau';
     readonly variogram?: string;
   }) => VariogramPreview;
+  /** Writes (once) the seeded synthetic micro-XRF sample into the data folder: cube and truth mask TIFFs. */
+  xrfSyntheticSample: (p: { readonly seed?: number; readonly rows?: number; readonly cols?: number; readonly channels?: number }) => XrfSyntheticFiles;
+  /** Size and band names of a micro-XRF cube (.mat, multi-band .tif, .csv, folder of element images). */
+  xrfCubeInfo: (p: { readonly path: string }) => XrfCubeInfo;
+  /** RGB composite of three bands (0-based indices), each stretched between two percentiles (default 2–98). */
+  xrfComposite: (p: { readonly path: string; readonly bands: readonly [number, number, number]; readonly percentiles?: readonly [number, number] }) => XrfComposite;
   /** A JSON result file a job wrote (CV summary, fault report, metrics); `.json` only, ≤ 20 MB. */
   readJsonResult: (p: { readonly path: string }) => unknown;
+  /** A raster layer (all bands, or the chosen ones in that order) to one GeoTIFF, atomically. */
+  exportRaster: (p: { readonly source: string; readonly bands?: readonly string[]; readonly path: string }) => RasterExported;
+  /** Sites to `.geojson` (the sites format) or `.shp` (ESRI Shapefile with .shx/.dbf/.prj), blocks expanded on `gridSource`. */
+  exportSites: (p: { readonly path: string; readonly gridSource: string; readonly sites: readonly SiteCentre[]; readonly blockRadius?: number }) => SitesExported;
+  /** A training run's metrics.json as CSV: one row per model × fold, then mean and sd rows. */
+  exportMetricsCsv: (p: { readonly runDir: string; readonly path: string }) => { readonly path: string; readonly rows: number };
+  /** Grad-CAM of every model of a saved run around one cell, and the offsets of its DCN models (main/api/explain-requests.ts). */
+  explainSite: (p: ExplainSiteParams) => SiteExplanation;
+  /** A run folder's models and the stack / sites files its manifest names. */
+  describeRun: (p: { readonly runDir: string }) => RunDescription;
 }
 
 export type MenuAction =
@@ -377,6 +521,14 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   'writeSites',
   'krigeVariogram',
   'readJsonResult',
+  'exportRaster',
+  'exportSites',
+  'exportMetricsCsv',
+  'xrfSyntheticSample',
+  'xrfCubeInfo',
+  'xrfComposite',
+  'explainSite',
+  'describeRun',
 ];
 
 export const EVENT_NAMES: readonly EventName[] = ['jobProgress', 'jobDone', 'jobFailed', 'log', 'menu'];

@@ -308,6 +308,9 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
     explain: compute('explain'),
     evaluate: compute('evaluate'),
     xrf: compute('xrf'),
+    rpca: compute('rpca'),
+    layout: compute('layout'),
+    report: compute('report'),
     async cancelJob(p) {
       return { cancelled: jobs.cancel(p.jobId) };
     },
@@ -318,9 +321,41 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
       const { variogramPreview } = await import('./kriging-requests.ts');
       return variogramPreview(p);
     },
+    async xrfSyntheticSample(p) {
+      const { writeSyntheticXrfSample } = await import('./xrf-requests.ts');
+      return writeSyntheticXrfSample(dataDir, p);
+    },
+    async xrfCubeInfo(p) {
+      const { xrfCubeInfo } = await import('./xrf-requests.ts');
+      return xrfCubeInfo(p.path);
+    },
+    async xrfComposite(p) {
+      const { xrfComposite } = await import('./xrf-requests.ts');
+      return xrfComposite(p.path, p.bands, p.percentiles);
+    },
     async readJsonResult(p) {
       const { readJsonResult } = await import('./kriging-requests.ts');
       return readJsonResult(p.path);
+    },
+    async exportRaster(p) {
+      const { exportRasterRequest } = await import('./export-requests.ts');
+      return exportRasterRequest(p);
+    },
+    async exportSites(p) {
+      const { exportSitesRequest } = await import('./export-requests.ts');
+      return exportSitesRequest(p);
+    },
+    async exportMetricsCsv(p) {
+      const { exportMetricsCsvRequest } = await import('./export-requests.ts');
+      return exportMetricsCsvRequest(p);
+    },
+    async explainSite(p) {
+      const { explainSite } = await import('./explain-requests.ts');
+      return explainSite(p);
+    },
+    async describeRun(p) {
+      const { describeRun } = await import('./explain-requests.ts');
+      return describeRun(p.runDir);
     },
     async readSites(p) {
       const { readSiteCentres } = await import('./site-requests.ts');

@@ -8,6 +8,8 @@ import { readManifest } from '../models/run-store.ts';
 import { predictMap, writePredictionGeoTiff, type PredictionOutputOptions, type PredictionSink } from './predict-map.ts';
 import { loadRun, runClassifiers } from './run-models.ts';
 import { matchBands, openStackSource } from './stack-source.ts';
+import { checkEngine, exportRunToOnnx, resolveEngine, type EngineChoice, type EnginePreference, type OnnxRunPayload } from './onnx/onnx-run.ts';
+import { onnxRunClassifiers, type OrtLoader } from './onnx/onnx-runtime.ts';
 
 /**
  * Full-map prediction of a trained run on worker threads.
@@ -37,8 +39,20 @@ export interface PredictRunOptions extends PredictionOutputOptions {
   readonly batchSize?: number;
   /** Rows per tile (one worker task). @default ≈ 8 MB of stack values and at most ⌈rows/16⌉ rows */
   readonly tileRows?: number;
-  /** tfjs backend of every thread. @default 'auto' */
+  /** tfjs backend of every thread (engine tfjs; with onnx it only loads the models for the export). @default 'auto' */
   readonly backend?: BackendPreference;
+  /**
+   * 'tfjs', 'onnx' (onnxruntime-node, see maps/onnx/) or 'auto' = onnx when onnxruntime-node loads,
+   * else tfjs. The library keeps tfjs as its default (its numbers are the reference, bit-identical
+   * for any thread count); `geoanomaly predict` defaults to 'auto'. @default 'tfjs'
+   */
+  readonly engine?: EnginePreference;
+  /** ONNX Runtime intra-op threads per session (engine onnx), per worker thread. @default 1 */
+  readonly intraOpThreads?: number;
+  /** Engine onnx: also write RUN_DIR/models/<model>/model.onnx. @default false */
+  readonly saveOnnx?: boolean;
+  /** How onnxruntime-node is imported (tests inject a failing one). @default import('onnxruntime-node') */
+  readonly ortLoader?: OrtLoader;
 }
 
 export interface CheckedPredictRunOptions {
@@ -48,6 +62,8 @@ export interface CheckedPredictRunOptions {
   readonly batchSize: number;
   readonly tileRows: number | null;
   readonly backend: BackendPreference;
+  readonly engine: EnginePreference;
+  readonly intraOpThreads: number;
 }
 
 export function checkPredictRunOptions(o: PredictRunOptions): CheckedPredictRunOptions {
@@ -57,7 +73,18 @@ export function checkPredictRunOptions(o: PredictRunOptions): CheckedPredictRunO
   if (!posInt(threads)) throw new InvalidOptionError(`threads must be an integer ≥ 1, got ${threads}`);
   if (!posInt(batchSize)) throw new InvalidOptionError(`batchSize must be an integer ≥ 1, got ${batchSize}`);
   if (o.tileRows !== undefined && !posInt(o.tileRows)) throw new InvalidOptionError(`tileRows must be an integer ≥ 1, got ${o.tileRows}`);
-  return { runDir: o.runDir, models: o.models ? [...o.models] : [], threads, batchSize, tileRows: o.tileRows ?? null, backend: o.backend ?? 'auto' };
+  const intraOpThreads = o.intraOpThreads ?? 1;
+  if (!posInt(intraOpThreads)) throw new InvalidOptionError(`intraOpThreads must be an integer ≥ 1, got ${intraOpThreads}`);
+  return {
+    runDir: o.runDir,
+    models: o.models ? [...o.models] : [],
+    threads,
+    batchSize,
+    tileRows: o.tileRows ?? null,
+    backend: o.backend ?? 'auto',
+    engine: checkEngine(o.engine ?? 'tfjs'),
+    intraOpThreads,
+  };
 }
 
 /** Default rows per tile: ≈ 8 MB of stack values per tile (per worker) and at least 16 tiles to share out. */
@@ -81,6 +108,9 @@ export interface PredictWorkerInput {
   readonly models: string[];
   readonly backend: BackendPreference;
   readonly batchSize: number;
+  /** Engine onnx: the exported models and what predictMap needs (no tfjs in the worker); null = tfjs. */
+  readonly onnx: OnnxRunPayload | null;
+  readonly intraOpThreads: number;
 }
 export interface PredictTileTask {
   readonly rowStart: number;
@@ -118,38 +148,78 @@ async function planRun(stackPath: string, o: CheckedPredictRunOptions): Promise<
 
 /**
  * Predicts every cell of the stack with the run's models; the sink receives tiles in row order.
- * Resolves with the model names (the order of the sink's probability arrays).
+ * Resolves with the model names (the order of the sink's probability arrays) and the engine that ran.
+ *
+ * Engine onnx: the models are exported once here (exportRunToOnnx) and the bytes go to the worker
+ * threads, which then need neither tfjs nor the run's model files; each worker runs its own
+ * ONNX Runtime sessions with `intraOpThreads` threads (default 1: one worker per core measured
+ * faster than one session with 2 intra-op threads, see docs/prediction.md).
  */
-export async function predictRun(stackPath: string, options: PredictRunOptions, sink: PredictionSink, ctx?: JobContext): Promise<{ modelNames: string[] }> {
+export async function predictRun(stackPath: string, options: PredictRunOptions, sink: PredictionSink, ctx?: JobContext): Promise<{ modelNames: string[]; engine: EngineChoice }> {
   const o = checkPredictRunOptions(options);
   throwIfCancelled(ctx, 'prediction');
   const plan = await planRun(stackPath, o);
+  const engine = await resolveEngine(o.engine, options.ortLoader);
+  const onnx = engine.name === 'onnx' ? await exportRunToOnnx(o.runDir, plan.modelNames, { backend: o.backend, save: options.saveOnnx ?? false }) : null;
+  throwIfCancelled(ctx, 'prediction');
   const threads = Math.min(o.threads, plan.tiles.length);
-  if (threads <= 1) await predictInThisThread(stackPath, o, plan, sink, ctx);
-  else await predictOnWorkers(stackPath, o, plan, threads, sink, ctx);
+  if (threads <= 1) await predictInThisThread(stackPath, o, plan, engine, onnx, sink, ctx);
+  else await predictOnWorkers(stackPath, o, plan, threads, onnx, sink, ctx);
   report(ctx, 1, 'prediction done');
-  return { modelNames: plan.modelNames };
+  return { modelNames: plan.modelNames, engine };
 }
 
 /** predictRun into a GeoTIFF (one band per model, optional difference, mask); no file is left on error or cancel. */
-export async function predictRunToGeoTiff(stackPath: string, outPath: string, options: PredictRunOptions, ctx?: JobContext): Promise<{ bandNames: string[]; modelNames: string[] }> {
+export async function predictRunToGeoTiff(
+  stackPath: string,
+  outPath: string,
+  options: PredictRunOptions,
+  ctx?: JobContext,
+): Promise<{ bandNames: string[]; modelNames: string[]; engine: EngineChoice }> {
   const o = checkPredictRunOptions(options);
   const plan = await planRun(stackPath, o);
+  // Resolved here so the file's metadata can name the engine that wrote it.
+  const engine = await resolveEngine(o.engine, options.ortLoader);
   const source = await openStackSource(stackPath);
   const grid = source.grid;
   await source.close();
-  const { bandNames } = await writePredictionGeoTiff(grid, plan.modelNames, options, outPath, async (sink) => {
-    await predictRun(stackPath, { ...options, models: plan.modelNames }, sink, ctx);
-  });
-  return { bandNames, modelNames: plan.modelNames };
+  const { bandNames } = await writePredictionGeoTiff(
+    grid,
+    plan.modelNames,
+    { ...options, metadata: { ...(options.metadata ?? {}), prediction_engine: engine.detail } },
+    outPath,
+    async (sink) => {
+      await predictRun(stackPath, { ...options, models: plan.modelNames, engine: engine.name }, sink, ctx);
+    },
+  );
+  return { bandNames, modelNames: plan.modelNames, engine };
 }
 
-async function predictInThisThread(stackPath: string, o: CheckedPredictRunOptions, plan: RunPlan, sink: PredictionSink, ctx?: JobContext): Promise<void> {
+async function predictInThisThread(
+  stackPath: string,
+  o: CheckedPredictRunOptions,
+  plan: RunPlan,
+  engine: EngineChoice,
+  onnx: OnnxRunPayload | null,
+  sink: PredictionSink,
+  ctx?: JobContext,
+): Promise<void> {
+  const tileRows = plan.tiles[0][1] - plan.tiles[0][0];
+  if (onnx && engine.ort) {
+    const classifiers = await onnxRunClassifiers(engine.ort, onnx, o.intraOpThreads);
+    const source = await openStackSource(stackPath);
+    try {
+      await predictMap(source, classifiers, { window: onnx.window, bandNames: onnx.bandNames, stats: onnx.stats, batchSize: o.batchSize, tileRows }, sink, ctx);
+    } finally {
+      await source.close();
+      for (const c of classifiers) await c.dispose();
+    }
+    return;
+  }
   await initBackend(o.backend);
   const run = await loadRun(o.runDir, plan.modelNames);
   const source = await openStackSource(stackPath);
   try {
-    const tileRows = plan.tiles[0][1] - plan.tiles[0][0];
     await predictMap(source, runClassifiers(run), { window: run.window, bandNames: run.bandNames, stats: run.stats, batchSize: o.batchSize, tileRows }, sink, ctx);
   } finally {
     await source.close();
@@ -176,12 +246,13 @@ async function predictOnWorkers(
   o: CheckedPredictRunOptions,
   plan: RunPlan,
   threads: number,
+  onnx: OnnxRunPayload | null,
   sink: PredictionSink,
   ctx?: JobContext,
 ): Promise<void> {
   const { tiles } = plan;
   const totalRows = tiles[tiles.length - 1][1];
-  const input: PredictWorkerInput = { stackPath, runDir: o.runDir, models: plan.modelNames, backend: o.backend, batchSize: o.batchSize };
+  const input: PredictWorkerInput = { stackPath, runDir: o.runDir, models: plan.modelNames, backend: o.backend, batchSize: o.batchSize, onnx, intraOpThreads: o.intraOpThreads };
   const workers: Worker[] = [];
   const waiting = new Map<number, PredictTileResult>();
   const partial = new Float64Array(tiles.length);

@@ -81,6 +81,25 @@ export async function predictMap(
     const tileGrid: GridSpec = { ...g, rows: readEnd - readStart, originY: g.originY - readStart * g.cellSizeY };
     const t = applyTransform({ grid: tileGrid, bandNames: [...options.bandNames], bands: raw }, options.stats);
     const fill = t.map((_, b) => (standardized ? 0 : Number.isFinite(options.stats.means[b]) ? options.stats.means[b] : 0));
+    // The tile interleaved cell by cell ([cell][band], the windows' layout) with nodata already
+    // filled, and a per-cell nodata flag: a window row is then k·C contiguous values, copied with
+    // one set() (or k, where the window is reflected at the left/right edge) instead of k·k·C
+    // scalar reads with a NaN test each. Same values, same order: the windows are bit-identical.
+    // (Window building was ≈ 20 % of the ONNX engine's inference time before.)
+    const tileCells = (readEnd - readStart) * cols;
+    const hwc = new Float32Array(tileCells * C);
+    const cellNodata = new Uint8Array(tileCells);
+    for (let b = 0; b < C; b++) {
+      const band = t[b];
+      const fb = fill[b];
+      for (let cell = 0, o = b; cell < tileCells; cell++, o += C) {
+        const v = band[cell];
+        if (Number.isNaN(v)) {
+          hwc[o] = fb;
+          cellNodata[cell] = 1;
+        } else hwc[o] = v;
+      }
+    }
     const nOut = (r1 - r0) * cols;
     const probs = classifiers.map(() => new Float32Array(nOut).fill(NaN));
     const mask = new Float32Array(nOut).fill(NaN);
@@ -97,25 +116,31 @@ export async function predictMap(
       filled = 0;
     };
 
+    const rowLen = k * C;
     for (let r = r0; r < r1; r++) {
       for (let c = 0; c < cols; c++) {
         const centre = (r - readStart) * cols + c;
-        if (Number.isNaN(t[0][centre]) || t.some((band) => Number.isNaN(band[centre]))) continue; // nodata in → nodata out
-        let m = r < h || c < h || r >= rows - h || c >= cols - h ? MASK_LEFT_GRID : 0;
+        if (cellNodata[centre]) continue; // nodata in → nodata out
+        const inside = c >= h && c < cols - h;
+        let m = r < h || !inside || r >= rows - h ? MASK_LEFT_GRID : 0;
         let o = filled * k * k * C;
+        let anyNodata = 0;
         for (let py = 0; py < k; py++) {
-          const rr = reflectIndex(r - h + py, rows) - readStart;
-          for (let px = 0; px < k; px++) {
-            const cell = rr * cols + reflectIndex(c - h + px, cols);
-            for (let b = 0; b < C; b++) {
-              const v = t[b][cell];
-              if (Number.isNaN(v)) {
-                windows[o++] = fill[b];
-                m |= MASK_FILLED_NODATA;
-              } else windows[o++] = v;
+          const rowStart = (reflectIndex(r - h + py, rows) - readStart) * cols;
+          if (inside) {
+            const first = rowStart + c - h;
+            windows.set(hwc.subarray(first * C, (first + k) * C), o);
+            for (let px = 0; px < k; px++) anyNodata |= cellNodata[first + px];
+          } else {
+            for (let px = 0; px < k; px++) {
+              const cell = rowStart + reflectIndex(c - h + px, cols);
+              windows.set(hwc.subarray(cell * C, cell * C + C), o + px * C);
+              anyNodata |= cellNodata[cell];
             }
           }
+          o += rowLen;
         }
+        if (anyNodata) m |= MASK_FILLED_NODATA;
         winCell[filled] = (r - r0) * cols + c;
         winMask[filled] = m;
         filled++;
@@ -136,6 +161,8 @@ export interface PredictionOutputOptions {
   readonly difference?: readonly [string, string];
   /** Prefix of the probability band names. @default 'p_' */
   readonly bandPrefix?: string;
+  /** Extra dataset metadata items of the GeoTIFF (e.g. the prediction engine). @default none */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -160,7 +187,7 @@ export async function writePredictionGeoTiff(
     names.push(`diff_${diff[0]}_minus_${diff[1]}`);
   }
   const bandNames = [...names, 'window_mask'];
-  const w = new GeoTiffWriter(outPath, grid, bandNames, { nodata: -9999, metadata: { window_mask: 'bit 1 = window left the grid (reflect-padded); bit 2 = window held nodata filled with the band mean' } });
+  const w = new GeoTiffWriter(outPath, grid, bandNames, { nodata: -9999, metadata: { ...(options.metadata ?? {}), window_mask: 'bit 1 = window left the grid (reflect-padded); bit 2 = window held nodata filled with the band mean' } });
   try {
     await produce((rowStart, probs, mask) => {
       probs.forEach((p, m) => w.writeRows(m, rowStart, p));

@@ -37,12 +37,16 @@ export interface CrossValidationOptions {
   readonly protocol?: CvProtocol;
   /** Threshold chosen on training data: 0.5 or the F1-optimal one. @default 'fixed' */
   readonly threshold?: ThresholdMode;
-  /** Training options of every fold (its seed is overridden per fold). */
+  /**
+   * Training options of every fold (its seed is overridden per fold). `train.threads` > 1 trains
+   * the final models (after the folds, one at a time) data-parallel on that many threads; folds
+   * always train on one thread each.
+   */
   readonly train?: TrainOptions;
   /**
-   * Worker threads for `crossValidateAndFit`: folds and final models of all kinds are trained in
-   * parallel, each worker on its own tfjs backend. Results are bit-identical to 1 thread (every
-   * fit is seeded on its own). @default 1
+   * Worker threads for `crossValidateAndFit`: folds and (unless train.threads > 1) final models
+   * of all kinds are trained in parallel, each worker on its own tfjs backend. Results are
+   * bit-identical to 1 thread (every fit is seeded on its own). @default 1
    */
   readonly threads?: number;
   /** Backend the workers start (the caller's own is used with 1 thread). @default 'auto' */
@@ -155,7 +159,9 @@ export interface FoldSpec {
 /** Trains one fold and scores it; the threshold comes from the training samples only. */
 export async function evaluateFold(kind: ModelKind, data: TrainingData, spec: FoldSpec, o: CheckedCrossValidationOptions, ctx?: JobContext): Promise<FoldResult> {
   const { train, test, trainSeed } = spec;
-  const trained = await trainModel(kind, data, train, { ...o.train, seed: trainSeed }, ctx);
+  // One thread per fold: folds already run in parallel across threads (cv-worker); the
+  // data-parallel trainer (o.train.threads) is for the final fits, which run alone.
+  const trained = await trainModel(kind, data, train, { ...o.train, seed: trainSeed, threads: 1 }, ctx);
   try {
     const trainScores = predictDepositProbability(trained.model, data, train);
     const trainLabels = train.map((i) => data.labels[i]);
@@ -289,8 +295,11 @@ async function crossValidateAndFitParallel(kinds: readonly ModelKind[], data: Tr
   const { join } = await import('node:path');
   const tmp = mkdtempSync(join(tmpdir(), 'ga-cv-'));
   const tasks: CvTask[] = [];
-  // Final models first: they are the longest fits, so the pool's tail stays short.
-  for (const kind of kinds) tasks.push({ type: 'final', kind, saveDir: join(tmp, kind) });
+  // Final models first (when they are pool tasks): they are the longest fits, so the pool's tail
+  // stays short. With train.threads > 1 the final models are trained after the folds, each alone and
+  // data-parallel over the threads (below); otherwise they are tasks of the pool like the folds.
+  const finalsInPool = (o.train.threads ?? 1) <= 1;
+  if (finalsInPool) for (const kind of kinds) tasks.push({ type: 'final', kind, saveDir: join(tmp, kind) });
   for (const kind of kinds) {
     for (let r = 0; r < o.repeats; r++) {
       foldsFor(data, o, r).forEach(({ train, test }, f) => tasks.push({ type: 'fold', kind, spec: { repeat: r, fold: f, train, test, trainSeed: trainSeedFor(o.seed, r, f) } }));
@@ -301,18 +310,30 @@ async function crossValidateAndFitParallel(kinds: readonly ModelKind[], data: Tr
       new URL('./cv-worker.ts', import.meta.url),
       tasks,
       { threads: Math.min(o.threads, tasks.length), workerData: { data, options: o } satisfies CvWorkerInput, label: 'cross-validation', loader: 'tsx' },
-      { signal: ctx?.signal, progress: (f) => report(ctx, f, `training ${tasks.length} fits on ${o.threads} threads`) },
+      { signal: ctx?.signal, progress: (f) => report(ctx, finalsInPool ? f : 0.8 * f, `training ${tasks.length} fits on ${o.threads} threads`) },
     );
     const out = new Map<ModelKind, ModelRunResult>();
-    for (const kind of kinds) {
-      const folds = results.flatMap((res, i) => (res.type === 'fold' && tasks[i].kind === kind ? [res.fold] : []));
-      const backend = results.find((res, i) => res.type === 'fold' && tasks[i].kind === kind) as { backend: string } | undefined;
-      const fin = results.find((res, i) => res.type === 'final' && tasks[i].kind === kind) as { trained: Omit<TrainedModel, 'model'> };
-      const model = await tfl.loadLayersModel(fileModelHandler(join(tmp, kind)));
-      out.set(kind, {
-        cv: { kind, protocol: o.protocol, options: o, folds, ...summarizeFolds(folds, o.repeats), backend: backend?.backend ?? fin.trained.backend },
-        final: { ...fin.trained, model },
-      });
+    const all = Array.from({ length: data.n }, (_, i) => i);
+    try {
+      for (const [m, kind] of kinds.entries()) {
+        const folds = results.flatMap((res, i) => (res.type === 'fold' && tasks[i].kind === kind ? [res.fold] : []));
+        const backend = results.find((res, i) => res.type === 'fold' && tasks[i].kind === kind) as { backend: string } | undefined;
+        let final: TrainedModel;
+        if (finalsInPool) {
+          const fin = results.find((res, i) => res.type === 'final' && tasks[i].kind === kind) as { trained: Omit<TrainedModel, 'model'> };
+          final = { ...fin.trained, model: await tfl.loadLayersModel(fileModelHandler(join(tmp, kind))) };
+        } else {
+          const share = 0.2 / kinds.length;
+          final = await trainModel(kind, data, all, { ...o.train, seed: o.seed }, subJob(ctx, 0.8 + m * share, 0.8 + (m + 1) * share, `${kind} final model`));
+        }
+        out.set(kind, {
+          cv: { kind, protocol: o.protocol, options: o, folds, ...summarizeFolds(folds, o.repeats), backend: backend?.backend ?? final.backend },
+          final,
+        });
+      }
+    } catch (e) {
+      for (const r of out.values()) r.final.model.dispose();
+      throw e;
     }
     return out;
   } finally {

@@ -2,10 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidOptionError, WorkbenchError } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
-import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
+import { report, subJob, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import { groupedStratifiedKFold } from '../eval/folds.ts';
 import { buildModel, usesGeology, type ArchitectureOptions, type ModelKind } from './architectures.ts';
 import { createGeologyVariables, crossEntropy, totalLoss, type GeologyTermVariables } from './geology-loss.ts';
+import type { DataParallelTrainer, StateArray } from './data-parallel.ts';
 
 /**
  * Training of one patch classifier: Adam on mini-batches, seeded initialisation and shuffling,
@@ -80,6 +81,13 @@ export interface TrainOptions {
   readonly seed?: number;
   /** Network shape; channels and patchSize come from the data. */
   readonly architecture?: Omit<ArchitectureOptions, 'channels' | 'patchSize' | 'seed'>;
+  /**
+   * Replicas of synchronous data-parallel training (data-parallel.ts): each batch is split over
+   * this many worker threads and their gradients are summed. 1 = the single-thread loop on the
+   * calling thread. With BatchNorm, each replica normalises its own shard, so the numbers differ
+   * from 1 thread (same seed + same threads ⇒ the same numbers). @default 1
+   */
+  readonly threads?: number;
 }
 
 export type CheckedTrainOptions = Required<Omit<TrainOptions, 'architecture'>> & Pick<TrainOptions, 'architecture'>;
@@ -95,6 +103,7 @@ export function checkTrainOptions(o: TrainOptions = {}): CheckedTrainOptions {
     patience: o.patience ?? 15,
     seed: o.seed ?? 1,
     architecture: o.architecture,
+    threads: o.threads ?? 1,
   };
   const posInt = (v: number): boolean => Number.isInteger(v) && v > 0;
   if (!posInt(c.epochs)) throw new InvalidOptionError(`epochs must be a positive integer, got ${c.epochs}`);
@@ -111,6 +120,7 @@ export function checkTrainOptions(o: TrainOptions = {}): CheckedTrainOptions {
   }
   if (!posInt(c.patience)) throw new InvalidOptionError(`patience must be a positive integer, got ${c.patience}`);
   if (!Number.isInteger(c.seed) || c.seed < 0) throw new InvalidOptionError(`seed must be a non-negative integer, got ${c.seed}`);
+  if (!posInt(c.threads)) throw new InvalidOptionError(`threads must be a positive integer, got ${c.threads}`);
   return c;
 }
 
@@ -154,6 +164,18 @@ function gatherKnowledge(data: TrainingData, idx: readonly number[]): tf.Tensor2
 
 function gatherLabels(data: TrainingData, idx: readonly number[]): tf.Tensor1D {
   return tf.tensor1d(Float32Array.from(idx, (s) => data.labels[s]), 'float32');
+}
+
+/** Sets the coordinator's model (and geology term) to a replica's state (data-parallel training). */
+function loadReplicaState(model: tfl.LayersModel, geoVars: GeologyTermVariables | undefined, state: readonly StateArray[]): void {
+  const tensors = state.map((s) => tf.tensor(s.values, s.shape));
+  const nWeights = model.weights.length;
+  model.setWeights(tensors.slice(0, nWeights));
+  if (geoVars) {
+    geoVars.a.assign(tensors[nWeights]);
+    geoVars.b.assign(tensors[nWeights + 1]);
+  }
+  tf.dispose(tensors);
 }
 
 /** Splits training indices into fit/validation by site, stratified, seeded. */
@@ -223,7 +245,8 @@ export async function trainModel(
   const shuffleRng = rng.fork(1);
   const { fit, val } = validationSplit(data, trainIdx, o.validationFraction, rng.nextUint32());
 
-  const model = buildModel(kind, { ...o.architecture, channels: data.channels, patchSize: data.patchSize, seed: initSeed });
+  const architecture = { ...o.architecture, channels: data.channels, patchSize: data.patchSize, seed: initSeed };
+  const model = buildModel(kind, architecture);
   const geoVars: GeologyTermVariables | undefined = gk ? createGeologyVariables(data.nKnowledge) : undefined;
   const optimizer = tf.train.adam(o.learningRate);
   const kernels = model.trainableWeights.filter((w) => /kernel/.test(w.originalName)).map((w) => w.read());
@@ -235,38 +258,48 @@ export async function trainModel(
   let sinceBest = 0;
   let stoppedEarly = false;
   const order = [...fit];
+  let dp: DataParallelTrainer | null = null;
   try {
+    if (o.threads > 1) {
+      const { startPatchTrainer } = await import('./data-parallel-patch.ts');
+      dp = await startPatchTrainer(kind, data, architecture, o, fit.length, ctx);
+    }
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
       throwIfCancelled(ctx, `training ${kind}`);
       shuffleRng.shuffle(order);
       let lossSum = 0;
       let seen = 0;
-      for (let start = 0; start < order.length; start += o.batchSize) {
-        const batch = order.slice(start, start + o.batchSize);
-        // BatchNorm cannot normalise a batch of one sample (zero variance); drop such a remainder.
-        if (batch.length < 2) continue;
-        const xb = gatherPatches(data, batch);
-        const yb = gatherLabels(data, batch);
-        const wb = geoVars ? gatherKnowledge(data, batch) : undefined;
-        const loss = optimizer.minimize(
-          () => {
-            const probs = model.apply(xb, { training: true }) as tf.Tensor2D;
-            let l = totalLoss(probs, yb, o.lambda, wb && geoVars ? { w: wb, vars: geoVars } : undefined);
-            if (o.weightDecay > 0) {
-              const l2 = tf.addN(kernels.map((k) => tf.sum(tf.square(k))));
-              l = tf.add(l, tf.mul(0.5 * o.weightDecay, l2)) as tf.Scalar;
-            }
-            return l;
-          },
-          true,
-          varList,
-        );
-        lossSum += loss!.dataSync()[0] * batch.length;
-        seen += batch.length;
-        tf.dispose([xb, yb, loss!]);
-        if (wb) wb.dispose();
-        // Let a pending cancel or a progress listener run between steps.
-        await new Promise<void>((r) => setImmediate(r));
+      if (dp) {
+        ({ lossSum, seen } = await dp.runEpoch(order, o.batchSize, subJob(ctx, (epoch - 1) / o.epochs, epoch / o.epochs, `${kind} epoch ${epoch}/${o.epochs}`)));
+        loadReplicaState(model, geoVars, await dp.state(ctx));
+      } else {
+        for (let start = 0; start < order.length; start += o.batchSize) {
+          const batch = order.slice(start, start + o.batchSize);
+          // BatchNorm cannot normalise a batch of one sample (zero variance); drop such a remainder.
+          if (batch.length < 2) continue;
+          const xb = gatherPatches(data, batch);
+          const yb = gatherLabels(data, batch);
+          const wb = geoVars ? gatherKnowledge(data, batch) : undefined;
+          const loss = optimizer.minimize(
+            () => {
+              const probs = model.apply(xb, { training: true }) as tf.Tensor2D;
+              let l = totalLoss(probs, yb, o.lambda, wb && geoVars ? { w: wb, vars: geoVars } : undefined);
+              if (o.weightDecay > 0) {
+                const l2 = tf.addN(kernels.map((k) => tf.sum(tf.square(k))));
+                l = tf.add(l, tf.mul(0.5 * o.weightDecay, l2)) as tf.Scalar;
+              }
+              return l;
+            },
+            true,
+            varList,
+          );
+          lossSum += loss!.dataSync()[0] * batch.length;
+          seen += batch.length;
+          tf.dispose([xb, yb, loss!]);
+          if (wb) wb.dispose();
+          // Let a pending cancel or a progress listener run between steps.
+          await new Promise<void>((r) => setImmediate(r));
+        }
       }
       const trainLoss = lossSum / Math.max(1, seen);
       const valLoss = val.length > 0 ? validationLoss(model, data, val) : undefined;
@@ -300,6 +333,7 @@ export async function trainModel(
     model.dispose();
     throw e;
   } finally {
+    await dp?.close();
     if (best.weights) tf.dispose(best.weights);
     optimizer.dispose();
     if (geoVars) tf.dispose([geoVars.a, geoVars.b]);

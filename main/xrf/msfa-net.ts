@@ -8,6 +8,7 @@ import type { SpectralCube } from './cube.ts';
 import { checkPseudoLabelOptions, pseudoLabels, type PseudoLabelOptions, type PseudoLabels } from './pseudo-labels.ts';
 import { mahalanobisScores } from './rx.ts';
 import { spatialContrast } from './spatial.ts';
+import { DataParallelTrainer, type ProgramRef, type Replica, type SharedArrays } from '../models/data-parallel.ts';
 
 /**
  * MSFA-Net (Lu et al. 2025, Minerals 15, 970): an unsupervised per-pixel spectral autoencoder with
@@ -55,6 +56,12 @@ export interface MsfaOptions {
   readonly pseudoLabels?: PseudoLabelOptions;
   readonly seed?: number;
   readonly backend?: BackendPreference;
+  /**
+   * Worker threads of synchronous data-parallel training (main/models/data-parallel.ts): each
+   * 36,000-pixel batch is split over this many replicas and their gradients summed (with their
+   * pixels' pseudo-label weights). 1 = the single-thread loop. Default 1.
+   */
+  readonly threads?: number;
 }
 
 export type CheckedMsfaOptions = Required<Omit<MsfaOptions, 'pseudoLabels'>> & { pseudoLabels: Required<PseudoLabelOptions> };
@@ -72,10 +79,12 @@ export function checkMsfaOptions(o: MsfaOptions = {}): CheckedMsfaOptions {
     pseudoLabels: checkPseudoLabelOptions(o.pseudoLabels),
     seed: o.seed ?? 1,
     backend: o.backend ?? 'wasm',
+    threads: o.threads ?? 1,
   };
   const posInt = (v: number, name: string): void => {
     if (!Number.isInteger(v) || v < 1) throw new InvalidOptionError(`MSFA-Net: ${name} must be a positive integer, got ${v}`);
   };
+  posInt(r.threads, 'threads');
   posInt(r.epochs, 'epochs'); posInt(r.batchSize, 'batchSize'); posInt(r.latentDim, 'latentDim'); posInt(r.hiddenChannels, 'hiddenChannels'); posInt(r.groups, 'groups');
   if (r.hiddenChannels % r.groups !== 0 || r.hiddenChannels / r.groups < 4) throw new InvalidOptionError(`MSFA-Net: hiddenChannels (${r.hiddenChannels}) must be a multiple of groups (${r.groups}) with at least 4 channels per group`);
   if (!(r.learningRate > 0)) throw new InvalidOptionError(`MSFA-Net: learningRate must be > 0, got ${r.learningRate}`);
@@ -96,6 +105,8 @@ export interface MsfaResult {
   readonly secondsPerEpoch: number;
   /** Process CPU seconds per epoch of the training loop (= wall time on an idle machine; robust to a shared one). */
   readonly cpuSecondsPerEpoch: number;
+  /** Seconds to start the data-parallel replicas (0 with one thread); not in the per-epoch times. */
+  readonly startupSeconds: number;
   readonly options: CheckedMsfaOptions;
 }
 
@@ -242,6 +253,54 @@ function buildNet(tf: typeof tfc, B: number, o: CheckedMsfaOptions, rng: Rng): N
   };
 }
 
+export interface MsfaReplicaSpec {
+  readonly bandCount: number;
+  readonly options: CheckedMsfaOptions;
+}
+
+export const MSFA_PROGRAM: ProgramRef = { module: new URL('./msfa-net.ts', import.meta.url).href, factory: 'createMsfaReplica' };
+
+/**
+ * One data-parallel replica of MSFA-Net (built in each worker; same seed ⇒ same initial net as
+ * runMsfaNet's). Shared arrays: `pixels` [n·B], `weights` [n] (pseudo-label loss weights).
+ * The loss of a shard is Σ_shard w·err / (Σ_batch w + 1e-8): its share of the batch loss, so the
+ * shards' gradients sum to the batch gradient.
+ */
+export function createMsfaReplica(spec: MsfaReplicaSpec, shared: SharedArrays): Replica {
+  const tf = getTf();
+  const B = spec.bandCount;
+  const net = buildNet(tf, B, spec.options, new Rng(spec.options.seed).fork(1));
+  const pixels = shared.pixels as Float32Array;
+  const weights = shared.weights as Float32Array;
+  return {
+    variables: net.vars,
+    synced: [],
+    minShardSize: 1,
+    loss(shard, batch) {
+      const m = shard.length;
+      const xb = new Float32Array(m * B);
+      const wb = new Float32Array(m);
+      shard.forEach((p, j) => {
+        xb.set(pixels.subarray(p * B, (p + 1) * B), j * B);
+        wb[j] = weights[p];
+      });
+      // Summed as runMsfaNet sums the whole batch (float64 over float32 values, batch order).
+      let wsum = 0;
+      for (let j = 0; j < batch.length; j++) wsum += weights[batch[j]];
+      const xt = tf.tensor2d(xb, [m, B]);
+      const wt = tf.tensor1d(wb);
+      const err = tf.mean(tf.squaredDifference(net.forward(xt), xt), 1);
+      return tf.div(tf.sum(tf.mul(err, wt)), wsum + 1e-8) as tfc.Scalar;
+    },
+    state() {
+      return net.vars.map((v) => tf.clone(v));
+    },
+    dispose() {
+      net.dispose();
+    },
+  };
+}
+
 /** Trains MSFA-Net on the (already normalised) cube and scores every pixel. */
 export async function runMsfaNet(cube: Pick<SpectralCube, 'rows' | 'cols' | 'bandCount' | 'pixels'>, options: MsfaOptions = {}, ctx?: JobContext): Promise<MsfaResult> {
   const o = checkMsfaOptions(options);
@@ -261,6 +320,15 @@ export async function runMsfaNet(cube: Pick<SpectralCube, 'rows' | 'cols' | 'ban
   const xb = new Float32Array(bs * B);
   const wb = new Float32Array(bs);
   const lossHistory: number[] = [];
+  const tStart = performance.now();
+  const dp = o.threads > 1
+    ? await DataParallelTrainer.start(
+        { program: MSFA_PROGRAM, spec: { bandCount: B, options: o } satisfies MsfaReplicaSpec, shared: { pixels: cube.pixels, weights: pseudo.weights }, threads: o.threads, learningRate: o.learningRate, backend: o.backend, label: `MSFA-Net training on ${o.threads} threads` },
+        trainIdx.length,
+        ctx,
+      )
+    : null;
+  const startupSeconds = (performance.now() - tStart) / 1000;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   try {
@@ -268,26 +336,36 @@ export async function runMsfaNet(cube: Pick<SpectralCube, 'rows' | 'cols' | 'ban
       throwIfCancelled(ctx, 'MSFA-Net training');
       shuffler.shuffle(trainIdx);
       let sum = 0, count = 0;
-      for (let s = 0; s < trainIdx.length; s += bs) {
-        const m = Math.min(bs, trainIdx.length - s);
-        for (let j = 0; j < m; j++) {
-          const p = trainIdx[s + j];
-          xb.set(cube.pixels.subarray(p * B, (p + 1) * B), j * B);
-          wb[j] = pseudo.weights[p];
+      if (dp) {
+        const r = await dp.runEpoch(trainIdx, bs, subJob(ctx, 0.05 + (0.85 * epoch) / o.epochs, 0.05 + (0.85 * (epoch + 1)) / o.epochs, `epoch ${epoch + 1}/${o.epochs}`));
+        sum = r.lossSum;
+        count = r.seen;
+      } else {
+        for (let s = 0; s < trainIdx.length; s += bs) {
+          const m = Math.min(bs, trainIdx.length - s);
+          for (let j = 0; j < m; j++) {
+            const p = trainIdx[s + j];
+            xb.set(cube.pixels.subarray(p * B, (p + 1) * B), j * B);
+            wb[j] = pseudo.weights[p];
+          }
+          const xt = tf.tensor2d(xb.subarray(0, m * B), [m, B]);
+          const wt = tf.tensor1d(wb.subarray(0, m));
+          const wsum = wb.subarray(0, m).reduce((a, v) => a + v, 0);
+          const loss = optimizer.minimize(() => {
+            const err = tf.mean(tf.squaredDifference(net.forward(xt), xt), 1);
+            return tf.div(tf.sum(tf.mul(err, wt)), wsum + 1e-8) as tfc.Scalar;
+          }, true, net.vars);
+          sum += (loss as tfc.Scalar).dataSync()[0] * m;
+          count += m;
+          tf.dispose([xt, wt, loss as tfc.Scalar]);
         }
-        const xt = tf.tensor2d(xb.subarray(0, m * B), [m, B]);
-        const wt = tf.tensor1d(wb.subarray(0, m));
-        const wsum = wb.subarray(0, m).reduce((a, v) => a + v, 0);
-        const loss = optimizer.minimize(() => {
-          const err = tf.mean(tf.squaredDifference(net.forward(xt), xt), 1);
-          return tf.div(tf.sum(tf.mul(err, wt)), wsum + 1e-8) as tfc.Scalar;
-        }, true, net.vars);
-        sum += (loss as tfc.Scalar).dataSync()[0] * m;
-        count += m;
-        tf.dispose([xt, wt, loss as tfc.Scalar]);
       }
       lossHistory.push(sum / count);
       report(ctx, 0.05 + (0.85 * (epoch + 1)) / o.epochs, `MSFA-Net epoch ${epoch + 1}/${o.epochs}, loss ${(sum / count).toExponential(3)}`);
+    }
+    if (dp) {
+      const state = await dp.state(ctx);
+      net.vars.forEach((v, k) => v.assign(tf.tensor(state[k].values, state[k].shape)));
     }
     const secondsPerEpoch = (performance.now() - t0) / 1000 / o.epochs;
     const cpu = process.cpuUsage(cpu0);
@@ -311,8 +389,9 @@ export async function runMsfaNet(cube: Pick<SpectralCube, 'rows' | 'cols' | 'ban
     const rx = mahalanobisScores(residual, n, B, pseudo.weights);
     const scores = spatialContrast(rx, cube.rows, cube.cols, o.spatialWeight);
     report(ctx, 1, 'MSFA-Net: done');
-    return { scores, reconstructionError, lossHistory, pseudo, backend: backend.detail, secondsPerEpoch, cpuSecondsPerEpoch, options: o };
+    return { scores, reconstructionError, lossHistory, pseudo, backend: o.threads > 1 ? `${backend.detail} × ${o.threads} data-parallel replicas` : backend.detail, secondsPerEpoch, cpuSecondsPerEpoch, startupSeconds, options: o };
   } finally {
+    await dp?.close();
     net.dispose();
     optimizer.dispose();
   }

@@ -27,6 +27,8 @@ export interface XrfWorkflowOptions {
   /** Truth mask (1 = anomaly); null/undefined: no AUC. */
   readonly truth?: Uint8Array | null;
   readonly backend?: BackendPreference;
+  /** MSFA-Net data-parallel training threads (main/models/data-parallel.ts). Default 1. */
+  readonly threads?: number;
   readonly outDir: string;
 }
 
@@ -70,13 +72,15 @@ export async function runXrfWorkflow(cube: SpectralCube, o: XrfWorkflowOptions, 
       scores = r.scores;
       Object.assign(extra, { iterations: r.iterations, backend: r.backend });
     } else {
-      const r = await runMsfaNet(x, { epochs: o.epochs, seed, ablation, backend: o.backend }, sub);
+      const r = await runMsfaNet(x, { epochs: o.epochs, seed, ablation, backend: o.backend, threads: o.threads ?? 1 }, sub);
       scores = r.scores;
       Object.assign(extra, {
         ablation,
         epochs: r.options.epochs,
         finalLoss: r.lossHistory.at(-1),
         secondsPerEpoch: r.secondsPerEpoch,
+        cpuSecondsPerEpoch: r.cpuSecondsPerEpoch,
+        threads: r.options.threads,
         backend: r.backend,
         dbscanClusters: r.pseudo.clusterCount,
         backgroundEndmembers: r.pseudo.endmemberCount,

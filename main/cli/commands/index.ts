@@ -12,6 +12,8 @@ import { predictCommand } from './predict.ts';
 import { explainCommand } from './explain.ts';
 import { demoCommand } from './demo.ts';
 import { xrfCommand } from './xrf.ts';
+import { layoutCommand } from './layout.ts';
+import { reportCommand } from './report.ts';
 
 /** Every `geoanomaly` subcommand, in the order `--help` lists them. One entry point, one list. */
 export const commands: readonly Command[] = [
@@ -28,4 +30,6 @@ export const commands: readonly Command[] = [
   explainCommand,
   demoCommand,
   xrfCommand,
+  layoutCommand,
+  reportCommand,
 ];

@@ -5,11 +5,12 @@ import { predictRunToGeoTiff } from '../../maps/parallel-predict.ts';
 import { defaultThreads } from '../../jobs/worker-pool.ts';
 import { readGeoTiffInfo } from '../../io/geotiff-read.ts';
 import { InvalidOptionError } from '../../errors.ts';
+import { checkEngine, resolveEngine } from '../../maps/onnx/onnx-run.ts';
 
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'anomaly probability maps of trained models over a whole stack (streamed in tiles)',
-  usage: '--run RUN_DIR --stack STACK.tif|DIR [--model NAME|all] [--difference A,B] [--threads N] --out PROB.tif',
+  usage: '--run RUN_DIR --stack STACK.tif|DIR [--model NAME|all] [--difference A,B] [--threads N] [--engine auto|tfjs|onnx] --out PROB.tif',
   details: [
     'Writes one Float32 band per model (p_<model>, the deposit probability), an optional',
     'difference band (diff_A_minus_B) and window_mask (bit 1: the window left the grid and was',
@@ -17,6 +18,10 @@ export const predictCommand: Command = {
     'nodata. Bands of the stack are matched to the model by name.',
     'Tiles of rows are predicted on --threads worker threads (each loads the models itself; the',
     'output is bit-identical for any thread count).',
+    'Engines: tfjs runs the saved models on the tfjs backend; onnx exports them to ONNX (BatchNorm',
+    'folded, DCN as GridSample + Conv) and runs onnxruntime-node on the CPU (optional package,',
+    'install with ONNXRUNTIME_NODE_INSTALL=skip); auto = onnx when onnxruntime-node loads, else tfjs.',
+    'The engine that ran is logged and written into the GeoTIFF metadata (prediction_engine).',
     'Example: geoanomaly predict --run run --stack stack.tif --model all --difference gk-dcn,gk-cnn --out prob.tif',
   ].join('\n'),
   options: {
@@ -27,6 +32,9 @@ export const predictCommand: Command = {
     batch: { type: 'string', description: 'windows per inference batch', valueName: 'N', default: '1024' },
     backend: { type: 'string', description: 'auto | wasm | cpu | tensorflow', valueName: 'NAME', default: 'auto' },
     threads: { type: 'string', description: 'worker threads (1 = predict in the main thread; default: all cores)', valueName: 'N' },
+    engine: { type: 'string', description: 'auto | tfjs | onnx (auto = onnx when onnxruntime-node loads)', valueName: 'NAME', default: 'auto' },
+    'intra-op-threads': { type: 'string', description: 'engine onnx: ONNX Runtime threads per worker thread', valueName: 'N', default: '1' },
+    'save-onnx': { type: 'boolean', description: 'engine onnx: also write RUN_DIR/models/<model>/model.onnx' },
     out: { type: 'string', description: 'output GeoTIFF', valueName: 'PROB.tif' },
   },
   async run(args, io) {
@@ -39,18 +47,31 @@ export const predictCommand: Command = {
     const diff = optionalString(args, 'difference')?.split(',').map((s) => s.trim());
     if (diff && diff.length !== 2) throw new InvalidOptionError('geoanomaly predict: --difference takes two model names, e.g. gk-dcn,gk-cnn');
     const threads = optionalNumber(args, 'threads', 'predict') ?? defaultThreads();
+    const enginePreference = checkEngine(optionalString(args, 'engine'));
+    const engine = await resolveEngine(enginePreference);
+    io.err(`engine: ${engine.detail}`);
     const t0 = performance.now();
     const { bandNames, modelNames } = await predictRunToGeoTiff(
       stackPath,
       out,
-      { runDir, models, threads, backend, batchSize: optionalNumber(args, 'batch', 'predict'), difference: diff as [string, string] | undefined },
+      {
+        runDir,
+        models,
+        threads,
+        backend,
+        engine: enginePreference,
+        intraOpThreads: optionalNumber(args, 'intra-op-threads', 'predict'),
+        saveOnnx: args.values['save-onnx'] === true,
+        batchSize: optionalNumber(args, 'batch', 'predict'),
+        difference: diff as [string, string] | undefined,
+      },
       { signal: io.signal, progress: io.progress },
     );
     const secs = (performance.now() - t0) / 1000;
     const info = await readGeoTiffInfo(out);
     const windows = info.grid.rows * info.grid.cols * modelNames.length;
     io.out(`${out}: ${bandNames.join(', ')} on ${info.grid.rows}×${info.grid.cols} cells (${info.grid.crs?.name ?? 'no CRS'})`);
-    io.out(`${windows} windows in ${secs.toFixed(1)} s (${(windows / secs).toFixed(0)} windows/s, ${threads} thread${threads === 1 ? '' : 's'}, worker start-up included)`);
+    io.out(`${windows} windows in ${secs.toFixed(1)} s (${(windows / secs).toFixed(0)} windows/s, ${threads} thread${threads === 1 ? '' : 's'}, worker start-up included); engine ${engine.detail}`);
     return 0;
   },
 };

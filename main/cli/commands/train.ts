@@ -17,6 +17,7 @@ import { trainingDataFrom } from '../../models/train.ts';
 import { crossValidateAndFit, metricsJsonEntry, type CvProtocol } from '../../models/cross-validate.ts';
 import { describeInput, packageVersions, saveModel, writeManifest, METRICS_FILE, type RunManifest } from '../../models/run-store.ts';
 import { writeJsonAtomic } from '../../util/atomic-write.ts';
+import { modelRoc, ROC_FILE } from '../../models/run-roc.ts';
 import type { ThresholdMode } from '../../eval/metrics.ts';
 
 function intOption(args: ParsedArgs, name: string, min: number): number | undefined {
@@ -64,7 +65,7 @@ export const trainCommand: Command = {
     'patch-size': { type: 'string', description: 'patch side in cells (odd)', valueName: 'K', default: '9' },
     transform: { type: 'string', description: `band transform: ${BAND_TRANSFORMS.join(', ')}`, valueName: 'T', default: 'log10-standardize' },
     backend: { type: 'string', description: 'auto, wasm, cpu or tensorflow', valueName: 'NAME', default: 'auto' },
-    threads: { type: 'string', description: 'worker threads training folds and final models in parallel (1 = this thread; default: all cores)', valueName: 'N' },
+    threads: { type: 'string', description: 'worker threads: folds train in parallel, then each final model data-parallel over them (1 = this thread; default: all cores)', valueName: 'N' },
     out: { type: 'string', description: 'run directory (metrics.json, manifest.json, models/)', valueName: 'RUN_DIR' },
   },
   details: [
@@ -72,6 +73,8 @@ export const trainCommand: Command = {
     '"mean": {…}, "sd": {…}, "ci95": {…} } }, RUN_DIR/manifest.json (inputs\' SHA-256, options, seed,',
     'backend, package versions, band names, transform statistics) and one final model per kind,',
     'trained on all sites, under RUN_DIR/models/<kind>/ (TensorFlow.js layers format).',
+    'RUN_DIR/roc.json: per model every fold\'s ROC points { folds: [{repeat, fold, auc, fpr, tpr}], mean: {fpr, tpr, auc} }',
+    '(mean = vertical average on 101 false-positive rates; fold AUCs equal metrics.json\'s).',
     'Folds keep every cell of a site block (and overlapping blocks) together; the decision threshold',
     'is chosen on training folds only.',
     '',
@@ -100,6 +103,9 @@ export const trainCommand: Command = {
     const transform = (optionalString(args, 'transform') ?? 'log10-standardize') as BandTransform;
     const align = optionalString(args, 'align-by-index');
     const seed = intOption(args, 'seed', 0) ?? 1;
+    // Folds train in parallel, one per thread (bit-identical to 1 thread); the final model of each
+    // kind then trains alone, data-parallel over the same threads (main/models/data-parallel.ts).
+    const threads = intOption(args, 'threads', 1) ?? defaultThreads();
     const cvOptions = {
       folds: intOption(args, 'folds', 2) ?? 5,
       repeats: intOption(args, 'repeats', 1) ?? 3,
@@ -114,9 +120,9 @@ export const trainCommand: Command = {
         lambda: optionalNumber(args, 'lambda', 'train') ?? 1,
         validationFraction: optionalNumber(args, 'val-fraction', 'train') ?? 0.2,
         patience: intOption(args, 'patience', 1) ?? 15,
+        threads,
       },
-      // Folds and final models train in parallel on worker threads (bit-identical to 1 thread).
-      threads: intOption(args, 'threads', 1) ?? defaultThreads(),
+      threads,
       backend: optionalString(args, 'backend') ?? 'auto',
     };
 
@@ -173,6 +179,8 @@ export const trainCommand: Command = {
       for (const r of results.values()) r.final.model.dispose();
     }
     writeJsonAtomic(join(outDir, METRICS_FILE), metrics);
+    // Per-fold ROC points and their mean curve, for the app's ROC chart.
+    writeJsonAtomic(join(outDir, ROC_FILE), Object.fromEntries([...results].map(([kind, r]) => [kind, modelRoc(r.cv.folds)])));
     const inputs = [
       ...(await describeInput('stack', stackPath)),
       ...(await describeInput('sites', sitesPath)),

@@ -7,11 +7,12 @@ import { NORMALIZATIONS, type Normalization } from '../../xrf/cube.ts';
 import { ABLATIONS, type Ablation } from '../../xrf/msfa-net.ts';
 import { runXrfWorkflow, XRF_METHODS, type XrfMethod } from '../../xrf/workflow.ts';
 import type { BackendPreference } from '../../models/backend.ts';
+import { defaultThreads } from '../../jobs/worker-pool.ts';
 
 export const xrfCommand: Command = {
   name: 'xrf',
   summary: 'micro-XRF anomaly detection (MSFA-Net, RX, local RX, Auto-AD) with AUC against a truth mask',
-  usage: '--cube FILE [--truth MASK] --method msfa|rx|lrx|autoad|all [--ablation A] [--epochs N] [--seed N] --out DIR',
+  usage: '--cube FILE [--truth MASK] --method msfa|rx|lrx|autoad|all [--ablation A] [--epochs N] [--seed N] [--threads N] --out DIR',
   options: {
     cube: { type: 'string', description: 'cube: .mat (data H×W×B, optional map), multi-band .tif, .csv (x, y, channels) or a folder of element images', valueName: 'FILE' },
     truth: { type: 'string', description: "truth mask (.tif, .png or .mat 'map'); default: the cube file's own map", valueName: 'MASK' },
@@ -21,6 +22,7 @@ export const xrfCommand: Command = {
     seed: { type: 'string', description: 'seed of weight init, shuffling and noise', valueName: 'N', default: '1' },
     normalize: { type: 'string', description: `band normalisation: ${NORMALIZATIONS.join(' | ')}`, valueName: 'N', default: 'minmax-band' },
     backend: { type: 'string', description: 'TensorFlow.js backend: auto | wasm | cpu | tensorflow', valueName: 'B', default: 'wasm' },
+    threads: { type: 'string', description: 'MSFA-Net training threads (data-parallel replicas; 1 = this thread; default: all cores)', valueName: 'N' },
     out: { type: 'string', description: 'output folder (metrics.json, <method>-score.tif/.png, roc.json, separability.json/.png)', valueName: 'DIR' },
   },
   details: [
@@ -42,11 +44,13 @@ export const xrfCommand: Command = {
     const seed = optionalNumber(args, 'seed', 'xrf') ?? 1;
     if (!Number.isInteger(epochs) || epochs < 1) throw new InvalidOptionError(`geoanomaly xrf: --epochs must be a positive integer, got ${epochs}`);
     if (!Number.isInteger(seed) || seed < 0) throw new InvalidOptionError(`geoanomaly xrf: --seed must be an integer ≥ 0, got ${seed}`);
+    const threads = optionalNumber(args, 'threads', 'xrf') ?? defaultThreads();
+    if (!Number.isInteger(threads) || threads < 1) throw new InvalidOptionError(`geoanomaly xrf: --threads must be an integer ≥ 1, got ${threads}`);
     const cube = await readCube(cubePath);
     const truthPath = optionalString(args, 'truth');
     const truth = truthPath ? await readTruthMask(truthPath, cube.rows, cube.cols) : cube.truth;
     io.err(`cube ${cube.rows}×${cube.cols}×${cube.bandCount} from ${cubePath}; truth: ${truthPath ?? (cube.truth ? "the cube's own map" : 'none (no AUC)')}`);
-    const metrics = await runXrfWorkflow(cube, { methods, ablation, epochs, seed, normalization, truth, backend, outDir }, { signal: io.signal, progress: io.progress });
+    const metrics = await runXrfWorkflow(cube, { methods, ablation, epochs, seed, normalization, truth, backend, threads, outDir }, { signal: io.signal, progress: io.progress });
     for (const [m, v] of Object.entries(metrics)) io.out(`${m.padEnd(7)} ${v.auc !== undefined ? `AUC ${v.auc.toFixed(4)}` : 'no truth: no AUC'}  (${v.seconds.toFixed(1)} s)  ${v.scoreTiff}`);
     io.out(`metrics: ${outDir}/metrics.json`);
     return 0;

@@ -7,6 +7,8 @@ export interface JobView {
   readonly jobId: string;
   readonly kind: ComputeRequestName;
   readonly title: string;
+  /** The command's flags as started (recorded with the project when the job finishes). */
+  readonly request: ComputeJobRequest;
   readonly state: 'running' | 'done' | 'failed' | 'cancelled';
   /** 0 … 1. */
   readonly fraction: number;
@@ -39,6 +41,8 @@ export class JobTracker {
   /** Events that arrived before `start()` learned the job id (the contract yields once, but be safe). */
   private readonly early = new Map<string, (() => void)[]>();
   private ticker: ReturnType<typeof setInterval> | null = null;
+  /** Called once when a job ends successfully (the Workbench records it in the project's runs). */
+  onDone: ((job: JobView) => void) | null = null;
 
   constructor(private readonly api: WorkbenchApi) {
     api.on('jobProgress', (e) =>
@@ -73,7 +77,7 @@ export class JobTracker {
       const err = e as Partial<ContractError>;
       return { ok: false, result: null, error: { name: err.name ?? 'Error', message: err.message ?? String(e), details: err.details ?? {} } };
     }
-    const view: JobView = { jobId, kind, title, state: 'running', fraction: 0, message: 'starting', startedAt: Date.now(), endedAt: null, log: [], result: null, error: null };
+    const view: JobView = { jobId, kind, title, request, state: 'running', fraction: 0, message: 'starting', startedAt: Date.now(), endedAt: null, log: [], result: null, error: null };
     this.jobs = [view, ...this.jobs];
     this.tick();
     onStarted?.(jobId);
@@ -102,6 +106,8 @@ export class JobTracker {
     const w = this.waiters.get(jobId);
     if (w) {
       this.waiters.delete(jobId);
+      const view = this.jobs.find((j) => j.jobId === jobId);
+      if (outcome.ok && view && this.onDone) this.onDone(view);
       w(outcome);
     } else if (!this.jobs.some((j) => j.jobId === jobId)) {
       const list = this.early.get(jobId) ?? [];

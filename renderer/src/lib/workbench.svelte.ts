@@ -1,5 +1,6 @@
 import type {
   AppInfo,
+  RunRecord,
   GridInfo,
   RasterLayerSpec,
   ImportRequest,
@@ -15,6 +16,8 @@ import { computeStretch } from './color-ramp.ts';
 import type { LoadedRaster } from './map/workbench-map.ts';
 import { JobTracker } from './jobs.svelte.ts';
 import { cellAt, nextSiteId, snapToCell, type SiteMode } from './sites.ts';
+import type { ExportTarget } from './export-actions.ts';
+import { DIGITIZED_SITES_ID, runRecord, sitesPathFor, withRun, withSiteSet } from './project-records.ts';
 
 /** Coalesces bursts of edits (a dragged slider) before the backend's own autosave debounce. */
 const AUTOSAVE_DELAY_MS = 500;
@@ -56,12 +59,18 @@ export class Workbench {
   menuAction = $state<{ action: MenuAction; seq: number } | null>(null);
   /** Incremented to ask the map to export itself as PNG. */
   exportRequest = $state(0);
+  /** What the Export dialog is open on (Layers / Sites / Training buttons, toolbar); null = closed. */
+  exportTarget = $state<ExportTarget | null>(null);
+  /** The main map's visible extent [xmin, ymin, xmax, ymax] in the project CRS (for layouts of the current view). */
+  viewExtent = $state.raw<readonly [number, number, number, number] | null>(null);
   /** Training-site centres being digitized (Sites panel); undoable like document edits. */
   sites = $state.raw<readonly SiteCentre[]>([]);
   /** What a click on the map does. */
   siteMode = $state<SiteMode>('pan');
   /** Id of the raster layer whose grid the sites snap to and whose blocks are drawn. */
   siteGridLayerId = $state<string | null>(null);
+  /** Set to re-open a training run's results in the Training panel (Jobs tab → "Show results"). */
+  trainingRunRequest = $state<{ runDir: string; seq: number } | null>(null);
   readonly jobs: JobTracker;
   private undoStack: Snapshot[] = [];
   private redoStack: Snapshot[] = [];
@@ -72,6 +81,7 @@ export class Workbench {
 
   constructor(readonly api: WorkbenchApi) {
     this.jobs = new JobTracker(api);
+    this.jobs.onDone = (job) => this.recordRun(runRecord(job));
     api.on('log', (e) => this.addLog(e.level, e.message));
     api.on('jobFailed', (e) => this.addLog('error', `${e.jobId}: ${e.error.name}: ${e.error.message}`));
     api.on('jobDone', (e) => this.addLog('info', `${e.jobId} finished (exit code ${e.result.exitCode})`));
@@ -118,7 +128,40 @@ export class Workbench {
     this.updateHistoryFlags();
     this.dirty = false;
     await Promise.all(doc.layers.map((l) => this.loadLayer(l)));
+    await this.restoreSites(doc);
     this.recent = await this.api.request('listRecentProjects', {});
+  }
+
+  /** Reads the project's digitized site set (if any) onto its grid layer; not an undo step. */
+  private async restoreSites(doc: ProjectDocument): Promise<void> {
+    const set = doc.sites.find((s) => s.id === DIGITIZED_SITES_ID);
+    if (!set) return;
+    const rasters = doc.layers.filter((l): l is RasterLayerSpec => l.kind === 'raster');
+    const grid = rasters.find((l) => l.id === set.gridLayerId) ?? rasters[0];
+    if (!grid) return this.addLog('warn', `Sites ${set.source} not restored: the project has no raster layer to place them on`);
+    try {
+      const r = await this.api.request('readSites', { path: set.source, gridSource: grid.source });
+      this.siteGridLayerId = grid.id;
+      this.sites = r.sites;
+    } catch (e) {
+      this.addLog('error', `Could not restore the project's sites: ${errorText(e)}`);
+    }
+  }
+
+  /**
+   * Adds a finished job to the project's runs. A run is a fact, not an edit: it is added to
+   * every undo/redo snapshot too, so undoing an edit never drops it.
+   */
+  recordRun(run: RunRecord): void {
+    if (!this.doc) return;
+    this.doc = withRun(this.doc, run);
+    this.undoStack = this.undoStack.map((s) => ({ ...s, doc: withRun(s.doc, run) }));
+    this.redoStack = this.redoStack.map((s) => ({ ...s, doc: withRun(s.doc, run) }));
+    this.changed();
+  }
+
+  showTrainingRun(runDir: string): void {
+    this.trainingRunRequest = { runDir, seq: (this.trainingRunRequest?.seq ?? 0) + 1 };
   }
 
   /** Fetches a layer's data from the backend (band values or GeoJSON in the project CRS). */
@@ -326,7 +369,16 @@ export class Workbench {
     const target = path ?? this.projectPath;
     if (!this.doc || !target) return 'choose where to save the project';
     try {
-      const r = await this.api.request('saveProject', { path: target, document: this.doc });
+      // The digitized sites go into <project>.sites.geojson (atomic write), referenced in `sites`.
+      const grid = this.siteGridLayer;
+      let doc = withSiteSet(this.doc, null);
+      if (this.sites.length > 0 && grid) {
+        const path = sitesPathFor(target);
+        await this.api.request('writeSites', { path, gridSource: grid.source, sites: this.sites });
+        doc = withSiteSet(this.doc, { id: DIGITIZED_SITES_ID, name: 'Digitized sites', source: path, gridLayerId: grid.id });
+      }
+      this.doc = doc;
+      const r = await this.api.request('saveProject', { path: target, document: doc });
       this.projectPath = r.path;
       this.dirty = false;
       this.recent = await this.api.request('listRecentProjects', {});

@@ -1,0 +1,34 @@
+import type { Command } from '../command.ts';
+import { optionalString, requireString } from '../command.ts';
+import { writeRunReport } from '../../export/run-report.ts';
+
+export const reportCommand: Command = {
+  name: 'report',
+  summary: 'report of a training run (HTML or PDF): metrics, fold plots, maps, manifest',
+  usage: '--run RUN_DIR [--map PROB.tif] [--deposits FILE] [--title T] --out REPORT.html|REPORT.pdf',
+  options: {
+    run: { type: 'string', description: 'run directory written by "geoanomaly train" (metrics.json, manifest.json)', valueName: 'RUN_DIR' },
+    map: { type: 'string', description: 'probability map of the run ("geoanomaly predict" output): one map per band', valueName: 'PROB.tif' },
+    deposits: { type: 'string', description: 'deposit points drawn on the maps', valueName: 'FILE' },
+    title: { type: 'string', description: 'report title (default: "Training run <folder>")', valueName: 'TEXT' },
+    out: { type: 'string', description: '.html (self-contained, images inlined) or .pdf (A4, paginated)', valueName: 'FILE' },
+  },
+  details: [
+    'Both formats hold the same content: run summary (seed, backend, options), mean ± sd of the seven',
+    'metrics, every fold, AUC and MCC per fold, the maps, and the manifest (inputs with SHA-256,',
+    'final models, package versions, options).',
+    '',
+    'Example:',
+    '  geoanomaly report --run run1 --map prob.tif --deposits deposits.geojson --out run1-report.pdf',
+  ].join('\n'),
+  async run(args, io) {
+    const r = await writeRunReport(
+      requireString(args, 'run', 'report'),
+      requireString(args, 'out', 'report'),
+      { map: optionalString(args, 'map'), deposits: optionalString(args, 'deposits'), title: optionalString(args, 'title') },
+      { signal: io.signal, progress: io.progress },
+    );
+    io.out(`wrote ${r.path} (${r.format.toUpperCase()}: ${Object.keys(r.report.metrics).length} model(s), ${r.report.charts.length} plot(s), ${r.report.maps.length} map figure(s))`);
+    return 0;
+  },
+};

@@ -1,0 +1,353 @@
+import { existsSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
+import { InvalidOptionError } from '../errors.ts';
+import { readStack } from '../io/geotiff-read.ts';
+import { layerPoints, readVector } from '../io/vector.ts';
+import { renderChart, type Series } from '../figures/chart.ts';
+import { renderMapFigure, type MapPanel, type PointOverlay } from '../figures/map-figure.ts';
+import { METRIC_NAMES } from '../models/cross-validate.ts';
+import { MANIFEST_FILE, readManifest, type RunManifest } from '../models/run-store.ts';
+import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import { RunFolderError } from './export-errors.ts';
+import { readRunMetrics, type RunMetrics } from './metrics-csv.ts';
+
+/**
+ * The report of one training run, as a self-contained HTML page (images inlined as data URIs)
+ * or a paginated PDF with the same content: the metrics (mean ± sd and every fold), per-fold
+ * plots, the probability maps when a prediction of the run is given, and the manifest (inputs
+ * with their SHA-256, options, seed, backend, package versions, bands, final models).
+ */
+export interface RunReportOptions {
+  /** Probability map of this run (`geoanomaly predict` output): one map panel per band. */
+  readonly map?: string;
+  /** Deposits drawn on the maps. */
+  readonly deposits?: string;
+  /** @default "Training run <folder name>" */
+  readonly title?: string;
+}
+
+export interface ReportImage {
+  readonly caption: string;
+  readonly png: Buffer;
+}
+
+export interface RunReport {
+  readonly title: string;
+  readonly runDir: string;
+  readonly manifest: RunManifest;
+  readonly metrics: RunMetrics;
+  readonly charts: readonly ReportImage[];
+  readonly maps: readonly ReportImage[];
+}
+
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
+
+function foldCharts(metrics: RunMetrics): ReportImage[] {
+  return (['auc', 'mcc'] as const).map((metric) => {
+    const series: Series[] = Object.entries(metrics).map(([model, m], i) => ({
+      kind: 'line',
+      x: m.folds.map((_, j) => j + 1),
+      y: m.folds.map((f) => (typeof f[metric] === 'number' ? f[metric] : NaN)),
+      label: model,
+      colour: PALETTE[i % PALETTE.length],
+    }));
+    const caption = `${metric.toUpperCase()} of every cross-validation fold (repeat-major order) per model`;
+    return { caption, png: renderChart({ title: `${metric.toUpperCase()} per fold`, xLabel: 'fold', yLabel: metric.toUpperCase(), series, width: 560, height: 300, dpi: 150 }) };
+  });
+}
+
+async function mapImages(map: string, deposits: string | undefined): Promise<ReportImage[]> {
+  const stack = await readStack(map);
+  const points: PointOverlay[] = [];
+  if (deposits) {
+    const pts = layerPoints(await readVector(deposits, { targetCrs: stack.grid.crs ?? undefined }));
+    points.push({ x: pts.x, y: pts.y, style: 'deposit' });
+  }
+  // The window mask of `predict` marks cells without a full patch: bookkeeping, not a map to report.
+  const shown = stack.bandNames.map((b, i) => ({ b, i })).filter(({ b }) => b !== 'window_mask');
+  const panels: MapPanel[] = shown.map(({ b, i }) => ({
+    grid: stack.grid,
+    band: stack.bands[i],
+    title: b,
+    // Probabilities share one fixed 0–1 scale, so the models' maps compare directly.
+    stretch: /^p_/.test(b) ? { fixed: [0, 1] } : { kind: 'percentile' },
+    legend: /^p_/.test(b) ? 'P(deposit)' : b,
+    ramp: /^p_/.test(b) ? 'viridis' : 'rdbu',
+    points,
+  }));
+  const png = renderMapFigure(panels, { columns: 2, panelWidth: 300, dpi: 150, title: basename(map) });
+  return [{ caption: `${basename(map)}: ${shown.map((x) => x.b).join(', ')}${deposits ? '; red triangles: deposits' : ''}`, png }];
+}
+
+export async function buildRunReport(runDir: string, options: RunReportOptions = {}, ctx?: JobContext): Promise<RunReport> {
+  report(ctx, 0, `reading ${runDir}`);
+  const metrics = readRunMetrics(runDir);
+  if (!existsSync(join(runDir, MANIFEST_FILE))) {
+    throw new RunFolderError(`${runDir} has metrics.json but no ${MANIFEST_FILE}; the run was not written by this version of "geoanomaly train"`, { runDir });
+  }
+  const manifest = readManifest(runDir);
+  report(ctx, 0.2, 'plotting fold metrics');
+  const charts = foldCharts(metrics);
+  throwIfCancelled(ctx, 'run report');
+  report(ctx, 0.4, options.map ? `drawing ${options.map}` : 'no maps given');
+  const maps = options.map ? await mapImages(options.map, options.deposits) : [];
+  throwIfCancelled(ctx, 'run report');
+  return { title: options.title ?? `Training run ${basename(runDir)}`, runDir, manifest, metrics, charts, maps };
+}
+
+// ------------------------------------------------------------------------------------------
+// Content shared by both formats
+
+const fmt = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : '–');
+
+function metricsRows(r: RunReport): string[][] {
+  return Object.entries(r.metrics).map(([model, m]) => [model, ...METRIC_NAMES.map((k) => `${fmt(m.mean[k])} ± ${fmt(m.sd[k])}`)]);
+}
+
+function foldRows(r: RunReport): string[][] {
+  return Object.entries(r.metrics).flatMap(([model, m]) => {
+    const k = m.folds_k && m.folds_k > 0 ? m.folds_k : m.folds.length;
+    return m.folds.map((f, i) => [model, String(Math.floor(i / k) + 1), String((i % k) + 1), ...METRIC_NAMES.map((n) => fmt(f[n]))]);
+  });
+}
+
+function summaryRows(r: RunReport): string[][] {
+  const m = r.manifest;
+  const o = m.options as Record<string, unknown>;
+  const train = (o.train ?? {}) as Record<string, unknown>;
+  return [
+    ['Run folder', r.runDir],
+    ['Created', m.createdAt],
+    ['Command', m.command ?? '–'],
+    ['Seed', String(m.seed)],
+    ['Backend', `${m.backend.name} (${m.backend.detail})`],
+    ['Models', Object.keys(r.metrics).join(', ')],
+    ['Cross-validation', `${String(o.protocol ?? '–')}, ${String(o.folds ?? '–')} folds × ${String(o.repeats ?? '–')} repeats, threshold ${String(o.threshold ?? '–')}`],
+    ['Training', Object.entries(train).map(([k, v]) => `${k} ${String(v)}`).join(', ') || '–'],
+    ['Bands', m.bandNames.join(', ')],
+    ['Patch', `${String((m.patch as { size?: number }).size ?? '–')} cells, ${String((m.patch as { transform?: string }).transform ?? '–')}, ${String((m.patch as { samples?: number }).samples ?? '–')} patches (${String((m.patch as { positives?: number }).positives ?? '–')} deposit)`],
+  ];
+}
+
+function inputRows(r: RunReport): string[][] {
+  return r.manifest.inputs.map((i) => [i.role, i.path, String(i.bytes), i.sha256]);
+}
+
+function modelRows(r: RunReport): string[][] {
+  return Object.entries(r.manifest.models).map(([k, v]) => [k, v.path, String(v.epochs), v.geology ? `a = [${v.geology.a.map((x) => x.toFixed(4)).join(', ')}], b = ${v.geology.b.toFixed(4)}` : '–']);
+}
+
+const METRIC_HEAD = ['Model', ...METRIC_NAMES];
+const FOLD_HEAD = ['Model', 'Repeat', 'Fold', ...METRIC_NAMES];
+
+// ------------------------------------------------------------------------------------------
+// HTML
+
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function htmlTable(head: readonly string[] | null, rows: readonly (readonly string[])[], cls = ''): string {
+  const h = head ? `<thead><tr>${head.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead>` : '';
+  return `<table${cls ? ` class="${cls}"` : ''}>${h}<tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+function htmlImage(img: ReportImage): string {
+  return `<figure><img alt="${esc(img.caption)}" src="data:image/png;base64,${img.png.toString('base64')}"><figcaption>${esc(img.caption)}</figcaption></figure>`;
+}
+
+export function renderReportHtml(r: RunReport): string {
+  const m = r.manifest;
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    `<title>${esc(r.title)}</title>`,
+    '<style>body{font-family:"DejaVu Sans",Arial,sans-serif;margin:24px auto;max-width:980px;color:#111;font-size:13px}' +
+      'table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #d1d5db;padding:2px 6px;text-align:left;vertical-align:top}' +
+      'th{background:#f3f4f6}table.kv td:first-child{font-weight:600;white-space:nowrap}td.hash,.hash td:last-child{font-family:monospace;font-size:11px;word-break:break-all}' +
+      'figure{margin:12px 0}img{max-width:100%}figcaption{color:#4b5563;font-size:12px}pre{background:#f9fafb;border:1px solid #e5e7eb;padding:8px;overflow:auto;font-size:11px}</style>',
+    '</head><body>',
+    `<h1>${esc(r.title)}</h1>`,
+    '<h2>Run</h2>',
+    htmlTable(null, summaryRows(r), 'kv'),
+    '<h2>Cross-validation metrics (mean ± sd)</h2>',
+    htmlTable(METRIC_HEAD, metricsRows(r), 'metrics'),
+    '<h2>Every fold</h2>',
+    htmlTable(FOLD_HEAD, foldRows(r), 'folds'),
+    '<h2>Plots</h2>',
+    ...r.charts.map(htmlImage),
+    ...(r.maps.length > 0 ? ['<h2>Maps</h2>', ...r.maps.map(htmlImage)] : []),
+    '<h2>Manifest</h2>',
+    '<h3>Inputs</h3>',
+    htmlTable(['Role', 'Path', 'Bytes', 'SHA-256'], inputRows(r), 'hash inputs'),
+    '<h3>Final models</h3>',
+    htmlTable(['Model', 'Path', 'Epochs', 'Geology coefficients'], modelRows(r)),
+    '<h3>Package versions</h3>',
+    htmlTable(['Package', 'Version'], Object.entries(m.packages)),
+    '<h3>Options</h3>',
+    `<pre>${esc(JSON.stringify(m.options, null, 2))}</pre>`,
+    `<p>Written by GeoAnomaly Workbench from ${esc(join(r.runDir, MANIFEST_FILE))} and metrics.json.</p>`,
+    '</body></html>',
+    '',
+  ].join('\n');
+}
+
+// ------------------------------------------------------------------------------------------
+// PDF (A4 portrait, standard fonts: no font file to embed)
+
+const A4: [number, number] = [595.28, 841.89];
+const MARGIN = 48;
+
+/** Standard PDF fonts cover WinAnsi only: spell out the few other symbols used, '?' for the rest. */
+function pdfSafe(text: string, font: PDFFont): string {
+  const spelled = text.replace(/λ/g, 'lambda').replace(/ρ/g, 'rho').replace(/≤/g, '<=').replace(/≥/g, '>=').replace(/→/g, '->').replace(/–/g, '-');
+  const ok = new Set(font.getCharacterSet());
+  return [...spelled].map((ch) => (ok.has(ch.codePointAt(0) ?? 0) ? ch : '?')).join('');
+}
+
+class PdfWriter {
+  page!: PDFPage;
+  y = 0;
+  constructor(
+    readonly doc: PDFDocument,
+    readonly font: PDFFont,
+    readonly bold: PDFFont,
+    readonly mono: PDFFont,
+  ) {
+    this.newPage();
+  }
+  newPage(): void {
+    this.page = this.doc.addPage(A4);
+    this.y = A4[1] - MARGIN;
+  }
+  ensure(h: number): void {
+    if (this.y - h < MARGIN) this.newPage();
+  }
+  get width(): number {
+    return A4[0] - 2 * MARGIN;
+  }
+  /** Wrapped text; returns nothing, advances the cursor. */
+  text(s: string, size = 10, font: PDFFont = this.font, indent = 0): void {
+    const words = pdfSafe(s, font).split(/(\s+)/);
+    let line = '';
+    const flush = (): void => {
+      this.ensure(size * 1.3);
+      this.page.drawText(line.trimEnd(), { x: MARGIN + indent, y: this.y - size, size, font, color: rgb(0.07, 0.07, 0.07) });
+      this.y -= size * 1.3;
+      line = '';
+    };
+    for (const w of words) {
+      if (line && font.widthOfTextAtSize(line + w, size) > this.width - indent) flush();
+      // A single token wider than the line (a path, a hash) is cut where it overflows.
+      let word = line === '' ? w.trimStart() : w;
+      while (font.widthOfTextAtSize(word, size) > this.width - indent) {
+        let n = word.length;
+        while (n > 1 && font.widthOfTextAtSize(word.slice(0, n), size) > this.width - indent) n--;
+        line = word.slice(0, n);
+        flush();
+        word = word.slice(n);
+      }
+      line += word;
+    }
+    if (line.trim()) flush();
+  }
+  heading(s: string, size = 13): void {
+    // Keep a heading with the start of its section (a few table rows or most of a figure).
+    this.ensure(size * 3 + 120);
+    this.y -= size * 0.6;
+    this.text(s, size, this.bold);
+    this.y -= 2;
+  }
+  table(head: readonly string[] | null, rows: readonly (readonly string[])[], widths: readonly number[], size = 7.5, monoCols: readonly number[] = []): void {
+    const total = widths.reduce((a, b) => a + b, 0);
+    const w = widths.map((x) => (x / total) * this.width);
+    const fit = (s: string, width: number, font: PDFFont): string => {
+      let t = pdfSafe(s, font);
+      if (font.widthOfTextAtSize(t, size) <= width - 4) return t;
+      while (t.length > 1 && font.widthOfTextAtSize(`…${t}`, size) > width - 4) t = t.slice(1);
+      return `…${t}`;
+    };
+    const drawRow = (cells: readonly string[], bold: boolean): void => {
+      this.ensure(size * 1.6);
+      let x = MARGIN;
+      cells.forEach((c, i) => {
+        const font = bold ? this.bold : monoCols.includes(i) ? this.mono : this.font;
+        this.page.drawText(fit(c, w[i], font), { x: x + 2, y: this.y - size, size, font });
+        x += w[i];
+      });
+      this.page.drawLine({ start: { x: MARGIN, y: this.y - size * 1.45 }, end: { x: MARGIN + this.width, y: this.y - size * 1.45 }, thickness: 0.3, color: rgb(0.8, 0.8, 0.8) });
+      this.y -= size * 1.6;
+    };
+    if (head) drawRow(head, true);
+    for (const r of rows) drawRow(r, false);
+    this.y -= 6;
+  }
+  async image(img: ReportImage): Promise<void> {
+    const png = await this.doc.embedPng(img.png);
+    const scale = Math.min(this.width / png.width, (A4[1] - 2 * MARGIN - 30) / png.height);
+    const w = png.width * scale;
+    const h = png.height * scale;
+    this.ensure(h + 24);
+    this.page.drawImage(png, { x: MARGIN, y: this.y - h, width: w, height: h });
+    this.y -= h + 4;
+    this.text(img.caption, 8);
+    this.y -= 6;
+  }
+}
+
+export async function renderReportPdf(r: RunReport): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  doc.setTitle(r.title);
+  doc.setSubject(`Training run report: ${r.runDir}`);
+  doc.setCreator('GeoAnomaly Workbench');
+  doc.setProducer('GeoAnomaly Workbench (pdf-lib)');
+  const pdf = new PdfWriter(doc, await doc.embedFont(StandardFonts.Helvetica), await doc.embedFont(StandardFonts.HelveticaBold), await doc.embedFont(StandardFonts.Courier));
+  pdf.text(r.title, 18, pdf.bold);
+  pdf.y -= 6;
+  pdf.heading('Run');
+  pdf.table(null, summaryRows(r), [1, 4], 8);
+  pdf.heading('Cross-validation metrics (mean ± sd)');
+  pdf.table(METRIC_HEAD, metricsRows(r), [0.9, 1, 1, 1, 1, 1, 1, 1], 7);
+  pdf.heading('Every fold');
+  pdf.table(FOLD_HEAD, foldRows(r), [1, 0.6, 0.5, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8], 7);
+  pdf.heading('Plots');
+  for (const c of r.charts) await pdf.image(c);
+  if (r.maps.length > 0) {
+    pdf.heading('Maps');
+    for (const m of r.maps) await pdf.image(m);
+  }
+  pdf.heading('Manifest: inputs');
+  // The hash in full on its own line: a report reader must be able to compare it.
+  for (const i of r.manifest.inputs) {
+    pdf.text(`${i.role}: ${i.path} (${i.bytes} bytes)`, 8);
+    pdf.text(`SHA-256 ${i.sha256}`, 7.5, pdf.mono, 12);
+  }
+  pdf.heading('Manifest: final models');
+  pdf.table(['Model', 'Path', 'Epochs', 'Geology coefficients'], modelRows(r), [0.8, 1.6, 0.5, 2.2], 7.5);
+  pdf.heading('Manifest: package versions');
+  pdf.table(['Package', 'Version'], Object.entries(r.manifest.packages), [2, 1], 7.5);
+  pdf.heading('Manifest: options');
+  for (const line of JSON.stringify(r.manifest.options, null, 2).split('\n')) pdf.text(line.replace(/^ +/, (s) => '\u00a0'.repeat(s.length)), 7, pdf.mono);
+  const pages = doc.getPages();
+  pages.forEach((p, i) => p.drawText(`${i + 1} / ${pages.length}`, { x: A4[0] - MARGIN - 30, y: MARGIN / 2, size: 8, font: pdf.font, color: rgb(0.4, 0.4, 0.4) }));
+  return doc.save();
+}
+
+export type ReportFormat = 'html' | 'pdf';
+
+export function reportFormatOf(path: string): ReportFormat {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.html' || ext === '.htm') return 'html';
+  if (ext === '.pdf') return 'pdf';
+  throw new InvalidOptionError(`${path}: a run report is written as .html or .pdf, not "${ext || 'no extension'}"`, { path });
+}
+
+/** Builds the report and writes it (format from the extension), atomically. */
+export async function writeRunReport(runDir: string, out: string, options: RunReportOptions = {}, ctx?: JobContext): Promise<{ path: string; format: ReportFormat; report: RunReport }> {
+  const format = reportFormatOf(out);
+  const r = await buildRunReport(runDir, options, ctx);
+  report(ctx, 0.7, `writing ${format.toUpperCase()}`);
+  writeFileAtomic(out, format === 'html' ? renderReportHtml(r) : await renderReportPdf(r));
+  report(ctx, 1, `wrote ${out}`);
+  return { path: out, format, report: r };
+}

@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { tempDir } from '../helpers/paths.ts';
+import { haveChromium, mapIdle, openSession, type Session } from './workbench-session.ts';
+
+/**
+ * Keyboard reachability in Chromium: Tab reaches every toolbar button, every tab and each
+ * panel's main controls (selects, inputs, run buttons); Enter and Space activate them; the
+ * Export dialog is walked by Tab and closed by Escape. Controls are named by data-testid
+ * (else aria-label, else their text).
+ */
+const work = tempDir('ga-browser-keys-');
+let s: Session;
+let page: Page;
+
+/** The focused element's name. */
+const focused = (): Promise<string> =>
+  page.evaluate(() => {
+    const e = (globalThis as unknown as { document: { activeElement: { getAttribute(a: string): string | null; textContent: string | null; tagName: string } | null } }).document.activeElement;
+    if (!e) return '';
+    return e.getAttribute('data-testid') ?? e.getAttribute('aria-label') ?? ((e.textContent ?? '').trim().slice(0, 40) || e.tagName.toLowerCase());
+  });
+
+/** Presses Tab `n` times, returning each focused element's name. */
+async function tabs(n: number): Promise<string[]> {
+  const seen: string[] = [];
+  for (let i = 0; i < n; i++) {
+    await page.keyboard.press('Tab');
+    seen.push(await focused());
+  }
+  return seen;
+}
+
+/** Tabs from the top of the page until `name` has focus (at most `max` presses); fails when it never does. */
+async function tabTo(name: string, max = 80): Promise<void> {
+  await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { blur?: () => void } | null } }).document.activeElement?.blur?.());
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    if ((await focused()) === name) return;
+  }
+  throw new Error(`${name} is not reachable with Tab within ${max} presses`);
+}
+
+/** Controls each tab's panel must expose to Tab (the ones a keyboard user needs to run the step). */
+const PANEL_CONTROLS: Record<string, readonly string[]> = {
+  'tab-layers': ['layer-visible', 'ramp', 'stretch', 'layer-export-layout', 'layer-export-tif'],
+  'tab-sites': ['site-grid', 'site-mode-pan', 'site-mode-add-positive', 'site-mode-add-negative', 'site-mode-move', 'site-mode-delete', 'auto-deposits', 'auto-count', 'auto-seed', 'auto-run', 'sites-path', 'sites-import'],
+  'tab-krige': ['krige-samples', 'krige-cell', 'krige-nmax', 'krige-model', 'krige-cv', 'krige-run', 'variogram-field', 'variogram-fit'],
+  'tab-faults': ['faults-faults', 'faults-grid', 'faults-deposits', 'faults-where', 'faults-ring', 'faults-run'],
+  'tab-train': ['train-stack', 'train-knowledge', 'train-epochs', 'train-folds', 'train-seed', 'train-run'],
+  // Run stays disabled (so Tab rightly skips it) until a cube is loaded.
+  'tab-xrf': ['xrf-cube-path', 'xrf-load', 'xrf-synthetic', 'xrf-epochs', 'xrf-seed'],
+};
+
+describe.skipIf(!haveChromium)('keyboard reachability of the main controls (browser host)', () => {
+  beforeAll(async () => {
+    s = await openSession(work);
+    page = s.page;
+    await page.goto(s.host.url);
+    await page.waitForSelector('[data-testid="layer"]');
+    await mapIdle(page);
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('Tab reaches every enabled toolbar button and every tab, in reading order', async () => {
+    await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { blur?: () => void } | null } }).document.activeElement?.blur?.());
+    const seen = await tabs(24);
+    const toolbar = ['New', 'open-project', 'save-project', 'Demo survey', 'import-layer', 'export-map', 'export-open', 'About'];
+    const tabList = ['tab-layers', 'tab-sites', 'tab-krige', 'tab-faults', 'tab-train', 'tab-xrf', 'tab-compare', 'tab-jobs'];
+    for (const name of [...toolbar, ...tabList]) expect(seen, `${name} not reached; Tab visited ${seen.join(' → ')}`).toContain(name);
+    // Reading order: toolbar before tabs, tabs left to right.
+    const order = [...toolbar, ...tabList].map((n) => seen.indexOf(n));
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    // Undo/Redo are disabled on a fresh project, so Tab skips them (they have nothing to do).
+    expect(seen).not.toContain('undo');
+  });
+
+  for (const [tab, controls] of Object.entries(PANEL_CONTROLS)) {
+    it(`${tab}: opened with ${tab === 'tab-sites' ? 'Space' : 'Enter'}, Tab then reaches ${controls.join(', ')}`, async () => {
+      await tabTo(tab);
+      await page.keyboard.press(tab === 'tab-sites' ? ' ' : 'Enter');
+      expect(await page.getAttribute(`[data-testid="${tab}"]`, 'aria-selected')).toBe('true');
+      const seen = await tabs(90);
+      const missing = controls.filter((c) => !seen.includes(c));
+      expect(missing, `not reachable: ${missing.join(', ')}; Tab visited ${seen.join(' → ')}`).toEqual([]);
+      if (tab === 'tab-xrf') expect(await page.isDisabled('[data-testid="xrf-run"]')).toBe(true);
+    });
+  }
+
+  it('Space and Enter activate focused controls: a site tool, a layer checkbox', async () => {
+    await tabTo('tab-sites');
+    await page.keyboard.press('Enter');
+    await tabTo('site-mode-add-negative');
+    await page.keyboard.press(' ');
+    expect(await page.getAttribute('[data-testid="site-mode-add-negative"]', 'aria-checked')).toBe('true');
+    await tabTo('site-mode-pan');
+    await page.keyboard.press('Enter');
+    expect(await page.getAttribute('[data-testid="site-mode-pan"]', 'aria-checked')).toBe('true');
+    await tabTo('tab-layers');
+    await page.keyboard.press('Enter');
+    await tabTo('layer-visible');
+    const before = await page.locator('[data-testid="layer-visible"]').first().isChecked();
+    await page.keyboard.press(' ');
+    expect(await page.locator('[data-testid="layer-visible"]').first().isChecked()).toBe(!before);
+    await page.keyboard.press(' ');
+    expect(await page.locator('[data-testid="layer-visible"]').first().isChecked()).toBe(before);
+  });
+
+  it('Enter on "Export…" opens the dialog with focus inside; Tab walks its controls; Escape closes it', async () => {
+    await tabTo('export-open');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid="export-dialog"]');
+    expect(await focused()).toBe('export-section-layout');
+    const seen = await tabs(30);
+    const controls = ['export-section-raster', 'export-section-sites', 'export-layer', 'export-band', 'export-title', 'export-units', 'export-paper', 'export-orientation', 'export-dpi', 'export-format', 'export-deposits', 'export-faults', 'export-inset', 'export-path', 'export-run', 'export-close'];
+    const missing = controls.filter((c) => !seen.includes(c));
+    expect(missing, `not reachable: ${missing.join(', ')}; Tab visited ${seen.join(' → ')}`).toEqual([]);
+    // Enter on a section tab switches the section.
+    await tabTo('export-section-raster', 200);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid="export-raster"]');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.locator('[data-testid="export-dialog"]').count()).toBe(0);
+  });
+});

@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Papa from 'papaparse';
+import { main } from '../../main/cli/main.ts';
+import { createHandlers } from '../../main/api/handlers.ts';
+import type { Events } from '../../main/api/contract.ts';
+import { crsFromEpsg } from '../../main/grid/crs.ts';
+import type { GridSpec } from '../../main/grid/grid-spec.ts';
+import { writeGeoTiff } from '../../main/io/geotiff-write.ts';
+import { buildSites } from '../../main/sites/build-sites.ts';
+import { writeSitesGeoJson } from '../../main/sites/sites-geojson.ts';
+import { METRIC_NAMES } from '../../main/models/cross-validate.ts';
+import { InvalidFileError } from '../../main/errors.ts';
+import { exportMetricsCsv, CSV_COLUMNS, type RunMetrics } from '../../main/export/metrics-csv.ts';
+import { writeRunReport } from '../../main/export/run-report.ts';
+import { RunFolderError } from '../../main/export/export-errors.ts';
+import { Rng } from '../../main/util/rng.ts';
+import { tempDir } from '../helpers/paths.ts';
+import { decodePng } from '../browser/png.ts';
+
+/**
+ * Metrics CSV and run reports of a real (tiny) training run: 2 models × 2 folds × 2 repeats,
+ * 1 epoch, on a 24 × 24 synthetic stack, plus its prediction map.
+ */
+const dir = tempDir('ga-report-');
+const runDir = join(dir, 'run');
+const prob = join(dir, 'prob.tif');
+const sites = join(dir, 'sites.geojson');
+const stack = join(dir, 'stack.tif');
+let metrics: RunMetrics;
+
+beforeAll(async () => {
+  const grid: GridSpec = { originX: 500_000, originY: 4_600_000, cellSizeX: 1000, cellSizeY: 1000, rows: 24, cols: 24, crs: crsFromEpsg(32645) };
+  const rng = new Rng(2);
+  const bands = [0, 1].map(() => Float32Array.from({ length: 576 }, () => Math.exp(rng.normal(1, 0.3))));
+  writeGeoTiff(stack, { grid, bandNames: ['Au', 'Cu'], bands });
+  writeSitesGeoJson(sites, buildSites(grid, { depositCells: [125, 138, 437, 450], negatives: { kind: 'user', cells: [266, 59, 515, 285] } }).set);
+  const common = ['--epochs', '1', '--folds', '2', '--repeats', '2', '--patch-size', '5', '--seed', '3', '--threads', '1'];
+  expect(await main(['train', '--stack', stack, '--sites', sites, '--model', 'cnn,dcn', ...common, '--out', runDir])).toBe(0);
+  expect(await main(['predict', '--run', runDir, '--stack', stack, '--threads', '1', '--out', prob])).toBe(0);
+  metrics = JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8')) as RunMetrics;
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const sha256 = (f: string): string => execFileSync('sha256sum', [f], { encoding: 'utf8' }).split(' ')[0];
+
+describe('metrics.json → CSV', () => {
+  it('parses back to exactly the numbers of metrics.json: a row per model × fold (repeat, fold), then mean and sd', () => {
+    const out = join(dir, 'metrics.csv');
+    const r = exportMetricsCsv(runDir, out);
+    const parsed = Papa.parse<Record<string, string>>(readFileSync(out, 'utf8'), { header: true, skipEmptyLines: true });
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.meta.fields).toEqual([...CSV_COLUMNS]);
+    // 2 models × (4 folds + mean + sd).
+    expect(r.rows).toBe(12);
+    expect(parsed.data).toHaveLength(12);
+    const num = (s: string): number | null => (s === '' ? null : Number(s));
+    for (const [model, m] of Object.entries(metrics)) {
+      const rows = parsed.data.filter((d) => d.model === model);
+      expect(rows.map((d) => [d.row, d.repeat, d.fold])).toEqual([['fold', '1', '1'], ['fold', '1', '2'], ['fold', '2', '1'], ['fold', '2', '2'], ['mean', '', ''], ['sd', '', '']]);
+      // Exact equality: shortest round-trip decimal strings.
+      m.folds.forEach((f, i) => METRIC_NAMES.forEach((k) => expect(num(rows[i][k])).toBe(typeof f[k] === 'number' ? f[k] : null)));
+      METRIC_NAMES.forEach((k) => {
+        expect(num(rows[4][k])).toBe(m.mean[k]);
+        expect(num(rows[5][k])).toBe(m.sd[k]);
+      });
+    }
+  });
+
+  it('names a folder that is not a finished run, and a broken metrics.json', () => {
+    const empty = join(dir, 'not-a-run');
+    mkdirSync(empty, { recursive: true });
+    expect(() => exportMetricsCsv(empty, join(dir, 'x.csv'))).toThrow(RunFolderError);
+    expect(() => exportMetricsCsv(empty, join(dir, 'x.csv'))).toThrow(/has no metrics\.json/);
+    writeFileSync(join(empty, 'metrics.json'), '{"cnn": {"folds": [');
+    expect(() => exportMetricsCsv(empty, join(dir, 'x.csv'))).toThrow(InvalidFileError);
+    expect(() => exportMetricsCsv(runDir, join(dir, 'x.txt'))).toThrow(/must end in \.csv/);
+    expect(existsSync(join(dir, 'x.csv'))).toBe(false);
+  });
+});
+
+describe('run report', () => {
+  it('HTML: self-contained (images as data URIs, no script, nothing remote), metrics, folds and the manifest with input hashes', async () => {
+    const out = join(dir, 'report.html');
+    const r = await writeRunReport(runDir, out, { map: prob, deposits: sites });
+    const html = readFileSync(out, 'utf8');
+    expect(html).not.toMatch(/<script|src="https?:|href="https?:|<link/i);
+    const images = [...html.matchAll(/src="data:image\/png;base64,([^"]+)"/g)].map((m) => decodePng(Buffer.from(m[1], 'base64')));
+    // Two fold plots (AUC, MCC) and one map figure; each decodes as a non-trivial PNG.
+    expect(images).toHaveLength(3);
+    expect(r.report.charts).toHaveLength(2);
+    expect(r.report.maps).toHaveLength(1);
+    for (const img of images) expect(img.width * img.height).toBeGreaterThan(100 * 100);
+    expect(html).toContain(sha256(stack));
+    expect(html).toContain(sha256(sites));
+    for (const [model, m] of Object.entries(metrics)) expect(html).toContain(`<td>${model}</td><td>${m.mean.acc.toFixed(3)} ± ${m.sd.acc.toFixed(3)}</td>`);
+    // One fold row per model × fold.
+    expect(html.match(/<tr><td>(cnn|dcn)<\/td><td>\d<\/td><td>\d<\/td>/g)).toHaveLength(8);
+    expect(html).toContain('<td>Seed</td><td>3</td>');
+    expect(html).toContain('p_cnn, p_dcn');
+  });
+
+  it('PDF: A4 pages (±1 pt), text with the metrics and full input hashes, every page rasterises', async () => {
+    const out = join(dir, 'report.pdf');
+    await writeRunReport(runDir, out, { map: prob, deposits: sites, title: 'Tiny run' });
+    const info = execFileSync('pdfinfo', [out], { encoding: 'utf8' });
+    const [, w, h] = /Page size:\s+([\d.]+) x ([\d.]+) pts/.exec(info) ?? [];
+    expect(Math.abs(Number(w) - 595.28)).toBeLessThanOrEqual(1);
+    expect(Math.abs(Number(h) - 841.89)).toBeLessThanOrEqual(1);
+    const pages = Number(/Pages:\s+(\d+)/.exec(info)?.[1]);
+    expect(pages).toBeGreaterThanOrEqual(2);
+    expect(info).toMatch(/Title:\s+Tiny run/);
+    const text = execFileSync('pdftotext', ['-layout', out, '-'], { encoding: 'utf8' });
+    expect(text).toContain('Cross-validation metrics (mean ± sd)');
+    expect(text).toContain(`SHA-256 ${sha256(stack)}`);
+    expect(text).toContain(`${metrics.dcn.mean.auc.toFixed(3)} ± ${metrics.dcn.sd.auc.toFixed(3)}`);
+    const prefix = join(dir, 'report-page');
+    execFileSync('pdftoppm', ['-r', '20', '-png', out, prefix]);
+    for (let p = 1; p <= pages; p++) {
+      const img = decodePng(readFileSync(`${prefix}-${p}.png`));
+      // A4 at 20 DPI: 165.4 × 233.9 px, rounded up by pdftoppm.
+      expect([img.width, img.height]).toEqual([166, 234]);
+    }
+  });
+
+  it('names a run folder without manifest, and an unknown format', async () => {
+    const partial = join(dir, 'partial');
+    mkdirSync(partial, { recursive: true });
+    writeFileSync(join(partial, 'metrics.json'), readFileSync(join(runDir, 'metrics.json')));
+    await expect(writeRunReport(partial, join(dir, 'p.pdf'))).rejects.toThrow(RunFolderError);
+    await expect(writeRunReport(runDir, join(dir, 'p.docx'))).rejects.toThrow(/\.html or \.pdf/);
+  });
+
+  it('the app runs `report` and `layout` as jobs (worker thread), like the CLI: jobDone and the files', async () => {
+    const events: { name: keyof Events; payload: unknown }[] = [];
+    const { handlers, jobs } = createHandlers({ dataDir: join(dir, 'data'), host: 'browser', emit: (name, payload) => events.push({ name, payload }), autosaveDelayMs: 60_000 });
+    expect((await handlers.getAppInfo({})).availableServices).toEqual(expect.arrayContaining(['layout', 'report']));
+    const report = join(dir, 'job-report.html');
+    const layout = join(dir, 'job-layout.png');
+    const a = await handlers.report({ options: { run: runDir, out: report } });
+    const b = await handlers.layout({ options: { raster: prob, band: 'p_dcn', deposits: sites, inset: true, dpi: 72, out: layout } });
+    await jobs.settled(a.jobId);
+    await jobs.settled(b.jobId);
+    const done = events.filter((e) => e.name === 'jobDone').map((e) => (e.payload as { jobId: string }).jobId);
+    expect(done.sort()).toEqual([a.jobId, b.jobId].sort());
+    expect(readFileSync(report, 'utf8')).toContain('Cross-validation metrics');
+    expect(decodePng(readFileSync(layout)).width).toBe(842); // A4 landscape at 72 DPI: 841.9 px
+  });
+});
