@@ -71,8 +71,8 @@ export function rebuildError(e: { name: string; message: string; details: ErrorD
   return err;
 }
 
-/** CommonJS bootstrap that runs a TypeScript worker through tsx (fallback path). */
-function tsxBootstrap(): string {
+/** CommonJS bootstrap that runs a TypeScript worker through tsx (fallback path; data-parallel training uses it too). */
+export function tsxBootstrap(): string {
   const tsxApi = createRequire(import.meta.url).resolve('tsx/esm/api');
   return (
     `const { register } = require(${JSON.stringify(tsxApi)}); register();\n` +

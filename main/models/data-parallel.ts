@@ -26,12 +26,11 @@
  * the weights when it needs them (validation, the returned model). Cancelling (ctx.signal) sets an
  * abort flag the replicas check at every barrier and terminates the workers at once.
  */
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { CancelledError, InvalidOptionError, WorkbenchError, type ErrorDetails } from '../errors.ts';
 import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
-import { defaultThreads, rebuildError } from '../jobs/worker-pool.ts';
+import { defaultThreads, rebuildError, tsxBootstrap } from '../jobs/worker-pool.ts';
 
 /** What a replica knows about itself. */
 export interface ReplicaInfo {
@@ -156,16 +155,6 @@ function sharedCopy<T extends Float32Array | Int32Array>(a: T): T {
   const out = new Ctor(new SharedArrayBuffer(a.byteLength));
   out.set(a as never);
   return out;
-}
-
-/** CommonJS bootstrap that runs the TypeScript worker through tsx (the mechanism of worker-pool.ts's fallback). */
-function tsxBootstrap(): string {
-  const tsxApi = createRequire(import.meta.url).resolve('tsx/esm/api');
-  return (
-    `const { register } = require(${JSON.stringify(tsxApi)}); register();\n` +
-    `const { workerData } = require('node:worker_threads');\n` +
-    `import(workerData.entry).catch((e) => { setImmediate(() => { throw e; }); });\n`
-  );
 }
 
 /**

@@ -6,7 +6,7 @@ import { readGeoTiffInfo } from '../../main/io/geotiff-read.ts';
 import { variogramPreview } from '../../main/api/kriging-requests.ts';
 import { tempDir } from '../helpers/paths.ts';
 import { decodePng, diffImages } from './png.ts';
-import { haveChromium, mapIdle, openSession, type Session } from './workbench-session.ts';
+import { haveChromium, openDemoSession, type Session } from './workbench-session.ts';
 
 /**
  * The Kriging and Faults panels and job cancel in Chromium against the real backend: a 2-field
@@ -34,11 +34,8 @@ async function tick(fields: readonly string[]): Promise<void> {
 
 describe.skipIf(!haveChromium)('Kriging and Faults panels (browser host)', () => {
   beforeAll(async () => {
-    s = await openSession(work);
+    s = await openDemoSession(work);
     page = s.page;
-    await page.goto(s.host.url);
-    await page.waitForSelector('[data-testid="layer"]');
-    await mapIdle(page);
     await page.click('[data-testid="tab-krige"]');
   });
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { tempDir } from '../helpers/paths.ts';
-import { haveChromium, mapIdle, openSession, type Session } from './workbench-session.ts';
+import { haveChromium, openDemoSession, type Session } from './workbench-session.ts';
 
 /**
  * Keyboard reachability in Chromium: Tab reaches every toolbar button, every tab and each
@@ -54,11 +54,8 @@ const PANEL_CONTROLS: Record<string, readonly string[]> = {
 
 describe.skipIf(!haveChromium)('keyboard reachability of the main controls (browser host)', () => {
   beforeAll(async () => {
-    s = await openSession(work);
+    s = await openDemoSession(work);
     page = s.page;
-    await page.goto(s.host.url);
-    await page.waitForSelector('[data-testid="layer"]');
-    await mapIdle(page);
   });
   afterAll(async () => {
     await s?.close();

@@ -6,7 +6,7 @@ import type { ProjectDocument } from '../../main/api/contract.ts';
 import { readGeoTiff } from '../../main/io/geotiff-read.ts';
 import { readSitesGeoJson } from '../../main/sites/sites-geojson.ts';
 import { tempDir } from '../helpers/paths.ts';
-import { haveChromium, mapIdle, openSession, type Session } from './workbench-session.ts';
+import { haveChromium, mapIdle, openDemoSession, type Session } from './workbench-session.ts';
 
 /**
  * Sites and runs kept in the project file (browser host, real backend): digitized sites are
@@ -47,11 +47,8 @@ async function projectDialog(button: 'save-project' | 'open-project', path: stri
 
 describe.skipIf(!haveChromium)('sites and runs saved in the project (browser host)', () => {
   beforeAll(async () => {
-    s = await openSession(work);
+    s = await openDemoSession(work);
     page = s.page;
-    await page.goto(s.host.url);
-    await page.waitForSelector('[data-testid="layer"]');
-    await mapIdle(page);
   });
   afterAll(async () => {
     await s?.close();

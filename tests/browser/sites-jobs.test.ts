@@ -6,7 +6,7 @@ import { readGeoTiff } from '../../main/io/geotiff-read.ts';
 import { readSitesGeoJson } from '../../main/sites/sites-geojson.ts';
 import type { GridSpec } from '../../main/grid/grid-spec.ts';
 import { tempDir } from '../helpers/paths.ts';
-import { haveChromium, mapIdle, openSession, type Session } from './workbench-session.ts';
+import { haveChromium, openDemoSession, type Session } from './workbench-session.ts';
 
 /**
  * The Sites panel and the job list in Chromium against the real backend: digitize, undo/redo,
@@ -62,11 +62,8 @@ const cellFraction = (v: number, origin: number, size: number, sign: 1 | -1): nu
 
 describe.skipIf(!haveChromium)('Sites panel and job list (browser host)', () => {
   beforeAll(async () => {
-    s = await openSession(work);
+    s = await openDemoSession(work);
     page = s.page;
-    await page.goto(s.host.url);
-    await page.waitForSelector('[data-testid="layer"]');
-    await mapIdle(page);
     grid = (await readGeoTiff(join(s.dataDir, 'demo-survey', 'anomaly-truth.tif'))).grid;
   });
   afterAll(async () => {

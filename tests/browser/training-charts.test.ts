@@ -9,7 +9,7 @@ import { buildSites } from '../../main/sites/build-sites.ts';
 import { writeSitesGeoJson } from '../../main/sites/sites-geojson.ts';
 import { Rng } from '../../main/util/rng.ts';
 import { tempDir } from '../helpers/paths.ts';
-import { haveChromium, mapIdle, openSession, type Session } from './workbench-session.ts';
+import { haveChromium, openDemoSession, type DemoSession } from './workbench-session.ts';
 import { expectElementScreenshot, inkFraction } from './screenshot-compare.ts';
 
 /**
@@ -19,9 +19,9 @@ import { expectElementScreenshot, inkFraction } from './screenshot-compare.ts';
  * the run recorded in the project and its charts re-opened from the Jobs tab.
  */
 const work = tempDir('ga-browser-charts-');
-let s: Session;
+let s: DemoSession;
 let page: Page;
-const cspViolations: string[] = [];
+let cspViolations: string[] = [];
 const grid: GridSpec = { originX: 600_000, originY: 4_420_000, cellSizeX: 1000, cellSizeY: 1000, rows: 20, cols: 20, crs: crsFromEpsg(32645) };
 const at = (r: number, c: number): number => r * grid.cols + c;
 
@@ -36,14 +36,9 @@ describe.skipIf(!haveChromium)('Training charts (browser host)', () => {
     writeGeoTiff(join(work, 'chart-stack.tif'), { grid, bandNames: ['Au', 'Cu'], bands });
     writeSitesGeoJson(join(work, 'chart-sites.geojson'), buildSites(grid, { depositCells: deposits, negatives: { kind: 'user', cells: [at(10, 2), at(2, 10), at(17, 10), at(10, 17)] } }).set);
 
-    s = await openSession(work);
+    s = await openDemoSession(work);
     page = s.page;
-    page.on('console', (m) => {
-      if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text());
-    });
-    await page.goto(s.host.url);
-    await page.waitForSelector('[data-testid="layer"]');
-    await mapIdle(page);
+    cspViolations = s.cspViolations;
   });
   afterAll(async () => {
     await s?.close();

@@ -9,7 +9,7 @@ import { pageOf } from '../../main/export/paper.ts';
 import { rampColour } from '../../main/figures/colour-ramps.ts';
 import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
 import { decodePng, diffImages, type Image } from './png.ts';
-import { haveChromium, mapIdle, openSession, type Session } from './workbench-session.ts';
+import { haveChromium, mapIdle, openDemoSession, type Session } from './workbench-session.ts';
 
 /**
  * One whole workflow on the demo survey in Chromium through the browser host (issue #9):
@@ -70,11 +70,8 @@ const pixel = (img: Image, x: number, y: number): number[] => Array.from(img.dat
 
 describe.skipIf(!haveChromium)('whole workflow on the demo survey, ending in a PDF map layout (browser host)', () => {
   beforeAll(async () => {
-    s = await openSession(work);
+    s = await openDemoSession(work);
     page = s.page;
-    await page.goto(s.host.url);
-    await page.waitForSelector('[data-testid="layer"]');
-    await mapIdle(page);
   });
   afterAll(async () => {
     await s?.close();

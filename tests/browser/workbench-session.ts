@@ -51,6 +51,24 @@ export async function openSession(work: string): Promise<Session> {
   };
 }
 
+/** A session opened on the app's first screen (the demo survey) with the map rendered. */
+export interface DemoSession extends Session {
+  /** Console messages of Content-Security-Policy violations seen so far (should stay empty). */
+  readonly cspViolations: string[];
+}
+
+export async function openDemoSession(work: string): Promise<DemoSession> {
+  const s = await openSession(work);
+  const cspViolations: string[] = [];
+  s.page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text());
+  });
+  await s.page.goto(s.host.url);
+  await s.page.waitForSelector('[data-testid="layer"]');
+  await mapIdle(s.page);
+  return { ...s, cspViolations };
+}
+
 /** Waits until the map has no pending loads and has rendered more often than `after`. */
 export async function mapIdle(page: Page, after = -1): Promise<void> {
   await page.waitForFunction(

@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 import { compositeRgba } from '../../main/api/xrf-requests.ts';
 import { readCube } from '../../main/xrf/cube-import.ts';
 import { tempDir } from '../helpers/paths.ts';
-import { haveChromium, mapIdle, openSession, type Session } from './workbench-session.ts';
+import { haveChromium, openDemoSession, type DemoSession } from './workbench-session.ts';
 import { expectElementScreenshot, inkFraction } from './screenshot-compare.ts';
 
 /**
@@ -15,20 +15,15 @@ import { expectElementScreenshot, inkFraction } from './screenshot-compare.ts';
  * Chart.js under the renderer's CSP, keyboard reachability.
  */
 const work = tempDir('ga-browser-xrf-');
-let s: Session;
+let s: DemoSession;
 let page: Page;
-const cspViolations: string[] = [];
+let cspViolations: string[] = [];
 
 describe.skipIf(!haveChromium)('Micro-XRF panel (browser host)', () => {
   beforeAll(async () => {
-    s = await openSession(work);
+    s = await openDemoSession(work);
     page = s.page;
-    page.on('console', (m) => {
-      if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text());
-    });
-    await page.goto(s.host.url);
-    await page.waitForSelector('[data-testid="layer"]');
-    await mapIdle(page);
+    cspViolations = s.cspViolations;
   });
   afterAll(async () => {
     await s?.close();
