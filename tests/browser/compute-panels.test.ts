@@ -6,7 +6,7 @@ import { readGeoTiffInfo } from '../../main/io/geotiff-read.ts';
 import { variogramPreview } from '../../main/api/kriging-requests.ts';
 import { tempDir } from '../helpers/paths.ts';
 import { decodePng, diffImages } from './png.ts';
-import { haveChromium, openDemoSession, type Session } from './workbench-session.ts';
+import { haveChromium, openDemoSession, startShortTraining, type Session } from './workbench-session.ts';
 
 /**
  * The Kriging and Faults panels and job cancel in Chromium against the real backend: a 2-field
@@ -166,13 +166,7 @@ describe.skipIf(!haveChromium)('Kriging and Faults panels (browser host)', () =>
     expect(Number(await el.getAttribute('data-positive'))).toBeGreaterThan(0);
     expect(Number(await el.getAttribute('data-negative'))).toBeGreaterThan(0);
 
-    await page.click('[data-testid="tab-train"]');
-    await page.selectOption('[data-testid="train-stack"]', { label: `${stackName} (2 bands)` });
-    await page.fill('[data-testid="train-epochs"]', '2');
-    await page.fill('[data-testid="train-folds"]', '2');
-    await page.fill('[data-testid="train-repeats"]', '1');
-    await page.fill('[data-testid="train-seed"]', '5');
-    await page.click('[data-testid="train-run"]');
+    await startShortTraining(page, `${stackName} (2 bands)`);
     await page.waitForSelector('[data-testid="train-progress"]');
     await page.waitForSelector('[data-testid="train-metrics"]', { timeout: 180_000 });
     expect(await page.locator('[data-testid="train-error"]').count()).toBe(0);

@@ -9,7 +9,7 @@ import { pageOf } from '../../main/export/paper.ts';
 import { rampColour } from '../../main/figures/colour-ramps.ts';
 import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
 import { decodePng, diffImages, type Image } from './png.ts';
-import { haveChromium, mapIdle, openDemoSession, type Session } from './workbench-session.ts';
+import { haveChromium, mapIdle, openDemoSession, startShortTraining, type Session } from './workbench-session.ts';
 
 /**
  * One whole workflow on the demo survey in Chromium through the browser host (issue #9):
@@ -150,13 +150,7 @@ describe.skipIf(!haveChromium)('whole workflow on the demo survey, ending in a P
     await expectPanel('sites-panel', 'panel-sites.png', ['site-grid', 'sites-path']);
 
     // Train CNN and DCN: 2 epochs, 2 folds, 1 repeat, seed 5; then predict both maps.
-    await page.click('[data-testid="tab-train"]');
-    await page.selectOption('[data-testid="train-stack"]', { label: `${stackName} (2 bands)` });
-    await page.fill('[data-testid="train-epochs"]', '2');
-    await page.fill('[data-testid="train-folds"]', '2');
-    await page.fill('[data-testid="train-repeats"]', '1');
-    await page.fill('[data-testid="train-seed"]', '5');
-    await page.click('[data-testid="train-run"]');
+    await startShortTraining(page, `${stackName} (2 bands)`);
     await page.waitForSelector('[data-testid="train-metrics"], [data-testid="train-error"]', { timeout: 240_000 });
     expect(await page.locator('[data-testid="train-error"]').count(), (await page.locator('[data-testid="train-error"]').allTextContents()).join()).toBe(0);
     expect(await page.locator('[data-testid="train-metrics-row"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-model')))).toEqual(['cnn', 'dcn']);

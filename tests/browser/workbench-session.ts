@@ -81,3 +81,14 @@ export async function mapIdle(page: Page, after = -1): Promise<void> {
     { timeout: 60_000 },
   );
 }
+
+/** Fills the Training panel for the short test fits (2 epochs, 2 folds, 1 repeat, seed 5) and starts them. */
+export async function startShortTraining(page: Page, stackLabel: string): Promise<void> {
+  await page.click('[data-testid="tab-train"]');
+  await page.selectOption('[data-testid="train-stack"]', { label: stackLabel });
+  await page.fill('[data-testid="train-epochs"]', '2');
+  await page.fill('[data-testid="train-folds"]', '2');
+  await page.fill('[data-testid="train-repeats"]', '1');
+  await page.fill('[data-testid="train-seed"]', '5');
+  await page.click('[data-testid="train-run"]');
+}
