@@ -15,7 +15,12 @@
  *     (--big-engines, default onnx,tfjs) so that nothing else counts; the synthetic grid is
  *     written to a temp GeoTIFF row block by row block first.
  *
- *   npx tsx bench/predict.ts [--threads 2] [--models cnn,dcn] [--big-size 2000] [--big-rows R] [--big-engines onnx,tfjs] [--big-model cnn] [--skip-torch] [--skip-big] [--skip-tianshan]
+ *   npx tsx bench/predict.ts [--threads 2] [--models cnn,dcn] [--big-size 2000] [--big-rows R] [--big-engines onnx,tfjs] [--big-model cnn]
+ *     [--intra-op 1] [--layout auto|workers|in-thread] [--share-stem true|false] [--skip-torch] [--skip-tfjs] [--skip-per-window] [--skip-big] [--skip-tianshan]
+ *
+ * The onnx rows run the shared-stem graphs (the default) and, unless --skip-per-window, the
+ * per-window graph (shareStem false) in the same run. --intra-op / --layout / --share-stem apply
+ * to the peak-RSS child.
  *
  * --big-rows R predicts R rows × --big-size cols instead of a square: memory per tile depends on
  * the row width only (tiles are whole rows), so R ≪ 2,000 rows of 2,000 cols shows the peak RSS
@@ -56,6 +61,11 @@ const { values } = parseArgs({
     'big-model': { type: 'string', default: 'cnn' },
     engine: { type: 'string', default: 'tfjs' },
     'skip-torch': { type: 'boolean', default: false },
+    'skip-tfjs': { type: 'boolean', default: false },
+    'skip-per-window': { type: 'boolean', default: false },
+    'share-stem': { type: 'string', default: 'true' },
+    'intra-op': { type: 'string', default: '1' },
+    layout: { type: 'string', default: 'auto' },
     'skip-big': { type: 'boolean', default: false },
     'skip-tianshan': { type: 'boolean', default: false },
     'rss-child': { type: 'string' },
@@ -85,7 +95,7 @@ async function timed(windows: number, f: () => Promise<void>): Promise<Timing> {
 }
 
 function line(label: string, t: Timing): string {
-  return `${label.padEnd(34)} ${(t.windows / t.seconds).toFixed(0).padStart(7)} windows/s wall  ${(t.windows / t.cpuSeconds).toFixed(0).padStart(7)} windows/CPU-s  (${t.seconds.toFixed(1)} s wall, ${t.cpuSeconds.toFixed(1)} s CPU)`;
+  return `${label.padEnd(58)} ${(t.windows / t.seconds).toFixed(0).padStart(7)} windows/s wall  ${(t.windows / t.cpuSeconds).toFixed(0).padStart(7)} windows/CPU-s  (${t.seconds.toFixed(1)} s wall, ${t.cpuSeconds.toFixed(1)} s CPU)`;
 }
 
 async function tianshan(kinds: ModelKind[]): Promise<void> {
@@ -104,27 +114,38 @@ async function tianshan(kinds: ModelKind[]): Promise<void> {
     await writeRandomRun(runDir, kinds, stats, ARCH);
     for (const kind of kinds) {
       const run = await loadRun(runDir, [kind]);
-      const src = await openStackSource(TIANSHAN);
-      const opts = { window: run.window, bandNames: run.bandNames, stats: run.stats, batchSize: BATCH };
-      // Warm-up on a few rows (kernel set-up, XNNPACK packing) so it is not timed.
-      await predictMap(src, runClassifiers(run), { ...opts, rows: [0, 9] }, () => undefined);
-      const single = await timed(windows, () => predictMap(src, runClassifiers(run), opts, () => undefined));
-      await src.close();
-      const parallel = await timed(windows, async () => {
-        await predictRun(TIANSHAN, { runDir, models: [kind], threads, batchSize: BATCH }, () => undefined);
-      });
-      const rows: [string, Timing][] = [
-        ['tfjs, 1 thread (this thread)', single],
-        [`tfjs, ${threads} worker threads (incl. start-up)`, parallel],
-      ];
+      const rows: [string, Timing][] = [];
+      if (!values['skip-tfjs']) {
+        const src = await openStackSource(TIANSHAN);
+        const opts = { window: run.window, bandNames: run.bandNames, stats: run.stats, batchSize: BATCH };
+        // Warm-up on a few rows (kernel set-up, XNNPACK packing) so it is not timed.
+        await predictMap(src, runClassifiers(run), { ...opts, rows: [0, 9] }, () => undefined);
+        const single = await timed(windows, () => predictMap(src, runClassifiers(run), opts, () => undefined));
+        await src.close();
+        const parallel = await timed(windows, async () => {
+          await predictRun(TIANSHAN, { runDir, models: [kind], threads, batchSize: BATCH }, () => undefined);
+        });
+        rows.push(['tfjs, 1 thread (this thread)', single], [`tfjs, ${threads} worker threads (incl. start-up)`, parallel]);
+      }
       if (onnx) {
-        const onnxRun = (t: number, intraOpThreads: number): Promise<Timing> =>
+        // layout 'workers' forces worker threads for t > 1 (and the workers' tile plan); 'auto' is
+        // what `geoanomaly predict --threads t` does (small CNN maps: this thread, whole tiles).
+        const onnxRun = (t: number, intraOpThreads: number, shareStem: boolean, layout: 'auto' | 'workers' = 'workers'): Promise<Timing> =>
           timed(windows, async () => {
-            await predictRun(TIANSHAN, { runDir, models: [kind], threads: t, intraOpThreads, batchSize: BATCH, engine: 'onnx' }, () => undefined);
+            await predictRun(TIANSHAN, { runDir, models: [kind], threads: t, intraOpThreads, batchSize: BATCH, engine: 'onnx', shareStem, layout }, () => undefined);
           });
-        rows.push(['onnx, this thread, 1 intra-op thread', await onnxRun(1, 1)]);
-        rows.push([`onnx, this thread, ${threads} intra-op threads`, await onnxRun(1, threads)]);
-        rows.push([`onnx, ${threads} worker threads (incl. start-up)`, await onnxRun(threads, 1)]);
+        // Shared stem (the default): the stem convolution once per tile, shared by the windows.
+        rows.push([`onnx shared stem, layout auto, --threads ${threads} (the CLI default)`, await onnxRun(threads, 1, true, 'auto')]);
+        rows.push(['onnx shared stem, layout auto, --threads 1', await onnxRun(1, 1, true, 'auto')]);
+        rows.push(['onnx shared stem, this thread, 1 intra-op', await onnxRun(1, 1, true)]);
+        rows.push([`onnx shared stem, this thread, ${threads} intra-op`, await onnxRun(1, threads, true)]);
+        rows.push([`onnx shared stem, ${threads} workers (incl. start-up)`, await onnxRun(threads, 1, true)]);
+        if (!values['skip-per-window']) {
+          // The per-window graph (every window convolved on its own), as before the shared stem.
+          rows.push(['onnx per window, this thread, 1 intra-op', await onnxRun(1, 1, false)]);
+          rows.push([`onnx per window, this thread, ${threads} intra-op`, await onnxRun(1, threads, false)]);
+          rows.push([`onnx per window, ${threads} workers (incl. start-up)`, await onnxRun(threads, 1, false)]);
+        }
       }
       console.log(`\n${kind.toUpperCase()}`);
       for (const [label, t] of rows) console.log(line(label, t));
@@ -203,8 +224,17 @@ async function rssChild(size: number, rows: number): Promise<void> {
     let last = -1;
     const t = await timed(rows * size, async () => {
       // The tiles of the full square grid (tile memory depends on the row width and tile height).
-      const tileRows = defaultTileRows(size, size, C, ARCH.patchSize);
-      await predictRunToGeoTiff(stackPath, join(dir, 'prob.tif'), { runDir, threads, batchSize: BATCH, tileRows, engine: values.engine as EnginePreference }, {
+      const tileRows = defaultTileRows(size, size, C, ARCH.patchSize, values.engine === 'onnx' && values['share-stem'] !== 'false');
+      await predictRunToGeoTiff(stackPath, join(dir, 'prob.tif'), {
+        runDir,
+        threads,
+        intraOpThreads: Number(values['intra-op']),
+        layout: values.layout as 'auto' | 'workers' | 'in-thread',
+        shareStem: values['share-stem'] !== 'false',
+        batchSize: BATCH,
+        tileRows,
+        engine: values.engine as EnginePreference,
+      }, {
         progress: (f) => {
           const pct = Math.floor(f * 20) * 5;
           if (pct !== last) process.stderr.write(`  ${pct}%`);
@@ -213,7 +243,7 @@ async function rssChild(size: number, rows: number): Promise<void> {
       });
     });
     process.stderr.write('\n');
-    console.log(JSON.stringify({ size, rows, threads, engine: values.engine, model: values['big-model'], rssBeforePredictKB: rssBefore, maxRssKB: process.resourceUsage().maxRSS, ...t }));
+    console.log(JSON.stringify({ size, rows, threads, intraOp: values['intra-op'], shareStem: values['share-stem'], engine: values.engine, model: values['big-model'], rssBeforePredictKB: rssBefore, maxRssKB: process.resourceUsage().maxRSS, ...t }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -221,8 +251,9 @@ async function rssChild(size: number, rows: number): Promise<void> {
 
 function big(size: number, rows: number, engine: string): void {
   const model = values['big-model'];
-  console.log(`\nPeak RSS: synthetic ${rows} rows × ${size} cols × 39 bands, ${model.toUpperCase()}, engine ${engine}, ${threads} threads, into a GeoTIFF (fresh child process)`);
-  const r = spawnSync('npx', ['tsx', fileURLToPath(import.meta.url), '--rss-child', String(size), '--big-rows', String(rows), '--threads', String(threads), '--engine', engine, '--big-model', model], {
+  const layout = `${threads} thread(s) × ${values['intra-op']} intra-op, layout ${values.layout}, shared stem ${values['share-stem']}`;
+  console.log(`\nPeak RSS: synthetic ${rows} rows × ${size} cols × 39 bands, ${model.toUpperCase()}, engine ${engine}, ${layout}, into a GeoTIFF (fresh child process)`);
+  const r = spawnSync('npx', ['tsx', fileURLToPath(import.meta.url), '--rss-child', String(size), '--big-rows', String(rows), '--threads', String(threads), '--engine', engine, '--big-model', model, '--intra-op', values['intra-op'], '--share-stem', values['share-stem'], '--layout', values.layout], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -236,7 +267,7 @@ function big(size: number, rows: number, engine: string): void {
     `peak RSS ${(j.maxRssKB / 1024).toFixed(0)} MB (whole process incl. ${threads} workers; ${(j.rssBeforePredictKB / 1024).toFixed(0)} MB before predicting) ` +
       `for a ${stackMB.toFixed(0)} MB stack; goal < 2048 MB → ${j.maxRssKB / 1024 < 2048 ? 'met' : 'NOT met'}`,
   );
-  console.log(line(`${engine}, ${threads} worker threads (incl. start-up)`, j));
+  console.log(line(`${engine}, ${layout} (incl. start-up)`, j));
 }
 
 if (values['rss-child']) {

@@ -5,12 +5,21 @@
  * PyTorch on 2 threads. Prints both times and the ratios.
  *
  *   npx tsx bench/train.ts [--backend wasm|cpu|tensorflow|auto] [--patches 4096] [--skip-torch] [--threads 1,2]
+ *                          [--onnx-threads 1,2] [--onnx-spin on|off|on,off]
  *
  * Data-parallel rows (`--threads`, default "1,2"): the same epoch trained by N replicas on worker
  * threads (main/models/data-parallel.ts, what trainModel runs with threads > 1): one warm-up epoch
  * on a small set, then one timed epoch of the full set plus the state fetch trainModel does after
  * every epoch. Replica start-up (once per fit) is printed separately. Wall AND process CPU seconds
  * (all threads) are printed: on a shared machine the wall ratio is only meaningful when idle.
+ *
+ * ONNX Runtime rows (`--onnx-threads`, default "1,2"; empty to skip): the same epoch on the onnx
+ * training engine (main/models/onnx-train/, what trainModel runs with engine 'onnx'): one session
+ * with N intra-op threads running the forward + backward graph, Adam and BN averages in JS. Graph
+ * build + session creation (once per fit and batch size) is printed separately; one warm-up epoch
+ * of two batches, then one timed epoch of the full set plus the state fetch trainModel does after
+ * every epoch. Wall and process CPU seconds. `--onnx-spin on,off` adds rows with ONNX Runtime's
+ * idle-thread spinning disabled (see OnnxTrainerOptions.spinning).
  *
  * Our side runs the real training code path (trainModel: Adam, geology loss, weight decay) with
  * no validation split; one small warm-up run first so that kernel set-up is not timed (PyTorch
@@ -23,7 +32,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendPreference } from '../main/models/backend.ts';
 import { checkTrainOptions, predictDepositProbability, trainModel, type TrainingData } from '../main/models/train.ts';
 import { startPatchTrainer } from '../main/models/data-parallel-patch.ts';
-import type { ModelKind } from '../main/models/architectures.ts';
+import { buildModel, usesGeology, type ModelKind } from '../main/models/architectures.ts';
+import { OnnxTrainer } from '../main/models/onnx-train/onnx-trainer.ts';
 import { Rng } from '../main/util/rng.ts';
 
 const { values } = parseArgs({
@@ -35,6 +45,8 @@ const { values } = parseArgs({
     'skip-torch': { type: 'boolean', default: false },
     models: { type: 'string', default: 'gk-dcn,cnn' },
     threads: { type: 'string', default: '1,2' },
+    'onnx-threads': { type: 'string', default: '1,2' },
+    'onnx-spin': { type: 'string', default: 'on' },
   },
 });
 
@@ -98,6 +110,38 @@ async function dataParallel(kind: ModelKind, threads: number): Promise<{ epochSe
   }
 }
 
+/** One epoch on the ONNX Runtime training engine with `threads` intra-op threads. */
+async function onnxEngine(kind: ModelKind, threads: number, spinning: boolean): Promise<{ epochSeconds: number; cpuSeconds: number; startupSeconds: number }> {
+  const o = checkTrainOptions({ epochs: 1, batchSize: batch, validationFraction: 0, seed: 1 });
+  const data = randomData(nPatches, 1);
+  const model = buildModel(kind, { channels, patchSize: size, seed: 7 });
+  const t0 = performance.now();
+  const trainer = await OnnxTrainer.start(model, data, usesGeology(kind) ? { a: [0.1], b: 0 } : null, {
+    learningRate: o.learningRate,
+    weightDecay: o.weightDecay,
+    lambda: o.lambda,
+    threads,
+    spinning,
+  });
+  try {
+    await trainer.prepare(batch);
+    const startupSeconds = (performance.now() - t0) / 1000;
+    await trainer.runEpoch(Array.from({ length: 2 * batch }, (_, i) => i), batch); // warm-up
+    const order = Array.from({ length: nPatches }, (_, i) => i);
+    new Rng(3).shuffle(order);
+    const c0 = process.cpuUsage();
+    const t1 = performance.now();
+    await trainer.runEpoch(order, batch);
+    await trainer.state();
+    const epochSeconds = (performance.now() - t1) / 1000;
+    const c = process.cpuUsage(c0);
+    return { epochSeconds, cpuSeconds: (c.user + c.system) / 1e6, startupSeconds };
+  } finally {
+    await trainer.close();
+    model.dispose();
+  }
+}
+
 function torch(kind: ModelKind): { epochSeconds: number; inferenceWindowsPerSecond: number; torch: string } | null {
   const script = fileURLToPath(new URL('./train-torch.py', import.meta.url));
   const r = spawnSync(
@@ -117,6 +161,12 @@ console.log(`backend: ${be.detail}`);
 console.log(`one epoch: ${nPatches} patches ${size}×${size}×${channels}, batch ${batch}; inference: ${inferWindows} windows at batch 1024`);
 const kinds = values.models.split(',') as ModelKind[];
 const threadList = values.threads.split(',').filter((t) => t !== '').map(Number);
+const onnxSpin = values['onnx-spin'].split(',').filter((t) => t !== '');
+// Row keys: onnx<threads> with spinning (ONNX Runtime's default), onnx<threads>nospin without.
+const onnxRows = values['onnx-threads']
+  .split(',')
+  .filter((t) => t !== '')
+  .flatMap((t) => onnxSpin.map((spin) => ({ threads: Number(t), spinning: spin !== 'off', key: `onnx${t}${spin === 'off' ? 'nospin' : ''}` })));
 const rows: Record<string, Record<string, number>> = {};
 for (const kind of kinds) {
   const c0 = process.cpuUsage();
@@ -139,15 +189,34 @@ for (const kind of kinds) {
         (t ? ` | ratio ours/torch epoch ${(d.epochSeconds / t.epochSeconds).toFixed(3)}` : ''),
     );
   }
+  for (const { threads, spinning, key } of onnxRows) {
+    const d = await onnxEngine(kind, threads, spinning);
+    rows[kind][`${key}EpochS`] = d.epochSeconds;
+    rows[kind][`${key}CpuS`] = d.cpuSeconds;
+    console.log(
+      `${kind.padEnd(7)} onnx engine ${threads} intra-op thread(s)${spinning ? '' : ', no spinning'}: ${d.epochSeconds.toFixed(2)} s/epoch wall, ${d.cpuSeconds.toFixed(2)} CPU-s/epoch, ` +
+        `graph + session start-up ${d.startupSeconds.toFixed(1)} s` +
+        (t ? ` | ratio ours/torch epoch ${(d.epochSeconds / t.epochSeconds).toFixed(3)}` : ''),
+    );
+  }
 }
 const g = rows['gk-dcn'];
 const c = rows.cnn;
 if (g?.torchEpochS !== undefined && c?.torchEpochS !== undefined) {
-  for (const [name, key] of [['single thread', 'oursEpochS'], ...threadList.map((n) => [`data-parallel ×${n}`, `dp${n}EpochS`])] as [string, string][]) {
+  const variants = [
+    ['single thread', 'oursEpochS'],
+    ...threadList.map((n) => [`data-parallel ×${n}`, `dp${n}EpochS`]),
+    ...onnxRows.map((r) => [`onnx engine, ${r.threads} thread(s)${r.spinning ? '' : ', no spinning'}`, `${r.key}EpochS`]),
+  ] as [string, string][];
+  for (const [name, key] of variants) {
     if (g[key] === undefined) continue;
     console.log(`GK-DCN epoch (${name}): ours / PyTorch GK-DCN = ${(g[key] / g.torchEpochS).toFixed(3)} (goal ≤ 0.25); ours / PyTorch plain CNN = ${(g[key] / c.torchEpochS).toFixed(3)} (goal ≤ 3)`);
   }
   console.log(`CNN epoch: ours / PyTorch CNN = ${(c.oursEpochS / c.torchEpochS).toFixed(3)}`);
+  for (const r of onnxRows) {
+    const v = c[`${r.key}EpochS`];
+    if (v !== undefined) console.log(`CNN epoch (onnx engine, ${r.threads} thread(s)${r.spinning ? '' : ', no spinning'}): ours / PyTorch CNN = ${(v / c.torchEpochS).toFixed(3)}`);
+  }
 }
 console.log(`tensors alive at exit: ${tf.memory().numTensors}`);
 console.log(JSON.stringify(rows));

@@ -50,6 +50,12 @@ export { createGeologyVariables, geologyProbability, geologyLoss, crossEntropy, 
 export type { GeologyTermVariables } from './models/geology-loss.ts';
 export { trainModel, trainingDataFrom, predictDepositProbability, validationSplit, checkTrainOptions, MissingKnowledgeError } from './models/train.ts';
 export type { TrainingData, TrainOptions, TrainedModel, EpochRecord } from './models/train.ts';
+export { TRAIN_ENGINES } from './models/train.ts';
+export type { TrainEngine, TrainHooks } from './models/train.ts';
+export { OnnxTrainer } from './models/onnx-train/onnx-trainer.ts';
+export type { OnnxTrainerOptions, EpochRunner } from './models/onnx-train/onnx-trainer.ts';
+export { buildTrainGraph, OnnxTrainUnsupportedError } from './models/onnx-train/train-graph.ts';
+export type { TrainGraph, TrainGraphOptions } from './models/onnx-train/train-graph.ts';
 export { DataParallelTrainer, ReplicaDivergenceError } from './models/data-parallel.ts';
 export type { Replica, ReplicaFactory, ReplicaInfo, ProgramRef, DataParallelOptions, EpochResult, SharedArrays } from './models/data-parallel.ts';
 export { crossValidate, crossValidateAndFit, checkCrossValidationOptions, metricsJsonEntry, summarizeFolds, METRIC_NAMES } from './models/cross-validate.ts';
@@ -82,6 +88,12 @@ export { resolveEngine, exportRunToOnnx, ENGINES } from './maps/onnx/onnx-run.ts
 export type { EngineChoice, EnginePreference, OnnxRunPayload } from './maps/onnx/onnx-run.ts';
 export { loadOrt, onnxClassifier, onnxRunClassifiers, OnnxRuntimeUnavailableError } from './maps/onnx/onnx-runtime.ts';
 export type { OrtLoader, OrtModule, OnnxClassifier } from './maps/onnx/onnx-runtime.ts';
+export { buildTileModels, exportTileModels } from './maps/onnx/export-model.ts';
+export type { TileModels, TileExportOptions } from './maps/onnx/export-model.ts';
+export { onnxTileClassifier } from './maps/onnx/onnx-runtime.ts';
+export type { OnnxTileModel } from './maps/onnx/onnx-runtime.ts';
+export { tapClasses, compositeClasses, windowIndexPlan } from './maps/onnx/shared-stem.ts';
+export type { StemSharing } from './maps/onnx/shared-stem.ts';
 export { writeMapLayout, renderMapLayout, checkLayoutOptions, layoutGeometry } from './export/map-layout.ts';
 export type { MapLayoutOptions, MapLayout } from './export/map-layout.ts';
 export { writeRunReport, buildRunReport, renderReportHtml, renderReportPdf } from './export/run-report.ts';

@@ -51,6 +51,21 @@ export interface PredictRunOptions extends PredictionOutputOptions {
   readonly intraOpThreads?: number;
   /** Engine onnx: also write RUN_DIR/models/<model>/model.onnx. @default false */
   readonly saveOnnx?: boolean;
+  /**
+   * Engine onnx: compute the stem convolution once per tile and share it between the overlapping
+   * windows (exact; onnx/export-model.ts buildTileModels) instead of running the per-window graph
+   * on every window. Models that do not start with a 'same' stride-1 convolution keep the
+   * per-window graph. @default true
+   */
+  readonly shareStem?: boolean;
+  /**
+   * Engine onnx, threads > 1: 'workers' = `threads` worker threads with `intraOpThreads` each;
+   * 'in-thread' = this thread, one session per model with `threads` intra-op threads; 'auto' =
+   * 'in-thread' for maps of at most IN_THREAD_MAX_CELLS cells when every model shares two layers
+   * (CNN, GK-CNN) and intraOpThreads is 1, else 'workers'. The same bits either way (tested).
+   * @default 'auto'
+   */
+  readonly layout?: 'auto' | 'workers' | 'in-thread';
   /** How onnxruntime-node is imported (tests inject a failing one). @default import('onnxruntime-node') */
   readonly ortLoader?: OrtLoader;
 }
@@ -64,6 +79,8 @@ export interface CheckedPredictRunOptions {
   readonly backend: BackendPreference;
   readonly engine: EnginePreference;
   readonly intraOpThreads: number;
+  readonly shareStem: boolean;
+  readonly layout: 'auto' | 'workers' | 'in-thread';
 }
 
 export function checkPredictRunOptions(o: PredictRunOptions): CheckedPredictRunOptions {
@@ -84,14 +101,32 @@ export function checkPredictRunOptions(o: PredictRunOptions): CheckedPredictRunO
     backend: o.backend ?? 'auto',
     engine: checkEngine(o.engine ?? 'tfjs'),
     intraOpThreads,
+    shareStem: o.shareStem ?? true,
+    layout: checkLayout(o.layout),
   };
 }
 
-/** Default rows per tile: ≈ 8 MB of stack values per tile (per worker) and at least 16 tiles to share out. */
-export function defaultTileRows(rows: number, cols: number, channels: number, window: number): number {
+function checkLayout(layout: string | undefined): 'auto' | 'workers' | 'in-thread' {
+  const l = layout ?? 'auto';
+  if (l !== 'auto' && l !== 'workers' && l !== 'in-thread') throw new InvalidOptionError(`layout must be auto, workers or in-thread; found "${l}"`, { layout: l });
+  return l;
+}
+
+/**
+ * Default rows per tile: ≈ 8 MB of stack values per tile (per worker) and at least 16 tiles to
+ * share out. With `sharedTiles` (the ONNX engine's shared stem) tiles are taller: the shared
+ * convolutions also run over each tile's k − 1 halo rows, which for 8-row tiles doubles their
+ * cost; so ≈ 16 MB and at least 32 rows (Tianshan, 117 rows: 4 tiles of ≤ 32 rows instead of 15 of
+ * 8; 2,000 columns: 45 rows instead of 18). The shared maps' memory does not grow with the tile:
+ * wide tiles are classified in column blocks (onnxTileClassifier's maxTileCells). Never depends on
+ * the thread count (determinism).
+ */
+export function defaultTileRows(rows: number, cols: number, channels: number, window: number, sharedTiles = false, forWorkers = true): number {
   const halo = window - 1;
-  const byMemory = Math.floor((8 * 1024 * 1024) / (cols * channels * 4)) - halo;
-  return Math.max(1, Math.min(rows, byMemory, Math.ceil(rows / 16)));
+  const byMemory = Math.floor(((sharedTiles ? 16 : 8) * 1024 * 1024) / (cols * channels * 4)) - halo;
+  if (!forWorkers) return Math.max(1, Math.min(rows, byMemory));
+  const bySharing = sharedTiles ? Math.max(32, Math.ceil(rows / 16)) : Math.ceil(rows / 16);
+  return Math.max(1, Math.min(rows, byMemory, bySharing));
 }
 
 /** Row ranges [start, end) of the tiles. */
@@ -125,10 +160,15 @@ export interface PredictTileResult {
 interface RunPlan {
   readonly modelNames: string[];
   readonly tiles: [number, number][];
+  readonly cells: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly channels: number;
+  readonly window: number;
 }
 
 /** Reads the manifest (no model is loaded here) and checks models and bands before any thread starts. */
-async function planRun(stackPath: string, o: CheckedPredictRunOptions): Promise<RunPlan> {
+async function planRun(stackPath: string, o: CheckedPredictRunOptions, sharedTiles: boolean): Promise<RunPlan> {
   const manifest = readManifest(o.runDir);
   const available = Object.keys(manifest.models);
   const wanted = o.models.length > 0 && !(o.models.length === 1 && o.models[0] === 'all') ? o.models : available;
@@ -139,8 +179,8 @@ async function planRun(stackPath: string, o: CheckedPredictRunOptions): Promise<
   try {
     matchBands(source, manifest.bandNames);
     const { rows, cols } = source.grid;
-    const tileRows = o.tileRows ?? defaultTileRows(rows, cols, manifest.bandNames.length, window);
-    return { modelNames: wanted, tiles: planTiles(rows, tileRows) };
+    const tileRows = o.tileRows ?? defaultTileRows(rows, cols, manifest.bandNames.length, window, sharedTiles);
+    return { modelNames: wanted, tiles: planTiles(rows, tileRows), cells: rows * cols, rows, cols, channels: manifest.bandNames.length, window };
   } finally {
     await source.close();
   }
@@ -152,22 +192,57 @@ async function planRun(stackPath: string, o: CheckedPredictRunOptions): Promise<
  *
  * Engine onnx: the models are exported once here (exportRunToOnnx) and the bytes go to the worker
  * threads, which then need neither tfjs nor the run's model files; each worker runs its own
- * ONNX Runtime sessions with `intraOpThreads` threads (default 1: one worker per core measured
- * faster than one session with 2 intra-op threads, see docs/prediction.md).
+ * ONNX Runtime sessions with `intraOpThreads` threads (default 1). Small maps of shared-stem CNNs
+ * run in this thread with `threads` intra-op threads instead (layout 'auto', see inThreadLayout).
  */
 export async function predictRun(stackPath: string, options: PredictRunOptions, sink: PredictionSink, ctx?: JobContext): Promise<{ modelNames: string[]; engine: EngineChoice }> {
   const o = checkPredictRunOptions(options);
   throwIfCancelled(ctx, 'prediction');
-  const plan = await planRun(stackPath, o);
   const engine = await resolveEngine(o.engine, options.ortLoader);
-  const onnx = engine.name === 'onnx' ? await exportRunToOnnx(o.runDir, plan.modelNames, { backend: o.backend, save: options.saveOnnx ?? false }) : null;
+  let plan = await planRun(stackPath, o, engine.name === 'onnx' && o.shareStem);
+  const onnx = engine.name === 'onnx' ? await exportRunToOnnx(o.runDir, plan.modelNames, { backend: o.backend, save: options.saveOnnx ?? false, shareStem: o.shareStem }) : null;
   throwIfCancelled(ctx, 'prediction');
+  // A small map that layout 'auto' predicts in this thread (whatever the thread count, so the
+  // numbers do not depend on it) gets whole tiles and wide stem blocks: no worker needs a share
+  // of the tiles, and every tile or block edge recomputes k − 1 halo rows/columns of the shared
+  // maps (Tianshan: one 125 × 297 block instead of 4 × 2 blocks, ≈ 15 % faster).
+  const small = o.layout !== 'workers' && smallSharedMap(onnx, plan.cells);
+  if (small && o.tileRows === null) plan = { ...plan, tiles: planTiles(plan.rows, defaultTileRows(plan.rows, plan.cols, plan.channels, plan.window, true, false)) };
+  const inThread = { ...o, maxTileCells: small ? SMALL_MAP_TILE_CELLS : undefined };
   const threads = Math.min(o.threads, plan.tiles.length);
-  if (threads <= 1) await predictInThisThread(stackPath, o, plan, engine, onnx, sink, ctx);
+  if (o.threads > 1 && inThreadLayout(o, engine, onnx, plan.cells)) await predictInThisThread(stackPath, { ...inThread, intraOpThreads: o.threads }, plan, engine, onnx, sink, ctx);
+  else if (threads <= 1) await predictInThisThread(stackPath, inThread, plan, engine, onnx, sink, ctx);
   else await predictOnWorkers(stackPath, o, plan, threads, onnx, sink, ctx);
   report(ctx, 1, 'prediction done');
   return { modelNames: plan.modelNames, engine };
 }
+
+/**
+ * Maps up to this many cells are predicted by the shared-stem ONNX engine in THIS thread with
+ * `threads` ONNX Runtime intra-op threads instead of on `threads` worker threads (layout 'auto'),
+ * when every model shares two layers (CNN, GK-CNN): a worker costs ≈ 0.7–1.5 CPU-s to start (tsx,
+ * transpiling its modules, onnxruntime-node, sessions, its own stack reads), which on the
+ * Tianshan grid (33,813 cells) is about as long as the prediction itself (measured CNN: 13,793 vs
+ * 9,740 windows/s, same run). Not for the DCNs: their per-window deformable layers (GridSample,
+ * transposes) scale badly over intra-op threads (measured: 1,811 vs 2,193 windows/s with 2
+ * workers). Both layouts write the same bits (tested). See docs/prediction.md.
+ */
+export const IN_THREAD_MAX_CELLS = 150_000;
+
+/** Whether layout 'auto' (or 'in-thread') runs one session per model with intra-op threads here instead of worker threads. */
+function inThreadLayout(o: CheckedPredictRunOptions, engine: EngineChoice, onnx: OnnxRunPayload | null, cells: number): boolean {
+  if (engine.name !== 'onnx' || !onnx || o.layout === 'workers') return false;
+  if (o.layout === 'in-thread') return true;
+  return o.intraOpThreads === 1 && smallSharedMap(onnx, cells);
+}
+
+/** Every model shares two layers (CNN, GK-CNN) and the map has at most IN_THREAD_MAX_CELLS cells. */
+function smallSharedMap(onnx: OnnxRunPayload | null, cells: number): boolean {
+  return !!onnx && onnx.models.every((m) => (m.tile?.sharing.sharedLayers ?? 0) >= 2) && cells <= IN_THREAD_MAX_CELLS;
+}
+
+/** Stem-block size (padded cells) of small maps in this thread: the Tianshan grid (125 × 297 padded) in one block; ≈ 6.4 KB of shared maps per cell (CNN). */
+export const SMALL_MAP_TILE_CELLS = 40_000;
 
 /** predictRun into a GeoTIFF (one band per model, optional difference, mask); no file is left on error or cancel. */
 export async function predictRunToGeoTiff(
@@ -177,9 +252,9 @@ export async function predictRunToGeoTiff(
   ctx?: JobContext,
 ): Promise<{ bandNames: string[]; modelNames: string[]; engine: EngineChoice }> {
   const o = checkPredictRunOptions(options);
-  const plan = await planRun(stackPath, o);
   // Resolved here so the file's metadata can name the engine that wrote it.
   const engine = await resolveEngine(o.engine, options.ortLoader);
+  const plan = await planRun(stackPath, o, engine.name === 'onnx' && o.shareStem);
   const source = await openStackSource(stackPath);
   const grid = source.grid;
   await source.close();
@@ -197,7 +272,7 @@ export async function predictRunToGeoTiff(
 
 async function predictInThisThread(
   stackPath: string,
-  o: CheckedPredictRunOptions,
+  o: CheckedPredictRunOptions & { readonly maxTileCells?: number },
   plan: RunPlan,
   engine: EngineChoice,
   onnx: OnnxRunPayload | null,
@@ -206,7 +281,7 @@ async function predictInThisThread(
 ): Promise<void> {
   const tileRows = plan.tiles[0][1] - plan.tiles[0][0];
   if (onnx && engine.ort) {
-    const classifiers = await onnxRunClassifiers(engine.ort, onnx, o.intraOpThreads);
+    const classifiers = await onnxRunClassifiers(engine.ort, onnx, o.intraOpThreads, o.maxTileCells);
     const source = await openStackSource(stackPath);
     try {
       await predictMap(source, classifiers, { window: onnx.window, bandNames: onnx.bandNames, stats: onnx.stats, batchSize: o.batchSize, tileRows }, sink, ctx);

@@ -16,12 +16,39 @@ import { matchBands, type StackSource } from './stack-source.ts';
  * are) and flagged; nodata inside a window is filled with the band's mean (0 after
  * standardisation) and flagged; a nodata centre cell gives nodata out.
  * The mask band holds bit 1 = window left the grid, bit 2 = window held filled nodata.
+ *
+ * When every classifier has `classifyTile` (the ONNX engine's shared stem, maps/onnx/), no
+ * windows are built: each tile is reflect-padded once (PaddedTile) and the classifier computes
+ * the windows' shared layers over it; the windows, mask and nodata rules are the same.
  */
 export type WindowClassifier = (windows: Float32Array, count: number) => Float32Array | Promise<Float32Array>;
+
+/**
+ * One tile of the map, reflect-padded on both axes and ready for whole-tile classifiers: the
+ * transformed values with nodata filled, [rows][cols][channels] row-major. The window centred on
+ * map cell (r, c) of the tile's first output row r0 is exactly rows r − r0 … r − r0 + window − 1
+ * and columns c … c + window − 1 of `data` (the same values predictMap puts into that window).
+ */
+export interface PaddedTile {
+  readonly data: Float32Array;
+  readonly rows: number;
+  readonly cols: number;
+  readonly channels: number;
+  readonly window: number;
+}
+
+/**
+ * Classifies the windows of one padded tile whose top-left cells are `origins[0 … count)` (cell
+ * index row · tile.cols + col into the tile); returns the deposit probability per window. Lets a
+ * classifier share work between overlapping windows (maps/onnx: the stem convolution).
+ */
+export type TileClassifier = (tile: PaddedTile, origins: Int32Array, count: number, ctx?: JobContext) => Promise<Float32Array>;
 
 export interface NamedClassifier {
   readonly name: string;
   readonly classify: WindowClassifier;
+  /** Optional whole-tile path; predictMap uses it (and builds no windows) when EVERY classifier has it. */
+  readonly classifyTile?: TileClassifier;
 }
 
 export interface PredictMapOptions {
@@ -63,7 +90,9 @@ export async function predictMap(
   const batch = options.batchSize ?? 1024;
   const tileRows = options.tileRows ?? Math.max(1, Math.min(rows, Math.floor((32 * 1024 * 1024) / (cols * C * 4)) - 2 * h));
   const standardized = options.stats.transform.endsWith('standardize') || options.stats.transform === 'standardize';
-  const windows = new Float32Array(batch * k * k * C);
+  // Whole-tile classifiers (e.g. the ONNX engine's shared stem) get the padded tile instead of windows.
+  const tilePath = classifiers.every((c) => c.classifyTile !== undefined);
+  const windows = new Float32Array(tilePath ? 0 : batch * k * k * C);
   const winCell = new Int32Array(batch);
   const winMask = new Uint8Array(batch);
 
@@ -103,6 +132,13 @@ export async function predictMap(
     const nOut = (r1 - r0) * cols;
     const probs = classifiers.map(() => new Float32Array(nOut).fill(NaN));
     const mask = new Float32Array(nOut).fill(NaN);
+    if (tilePath) {
+      await classifyPaddedTile(classifiers, { hwc, cellNodata, C, k, rows, cols, r0, r1, readStart }, probs, mask, ctx);
+      sink(r0, probs, mask);
+      report(ctx, r1 / rows, `row ${r1}/${rows}`);
+      throwIfCancelled(ctx, 'prediction');
+      continue;
+    }
     let filled = 0;
 
     const flush = async (): Promise<void> => {
@@ -153,6 +189,90 @@ export async function predictMap(
     throwIfCancelled(ctx, 'prediction');
   }
   report(ctx, 1, 'prediction done');
+}
+
+interface TileInput {
+  readonly hwc: Float32Array;
+  readonly cellNodata: Uint8Array;
+  readonly C: number;
+  readonly k: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly r0: number;
+  readonly r1: number;
+  readonly readStart: number;
+}
+
+/**
+ * The whole-tile path of predictMap: the tile rows r0 − h … r1 + h − 1 and columns −h … cols + h − 1
+ * (reflectIndex on each axis, as the windows reflect rows and columns independently) copied once
+ * into a PaddedTile, the windows of the non-nodata centres listed by their top-left cell, and the
+ * mask computed from the same cells the window path reads, so it is identical.
+ */
+async function classifyPaddedTile(
+  classifiers: readonly NamedClassifier[],
+  t: TileInput,
+  probs: Float32Array[],
+  mask: Float32Array,
+  ctx?: JobContext,
+): Promise<void> {
+  const { hwc, cellNodata, C, k, rows, cols, r0, r1, readStart } = t;
+  const h = (k - 1) / 2;
+  const pr = r1 - r0 + k - 1;
+  const pc = cols + k - 1;
+  const data = new Float32Array(pr * pc * C);
+  const nodata = new Uint8Array(pr * pc);
+  for (let j = 0; j < pr; j++) {
+    const src = (reflectIndex(r0 - h + j, rows) - readStart) * cols;
+    const dst = j * pc;
+    data.set(hwc.subarray(src * C, (src + cols) * C), (dst + h) * C);
+    nodata.set(cellNodata.subarray(src, src + cols), dst + h);
+    for (let i = 0; i < h; i++) {
+      for (const [to, from] of [
+        [i, reflectIndex(i - h, cols)],
+        [cols + h + i, reflectIndex(cols + i, cols)],
+      ]) {
+        data.set(hwc.subarray((src + from) * C, (src + from + 1) * C), (dst + to) * C);
+        nodata[dst + to] = cellNodata[src + from];
+      }
+    }
+  }
+  // rowAny[j·cols + c] = some nodata among padded row j, columns c … c + k − 1 (a sliding count).
+  const rowAny = new Uint8Array(pr * cols);
+  for (let j = 0; j < pr; j++) {
+    let n = 0;
+    for (let x = 0; x < k - 1; x++) n += nodata[j * pc + x];
+    for (let c = 0; c < cols; c++) {
+      n += nodata[j * pc + c + k - 1];
+      rowAny[j * cols + c] = n > 0 ? 1 : 0;
+      n -= nodata[j * pc + c];
+    }
+  }
+  const nOut = (r1 - r0) * cols;
+  const origins = new Int32Array(nOut);
+  const outCell = new Int32Array(nOut);
+  let count = 0;
+  for (let r = r0; r < r1; r++) {
+    const rr = r - r0;
+    const rowLeaves = r < h || r >= rows - h;
+    for (let c = 0; c < cols; c++) {
+      if (cellNodata[(r - readStart) * cols + c]) continue; // nodata in → nodata out
+      let m = rowLeaves || c < h || c >= cols - h ? MASK_LEFT_GRID : 0;
+      let anyNodata = 0;
+      for (let py = 0; py < k; py++) anyNodata |= rowAny[(rr + py) * cols + c];
+      if (anyNodata) m |= MASK_FILLED_NODATA;
+      mask[rr * cols + c] = m;
+      origins[count] = rr * pc + c;
+      outCell[count++] = rr * cols + c;
+    }
+  }
+  const tile: PaddedTile = { data, rows: pr, cols: pc, channels: C, window: k };
+  for (let m = 0; m < classifiers.length; m++) {
+    throwIfCancelled(ctx, 'prediction');
+    const p = await (classifiers[m].classifyTile as TileClassifier)(tile, origins, count, ctx);
+    const out = probs[m];
+    for (let i = 0; i < count; i++) out[outCell[i]] = p[i];
+  }
 }
 
 /** Options of the GeoTIFF output: an optional difference band and the band-name prefix. */

@@ -39,8 +39,10 @@ export interface CrossValidationOptions {
   readonly threshold?: ThresholdMode;
   /**
    * Training options of every fold (its seed is overridden per fold). `train.threads` > 1 trains
-   * the final models (after the folds, one at a time) data-parallel on that many threads; folds
-   * always train on one thread each.
+   * the final models (after the folds, one at a time) data-parallel on that many threads (with
+   * `train.engine` 'onnx': one ONNX Runtime session with that many intra-op threads); folds
+   * always train on one thread each. `train.engine` reaches every fold and final model, also in
+   * the worker threads.
    */
   readonly train?: TrainOptions;
   /**

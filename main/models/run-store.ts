@@ -150,13 +150,15 @@ export interface RunManifest {
   readonly seed: number;
   readonly options: Record<string, unknown>;
   readonly backend: { readonly name: string; readonly detail: string };
+  /** What computed the training steps (geoanomaly train --engine); absent in runs written before it existed. */
+  readonly engine?: { readonly requested: string; readonly name: 'tfjs' | 'onnx'; readonly detail: string };
   readonly packages: Record<string, string>;
   /** Stack band names in the order the models expect them; prediction matches bands by name. */
   readonly bandNames: string[];
   /** Patch size and the band transform with its whole-grid statistics (needed to predict). */
   readonly patch: Record<string, unknown>;
   /** Final models (trained on all sites), relative paths, with their geology coefficients. */
-  readonly models: Record<string, { readonly path: string; readonly geology?: { a: number[]; b: number }; readonly epochs: number }>;
+  readonly models: Record<string, { readonly path: string; readonly geology?: { a: number[]; b: number }; readonly epochs: number; readonly engine?: 'tfjs' | 'onnx' }>;
   readonly metrics?: unknown;
 }
 

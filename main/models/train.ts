@@ -7,6 +7,8 @@ import { groupedStratifiedKFold } from '../eval/folds.ts';
 import { buildModel, usesGeology, type ArchitectureOptions, type ModelKind } from './architectures.ts';
 import { createGeologyVariables, crossEntropy, totalLoss, type GeologyTermVariables } from './geology-loss.ts';
 import type { DataParallelTrainer, StateArray } from './data-parallel.ts';
+import type { OrtLoader } from '../maps/onnx/onnx-runtime.ts';
+import type { EpochRunner } from './onnx-train/onnx-trainer.ts';
 
 /**
  * Training of one patch classifier: Adam on mini-batches, seeded initialisation and shuffling,
@@ -88,6 +90,25 @@ export interface TrainOptions {
    * from 1 thread (same seed + same threads ⇒ the same numbers). @default 1
    */
   readonly threads?: number;
+  /**
+   * What computes the training steps. 'tfjs': the tfjs loop above (threads > 1 = data-parallel
+   * replicas). 'onnx': one ONNX Runtime session running the forward + backward graph of
+   * onnx-train/train-graph.ts with `threads` intra-op threads (no replicas); Adam and the BN
+   * moving averages in JS, following the tfjs single-thread trajectory up to float rounding.
+   * Stops with OnnxRuntimeUnavailableError when onnxruntime-node cannot be loaded. 'auto': 'onnx'
+   * when onnxruntime-node loads, else 'tfjs' (reported through ctx). With 'onnx' or 'auto', a model
+   * the graph cannot express (OnnxTrainUnsupportedError) trains with tfjs, reported. @default 'tfjs'
+   */
+  readonly engine?: TrainEngine;
+}
+
+export type TrainEngine = 'tfjs' | 'onnx' | 'auto';
+export const TRAIN_ENGINES: readonly TrainEngine[] = ['tfjs', 'onnx', 'auto'];
+
+/** In-process hooks of trainModel that cannot travel to worker threads (so they are not TrainOptions). */
+export interface TrainHooks {
+  /** How onnxruntime-node is loaded (tests inject a failing loader). @default import('onnxruntime-node') */
+  readonly ortLoader?: OrtLoader;
 }
 
 export type CheckedTrainOptions = Required<Omit<TrainOptions, 'architecture'>> & Pick<TrainOptions, 'architecture'>;
@@ -104,6 +125,7 @@ export function checkTrainOptions(o: TrainOptions = {}): CheckedTrainOptions {
     seed: o.seed ?? 1,
     architecture: o.architecture,
     threads: o.threads ?? 1,
+    engine: o.engine ?? 'tfjs',
   };
   const posInt = (v: number): boolean => Number.isInteger(v) && v > 0;
   if (!posInt(c.epochs)) throw new InvalidOptionError(`epochs must be a positive integer, got ${c.epochs}`);
@@ -121,6 +143,7 @@ export function checkTrainOptions(o: TrainOptions = {}): CheckedTrainOptions {
   if (!posInt(c.patience)) throw new InvalidOptionError(`patience must be a positive integer, got ${c.patience}`);
   if (!Number.isInteger(c.seed) || c.seed < 0) throw new InvalidOptionError(`seed must be a non-negative integer, got ${c.seed}`);
   if (!posInt(c.threads)) throw new InvalidOptionError(`threads must be a positive integer, got ${c.threads}`);
+  if (!TRAIN_ENGINES.includes(c.engine)) throw new InvalidOptionError(`engine must be one of ${TRAIN_ENGINES.join(', ')}, got ${String(c.engine)}`);
   return c;
 }
 
@@ -145,6 +168,8 @@ export interface TrainedModel {
   readonly stoppedEarly: boolean;
   readonly validationIndices: number[];
   readonly backend: string;
+  /** What computed the training steps: 'tfjs' or 'onnx' (ONNX Runtime, see TrainOptions.engine). */
+  readonly engine: 'tfjs' | 'onnx';
 }
 
 /** Copies samples `idx` of the patch array into one contiguous batch. */
@@ -221,6 +246,52 @@ function validationLoss(model: tfl.LayersModel, data: TrainingData, val: readonl
 }
 
 /**
+ * The ONNX Runtime epoch runner for trainModel (engine 'onnx' / 'auto'), or null when training
+ * must go on with tfjs: 'auto' without onnxruntime-node, or a model the training graph cannot
+ * express. Both are reported through ctx; 'onnx' without onnxruntime-node throws
+ * OnnxRuntimeUnavailableError.
+ */
+async function startOnnxEngine(
+  kind: ModelKind,
+  model: tfl.LayersModel,
+  data: TrainingData,
+  geoVars: GeologyTermVariables | undefined,
+  o: CheckedTrainOptions,
+  fit: readonly number[],
+  ctx: JobContext | undefined,
+  hooks: TrainHooks,
+): Promise<EpochRunner | null> {
+  const { OnnxTrainer } = await import('./onnx-train/onnx-trainer.ts');
+  const { OnnxTrainUnsupportedError } = await import('./onnx-train/train-graph.ts');
+  const { OnnxRuntimeUnavailableError } = await import('../maps/onnx/onnx-runtime.ts');
+  let trainer: EpochRunner & { prepare(batch: number): Promise<void> } | null = null;
+  try {
+    trainer = await OnnxTrainer.start(model, data, geoVars ? { a: Array.from(geoVars.a.dataSync()), b: geoVars.b.dataSync()[0] } : null, {
+      learningRate: o.learningRate,
+      weightDecay: o.weightDecay,
+      lambda: o.lambda,
+      threads: o.threads,
+      ortLoader: hooks.ortLoader,
+    });
+    // Build the graph of the usual batch now, so an unsupported model falls back before training.
+    await trainer.prepare(Math.max(2, Math.min(o.batchSize, fit.length)));
+    report(ctx, 0, `${kind}: training engine onnx (ONNX Runtime, ${o.threads} intra-op thread${o.threads > 1 ? 's' : ''})`);
+    return trainer;
+  } catch (e) {
+    await trainer?.close();
+    if (e instanceof OnnxRuntimeUnavailableError && o.engine === 'auto') {
+      report(ctx, 0, `${kind}: training engine tfjs (onnxruntime-node unavailable: ${e.message.split('. ')[0]})`);
+      return null;
+    }
+    if (e instanceof OnnxTrainUnsupportedError) {
+      report(ctx, 0, `${kind}: training engine tfjs (${e.message})`);
+      return null;
+    }
+    throw e;
+  }
+}
+
+/**
  * Trains `kind` on samples `trainIdx` of `data`. The returned model is the one with the lowest
  * validation loss (or the last epoch's without a validation split). Cancel via ctx.signal.
  */
@@ -230,6 +301,7 @@ export async function trainModel(
   trainIdx: readonly number[],
   options: TrainOptions = {},
   ctx?: JobContext,
+  hooks: TrainHooks = {},
 ): Promise<TrainedModel> {
   const o = checkTrainOptions(options);
   const gk = usesGeology(kind);
@@ -258,9 +330,14 @@ export async function trainModel(
   let sinceBest = 0;
   let stoppedEarly = false;
   const order = [...fit];
-  let dp: DataParallelTrainer | null = null;
+  let dp: DataParallelTrainer | EpochRunner | null = null;
+  let engine: 'tfjs' | 'onnx' = 'tfjs';
   try {
-    if (o.threads > 1) {
+    if (o.engine !== 'tfjs') {
+      dp = await startOnnxEngine(kind, model, data, geoVars, o, fit, ctx, hooks);
+      if (dp) engine = 'onnx';
+    }
+    if (!dp && o.threads > 1) {
       const { startPatchTrainer } = await import('./data-parallel-patch.ts');
       dp = await startPatchTrainer(kind, data, architecture, o, fit.length, ctx);
     }
@@ -328,7 +405,7 @@ export async function trainModel(
       bestEpoch = best.epoch;
       geology = best.geo ?? undefined;
     }
-    return { kind, model, geology, history, bestEpoch, stoppedEarly, validationIndices: val, backend: tf.getBackend() };
+    return { kind, model, geology, history, bestEpoch, stoppedEarly, validationIndices: val, backend: tf.getBackend(), engine };
   } catch (e) {
     model.dispose();
     throw e;

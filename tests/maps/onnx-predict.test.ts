@@ -49,7 +49,8 @@ describe('predict --engine onnx (onnxruntime-node) vs --engine tfjs', () => {
     const out = (name: string): string => join(f.dir, name);
     const common = ['--run', f.runDir, '--stack', f.stackPath, '--model', 'all', '--difference', 'dcn,cnn', '--batch', '100'];
     expect(await main(['predict', ...common, '--engine', 'tfjs', '--threads', '1', '--out', out('tfjs.tif')])).toBe(0);
-    // Two worker threads (each with its own ONNX Runtime sessions) and one thread in-process.
+    // --threads 2 (layout auto: two worker threads here, the run has a DCN; the other layouts are
+    // tested in onnx-shared-stem.test.ts) and one thread in-process.
     expect(await main(['predict', ...common, '--engine', 'onnx', '--threads', '2', '--save-onnx', '--out', out('onnx2.tif')])).toBe(0);
     expect(await main(['predict', ...common, '--engine', 'onnx', '--threads', '1', '--out', out('onnx1.tif')])).toBe(0);
     const ref = await readGeoTiff(out('tfjs.tif'));

@@ -13,7 +13,8 @@ import { bandOnGridByIndex, parseIndexAlignment } from '../../sites/label-cells.
 import { initBackend, type BackendPreference } from '../../models/backend.ts';
 import { defaultThreads } from '../../jobs/worker-pool.ts';
 import { parseModelKinds, usesGeology } from '../../models/architectures.ts';
-import { trainingDataFrom } from '../../models/train.ts';
+import { trainingDataFrom, TRAIN_ENGINES, type TrainEngine } from '../../models/train.ts';
+import { loadOrt, ortVersion, OnnxRuntimeUnavailableError } from '../../maps/onnx/onnx-runtime.ts';
 import { crossValidateAndFit, metricsJsonEntry, type CvProtocol } from '../../models/cross-validate.ts';
 import { describeInput, packageVersions, saveModel, writeManifest, METRICS_FILE, type RunManifest } from '../../models/run-store.ts';
 import { writeJsonAtomic } from '../../util/atomic-write.ts';
@@ -39,7 +40,7 @@ export const trainCommand: Command = {
   summary: 'cross-validate and train CNN / DCN / GK-CNN / GK-DCN patch classifiers',
   usage:
     '--stack STACK.tif|DIR --sites SITES.geojson [--knowledge W.tif …] --model cnn|dcn|gk-cnn|gk-dcn|all ' +
-    '[--epochs N] [--batch N] [--lr X] [--lambda X] [--folds K] [--repeats R] [--seed N] --out RUN_DIR',
+    '[--epochs N] [--batch N] [--lr X] [--lambda X] [--folds K] [--repeats R] [--seed N] [--engine auto|tfjs|onnx] --out RUN_DIR',
   options: {
     stack: { type: 'string', description: 'element stack: multiband GeoTIFF or folder of single-band GeoTIFFs', valueName: 'PATH' },
     sites: { type: 'string', description: 'training sites GeoJSON (from "geoanomaly sites")', valueName: 'FILE' },
@@ -65,7 +66,17 @@ export const trainCommand: Command = {
     'patch-size': { type: 'string', description: 'patch side in cells (odd)', valueName: 'K', default: '9' },
     transform: { type: 'string', description: `band transform: ${BAND_TRANSFORMS.join(', ')}`, valueName: 'T', default: 'log10-standardize' },
     backend: { type: 'string', description: 'auto, wasm, cpu or tensorflow', valueName: 'NAME', default: 'auto' },
-    threads: { type: 'string', description: 'worker threads: folds train in parallel, then each final model data-parallel over them (1 = this thread; default: all cores)', valueName: 'N' },
+    engine: {
+      type: 'string',
+      description: "training steps on 'onnx' (ONNX Runtime, multi-threaded CPU kernels), 'tfjs' (the tfjs backend), or 'auto' (onnx when onnxruntime-node loads)",
+      valueName: 'E',
+      default: 'auto',
+    },
+    threads: {
+      type: 'string',
+      description: 'worker threads: folds train in parallel, then each final model on them (onnx engine: intra-op threads; tfjs: data-parallel replicas) (1 = this thread; default: all cores)',
+      valueName: 'N',
+    },
     out: { type: 'string', description: 'run directory (metrics.json, manifest.json, models/)', valueName: 'RUN_DIR' },
   },
   details: [
@@ -106,6 +117,25 @@ export const trainCommand: Command = {
     // Folds train in parallel, one per thread (bit-identical to 1 thread); the final model of each
     // kind then trains alone, data-parallel over the same threads (main/models/data-parallel.ts).
     const threads = intOption(args, 'threads', 1) ?? defaultThreads();
+    const requestedEngine = (optionalString(args, 'engine') ?? 'auto') as TrainEngine;
+    if (!TRAIN_ENGINES.includes(requestedEngine)) {
+      throw new InvalidOptionError(`geoanomaly train: --engine must be one of ${TRAIN_ENGINES.join(', ')}, got ${requestedEngine}`);
+    }
+    // 'auto' is resolved once here, so every fold and final model uses the same engine and the
+    // manifest can say which one ran ('onnx' stops here if onnxruntime-node cannot be loaded).
+    let engine: 'tfjs' | 'onnx' = 'tfjs';
+    let engineDetail = 'tfjs (the backend below)';
+    if (requestedEngine !== 'tfjs') {
+      try {
+        const ort = await loadOrt();
+        engine = 'onnx';
+        engineDetail = `onnx (onnxruntime-node ${ortVersion(ort)}, CPU; a final model on ${threads} intra-op thread(s), folds on 1 each)`;
+      } catch (e) {
+        if (!(e instanceof OnnxRuntimeUnavailableError) || requestedEngine === 'onnx') throw e;
+        engineDetail = `tfjs (onnxruntime-node unavailable: ${e.message.split('. ')[0]})`;
+      }
+    }
+    io.err(`training engine: ${engineDetail}`);
     const cvOptions = {
       folds: intOption(args, 'folds', 2) ?? 5,
       repeats: intOption(args, 'repeats', 1) ?? 3,
@@ -121,6 +151,7 @@ export const trainCommand: Command = {
         validationFraction: optionalNumber(args, 'val-fraction', 'train') ?? 0.2,
         patience: intOption(args, 'patience', 1) ?? 15,
         threads,
+        engine,
       },
       threads,
       backend: optionalString(args, 'backend') ?? 'auto',
@@ -168,7 +199,7 @@ export const trainCommand: Command = {
       for (const [kind, r] of results) {
         metrics[kind] = metricsJsonEntry(r.cv);
         const dir = await saveModel(r.final.model, outDir, kind);
-        models[kind] = { path: join(dir, 'model.json'), epochs: r.final.bestEpoch, ...(r.final.geology ? { geology: r.final.geology } : {}) };
+        models[kind] = { path: join(dir, 'model.json'), epochs: r.final.bestEpoch, engine: r.final.engine, ...(r.final.geology ? { geology: r.final.geology } : {}) };
         const m = r.cv.mean;
         io.out(
           `${kind.padEnd(7)} ${protocol} ${cvOptions.folds}-fold × ${cvOptions.repeats}: acc ${m.acc.toFixed(3)} ± ${r.cv.sd.acc.toFixed(3)}, ` +
@@ -194,6 +225,7 @@ export const trainCommand: Command = {
       seed,
       options: { models: kinds, ...cvOptions, patchSize, transform, alignByIndex: align ?? null, knowledgeNames },
       backend,
+      engine: { requested: requestedEngine, name: engine, detail: engineDetail },
       packages: packageVersions(),
       bandNames: [...stack.bandNames],
       patch: { size: patchSize, transform, stats: patches.stats, samples: data.n, positives: nPos },

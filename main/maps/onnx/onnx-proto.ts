@@ -119,6 +119,7 @@ export const ONNX_OUTPUT = 'probabilities';
 
 /** ONNX TensorProto.DataType values used here. */
 export const ONNX_FLOAT = 1;
+export const ONNX_INT32 = 6;
 export const ONNX_INT64 = 7;
 
 export const ATTR = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
@@ -149,10 +150,12 @@ export interface OnnxTensor {
   readonly rawData: Uint8Array;
 }
 
-/** A tensor value's type: float32 with dims (a string = symbolic, e.g. 'batch'). */
+/** A tensor value's type: float32 (or `elemType`) with dims (a string = symbolic, e.g. 'batch'). */
 export interface OnnxValueInfo {
   readonly name: string;
   readonly dims: readonly (number | string)[];
+  /** TensorProto.DataType of the elements. @default ONNX_FLOAT */
+  readonly elemType?: number;
 }
 
 export interface OnnxGraph {
@@ -185,7 +188,7 @@ function valueInfo(v: OnnxValueInfo): Record<string, unknown> {
     name: v.name,
     type: {
       tensor_type: {
-        elem_type: ONNX_FLOAT,
+        elem_type: v.elemType ?? ONNX_FLOAT,
         shape: { dim: v.dims.map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d })) },
       },
     },

@@ -10,8 +10,8 @@ import { modelDir } from '../../models/run-store.ts';
 import type { TransformStats } from '../../sites/band-transform.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { loadRun } from '../run-models.ts';
-import { exportToOnnx } from './export-model.ts';
-import { defaultOrtLoader, loadOrt, OnnxRuntimeUnavailableError, ortVersion, type OrtLoader, type OrtModule } from './onnx-runtime.ts';
+import { exportTileModels, exportToOnnx } from './export-model.ts';
+import { defaultOrtLoader, loadOrt, OnnxRuntimeUnavailableError, ortVersion, type OnnxTileModel, type OrtLoader, type OrtModule } from './onnx-runtime.ts';
 
 export type EnginePreference = 'auto' | 'tfjs' | 'onnx';
 export const ENGINES: readonly EnginePreference[] = ['auto', 'tfjs', 'onnx'];
@@ -56,7 +56,8 @@ export interface OnnxRunPayload {
   readonly window: number;
   readonly bandNames: string[];
   readonly stats: TransformStats;
-  readonly models: { readonly name: string; readonly bytes: Uint8Array }[];
+  /** Per model: the per-window graph, and the shared-stem graphs where the model qualifies (see buildTileModels). */
+  readonly models: { readonly name: string; readonly bytes: Uint8Array; readonly tile?: OnnxTileModel }[];
 }
 
 export interface ExportRunOptions {
@@ -64,6 +65,11 @@ export interface ExportRunOptions {
   readonly backend?: BackendPreference;
   /** Also write RUN_DIR/models/<model>/model.onnx (atomically). @default false */
   readonly save?: boolean;
+  /**
+   * Also export the shared-stem graphs (stem over a whole tile + per-window head; exact, see
+   * buildTileModels), which predictMap then uses instead of building windows. @default true
+   */
+  readonly shareStem?: boolean;
 }
 
 /** Loads the run's models (tfjs) and exports each to ONNX; the tfjs models are disposed again. */
@@ -71,11 +77,13 @@ export async function exportRunToOnnx(runDir: string, models: readonly string[],
   await initBackend(options.backend ?? 'auto');
   const run = await loadRun(runDir, models);
   try {
-    const out: { name: string; bytes: Uint8Array }[] = [];
+    const out: { name: string; bytes: Uint8Array; tile?: OnnxTileModel }[] = [];
     for (const [name, model] of run.models) {
-      const bytes = exportToOnnx(model, { name, metadata: { run: runDir, model: name, window: String(run.window), bands: run.bandNames.join(',') } });
+      const exportOptions = { name, metadata: { run: runDir, model: name, window: String(run.window), bands: run.bandNames.join(',') } };
+      const bytes = exportToOnnx(model, exportOptions);
       if (options.save) writeFileAtomic(join(modelDir(runDir, name), 'model.onnx'), bytes);
-      out.push({ name, bytes });
+      const tile = (options.shareStem ?? true) ? exportTileModels(model, exportOptions) : null;
+      out.push(tile ? { name, bytes, tile } : { name, bytes });
     }
     return { window: run.window, bandNames: run.bandNames, stats: run.stats, models: out };
   } finally {
