@@ -3,29 +3,14 @@
  * Fixtures and the script that wrote them: tests/fixtures/dcn/make_fixtures.py.
  * Tolerances (absolute, float32 computation vs float64 reference): forward ≤ 1e-5, every gradient ≤ 1e-4.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Scalar, Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { torchvisionCases, type TorchvisionCase as Case } from './torchvision-fixtures.ts';
 import { initBackend, getTf } from '../../main/models/backend.ts';
 import { deformConv2d, DeformConvShapeError } from '../../main/models/deform-conv-op.ts';
 
 const tf = getTf();
-const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'dcn');
-
-interface Case {
-  name: string;
-  B: number; H: number; W: number; Cin: number; Cout: number; KH: number; KW: number; Ho: number; Wo: number;
-  stride: [number, number]; padding: [number, number]; dilation: [number, number];
-  offsetGroups: number; useMask: boolean; useBias: boolean;
-  x: number[]; offset: number[]; weight: number[]; bias: number[] | null; mask: number[] | null; dy: number[];
-  out: number[]; gradX: number[]; gradOffset: number[]; gradMask: number[] | null; gradWeight: number[]; gradBias: number[] | null;
-}
-
-const cases: Case[] = readdirSync(FIXTURES)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => JSON.parse(readFileSync(path.join(FIXTURES, f), 'utf8')) as Case);
+const cases: Case[] = torchvisionCases();
 
 function maxAbsDiff(a: ArrayLike<number>, b: readonly number[]): number {
   expect(a.length).toBe(b.length);

@@ -7,29 +7,14 @@
  * (the floor-corner derivative rule) and zero offsets are among them.
  * Tolerances as tests/dcn/deform-conv-op.test.ts: forward ≤ 1e-5, every gradient ≤ 1e-4 (absolute).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { torchvisionCases, type TorchvisionCase as Case } from '../dcn/torchvision-fixtures.ts';
 import { GraphBuilder } from '../../main/maps/onnx/graph-builder.ts';
 import { encodeOnnxModel } from '../../main/maps/onnx/onnx-proto.ts';
 import { loadOrt } from '../../main/maps/onnx/onnx-runtime.ts';
 import { emitDeformSampling, Ops, TRAIN_IR_VERSION, TRAIN_OPSET } from '../../main/models/onnx-train/train-graph.ts';
 
-const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'dcn');
-
-interface Case {
-  name: string;
-  B: number; H: number; W: number; Cin: number; Cout: number; KH: number; KW: number; Ho: number; Wo: number;
-  stride: [number, number]; padding: [number, number]; dilation: [number, number];
-  offsetGroups: number; useMask: boolean; useBias: boolean;
-  x: number[]; offset: number[]; weight: number[]; bias: number[] | null; mask: number[] | null; dy: number[];
-  out: number[]; gradX: number[]; gradOffset: number[]; gradMask: number[] | null; gradWeight: number[]; gradBias: number[] | null;
-}
-
-const cases: Case[] = readdirSync(FIXTURES)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => JSON.parse(readFileSync(path.join(FIXTURES, f), 'utf8')) as Case)
+const cases: Case[] = torchvisionCases()
   .filter((c) => c.KH === 3 && c.KW === 3 && c.stride.every((s) => s === 1) && c.padding.every((p) => p === 1) && c.dilation.every((d) => d === 1) && c.offsetGroups === 1);
 
 function maxAbsDiff(a: ArrayLike<number>, b: readonly number[]): number {
