@@ -205,8 +205,9 @@ export async function predictRun(stackPath: string, options: PredictRunOptions, 
   // A small map that layout 'auto' predicts in this thread (whatever the thread count, so the
   // numbers do not depend on it) gets whole tiles and wide stem blocks: no worker needs a share
   // of the tiles, and every tile or block edge recomputes k − 1 halo rows/columns of the shared
-  // maps (Tianshan: one 125 × 297 block instead of 4 × 2 blocks, ≈ 15 % faster).
-  const small = o.layout !== 'workers' && smallSharedMap(onnx, plan.cells);
+  // maps (Tianshan: one 125 × 297 block instead of 4 × 2 blocks; probe, CNN, 2 intra-op threads,
+  // idle: predictMap 2.3–2.5 s → 1.7–1.9 s).
+  const small = o.layout !== 'workers' && o.intraOpThreads === 1 && smallSharedMap(onnx, plan.cells);
   if (small && o.tileRows === null) plan = { ...plan, tiles: planTiles(plan.rows, defaultTileRows(plan.rows, plan.cols, plan.channels, plan.window, true, false)) };
   const inThread = { ...o, maxTileCells: small ? SMALL_MAP_TILE_CELLS : undefined };
   const threads = Math.min(o.threads, plan.tiles.length);
@@ -235,6 +236,7 @@ function inThreadLayout(o: CheckedPredictRunOptions, engine: EngineChoice, onnx:
   if (o.layout === 'in-thread') return true;
   return o.intraOpThreads === 1 && smallSharedMap(onnx, cells);
 }
+
 
 /** Every model shares two layers (CNN, GK-CNN) and the map has at most IN_THREAD_MAX_CELLS cells. */
 function smallSharedMap(onnx: OnnxRunPayload | null, cells: number): boolean {
