@@ -40,6 +40,29 @@ export interface MethodMetrics {
   [extra: string]: unknown;
 }
 
+/** What `spectral-axis.json` holds: channel names and their energy/wavelength, pixel size. */
+export interface SpectralAxisRecord {
+  readonly source: string;
+  readonly bandNames: string[];
+  readonly quantity: 'energy' | 'wavelength' | 'channel';
+  readonly unit: string;
+  /** Physical value of each channel, or the channel index (1-based) when the file gives none. */
+  readonly values: number[];
+  readonly pixelSizeUm: number | null;
+}
+
+export function spectralAxisRecord(cube: SpectralCube): SpectralAxisRecord {
+  const a = cube.spectralAxis;
+  return {
+    source: cube.source,
+    bandNames: cube.bandNames,
+    quantity: a?.quantity ?? 'channel',
+    unit: a?.unit ?? '',
+    values: a ? a.values : cube.bandNames.map((_, b) => b + 1),
+    pixelSizeUm: cube.pixelSizeUm ?? null,
+  };
+}
+
 export async function runXrfWorkflow(cube: SpectralCube, o: XrfWorkflowOptions, ctx?: JobContext): Promise<Record<string, MethodMetrics>> {
   if (o.methods.length === 0) throw new InvalidOptionError('xrf: give at least one method');
   for (const m of o.methods) if (!XRF_METHODS.includes(m)) throw new InvalidOptionError(`xrf: unknown method "${m}" (methods: ${XRF_METHODS.join(', ')}, all)`);
@@ -99,6 +122,8 @@ export async function runXrfWorkflow(cube: SpectralCube, o: XrfWorkflowOptions, 
     metrics[method] = entry;
   }
   writeJsonAtomic(join(o.outDir, 'metrics.json'), metrics);
+  // The spectral axis travels with the outputs: a spectrum plot of any score needs it.
+  writeJsonAtomic(join(o.outDir, 'spectral-axis.json'), spectralAxisRecord(cube));
   if (truth) {
     writeJsonAtomic(join(o.outDir, 'roc.json'), rocs);
     writeJsonAtomic(join(o.outDir, 'separability.json'), seps);

@@ -76,3 +76,29 @@ describe('geoanomaly xrf', () => {
     expect(await main(['xrf', '--cube', join(dir, 'missing.mat'), '--method', 'rx', '--out', join(dir, 'o')])).toBe(1);
   });
 });
+
+describe('geoanomaly xrf on instrument formats', () => {
+  const F = new URL('../fixtures/xrf/formats/', import.meta.url).pathname;
+  it('--dataset picks the HDF5 cube, the truth comes from --truth, spectral-axis.json records the NeXus energies', async () => {
+    const out = join(tmp(), 'h5');
+    // The truth mask of the generator (make_xrf_formats.py), as a MAT v5 'map'.
+    const code = await main(['xrf', '--cube', `${F}cube.h5`, '--dataset', '/entry/data', '--truth', `${F}cube-v5.mat`, '--method', 'rx', '--out', out]);
+    expect(code).toBe(0);
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    // Reference: RX on the MAT v5 import of the same cube (the same numbers, exactly).
+    const { readCube } = await import('../../main/xrf/cube-import.ts');
+    const ref = await readCube(`${F}cube-v5.mat`);
+    expect(m.rx.auc).toBe(rocAuc(ref.truth!, globalRx(normalizeCube(ref, 'minmax-band'))));
+    const outNx = join(tmp(), 'nx');
+    expect(await main(['xrf', '--cube', `${F}cube.nxs`, '--method', 'rx', '--out', outNx])).toBe(0);
+    const axis = JSON.parse(readFileSync(join(outNx, 'spectral-axis.json'), 'utf8'));
+    expect(axis).toMatchObject({ quantity: 'energy', unit: 'keV', values: [6.4, 8.04, 8.63, 3.69], pixelSizeUm: 10 });
+  });
+
+  it('--drop-bands removes a NaN band that would otherwise stop the run', async () => {
+    const out = join(tmp(), 'nan');
+    expect(await main(['xrf', '--cube', `${F}nan-band.h5`, '--method', 'rx', '--out', out])).not.toBe(0);
+    expect(await main(['xrf', '--cube', `${F}nan-band.h5`, '--drop-bands', 'band_3', '--method', 'rx', '--out', out])).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'spectral-axis.json'), 'utf8')).bandNames).toEqual(['band_1', 'band_2', 'band_4']);
+  });
+});
