@@ -9,7 +9,8 @@ import { normalizeCube, NORMALIZATIONS, type Normalization, type SpectralCube } 
 import { runAutoAd } from './auto-ad.ts';
 import { boxPlotPng, separability, writeDetectionMaps, type Separability } from './detection-output.ts';
 import { ABLATIONS, runMsfaNet, type Ablation } from './msfa-net.ts';
-import { globalRx, localRx } from './rx.ts';
+import { localRx } from './rx.ts';
+import { globalRxFast } from './rx-onnx.ts';
 
 /** The micro-XRF workflow: normalise, run detectors, write score maps, metrics, ROC and box plot. */
 export type XrfMethod = 'msfa' | 'rx' | 'lrx' | 'autoad';
@@ -88,7 +89,12 @@ export async function runXrfWorkflow(cube: SpectralCube, o: XrfWorkflowOptions, 
     const t0 = performance.now();
     let scores: Float32Array;
     const extra: Record<string, unknown> = {};
-    if (method === 'rx') scores = globalRx(x, sub);
+    if (method === 'rx') {
+      // Blocked GEMMs on ONNX Runtime when it is installed (bench/xrf.ts rx), else the JS loops.
+      const r = await globalRxFast(x, { threads: o.threads ?? 1 }, sub);
+      scores = r.scores;
+      extra.engine = r.engine;
+    }
     else if (method === 'lrx') scores = localRx(x, {}, sub);
     else if (method === 'autoad') {
       const r = await runAutoAd(x, { seed, backend: o.backend }, sub);
