@@ -333,6 +333,22 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
       const { xrfComposite } = await import('./xrf-requests.ts');
       return xrfComposite(p.path, p.bands, p.percentiles);
     },
+    async xrfPixelSpectrum(p) {
+      const { xrfPixelSpectrum } = await import('./xrf-requests.ts');
+      return xrfPixelSpectrum(p);
+    },
+    async xrfRegionSpectrum(p) {
+      const { xrfRegionSpectrum } = await import('./xrf-requests.ts');
+      return xrfRegionSpectrum(p);
+    },
+    async xrfElementMap(p) {
+      const { xrfElementMap } = await import('./xrf-requests.ts');
+      return xrfElementMap(p);
+    },
+    async xrfExportSpectra(p) {
+      const { xrfExportSpectra } = await import('./xrf-requests.ts');
+      return xrfExportSpectra(p);
+    },
     async readJsonResult(p) {
       const { readJsonResult } = await import('./kriging-requests.ts');
       return readJsonResult(p.path);

@@ -56,6 +56,26 @@ export function spectralAxisFromUnit(unit: string | null | undefined, values: re
   return { quantity: 'channel', unit: u, values: [...values] };
 }
 
+/**
+ * The spectral axis of a cube: the file's own, else one read from band names that all carry
+ * a value and unit ("6.400keV", "550 nm" — the synthetic sample and many exports name channels
+ * so), else channel numbers 1…B.
+ */
+export function cubeSpectralAxis(c: Pick<SpectralCube, 'bandNames' | 'spectralAxis'>): SpectralAxis {
+  if (c.spectralAxis) return c.spectralAxis;
+  const parsed = c.bandNames.map((n) => /^\s*([-+]?\d+(?:\.\d+)?)\s*(keV|eV|nm|µm|um)\s*$/i.exec(n));
+  if (parsed.length > 0 && parsed.every((m) => m !== null)) {
+    const units = new Set(parsed.map((m) => (m as RegExpExecArray)[2].toLowerCase()));
+    if (units.size === 1) return spectralAxisFromUnit((parsed[0] as RegExpExecArray)[2], parsed.map((m) => Number((m as RegExpExecArray)[1])));
+  }
+  return { quantity: 'channel', unit: '', values: c.bandNames.map((_, b) => b + 1) };
+}
+
+/** Axis title for plots and CSV headers: "energy (keV)", "wavelength (nm)", "channel". */
+export function spectralAxisTitle(a: SpectralAxis): string {
+  return a.unit ? `${a.quantity} (${a.unit})` : a.quantity;
+}
+
 /** Removes named bands (after import, before the finiteness checks: the `--drop-bands` option). */
 export function dropBands(c: Omit<SpectralCube, 'bandNames'> & { bandNames: string[] }, names: readonly string[]): Omit<SpectralCube, 'bandNames'> & { bandNames: string[] } {
   if (names.length === 0) return c;

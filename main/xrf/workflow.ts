@@ -5,7 +5,7 @@ import type { JobContext } from '../jobs/job.ts';
 import { subJob, throwIfCancelled } from '../jobs/job.ts';
 import type { BackendPreference } from '../models/backend.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.ts';
-import { normalizeCube, NORMALIZATIONS, type Normalization, type SpectralCube } from './cube.ts';
+import { cubeSpectralAxis, normalizeCube, NORMALIZATIONS, type Normalization, type SpectralCube } from './cube.ts';
 import { runAutoAd } from './auto-ad.ts';
 import { boxPlotPng, separability, writeDetectionMaps, type Separability } from './detection-output.ts';
 import { ABLATIONS, runMsfaNet, type Ablation } from './msfa-net.ts';
@@ -47,19 +47,19 @@ export interface SpectralAxisRecord {
   readonly bandNames: string[];
   readonly quantity: 'energy' | 'wavelength' | 'channel';
   readonly unit: string;
-  /** Physical value of each channel, or the channel index (1-based) when the file gives none. */
+  /** Physical value of each channel (from the file, or from band names such as "6.400keV"), else the 1-based channel index. */
   readonly values: number[];
   readonly pixelSizeUm: number | null;
 }
 
 export function spectralAxisRecord(cube: SpectralCube): SpectralAxisRecord {
-  const a = cube.spectralAxis;
+  const a = cubeSpectralAxis(cube);
   return {
     source: cube.source,
     bandNames: cube.bandNames,
-    quantity: a?.quantity ?? 'channel',
-    unit: a?.unit ?? '',
-    values: a ? a.values : cube.bandNames.map((_, b) => b + 1),
+    quantity: a.quantity,
+    unit: a.unit,
+    values: a.values,
     pixelSizeUm: cube.pixelSizeUm ?? null,
   };
 }
