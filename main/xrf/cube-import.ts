@@ -8,7 +8,7 @@ import { EmptyInputError, InvalidFileError } from '../errors.ts';
 import { readMatFile, matToPixelMajor } from './mat-v5.ts';
 import { decodePngGrey } from './png.ts';
 import { CubeFormatError, dropBands, makeCube, type SpectralAxis, type SpectralCube } from './cube.ts';
-import { readHdf5Cube } from './hdf5-cube.ts';
+import { readHdf5Cube, readMat73Mask } from './hdf5-cube.ts';
 import { readEnviCube } from './envi-cube.ts';
 import { decodeBmp, elementBandName, readTextMap, tiffPixelSizeUm } from './element-maps.ts';
 
@@ -264,7 +264,9 @@ export async function readTruthMask(path: string, rows: number, cols: number, ma
   const ext = extname(path).toLowerCase();
   let values: ArrayLike<number>;
   let r: number, c: number;
-  if (ext === '.mat') {
+  if (ext === '.mat' && isMatlab73(path)) {
+    return readMat73Mask(path, matKey, rows, cols);
+  } else if (ext === '.mat') {
     const mat = readMatFile(path);
     const m = mat.arrays.get(matKey);
     if (!m) throw new CubeFormatError(`${path}: no variable "${matKey}" (found: ${[...mat.arrays.keys()].join(', ') || 'none'}). Save the mask as "${matKey}"`, { file: path });

@@ -235,6 +235,18 @@ export async function readHdf5Cube(file: string, o: Hdf5CubeOptions = {}): Promi
   }
 }
 
+/** A MAT v7.3 mask variable (H×W, column-major as MATLAB writes it) checked against the cube size. */
+export async function readMat73Mask(file: string, key: string, rows: number, cols: number): Promise<Uint8Array> {
+  const f = await openH5(file);
+  try {
+    const m = f.get(key);
+    if (!isDataset(m)) throw new CubeFormatError(`${file}: no variable "${key}" (found: ${f.keys().join(', ') || 'none'}). Save the mask as "${key}"`, { file });
+    return maskValues(file, m, rows, cols, true);
+  } finally {
+    f.close();
+  }
+}
+
 function fromGeneric(file: string, d: Dataset, axis: SpectralAxis | null): Hdf5Cube {
   const c = rowMajorCube(file, d);
   return { ...c, truth: null, bandNames: null, spectralAxis: axis, pixelSizeUm: null, dataset: d.path.startsWith('/') ? d.path : `/${d.path}` };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { readCube } from '../../main/xrf/cube-import.ts';
+import { readCube, readTruthMask } from '../../main/xrf/cube-import.ts';
 import { CubeFormatError, NonFiniteBandError, type SpectralCube } from '../../main/xrf/cube.ts';
 import { listHdf5Datasets } from '../../main/xrf/hdf5-cube.ts';
 import { elementBandName, parseTextMap, tiffPixelSizeUm } from '../../main/xrf/element-maps.ts';
@@ -29,6 +29,9 @@ describe('HDF5 cubes (h5wasm) against the MAT v5 import of the same cube', () =>
     expectSameCube(c, ref);
     expect(Array.from(c.truth as Uint8Array)).toEqual(Array.from(ref.truth as Uint8Array));
     expect((ref.truth as Uint8Array).reduce((a, v) => a + v, 0)).toBe(2); // truth[2,3] and truth[4,1] in the generator
+    // The same file as a --truth mask for another cube of that size.
+    expect(Array.from(await readTruthMask(`${F}cube-v73.mat`, 6, 5))).toEqual(Array.from(ref.truth as Uint8Array));
+    await expect(readTruthMask(`${F}cube-v73.mat`, 5, 6)).rejects.toThrow(/truth \/?map is 6×5 but the cube is 5×6/);
   });
 
   it('generic HDF5 with --dataset /entry/data, and the only rank-3 dataset without it', async () => {
