@@ -114,4 +114,26 @@ describe('Micro-XRF panel requests (main/api/xrf-requests.ts)', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('an xrf job on a HyperSpy file runs in a worker thread (h5wasm there too) and writes the energy axis', async () => {
+    const dataDir = tempDir('xrf-req-job-');
+    const events: { name: string; payload: unknown }[] = [];
+    const { handlers, jobs } = createHandlers({ dataDir, host: 'browser', emit: (name, payload) => events.push({ name, payload }) });
+    try {
+      const hspy = new URL('../fixtures/xrf/formats/cube.hspy', import.meta.url).pathname;
+      const out = `${dataDir}/run`;
+      const { jobId } = await handlers.xrf({ options: { cube: hspy, method: 'rx', out } });
+      await jobs.settled(jobId);
+      const mine = events.filter((e) => (e.payload as { jobId?: string }).jobId === jobId);
+      expect(mine.at(-1)?.name, JSON.stringify(mine.at(-1)?.payload)).toBe('jobDone');
+      const axis = JSON.parse(readFileSync(`${out}/spectral-axis.json`, 'utf8')) as { quantity: string; unit: string; values: number[] };
+      // HyperSpy axis-2 of the generator: offset 1.0 keV, scale 0.02 keV; rel 1e-12.
+      expect([axis.quantity, axis.unit]).toEqual(['energy', 'keV']);
+      axis.values.forEach((v, k) => expect(Math.abs(v - (1 + 0.02 * k))).toBeLessThan(1e-12));
+      expect(Object.keys(JSON.parse(readFileSync(`${out}/metrics.json`, 'utf8')) as object)).toEqual(['rx']);
+    } finally {
+      jobs.cancelAll();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
