@@ -104,3 +104,18 @@ describe('geoanomaly xrf on instrument formats', () => {
     expect(JSON.parse(readFileSync(join(out, 'spectral-axis.json'), 'utf8')).bandNames).toEqual(['band_1', 'band_2', 'band_4']);
   });
 });
+
+describe('geoanomaly info on instrument formats', () => {
+  const F = new URL('../fixtures/xrf/formats/', import.meta.url).pathname;
+  const bin = new URL('../../main/cli/bin.mjs', import.meta.url).pathname;
+  it('lists the datasets of an HDF5 file with shapes and dtypes (as h5py wrote them), and an ENVI header', () => {
+    const h5 = execFileSync(process.execPath, [bin, 'info', `${F}cube.nxs`], { encoding: 'utf8' });
+    expect(h5).toMatch(/\/entry\/xrf\/spectra\s+6×5×4\s+int32/);
+    expect(h5).toMatch(/\/entry\/xrf\/energy\s+4\s+float64\s+attrs: units/);
+    const mat = execFileSync(process.execPath, [bin, 'info', `${F}cube-v73.mat`], { encoding: 'utf8' });
+    expect(mat).toMatch(/\/data\s+4×5×6\s+float64/); // MATLAB's H×W×B stored column-major as (B, W, H)
+    const envi = execFileSync(process.execPath, [bin, 'info', `${F}envi-bil-int64.hdr`], { encoding: 'utf8' });
+    expect(envi).toContain('5 samples × 6 lines × 4 bands, BIL, data type 14, byte order 0, header offset 16');
+    expect(envi).toContain('energy 6.4 … 3.69 keV');
+  });
+});
