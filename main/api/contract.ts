@@ -391,6 +391,8 @@ export interface XrfCubeInfo {
   /** The channels' energy/wavelength (from the file or the band names), else channel numbers. */
   readonly axis: XrfAxis;
   readonly pixelSizeUm: number | null;
+  /** The HDF5 dataset the cube was read from when one was given, else null. */
+  readonly dataset: string | null;
 }
 
 /** Spectral axis of a cube for plots and CSV: `title` is e.g. "energy (keV)". */
@@ -513,17 +515,17 @@ export interface Requests {
   /** Writes (once) the seeded synthetic micro-XRF sample into the data folder: cube and truth mask TIFFs. */
   xrfSyntheticSample: (p: { readonly seed?: number; readonly rows?: number; readonly cols?: number; readonly channels?: number }) => XrfSyntheticFiles;
   /** Size and band names of a micro-XRF cube (.mat, multi-band .tif, .csv, folder of element images). */
-  xrfCubeInfo: (p: { readonly path: string }) => XrfCubeInfo;
+  xrfCubeInfo: (p: { readonly path: string; readonly dataset?: string }) => XrfCubeInfo;
   /** RGB composite of three bands (0-based indices), each stretched between two percentiles (default 2–98). */
-  xrfComposite: (p: { readonly path: string; readonly bands: readonly [number, number, number]; readonly percentiles?: readonly [number, number] }) => XrfComposite;
+  xrfComposite: (p: { readonly path: string; readonly dataset?: string; readonly bands: readonly [number, number, number]; readonly percentiles?: readonly [number, number] }) => XrfComposite;
   /** A pixel's spectrum, the background mean spectrum and (with `scoreTiff`, a run's score map) its anomaly score. */
-  xrfPixelSpectrum: (p: { readonly path: string; readonly row: number; readonly col: number; readonly scoreTiff?: string }) => XrfPixelSpectrum;
+  xrfPixelSpectrum: (p: { readonly path: string; readonly dataset?: string; readonly row: number; readonly col: number; readonly scoreTiff?: string }) => XrfPixelSpectrum;
   /** Mean spectrum of the rectangle between two pixel corners. */
-  xrfRegionSpectrum: (p: { readonly path: string; readonly row0: number; readonly col0: number; readonly row1: number; readonly col1: number }) => XrfRegionSpectrum;
+  xrfRegionSpectrum: (p: { readonly path: string; readonly dataset?: string; readonly row0: number; readonly col0: number; readonly row1: number; readonly col1: number }) => XrfRegionSpectrum;
   /** One band (0-based) of a cube as a map: the viewer's per-element maps. */
-  xrfElementMap: (p: { readonly path: string; readonly band: number }) => XrfElementMap;
+  xrfElementMap: (p: { readonly path: string; readonly dataset?: string; readonly band: number }) => XrfElementMap;
   /** Writes spectra as CSV (band, axis value, one column per spectrum), atomically. */
-  xrfExportSpectra: (p: { readonly path: string; readonly out: string; readonly spectra: readonly XrfSpectrumSeries[] }) => XrfSpectraCsv;
+  xrfExportSpectra: (p: { readonly path: string; readonly dataset?: string; readonly out: string; readonly spectra: readonly XrfSpectrumSeries[] }) => XrfSpectraCsv;
   /** A JSON result file a job wrote (CV summary, fault report, metrics); `.json` only, ≤ 20 MB. */
   readJsonResult: (p: { readonly path: string }) => unknown;
   /** A raster layer (all bands, or the chosen ones in that order) to one GeoTIFF, atomically. */

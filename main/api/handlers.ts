@@ -327,11 +327,11 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
     },
     async xrfCubeInfo(p) {
       const { xrfCubeInfo } = await import('./xrf-requests.ts');
-      return xrfCubeInfo(p.path);
+      return xrfCubeInfo(p.path, p.dataset);
     },
     async xrfComposite(p) {
       const { xrfComposite } = await import('./xrf-requests.ts');
-      return xrfComposite(p.path, p.bands, p.percentiles);
+      return xrfComposite(p.path, p.bands, p.percentiles, p.dataset);
     },
     async xrfPixelSpectrum(p) {
       const { xrfPixelSpectrum } = await import('./xrf-requests.ts');

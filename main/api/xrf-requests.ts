@@ -19,15 +19,16 @@ import type { XrfAxis, XrfComposite, XrfCubeInfo, XrfElementMap, XrfPixelSpectru
  */
 
 // The cube last read stays in memory: choosing other composite bands must not re-read the file.
-let cached: { path: string; mtimeMs: number; cube: Promise<SpectralCube> } | null = null;
+let cached: { path: string; dataset: string; mtimeMs: number; cube: Promise<SpectralCube> } | null = null;
 
-async function cubeAt(path: string): Promise<SpectralCube> {
+/** The cube at `path` (an HDF5 file's `dataset` when given, else the one its layout names). */
+async function cubeAt(path: string, dataset = ''): Promise<SpectralCube> {
   const p = resolve(path);
-  if (!existsSync(p)) throw new InvalidFileError(p, 'no such file or folder', 'Check the cube path (a .mat, multi-band .tif, .csv or a folder of element images)');
+  if (!existsSync(p)) throw new InvalidFileError(p, 'no such file or folder', 'Check the cube path (.mat, .h5/.nxs/.hspy, ENVI .hdr, multi-band .tif, .csv or a folder of element maps)');
   const mtimeMs = statSync(p).mtimeMs;
-  if (cached && cached.path === p && cached.mtimeMs === mtimeMs) return cached.cube;
-  const cube = readCube(p);
-  cached = { path: p, mtimeMs, cube };
+  if (cached && cached.path === p && cached.dataset === dataset && cached.mtimeMs === mtimeMs) return cached.cube;
+  const cube = readCube(p, dataset ? { dataset } : {});
+  cached = { path: p, dataset, mtimeMs, cube };
   cube.catch(() => {
     if (cached?.cube === cube) cached = null;
   });
@@ -74,10 +75,10 @@ export function writeSyntheticXrfSample(dataDir: string, r: SyntheticRequest = {
   return { cube, truth, seed, rows, cols, channels };
 }
 
-export async function xrfCubeInfo(path: string): Promise<XrfCubeInfo> {
-  const c = await cubeAt(path);
+export async function xrfCubeInfo(path: string, dataset?: string): Promise<XrfCubeInfo> {
+  const c = await cubeAt(path, dataset);
   const truthPixels = c.truth ? c.truth.reduce((a, v) => a + v, 0) : null;
-  return { path: resolve(path), rows: c.rows, cols: c.cols, bandCount: c.bandCount, bandNames: c.bandNames, ownTruthPixels: truthPixels, georeferenced: (c.grid?.crs ?? null) !== null, crsName: c.grid?.crs?.name ?? null, axis: axisOf(c), pixelSizeUm: c.pixelSizeUm ?? null };
+  return { path: resolve(path), rows: c.rows, cols: c.cols, bandCount: c.bandCount, bandNames: c.bandNames, ownTruthPixels: truthPixels, georeferenced: (c.grid?.crs ?? null) !== null, crsName: c.grid?.crs?.name ?? null, axis: axisOf(c), pixelSizeUm: c.pixelSizeUm ?? null, dataset: dataset || null };
 }
 
 function axisOf(c: SpectralCube): XrfAxis {
@@ -128,8 +129,8 @@ export const BACKGROUND_QUANTILE = 0.95;
  * Background: with a score map, the mean over pixels scoring ≤ its 95th percentile (so the
  * anomalies do not pull the reference towards themselves); without, the scene mean.
  */
-export async function xrfPixelSpectrum(p: { readonly path: string; readonly row: number; readonly col: number; readonly scoreTiff?: string }): Promise<XrfPixelSpectrum> {
-  const c = await cubeAt(p.path);
+export async function xrfPixelSpectrum(p: { readonly path: string; readonly dataset?: string; readonly row: number; readonly col: number; readonly scoreTiff?: string }): Promise<XrfPixelSpectrum> {
+  const c = await cubeAt(p.path, p.dataset);
   checkPixel(c, p.row, p.col);
   const B = c.bandCount;
   const i = p.row * c.cols + p.col;
@@ -150,8 +151,8 @@ export async function xrfPixelSpectrum(p: { readonly path: string; readonly row:
 }
 
 /** Mean spectrum of the rectangle of pixels between two corners (inclusive, any order). */
-export async function xrfRegionSpectrum(p: { readonly path: string; readonly row0: number; readonly col0: number; readonly row1: number; readonly col1: number }): Promise<XrfRegionSpectrum> {
-  const c = await cubeAt(p.path);
+export async function xrfRegionSpectrum(p: { readonly path: string; readonly dataset?: string; readonly row0: number; readonly col0: number; readonly row1: number; readonly col1: number }): Promise<XrfRegionSpectrum> {
+  const c = await cubeAt(p.path, p.dataset);
   checkPixel(c, p.row0, p.col0);
   checkPixel(c, p.row1, p.col1);
   const [r0, r1] = [Math.min(p.row0, p.row1), Math.max(p.row0, p.row1)];
@@ -164,8 +165,8 @@ export async function xrfRegionSpectrum(p: { readonly path: string; readonly row
 }
 
 /** One band of the cube as a map (row-major), with its range: the viewer's per-element maps. */
-export async function xrfElementMap(p: { readonly path: string; readonly band: number }): Promise<XrfElementMap> {
-  const c = await cubeAt(p.path);
+export async function xrfElementMap(p: { readonly path: string; readonly dataset?: string; readonly band: number }): Promise<XrfElementMap> {
+  const c = await cubeAt(p.path, p.dataset);
   if (!(Number.isInteger(p.band) && p.band >= 0 && p.band < c.bandCount)) throw new InvalidOptionError(`element map: band index ${p.band} is outside 0…${c.bandCount - 1} of ${c.source}`);
   const n = c.rows * c.cols;
   const values = new Float32Array(n);
@@ -187,8 +188,8 @@ function csvField(s: string): string {
  * The selected spectra as CSV (atomically): one row per channel — band name, the spectral axis
  * value, then one column per spectrum.
  */
-export async function xrfExportSpectra(p: { readonly path: string; readonly out: string; readonly spectra: readonly XrfSpectrumSeries[] }): Promise<XrfSpectraCsv> {
-  const c = await cubeAt(p.path);
+export async function xrfExportSpectra(p: { readonly path: string; readonly dataset?: string; readonly out: string; readonly spectra: readonly XrfSpectrumSeries[] }): Promise<XrfSpectraCsv> {
+  const c = await cubeAt(p.path, p.dataset);
   if (p.spectra.length === 0) throw new InvalidOptionError('export spectra: select at least one spectrum (click a pixel or brush a region)');
   for (const s of p.spectra) {
     if (s.values.length !== c.bandCount) throw new InvalidOptionError(`export spectra: "${s.label}" has ${s.values.length} values, the cube ${c.bandCount} bands`);
@@ -237,6 +238,6 @@ export function compositeRgba(c: SpectralCube, bands: readonly [number, number, 
   return { rows: c.rows, cols: c.cols, bands: [...bands], bandNames: bands.map((b) => c.bandNames[b]), percentiles: [pLo, pHi], ranges, rgba };
 }
 
-export async function xrfComposite(path: string, bands: readonly [number, number, number], percentiles: readonly [number, number] = [2, 98]): Promise<XrfComposite> {
-  return compositeRgba(await cubeAt(path), bands, percentiles);
+export async function xrfComposite(path: string, bands: readonly [number, number, number], percentiles: readonly [number, number] = [2, 98], dataset?: string): Promise<XrfComposite> {
+  return compositeRgba(await cubeAt(path, dataset), bands, percentiles);
 }

@@ -107,6 +107,14 @@ describe('Micro-XRF panel requests (main/api/xrf-requests.ts)', () => {
       const lines = readFileSync(out, 'utf8').trim().split('\n');
       expect(lines[0]).toBe('band,energy (keV),"pixel, r2 c3",region');
       expect(lines[1]).toBe(`band_1,6.4,${px.spectrum[0]},${reg.mean[0]}`);
+      // A generic HDF5 file read through an explicit dataset: the same cube (generator: /entry/data).
+      const h5 = new URL('../fixtures/xrf/formats/cube.h5', import.meta.url).pathname;
+      const info = await call<{ dataset: string | null; rows: number; bandCount: number }>('xrfCubeInfo', { path: h5, dataset: '/entry/data' });
+      expect(info).toMatchObject({ dataset: '/entry/data', rows: 6, bandCount: 4 });
+      expect((await call<{ spectrum: number[] }>('xrfPixelSpectrum', { path: h5, dataset: '/entry/data', row: 2, col: 3 })).spectrum).toEqual(px.spectrum);
+      const wrong = await dispatch(handlers, 'xrfCubeInfo', { path: h5, dataset: '/entry/energy' });
+      expect(wrong.ok).toBe(false);
+      expect((wrong as { error: { message: string } }).error.message).toMatch(/dataset \/entry\/energy has rank 1/);
       const bad = await dispatch(handlers, 'xrfPixelSpectrum', { path: nxs, row: 6, col: 0 });
       expect(bad.ok).toBe(false);
       expect((bad as { error: { message: string } }).error.message).toMatch(/pixel \(row 6, col 0\) is outside the 6×5 cube/);
