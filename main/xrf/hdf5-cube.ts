@@ -168,6 +168,10 @@ function rowMajorCube(file: string, d: Dataset): { rows: number; cols: number; b
   const shape = d.shape ?? [];
   if (shape.length !== 3 && shape.length !== 2) throw rankError(file, d, '3 (rows, cols, channels) or 2 (rows, cols)');
   const [rows, cols, bands = 1] = shape;
+  // A float32 dataset is used as read: no float64 copy of a 10⁸-value cube.
+  const m = d.metadata;
+  const v = m.type === 1 && m.size === 4 ? d.value : null;
+  if (v instanceof Float32Array) return { rows, cols, bands, values: v };
   return { rows, cols, bands, values: Float32Array.from(numericValues(file, d)) };
 }
 
