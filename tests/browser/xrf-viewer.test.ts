@@ -143,6 +143,17 @@ describe.skipIf(!haveChromium)('Micro-XRF spectrum viewer (browser host)', () =>
     expect(new Set(at)).toEqual(new Set(['7,25']));
   });
 
+  it('keyboard: arrow keys move the cursor on the image, Enter shows that pixel', async () => {
+    await page.mouse.move(0, 0); // pointer off the maps: the cursor is cleared
+    await page.focus('[data-testid="xrf-viewer-image"]');
+    for (const k of ['ArrowDown', 'ArrowDown', 'ArrowRight', 'ArrowRight', 'ArrowRight']) await page.keyboard.press(k);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getAttribute('[data-testid="xrf-pixel-info"]', 'data-col')).toBe('3');
+    expect(await page.getAttribute('[data-testid="xrf-pixel-info"]', 'data-row')).toBe('2');
+    const ref = await xrfPixelSpectrum({ path: cubePath, row: 2, col: 3, scoreTiff });
+    expect((await lineValues(page))['pixel r2 c3']).toEqual(ref.spectrum);
+  });
+
   it('exports the selected spectra as CSV: band, energy, one column per plotted spectrum', async () => {
     const plotted = await lineValues(page);
     await page.click('[data-testid="xrf-export-spectra"]');
