@@ -6,6 +6,9 @@ import { groupedStratifiedKFold, summarize } from '../eval/folds.ts';
 import { chooseThreshold, classificationMetrics, rocCurve, type ClassificationMetrics, type RocCurve, type ThresholdMode } from '../eval/metrics.ts';
 import type { ModelKind } from './architectures.ts';
 import { predictDepositProbability, trainModel, type TrainedModel, type TrainingData, type TrainOptions } from './train.ts';
+import { baselineScorer, fitBaseline, scoreSamples, type BaselineFitContext, type BaselineKind, type BaselineModel } from './baselines/baseline-models.ts';
+import { fileModelHandler, foldModelName, modelDir } from './run-store.ts';
+import { comparisonRecord, pairedSiteBootstrap, siteBootstrapIntervals, type Comparison, type ScoredFold } from '../eval/bootstrap.ts';
 
 /**
  * Cross-validation of one model kind.
@@ -53,6 +56,11 @@ export interface CrossValidationOptions {
   readonly threads?: number;
   /** Backend the workers start (the caller's own is used with 1 thread). @default 'auto' */
   readonly backend?: string;
+  /**
+   * A run directory: every fold's trained network is saved there as models/<kind>/fold-r<R>-f<F>/
+   * (run-store.ts foldModelName), for predict's ensembles. '' = not saved. @default ''
+   */
+  readonly saveFoldModels?: string;
 }
 
 export type CheckedCrossValidationOptions = Required<CrossValidationOptions>;
@@ -67,6 +75,7 @@ export function checkCrossValidationOptions(o: CrossValidationOptions = {}): Che
     train: o.train ?? {},
     threads: o.threads ?? 1,
     backend: o.backend ?? 'auto',
+    saveFoldModels: o.saveFoldModels ?? '',
   };
   if (!Number.isInteger(c.threads) || c.threads < 1) throw new InvalidOptionError(`threads must be an integer ≥ 1, got ${c.threads}`);
   if (!Number.isInteger(c.folds) || c.folds < 2) throw new InvalidOptionError(`folds must be an integer ≥ 2, got ${c.folds}`);
@@ -81,6 +90,9 @@ export function checkCrossValidationOptions(o: CrossValidationOptions = {}): Che
   return c;
 }
 
+/** A network or a baseline (baselines/baseline-models.ts). */
+export type AnyModelKind = ModelKind | BaselineKind;
+
 export interface FoldResult {
   readonly repeat: number;
   readonly fold: number;
@@ -91,6 +103,9 @@ export interface FoldResult {
   readonly metrics: ClassificationMetrics;
   /** ROC curve of the test fold's scores. */
   readonly roc: RocCurve;
+  /** Held-out sample indices (ascending) and the model's deposit probability at each: the site bootstrap resamples these. */
+  readonly testIndices: number[];
+  readonly testScores: number[];
   readonly bestEpoch: number;
   readonly stoppedEarly: boolean;
   readonly geology?: { readonly a: number[]; readonly b: number };
@@ -99,7 +114,7 @@ export interface FoldResult {
 export type MetricTable = Record<MetricName, number>;
 
 export interface CrossValidationResult {
-  readonly kind: ModelKind;
+  readonly kind: AnyModelKind;
   readonly protocol: CvProtocol;
   readonly options: CheckedCrossValidationOptions;
   readonly folds: FoldResult[];
@@ -108,9 +123,8 @@ export interface CrossValidationResult {
   /** Sample sd over all folds × repeats. */
   readonly sd: MetricTable;
   /**
-   * 95% t interval of the mean. With ≥ 2 repeats it is computed from the per-repeat means
-   * (folds of one repeat share training data and are not independent draws); with one repeat
-   * from the folds.
+   * 95% interval of the mean: site-bootstrap percentiles (eval/bootstrap.ts: held-out sites
+   * resampled within every fold of every repeat), so it stays inside each metric's range.
    */
   readonly ci95: Record<MetricName, [number, number]>;
   readonly backend: string;
@@ -127,25 +141,55 @@ export function trainSeedFor(seed: number, repeat: number, fold: number): number
   return new Rng(seed).fork(1000 + repeat).fork(fold).nextUint32() % 2147483647;
 }
 
-export function summarizeFolds(folds: readonly FoldResult[], repeats: number): Pick<CrossValidationResult, 'mean' | 'sd' | 'ci95'> {
+/** Bootstrap replicates of the intervals and comparisons in metrics.json. */
+export const BOOTSTRAP_REPLICATES = 1000;
+
+/** The folds as the site bootstrap sees them: test labels, sites, scores and threshold. */
+export function scoredFolds(folds: readonly FoldResult[], data: Pick<TrainingData, 'labels' | 'siteIds'>): ScoredFold[] {
+  return folds.map((f) => ({
+    labels: f.testIndices.map((i) => data.labels[i]),
+    groups: f.testIndices.map((i) => data.siteIds[i]),
+    scores: f.testScores,
+    threshold: f.threshold,
+  }));
+}
+
+/**
+ * Mean and sd over all folds × repeats, and the 95% site-bootstrap interval of the mean (seeded).
+ * Without `data` (folds from an older caller) the interval is the t interval of the per-repeat
+ * means (of the folds with one repeat), clipped to the metric's range and flagged by nothing
+ * else: prefer passing the data.
+ */
+export function summarizeFolds(
+  folds: readonly FoldResult[],
+  repeats: number,
+  data?: Pick<TrainingData, 'labels' | 'siteIds'>,
+  seed = 1,
+): Pick<CrossValidationResult, 'mean' | 'sd' | 'ci95'> {
   const mean = {} as MetricTable;
   const sd = {} as MetricTable;
   const ci95 = {} as Record<MetricName, [number, number]>;
+  const boot = data && folds.every((f) => f.testIndices?.length > 0) ? siteBootstrapIntervals(scoredFolds(folds, data), { replicates: BOOTSTRAP_REPLICATES, seed }) : null;
   for (const m of METRIC_NAMES) {
     const all = folds.map((f) => f.metrics[m]);
     const s = summarize(all);
     mean[m] = s.mean;
     sd[m] = s.sd;
+    if (boot) {
+      ci95[m] = boot[m];
+      continue;
+    }
+    let t = s.ci95;
     if (repeats >= 2) {
       const perRepeat: number[] = [];
       for (let r = 0; r < repeats; r++) {
         const v = folds.filter((f) => f.repeat === r).map((f) => f.metrics[m]);
         perRepeat.push(v.reduce((a, b) => a + b, 0) / v.length);
       }
-      ci95[m] = summarize(perRepeat).ci95;
-    } else {
-      ci95[m] = s.ci95;
+      t = summarize(perRepeat).ci95;
     }
+    const [lo, hi] = m === 'kappa' || m === 'mcc' ? [-1, 1] : [0, 1];
+    ci95[m] = [Math.max(lo, t[0]), Math.min(hi, t[1])];
   }
   return { mean, sd, ci95 };
 }
@@ -170,6 +214,7 @@ export async function evaluateFold(kind: ModelKind, data: TrainingData, spec: Fo
     const threshold = chooseThreshold(trainLabels, trainScores, o.threshold);
     const testScores = predictDepositProbability(trained.model, data, test);
     const testLabels = test.map((i) => data.labels[i]);
+    if (o.saveFoldModels !== '') await trained.model.save(fileModelHandler(modelDir(o.saveFoldModels, foldModelName(kind, spec.repeat, spec.fold))));
     return {
       repeat: spec.repeat,
       fold: spec.fold,
@@ -179,6 +224,8 @@ export async function evaluateFold(kind: ModelKind, data: TrainingData, spec: Fo
       threshold,
       metrics: classificationMetrics(testLabels, testScores, threshold),
       roc: rocCurve(testLabels, testScores),
+      testIndices: [...test],
+      testScores: Array.from(testScores),
       bestEpoch: trained.bestEpoch,
       stoppedEarly: trained.stoppedEarly,
       ...(trained.geology ? { geology: trained.geology } : {}),
@@ -209,7 +256,7 @@ export async function crossValidate(
       );
     }
   }
-  return { kind, protocol: o.protocol, options: o, folds: results, ...summarizeFolds(results, o.repeats), backend: tf.getBackend() };
+  return { kind, protocol: o.protocol, options: o, folds: results, ...summarizeFolds(results, o.repeats, data, o.seed), backend: tf.getBackend() };
 }
 
 /** The `metrics.json` entry of one model: the shape the CLI promises, plus the interval. */
@@ -329,7 +376,7 @@ async function crossValidateAndFitParallel(kinds: readonly ModelKind[], data: Tr
           final = await trainModel(kind, data, all, { ...o.train, seed: o.seed }, subJob(ctx, 0.8 + m * share, 0.8 + (m + 1) * share, `${kind} final model`));
         }
         out.set(kind, {
-          cv: { kind, protocol: o.protocol, options: o, folds, ...summarizeFolds(folds, o.repeats), backend: backend?.backend ?? final.backend },
+          cv: { kind, protocol: o.protocol, options: o, folds, ...summarizeFolds(folds, o.repeats, data, o.seed), backend: backend?.backend ?? final.backend },
           final,
         });
       }
@@ -341,4 +388,86 @@ async function crossValidateAndFitParallel(kinds: readonly ModelKind[], data: Tr
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+export interface BaselineRunResult {
+  readonly cv: CrossValidationResult;
+  /** The baseline fitted on all samples, for prediction. */
+  readonly final: BaselineModel;
+  /** The fold models (ensemble members, like the networks' saved fold models). */
+  readonly foldModels: { readonly repeat: number; readonly fold: number; readonly model: BaselineModel }[];
+}
+
+/**
+ * Cross-validates baselines in exactly the networks' protocol (the same folds from foldsFor, the
+ * threshold chosen on the training samples, the same metrics and bootstrap), then fits each on
+ * all samples. Baselines are fast and run on this thread.
+ */
+export function crossValidateBaselines(
+  kinds: readonly BaselineKind[],
+  data: TrainingData,
+  fit: BaselineFitContext,
+  options: CrossValidationOptions = {},
+  ctx?: JobContext,
+): Map<BaselineKind, BaselineRunResult> {
+  const o = checkCrossValidationOptions(options);
+  const out = new Map<BaselineKind, BaselineRunResult>();
+  const all = Array.from({ length: data.n }, (_, i) => i);
+  const splits = Array.from({ length: o.repeats }, (_, r) => foldsFor(data, o, r));
+  kinds.forEach((kind, m) => {
+    const folds: FoldResult[] = [];
+    const foldModels: BaselineRunResult['foldModels'][number][] = [];
+    splits.forEach((split, r) => {
+      split.forEach(({ train, test }, f) => {
+        throwIfCancelled(ctx, `cross-validation of ${kind}`);
+        const trainSeed = trainSeedFor(o.seed, r, f);
+        const model = fitBaseline(kind, data, train, { ...fit, seed: trainSeed });
+        foldModels.push({ repeat: r, fold: f, model });
+        const scorer = baselineScorer(model);
+        const trainScores = scoreSamples(scorer, data, train);
+        const threshold = chooseThreshold(train.map((i) => data.labels[i]), trainScores, o.threshold);
+        const testScores = scoreSamples(scorer, data, test);
+        const testLabels = test.map((i) => data.labels[i]);
+        folds.push({
+          repeat: r,
+          fold: f,
+          trainSeed,
+          nTrain: train.length,
+          nTest: test.length,
+          threshold,
+          metrics: classificationMetrics(testLabels, testScores, threshold),
+          roc: rocCurve(testLabels, testScores),
+          testIndices: [...test],
+          testScores: Array.from(testScores),
+          bestEpoch: 0,
+          stoppedEarly: false,
+        });
+      });
+    });
+    report(ctx, (m + 0.9) / kinds.length, `${kind}: ${folds.length} folds`);
+    const final = fitBaseline(kind, data, all, { ...fit, seed: o.seed });
+    out.set(kind, { cv: { kind, protocol: o.protocol, options: o, folds, ...summarizeFolds(folds, o.repeats, data, o.seed), backend: 'js' }, final, foldModels });
+  });
+  return out;
+}
+
+/**
+ * Paired site-bootstrap comparisons of every pair of models (a before b in the given order):
+ * metrics.json's "comparisons". Every model must come from the same folds (one run).
+ */
+export function compareModels(
+  results: ReadonlyArray<readonly [string, CrossValidationResult]>,
+  data: Pick<TrainingData, 'labels' | 'siteIds'>,
+  options: { readonly metric?: MetricName; readonly seed?: number; readonly replicates?: number } = {},
+): Comparison[] {
+  const metric = options.metric ?? 'auc';
+  const scored = results.map(([name, r]) => [name, scoredFolds(r.folds, data)] as const);
+  const out: Comparison[] = [];
+  for (let i = 0; i < scored.length; i++) {
+    for (let j = i + 1; j < scored.length; j++) {
+      const d = pairedSiteBootstrap(scored[i][1], scored[j][1], metric, { seed: options.seed ?? 1, replicates: options.replicates ?? BOOTSTRAP_REPLICATES });
+      out.push(comparisonRecord(scored[i][0], scored[j][0], metric, d));
+    }
+  }
+  return out;
 }
