@@ -195,14 +195,15 @@ export interface Comparison {
   readonly metric: string;
   readonly diff: number;
   readonly ci95: [number, number];
-  readonly method: 'site bootstrap';
+  /** 'site bootstrap' (CV folds, metrics.json) or 'deposit bootstrap' (map AUCs, evaluate). */
+  readonly method: 'site bootstrap' | 'deposit bootstrap';
   readonly replicates: number;
   /** Whether the interval includes 0 (no evidence of a difference at the 95 % level). */
   readonly includesZero: boolean;
 }
 
-export function comparisonRecord(a: string, b: string, metric: string, d: PairedDifference): Comparison {
-  return { a, b, metric, diff: d.diff, ci95: d.ci95, method: 'site bootstrap', replicates: d.replicates, includesZero: d.ci95[0] <= 0 && d.ci95[1] >= 0 };
+export function comparisonRecord(a: string, b: string, metric: string, d: PairedDifference, method: Comparison['method'] = 'site bootstrap'): Comparison {
+  return { a, b, metric, diff: d.diff, ci95: d.ci95, method, replicates: d.replicates, includesZero: d.ci95[0] <= 0 && d.ci95[1] >= 0 };
 }
 
 /** "GK-DCN − CNN: ΔAUC +0.03 [−0.05, +0.11]" plus a plain statement about 0. */
@@ -211,4 +212,60 @@ export function formatComparison(c: Pick<Comparison, 'a' | 'b' | 'metric' | 'dif
   const includesZero = c.ci95[0] <= 0 && c.ci95[1] >= 0;
   const verdict = includesZero ? 'the interval includes 0: no evidence that either is better' : c.diff > 0 ? `${c.a.toUpperCase()} is better` : `${c.b.toUpperCase()} is better`;
   return `${c.a.toUpperCase()} − ${c.b.toUpperCase()}: Δ${c.metric.toUpperCase()} ${sign(c.diff)} [${sign(c.ci95[0])}, ${sign(c.ci95[1])}] (${verdict})`;
+}
+
+/**
+ * Map AUC at held-out deposits as a mean of placements: for each deposit CELL (a cell holding
+ * several deposits counts once, as in evaluateMap) u = P(background < s) + ½·P(background = s), the background being the
+ * study cells (finite score, not excluded) that hold no deposit. The mean of u is the map's ROC
+ * AUC of deposit cells against the other study cells (success-rate.ts evaluateMap's `auc`).
+ */
+export function depositPlacements(scores: ArrayLike<number>, depositCells: readonly number[], exclude?: ArrayLike<number>): Float64Array {
+  const n = scores.length;
+  const isDeposit = new Uint8Array(n);
+  for (const c of depositCells) if (c >= 0 && c < n) isDeposit[c] = 1;
+  const bg: number[] = [];
+  for (let i = 0; i < n; i++) if (!isDeposit[i] && !(exclude && exclude[i]) && Number.isFinite(scores[i])) bg.push(scores[i]);
+  if (bg.length === 0) throw new InvalidOptionError('map comparison: the study area holds no background cell to rank deposits against');
+  const sorted = Float64Array.from(bg).sort();
+  const lowerBound = (v: number, strict: boolean): number => {
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (strict ? sorted[mid] < v : sorted[mid] <= v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const out: number[] = [];
+  for (const c of [...new Set(depositCells)]) {
+    if (c < 0 || c >= n || (exclude && exclude[c]) || !Number.isFinite(scores[c])) continue;
+    const below = lowerBound(scores[c], true);
+    const ties = lowerBound(scores[c], false) - below;
+    out.push((below + 0.5 * ties) / sorted.length);
+  }
+  return Float64Array.from(out);
+}
+
+/**
+ * Paired bootstrap of the map-AUC difference of two maps at the same deposits: the deposits (the
+ * independent units, typically tens) are resampled with replacement, the same resample for both
+ * maps; the background (thousands of cells) is held fixed, its sampling variance being negligible
+ * against the deposits'. `ua`, `ub`: depositPlacements of the two maps, same deposits, same order.
+ */
+export function pairedDepositBootstrap(ua: ArrayLike<number>, ub: ArrayLike<number>, options: BootstrapOptions = {}): PairedDifference {
+  const o = checkBootstrap(options);
+  const n = ua.length;
+  if (n === 0 || ub.length !== n) throw new InvalidOptionError(`map comparison: ${ua.length} and ${ub.length} scored deposits; both maps must score the same deposits (same grid, same nodata)`);
+  const d = Float64Array.from({ length: n }, (_, i) => ua[i] - ub[i]);
+  const observed = d.reduce((a, b) => a + b, 0) / n;
+  const rng = new Rng(o.seed);
+  const reps = new Float64Array(o.replicates);
+  for (let r = 0; r < o.replicates; r++) {
+    let s = 0;
+    for (let j = 0; j < n; j++) s += d[rng.int(n)];
+    reps[r] = s / n;
+  }
+  return { diff: observed, ci95: percentileInterval(reps, o.level), replicates: o.replicates };
 }

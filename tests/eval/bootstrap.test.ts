@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { formatComparison, pairedSiteBootstrap, quantileSorted, siteBootstrapIntervals, type ScoredFold } from '../../main/eval/bootstrap.ts';
+import { depositPlacements, formatComparison, pairedDepositBootstrap, pairedSiteBootstrap, quantileSorted, siteBootstrapIntervals, type ScoredFold } from '../../main/eval/bootstrap.ts';
 import { summarize } from '../../main/eval/folds.ts';
 import { pnorm } from '../../main/eval/distributions.ts';
 import { classificationMetrics, rocCurve } from '../../main/eval/metrics.ts';
 import { compareModels, summarizeFolds, type CrossValidationResult, type FoldResult } from '../../main/models/cross-validate.ts';
 import { Rng } from '../../main/util/rng.ts';
+import { evaluateMap } from '../../main/eval/success-rate.ts';
 
 /** A fold of `sites` deposit and `sites` non-deposit sites (one sample each) with given scores. */
 function fold(posScores: number[], negScores: number[], tag: string): ScoredFold {
@@ -128,5 +129,33 @@ describe('paired site bootstrap', () => {
     expect(c[0].ci95).toEqual([0, 0]);
     expect(c[1].diff).toBeCloseTo(0.75 - 0, 12);
     expect(c[0].method).toBe('site bootstrap');
+  });
+});
+
+describe('map AUC comparisons (evaluate --compare)', () => {
+  it('deposit placements average to evaluateMap’s AUC; the paired interval brackets the difference', () => {
+    const rng = new Rng(9);
+    const n = 2000;
+    const a = Float32Array.from({ length: n }, () => rng.normal());
+    const b = Float32Array.from(a, (v) => v + 0.8 * rng.normal());
+    a[5] = NaN;
+    b[5] = NaN;
+    const deposits = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 100, 5];
+    for (const d of deposits) if (d !== 5) a[d] += 1.5;
+    const exclude = new Uint8Array(n);
+    exclude[3] = 1;
+    exclude[90] = 1;
+    const ua = depositPlacements(a, deposits, exclude);
+    const ub = depositPlacements(b, deposits, exclude);
+    // Reference: evaluateMap (success-rate.ts, checked against sklearn roc_auc_score); 1e-12.
+    const mean = (u: Float64Array): number => u.reduce((s, v) => s + v, 0) / u.length;
+    expect(Math.abs(mean(ua) - evaluateMap(a, deposits, { exclude }).auc)).toBeLessThan(1e-12);
+    expect(Math.abs(mean(ub) - evaluateMap(b, deposits, { exclude }).auc)).toBeLessThan(1e-12);
+    const d = pairedDepositBootstrap(ua, ub, { seed: 2 });
+    expect(d.diff).toBeCloseTo(mean(ua) - mean(ub), 12);
+    expect(d.ci95[0]).toBeLessThanOrEqual(d.diff);
+    expect(d.ci95[1]).toBeGreaterThanOrEqual(d.diff);
+    expect(d.ci95[1]).toBeLessThanOrEqual(1);
+    expect(d.ci95[0]).toBeGreaterThanOrEqual(-1);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../main/cli/main.ts';
@@ -79,6 +79,20 @@ describe('predict ensembles', () => {
       }
       // The members really differ (an ensemble of copies would test nothing).
       expect(maxSd, kind).toBeGreaterThan(1e-4);
+    }
+    // evaluate scores the mean band and compares map AUCs at the deposits pairwise.
+    const labels = new Float32Array(grid.rows * grid.cols);
+    for (const d of deposits) labels[d] = 1;
+    writeGeoTiff(join(dir, 'labels.tif'), { grid, bandNames: ['deposit'], bands: [labels] });
+    const evalPath = join(dir, 'eval.json');
+    const code = await main(['evaluate', '--map', out, '--band', 'p_cnn', '--deposits', join(dir, 'labels.tif'), '--compare', 'p_cnn,p_logreg,p_index', '--out', evalPath]);
+    expect(code).toBe(0);
+    const ev = JSON.parse(readFileSync(evalPath, 'utf8')) as { auc: number; comparisons: { a: string; b: string; diff: number; ci95: [number, number]; method: string }[] };
+    expect(ev.comparisons.map((c) => `${c.a}/${c.b}`)).toEqual(['p_cnn/p_logreg', 'p_cnn/p_index', 'p_logreg/p_index']);
+    for (const c of ev.comparisons) {
+      expect(c.method).toBe('deposit bootstrap');
+      expect(c.ci95[0]).toBeLessThanOrEqual(c.diff);
+      expect(c.ci95[1]).toBeGreaterThanOrEqual(c.diff);
     }
   }, 120_000);
 });
