@@ -3,7 +3,7 @@ import { InvalidOptionError } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
 import { report, subJob, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import { groupedStratifiedKFold, summarize } from '../eval/folds.ts';
-import { chooseThreshold, classificationMetrics, rocCurve, type ClassificationMetrics, type RocCurve, type ThresholdMode } from '../eval/metrics.ts';
+import { chooseThreshold, classificationMetrics, rocAuc, rocCurve, type ClassificationMetrics, type RocCurve, type ThresholdMode } from '../eval/metrics.ts';
 import type { ModelKind } from './architectures.ts';
 import { predictDepositProbability, trainModel, type TrainedModel, type TrainingData, type TrainOptions } from './train.ts';
 import { baselineScorer, fitBaseline, scoreSamples, type BaselineFitContext, type BaselineKind, type BaselineModel } from './baselines/baseline-models.ts';
@@ -61,7 +61,22 @@ export interface CrossValidationOptions {
    * (run-store.ts foldModelName), for predict's ensembles. '' = not saved. @default ''
    */
   readonly saveFoldModels?: string;
+  /**
+   * Nested tuning (networks only): candidate values per training option, e.g. { lambda: [0.1, 1,
+   * 10], epochs: [30, 60] }. Every outer fold picks the combination with the best mean AUC of an
+   * inner grouped CV on ITS training samples only (tuneSettings), then trains with it; the final
+   * model's settings come from the same inner CV on all samples. {} = no tuning. @default {}
+   */
+  readonly tune?: TuneGrid;
+  /** Folds of the inner CV of `tune`. @default 3 */
+  readonly innerFolds?: number;
 }
+
+/** Training options that `--tune` may vary. */
+export const TUNABLE = ['lambda', 'epochs', 'learningRate', 'weightDecay', 'patience', 'batchSize'] as const;
+export type TunableOption = (typeof TUNABLE)[number];
+export type TuneGrid = Partial<Record<TunableOption, readonly number[]>>;
+export type TuneChoice = Partial<Record<TunableOption, number>>;
 
 export type CheckedCrossValidationOptions = Required<CrossValidationOptions>;
 
@@ -76,7 +91,14 @@ export function checkCrossValidationOptions(o: CrossValidationOptions = {}): Che
     threads: o.threads ?? 1,
     backend: o.backend ?? 'auto',
     saveFoldModels: o.saveFoldModels ?? '',
+    tune: o.tune ?? {},
+    innerFolds: o.innerFolds ?? 3,
   };
+  for (const [k, v] of Object.entries(c.tune)) {
+    if (!(TUNABLE as readonly string[]).includes(k)) throw new InvalidOptionError(`tune: "${k}" is not a tunable option; use one of ${TUNABLE.join(', ')}`);
+    if (!Array.isArray(v) || v.length === 0 || v.some((x) => !Number.isFinite(x))) throw new InvalidOptionError(`tune: ${k} needs a non-empty list of numbers, got ${JSON.stringify(v)}`);
+  }
+  if (!Number.isInteger(c.innerFolds) || c.innerFolds < 2) throw new InvalidOptionError(`innerFolds must be an integer ≥ 2, got ${c.innerFolds}`);
   if (!Number.isInteger(c.threads) || c.threads < 1) throw new InvalidOptionError(`threads must be an integer ≥ 1, got ${c.threads}`);
   if (!Number.isInteger(c.folds) || c.folds < 2) throw new InvalidOptionError(`folds must be an integer ≥ 2, got ${c.folds}`);
   if (!Number.isInteger(c.repeats) || c.repeats < 1) throw new InvalidOptionError(`repeats must be a positive integer, got ${c.repeats}`);
@@ -109,6 +131,8 @@ export interface FoldResult {
   readonly bestEpoch: number;
   readonly stoppedEarly: boolean;
   readonly geology?: { readonly a: number[]; readonly b: number };
+  /** Settings chosen by the inner CV of this fold (nested tuning), with each candidate's inner mean AUC. */
+  readonly tuned?: TuneResult;
 }
 
 export type MetricTable = Record<MetricName, number>;
@@ -202,12 +226,78 @@ export interface FoldSpec {
   readonly trainSeed: number;
 }
 
+/** Every combination of a tuning grid, in a fixed order (the first option varies slowest). */
+export function tuneCombinations(grid: TuneGrid): TuneChoice[] {
+  let out: TuneChoice[] = [{}];
+  for (const k of TUNABLE) {
+    const values = grid[k];
+    if (!values) continue;
+    out = out.flatMap((c) => values.map((v) => ({ ...c, [k]: v })));
+  }
+  return out;
+}
+
+export interface TuneResult {
+  readonly chosen: TuneChoice;
+  readonly candidates: { readonly settings: TuneChoice; readonly innerAuc: number }[];
+}
+
+/** Trains on `fit` and returns the deposit probabilities of `score` (the inner CV's unit of work). */
+export type InnerFit = (kind: ModelKind, fit: readonly number[], score: readonly number[], train: TrainOptions) => Promise<Float32Array>;
+
+const defaultInnerFit =
+  (data: TrainingData): InnerFit =>
+  async (kind, fit, score, train) => {
+    const t = await trainModel(kind, data, fit, train);
+    try {
+      return predictDepositProbability(t.model, data, score);
+    } finally {
+      t.model.dispose();
+    }
+  };
+
+/**
+ * Nested tuning of one outer fold: a grouped stratified inner CV over `trainIdx` ONLY (the
+ * outer test sites never enter it), every candidate of the grid trained on each inner training
+ * part and scored by AUC on the inner held-out part; the best mean AUC wins (ties: the first
+ * candidate). `fit` is injectable so tests can watch which samples are used.
+ */
+export async function tuneSettings(
+  kind: ModelKind,
+  data: TrainingData,
+  trainIdx: readonly number[],
+  o: CheckedCrossValidationOptions,
+  seed: number,
+  fit: InnerFit = defaultInnerFit(data),
+): Promise<TuneResult> {
+  const combos = tuneCombinations(o.tune);
+  const labels = trainIdx.map((i) => data.labels[i]);
+  const groups = trainIdx.map((i) => data.siteIds[i]);
+  const sitesPerClass = [0, 1].map((c) => new Set(groups.filter((_, j) => labels[j] === c)).size);
+  const k = Math.min(o.innerFolds, ...sitesPerClass);
+  if (k < 2) throw new InvalidOptionError(`nested tuning: a training fold has ${Math.min(...sitesPerClass)} site(s) of one class; the inner CV needs ≥ 2. Use fewer outer --folds or drop --tune`);
+  const inner = groupedStratifiedKFold(labels, groups, k, seed).map((f) => ({ train: f.train.map((j) => trainIdx[j]), test: f.test.map((j) => trainIdx[j]) }));
+  const candidates: TuneResult['candidates'][number][] = [];
+  for (const settings of combos) {
+    let sum = 0;
+    for (const [i, f] of inner.entries()) {
+      const scores = await fit(kind, f.train, f.test, { ...o.train, ...settings, seed: (seed + 7919 * (i + 1)) % 2147483647, threads: 1 });
+      sum += rocAuc(f.test.map((j) => data.labels[j]), scores);
+    }
+    candidates.push({ settings, innerAuc: sum / inner.length });
+  }
+  let best = candidates[0];
+  for (const c of candidates) if (c.innerAuc > best.innerAuc) best = c;
+  return { chosen: best.settings, candidates };
+}
+
 /** Trains one fold and scores it; the threshold comes from the training samples only. */
 export async function evaluateFold(kind: ModelKind, data: TrainingData, spec: FoldSpec, o: CheckedCrossValidationOptions, ctx?: JobContext): Promise<FoldResult> {
   const { train, test, trainSeed } = spec;
+  const tuned = Object.keys(o.tune).length > 0 ? await tuneSettings(kind, data, train, o, trainSeed) : undefined;
   // One thread per fold: folds already run in parallel across threads (cv-worker); the
   // data-parallel trainer (o.train.threads) is for the final fits, which run alone.
-  const trained = await trainModel(kind, data, train, { ...o.train, seed: trainSeed, threads: 1 }, ctx);
+  const trained = await trainModel(kind, data, train, { ...o.train, ...(tuned?.chosen ?? {}), seed: trainSeed, threads: 1 }, ctx);
   try {
     const trainScores = predictDepositProbability(trained.model, data, train);
     const trainLabels = train.map((i) => data.labels[i]);
@@ -229,10 +319,17 @@ export async function evaluateFold(kind: ModelKind, data: TrainingData, spec: Fo
       bestEpoch: trained.bestEpoch,
       stoppedEarly: trained.stoppedEarly,
       ...(trained.geology ? { geology: trained.geology } : {}),
+      ...(tuned ? { tuned } : {}),
     };
   } finally {
     trained.model.dispose();
   }
+}
+
+/** Settings of a final model under nested tuning: the same inner CV over all samples (undefined without --tune). */
+export async function finalTuning(kind: ModelKind, data: TrainingData, o: CheckedCrossValidationOptions): Promise<TuneResult | undefined> {
+  if (Object.keys(o.tune).length === 0) return undefined;
+  return tuneSettings(kind, data, Array.from({ length: data.n }, (_, i) => i), o, o.seed);
 }
 
 export async function crossValidate(
@@ -284,6 +381,8 @@ export interface ModelRunResult {
   readonly cv: CrossValidationResult;
   /** The model trained on all samples (same early-stopping rule), for prediction. */
   readonly final: TrainedModel;
+  /** Nested tuning: the settings of the final model, chosen by the inner CV over all samples. */
+  readonly finalTuned?: TuneResult;
 }
 
 /**
@@ -306,8 +405,9 @@ export async function crossValidateAndFit(
       const kind = kinds[m];
       const share = 1 / kinds.length;
       const cv = await crossValidate(kind, data, o, subJob(ctx, m * share, (m + 0.85) * share));
-      const final = await trainModel(kind, data, all, { ...o.train, seed: o.seed }, subJob(ctx, (m + 0.85) * share, (m + 1) * share, `${kind} final model`));
-      out.set(kind, { cv, final });
+      const finalTuned = await finalTuning(kind, data, o);
+      const final = await trainModel(kind, data, all, { ...o.train, ...(finalTuned?.chosen ?? {}), seed: o.seed }, subJob(ctx, (m + 0.85) * share, (m + 1) * share, `${kind} final model`));
+      out.set(kind, { cv, final, ...(finalTuned ? { finalTuned } : {}) });
     }
   } catch (e) {
     for (const r of out.values()) r.final.model.dispose();
@@ -328,7 +428,7 @@ export interface CvWorkerInput {
 
 export type CvTaskResult =
   | { readonly type: 'fold'; readonly fold: FoldResult; readonly backend: string }
-  | { readonly type: 'final'; readonly trained: Omit<TrainedModel, 'model'> };
+  | { readonly type: 'final'; readonly trained: Omit<TrainedModel, 'model'>; readonly tuned?: TuneResult };
 
 /**
  * The parallel path of crossValidateAndFit: every fold of every kind and the final models are
@@ -368,16 +468,20 @@ async function crossValidateAndFitParallel(kinds: readonly ModelKind[], data: Tr
         const folds = results.flatMap((res, i) => (res.type === 'fold' && tasks[i].kind === kind ? [res.fold] : []));
         const backend = results.find((res, i) => res.type === 'fold' && tasks[i].kind === kind) as { backend: string } | undefined;
         let final: TrainedModel;
+        let finalTuned: TuneResult | undefined;
         if (finalsInPool) {
-          const fin = results.find((res, i) => res.type === 'final' && tasks[i].kind === kind) as { trained: Omit<TrainedModel, 'model'> };
+          const fin = results.find((res, i) => res.type === 'final' && tasks[i].kind === kind) as { trained: Omit<TrainedModel, 'model'>; tuned?: TuneResult };
           final = { ...fin.trained, model: await tfl.loadLayersModel(fileModelHandler(join(tmp, kind))) };
+          finalTuned = fin.tuned;
         } else {
           const share = 0.2 / kinds.length;
-          final = await trainModel(kind, data, all, { ...o.train, seed: o.seed }, subJob(ctx, 0.8 + m * share, 0.8 + (m + 1) * share, `${kind} final model`));
+          finalTuned = await finalTuning(kind, data, o);
+          final = await trainModel(kind, data, all, { ...o.train, ...(finalTuned?.chosen ?? {}), seed: o.seed }, subJob(ctx, 0.8 + m * share, 0.8 + (m + 1) * share, `${kind} final model`));
         }
         out.set(kind, {
           cv: { kind, protocol: o.protocol, options: o, folds, ...summarizeFolds(folds, o.repeats, data, o.seed), backend: backend?.backend ?? final.backend },
           final,
+          ...(finalTuned ? { finalTuned } : {}),
         });
       }
     } catch (e) {

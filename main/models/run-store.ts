@@ -242,6 +242,8 @@ export interface RunManifest {
        * same type): the CV fold models, which `predict` averages with the final model.
        */
       readonly members?: EnsembleMember[];
+      /** Nested tuning (train --tune): the settings chosen for the final model and for every outer fold, with the inner CV's AUC per candidate. */
+      readonly tuning?: { readonly final: Record<string, number>; readonly folds: { readonly repeat: number; readonly fold: number; readonly chosen: Record<string, number>; readonly candidates: { settings: Record<string, number>; innerAuc: number }[] }[] };
     }
   >;
   readonly metrics?: unknown;

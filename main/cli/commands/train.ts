@@ -19,7 +19,7 @@ import { robustPca } from '../../eval/robust-pca.ts';
 import { formatComparison } from '../../eval/bootstrap.ts';
 import { trainingDataFrom, TRAIN_ENGINES, type TrainEngine } from '../../models/train.ts';
 import { loadOrt, ortVersion, OnnxRuntimeUnavailableError } from '../../maps/onnx/onnx-runtime.ts';
-import { compareModels, crossValidateAndFit, crossValidateBaselines, metricsJsonEntry, type BaselineRunResult, type CrossValidationResult, type CvProtocol, type ModelRunResult } from '../../models/cross-validate.ts';
+import { compareModels, crossValidateAndFit, crossValidateBaselines, metricsJsonEntry, type BaselineRunResult, type CrossValidationResult, type CvProtocol, type ModelRunResult, type TunableOption, type TuneGrid } from '../../models/cross-validate.ts';
 import { describeInput, foldModelName, packageVersions, saveBaseline, saveModel, writeManifest, METRICS_FILE, type EnsembleMember, type RunManifest } from '../../models/run-store.ts';
 import { writeJsonAtomic } from '../../util/atomic-write.ts';
 import { modelRoc, ROC_FILE } from '../../models/run-roc.ts';
@@ -37,6 +37,22 @@ function listOption(args: ParsedArgs, name: string): string[] {
   const v = args.values[name];
   if (v === undefined) return [];
   return (Array.isArray(v) ? v : [String(v)]).filter((s) => s !== '');
+}
+
+const TUNE_FLAGS: Record<string, TunableOption> = { lambda: 'lambda', epochs: 'epochs', lr: 'learningRate', 'weight-decay': 'weightDecay', patience: 'patience', batch: 'batchSize' };
+
+/** `--tune lambda=0.1,1,10 --tune epochs=30,60` → { lambda: [0.1, 1, 10], epochs: [30, 60] }. */
+export function parseTune(specs: readonly string[]): TuneGrid {
+  const grid: Record<string, number[]> = {};
+  for (const spec of specs) {
+    const m = /^([a-z-]+)=(.+)$/.exec(spec.trim());
+    const key = m ? TUNE_FLAGS[m[1]] : undefined;
+    if (!m || !key) throw new InvalidOptionError(`geoanomaly train: --tune "${spec}" is not OPTION=V1,V2,…; OPTION is one of ${Object.keys(TUNE_FLAGS).join(', ')} (e.g. --tune lambda=0.1,1,10)`);
+    const values = m[2].split(',').map((v) => Number(v.trim()));
+    if (values.some((v) => !Number.isFinite(v))) throw new InvalidOptionError(`geoanomaly train: --tune ${m[1]} values must be numbers, got "${m[2]}"`);
+    grid[key] = values;
+  }
+  return grid as TuneGrid;
 }
 
 export const trainCommand: Command = {
@@ -60,6 +76,14 @@ export const trainCommand: Command = {
       valueName: 'LIST',
       default: 'all',
     },
+    tune: {
+      type: 'string',
+      multiple: true,
+      description:
+        'nested tuning (networks), repeatable: OPTION=V1,V2,… with OPTION lambda, epochs, lr, weight-decay, patience or batch; each outer fold picks the best mean AUC of an inner grouped CV on its own training sites (--inner-folds); the manifest records the choices',
+      valueName: 'OPT=V,…',
+    },
+    'inner-folds': { type: 'string', description: 'folds of the inner CV of --tune', valueName: 'K', default: '3' },
     'index-elements': {
       type: 'string',
       description: 'elements of the index baseline (mean z-score of log10 values); default: those loading positively on the robust PC most correlated with the training deposits',
@@ -121,6 +145,7 @@ export const trainCommand: Command = {
       throw new InvalidOptionError(`geoanomaly train: --out ${outDir} exists and is not a directory`);
     }
     const { networks: kinds, baselines } = parseModelList(optionalString(args, 'model') ?? 'all');
+    const tune = parseTune(listOption(args, 'tune'));
     const indexElements = optionalString(args, 'index-elements')?.split(',').map((e) => e.trim()).filter((e) => e !== '');
     const knowledgePaths = listOption(args, 'knowledge');
     const needGeology = kinds.filter(usesGeology);
@@ -178,6 +203,8 @@ export const trainCommand: Command = {
       backend: optionalString(args, 'backend') ?? 'auto',
       // Every fold model is kept for predict's ensembles (mean and sd bands).
       saveFoldModels: outDir,
+      tune,
+      innerFolds: intOption(args, 'inner-folds', 2) ?? 3,
     };
 
     const backend = await initBackend((optionalString(args, 'backend') ?? 'auto') as BackendPreference);
@@ -253,7 +280,11 @@ export const trainCommand: Command = {
           const name = foldModelName(kind, f.repeat, f.fold);
           return { name, path: join('models', name, 'model.json'), repeat: f.repeat, fold: f.fold };
         });
-        models[kind] = { path: join(dir, 'model.json'), epochs: r.final.bestEpoch, engine: r.final.engine, type: 'network', members, ...(r.final.geology ? { geology: r.final.geology } : {}) };
+        const tuning = r.finalTuned
+          ? { final: r.finalTuned.chosen, folds: r.cv.folds.map((f) => ({ repeat: f.repeat, fold: f.fold, chosen: f.tuned?.chosen ?? {}, candidates: [...(f.tuned?.candidates ?? [])] })) }
+          : undefined;
+        if (tuning) io.out(`${kind.padEnd(7)} tuned: final ${JSON.stringify(tuning.final)}; folds ${tuning.folds.map((f) => JSON.stringify(f.chosen)).join(' ')}`);
+        models[kind] = { path: join(dir, 'model.json'), epochs: r.final.bestEpoch, engine: r.final.engine, type: 'network', members, ...(tuning ? { tuning } : {}), ...(r.final.geology ? { geology: r.final.geology } : {}) };
         line(kind, r.cv);
       }
     } finally {
