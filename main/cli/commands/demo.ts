@@ -167,7 +167,7 @@ export const demoCommand: Command = {
     const metrics = JSON.parse(readFileSync(p('run', 'metrics.json'), 'utf8')) as Record<string, { mean: Record<string, number>; sd: Record<string, number> }>;
     const power = JSON.parse(readFileSync(p('knowledge', 'powerlaw.json'), 'utf8')) as { N: number; k: number; r2: number };
     const keys = ['acc', 'auc', 'kappa', 'mcc', 'precision', 'recall', 'f1'];
-    const rows = Object.entries(metrics).map(([m, v]) => `| ${m} | ${keys.map((k) => `${fmt(v.mean?.[k])} ± ${fmt(v.sd?.[k])}`).join(' | ')} |`);
+    const rows = Object.entries(metrics).filter(([m]) => m !== 'comparisons').map(([m, v]) => `| ${m} | ${keys.map((k) => `${fmt(v.mean?.[k])} ± ${fmt(v.sd?.[k])}`).join(' | ')} |`);
     const evalRows = ['cnn', 'dcn', 'gk-cnn', 'gk-dcn']
       .filter((m) => existsSync(p('eval', `${m}.json`)))
       .map((m) => {
