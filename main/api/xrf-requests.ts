@@ -6,6 +6,7 @@ import { readCube } from '../xrf/cube-import.ts';
 import type { SpectralCube } from '../xrf/cube.ts';
 import { pixelGrid } from '../xrf/detection-output.ts';
 import { syntheticSample } from '../xrf/synthetic.ts';
+import { checkUserFileOrFolder } from '../util/user-file.ts';
 import type { XrfComposite, XrfCubeInfo, XrfSyntheticFiles } from './contract.ts';
 
 /**
@@ -21,6 +22,8 @@ let cached: { path: string; mtimeMs: number; cube: Promise<SpectralCube> } | nul
 async function cubeAt(path: string): Promise<SpectralCube> {
   const p = resolve(path);
   if (!existsSync(p)) throw new InvalidFileError(p, 'no such file or folder', 'Check the cube path (a .mat, multi-band .tif, .csv or a folder of element images)');
+  // A cube is decoded whole: a regular file (or a folder of element images) within the limit.
+  await checkUserFileOrFolder(p, 'cube', ['.tif', '.tiff', '.png']);
   const mtimeMs = statSync(p).mtimeMs;
   if (cached && cached.path === p && cached.mtimeMs === mtimeMs) return cached.cube;
   const cube = readCube(p);
