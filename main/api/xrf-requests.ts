@@ -10,6 +10,7 @@ import { readGeoTiff } from '../io/geotiff-read.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { cubeSpectralAxis, spectralAxisTitle } from '../xrf/cube.ts';
 import type { XrfAxis, XrfComposite, XrfCubeInfo, XrfElementMap, XrfPixelSpectrum, XrfRegionSpectrum, XrfSpectraCsv, XrfSpectrumSeries, XrfSyntheticFiles } from './contract.ts';
+import { checkUserFileOrFolder } from '../util/user-file.ts';
 
 /**
  * Backend of the Micro-XRF panel: the seeded synthetic sample written as files the `xrf`
@@ -25,6 +26,8 @@ let cached: { path: string; dataset: string; mtimeMs: number; cube: Promise<Spec
 async function cubeAt(path: string, dataset = ''): Promise<SpectralCube> {
   const p = resolve(path);
   if (!existsSync(p)) throw new InvalidFileError(p, 'no such file or folder', 'Check the cube path (.mat, .h5/.nxs/.hspy, ENVI .hdr, multi-band .tif, .csv or a folder of element maps)');
+  // A cube is decoded whole: a regular file (or a folder of element maps) within the limit.
+  await checkUserFileOrFolder(p, 'cube', ['.tif', '.tiff', '.png', '.bmp', '.txt']);
   const mtimeMs = statSync(p).mtimeMs;
   if (cached && cached.path === p && cached.dataset === dataset && cached.mtimeMs === mtimeMs) return cached.cube;
   const cube = readCube(p, dataset ? { dataset } : {});
