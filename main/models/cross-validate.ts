@@ -6,6 +6,7 @@ import { groupedStratifiedKFold, summarize } from '../eval/folds.ts';
 import { chooseThreshold, classificationMetrics, rocCurve, type ClassificationMetrics, type RocCurve, type ThresholdMode } from '../eval/metrics.ts';
 import type { ModelKind } from './architectures.ts';
 import { predictDepositProbability, trainModel, type TrainedModel, type TrainingData, type TrainOptions } from './train.ts';
+import { moduleUrl } from '../util/module-url.ts';
 
 /**
  * Cross-validation of one model kind.
@@ -309,7 +310,7 @@ async function crossValidateAndFitParallel(kinds: readonly ModelKind[], data: Tr
   }
   try {
     const results = await runTasks<CvTask, CvTaskResult>(
-      new URL('./cv-worker.ts', import.meta.url),
+      moduleUrl('./cv-worker.ts', import.meta.url),
       tasks,
       { threads: Math.min(o.threads, tasks.length), workerData: { data, options: o } satisfies CvWorkerInput, label: 'cross-validation', loader: 'tsx' },
       { signal: ctx?.signal, progress: (f) => report(ctx, finalsInPool ? f : 0.8 * f, `training ${tasks.length} fits on ${o.threads} threads`) },
