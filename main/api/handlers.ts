@@ -144,8 +144,8 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
   };
 
   const availableServices = async (): Promise<ComputeRequestName[]> => {
-    const { commands } = await import('../cli/commands/index.ts');
-    return COMPUTE_REQUESTS.filter((n) => commands.some((c) => c.name === n));
+    const { COMMANDS } = await import('../commands/registry.ts');
+    return COMPUTE_REQUESTS.filter((n) => COMMANDS.some((c) => c.name === n));
   };
 
   const rasterLayer = async (path: string): Promise<RasterLayerSpec> => {

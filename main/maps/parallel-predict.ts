@@ -11,6 +11,7 @@ import { baselineClassifiers, loadRun, runClassifiers, runTransform } from './ru
 import { matchBands, openStackSource } from './stack-source.ts';
 import { checkEngine, exportRunToOnnx, resolveEngine, type EngineChoice, type EnginePreference, type OnnxRunPayload } from './onnx/onnx-run.ts';
 import { onnxRunClassifiers, type OrtLoader } from './onnx/onnx-runtime.ts';
+import { moduleUrl } from '../util/module-url.ts';
 
 /**
  * Full-map prediction of a trained run on worker threads.
@@ -381,7 +382,7 @@ const BOOTSTRAP =
   `const { register } = require(${JSON.stringify(TSX_API)}); register();\n` +
   `const { workerData } = require('node:worker_threads');\n` +
   `import(workerData.entry).catch((e) => { setImmediate(() => { throw e; }); });\n`;
-const WORKER_URL = new URL('./predict-worker.ts', import.meta.url);
+const WORKER_URL = moduleUrl('./predict-worker.ts', import.meta.url);
 
 type FromWorker =
   | { kind: 'progress'; index: number; fraction: number }

@@ -9,6 +9,7 @@ import { predictDepositProbability, trainModel, type TrainedModel, type Training
 import { baselineScorer, fitBaseline, scoreSamples, type BaselineFitContext, type BaselineKind, type BaselineModel } from './baselines/baseline-models.ts';
 import { fileModelHandler, foldModelName, modelDir } from './run-store.ts';
 import { comparisonRecord, pairedSiteBootstrap, siteBootstrapIntervals, type Comparison, type ScoredFold } from '../eval/bootstrap.ts';
+import { moduleUrl } from '../util/module-url.ts';
 
 /**
  * Cross-validation of one model kind.
@@ -456,7 +457,7 @@ async function crossValidateAndFitParallel(kinds: readonly ModelKind[], data: Tr
   }
   try {
     const results = await runTasks<CvTask, CvTaskResult>(
-      new URL('./cv-worker.ts', import.meta.url),
+      moduleUrl('./cv-worker.ts', import.meta.url),
       tasks,
       { threads: Math.min(o.threads, tasks.length), workerData: { data, options: o } satisfies CvWorkerInput, label: 'cross-validation', loader: 'tsx' },
       { signal: ctx?.signal, progress: (f) => report(ctx, finalsInPool ? f : 0.8 * f, `training ${tasks.length} fits on ${o.threads} threads`) },

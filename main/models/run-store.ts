@@ -6,6 +6,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidFileError } from '../errors.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.ts';
 import type { SavedBaseline } from './baselines/baseline-models.ts';
+import { packageRootUrl } from '../util/package-root.ts';
 // Registers the custom layers so that saved models deserialize (registerClass side effects).
 import './architectures.ts';
 
@@ -194,7 +195,7 @@ export async function describeInput(role: string, path: string): Promise<InputRe
 
 /** Versions of the packages that determine the numbers. */
 export function packageVersions(): Record<string, string> {
-  const root = new URL('../../', import.meta.url);
+  const root = packageRootUrl();
   const read = (rel: string): string => {
     try {
       return (JSON.parse(readFileSync(new URL(rel, root), 'utf8')) as { version: string }).version;

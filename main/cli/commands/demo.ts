@@ -20,10 +20,11 @@ interface Step {
 }
 
 async function runStep(step: Step, io: CliIo, from: number, to: number): Promise<void> {
-  const { commands } = await import('./index.ts');
+  const { COMMANDS } = await import('../../commands/registry.ts');
   const [name, ...rest] = step.args;
-  const cmd = commands.find((c) => c.name === name);
-  if (!cmd) throw new PipelineStepError(`pipeline step "${step.title}" needs the "${name}" command, which this build lacks`);
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) throw new PipelineStepError(`pipeline step "${step.title}" needs the "${name}" command, which this build lacks`);
+  const cmd = await entry.load();
   const { parseCommandArgs } = await import('../command.ts');
   const lines: string[] = [];
   const code = await cmd.run(parseCommandArgs(cmd, rest), {
