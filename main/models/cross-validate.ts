@@ -292,6 +292,33 @@ export async function tuneSettings(
   return { chosen: best.settings, candidates };
 }
 
+/**
+ * The held-out part of one fold's result, the same for networks and baselines: the threshold is
+ * chosen on the training sites' scores, the metrics and ROC are the test sites'.
+ */
+function heldOutFold(
+  at: { readonly repeat: number; readonly fold: number; readonly trainSeed: number; readonly train: readonly number[]; readonly test: readonly number[] },
+  data: Pick<TrainingData, 'labels'>,
+  trainScores: Float32Array,
+  testScores: Float32Array,
+  thresholdMode: CheckedCrossValidationOptions['threshold'],
+): Omit<FoldResult, 'bestEpoch' | 'stoppedEarly'> {
+  const threshold = chooseThreshold(at.train.map((i) => data.labels[i]), trainScores, thresholdMode);
+  const testLabels = at.test.map((i) => data.labels[i]);
+  return {
+    repeat: at.repeat,
+    fold: at.fold,
+    trainSeed: at.trainSeed,
+    nTrain: at.train.length,
+    nTest: at.test.length,
+    threshold,
+    metrics: classificationMetrics(testLabels, testScores, threshold),
+    roc: rocCurve(testLabels, testScores),
+    testIndices: [...at.test],
+    testScores: Array.from(testScores),
+  };
+}
+
 /** Trains one fold and scores it; the threshold comes from the training samples only. */
 export async function evaluateFold(kind: ModelKind, data: TrainingData, spec: FoldSpec, o: CheckedCrossValidationOptions, ctx?: JobContext): Promise<FoldResult> {
   const { train, test, trainSeed } = spec;
@@ -300,23 +327,10 @@ export async function evaluateFold(kind: ModelKind, data: TrainingData, spec: Fo
   // data-parallel trainer (o.train.threads) is for the final fits, which run alone.
   const trained = await trainModel(kind, data, train, { ...o.train, ...(tuned?.chosen ?? {}), seed: trainSeed, threads: 1 }, ctx);
   try {
-    const trainScores = predictDepositProbability(trained.model, data, train);
-    const trainLabels = train.map((i) => data.labels[i]);
-    const threshold = chooseThreshold(trainLabels, trainScores, o.threshold);
-    const testScores = predictDepositProbability(trained.model, data, test);
-    const testLabels = test.map((i) => data.labels[i]);
+    const heldOut = heldOutFold(spec, data, predictDepositProbability(trained.model, data, train), predictDepositProbability(trained.model, data, test), o.threshold);
     if (o.saveFoldModels !== '') await trained.model.save(fileModelHandler(modelDir(o.saveFoldModels, foldModelName(kind, spec.repeat, spec.fold))));
     return {
-      repeat: spec.repeat,
-      fold: spec.fold,
-      trainSeed,
-      nTrain: train.length,
-      nTest: test.length,
-      threshold,
-      metrics: classificationMetrics(testLabels, testScores, threshold),
-      roc: rocCurve(testLabels, testScores),
-      testIndices: [...test],
-      testScores: Array.from(testScores),
+      ...heldOut,
       bestEpoch: trained.bestEpoch,
       stoppedEarly: trained.stoppedEarly,
       ...(trained.geology ? { geology: trained.geology } : {}),
@@ -529,21 +543,8 @@ export function crossValidateBaselines(
         const model = fitBaseline(kind, data, train, { ...fit, seed: trainSeed });
         foldModels.push({ repeat: r, fold: f, model });
         const scorer = baselineScorer(model);
-        const trainScores = scoreSamples(scorer, data, train);
-        const threshold = chooseThreshold(train.map((i) => data.labels[i]), trainScores, o.threshold);
-        const testScores = scoreSamples(scorer, data, test);
-        const testLabels = test.map((i) => data.labels[i]);
         folds.push({
-          repeat: r,
-          fold: f,
-          trainSeed,
-          nTrain: train.length,
-          nTest: test.length,
-          threshold,
-          metrics: classificationMetrics(testLabels, testScores, threshold),
-          roc: rocCurve(testLabels, testScores),
-          testIndices: [...test],
-          testScores: Array.from(testScores),
+          ...heldOutFold({ repeat: r, fold: f, trainSeed, train, test }, data, scoreSamples(scorer, data, train), scoreSamples(scorer, data, test), o.threshold),
           bestEpoch: 0,
           stoppedEarly: false,
         });
