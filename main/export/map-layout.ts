@@ -54,10 +54,12 @@ export interface MapLayoutOptions {
   readonly faults?: string;
   /** Training sites (sites GeoJSON): block centres, positives filled orange, negatives blue rings. */
   readonly sites?: string;
+  /** Layer of each overlay that is a multi-layer file (GeoPackage), and the flag quoted in errors. */
+  readonly overlayLayers?: Readonly<Partial<Record<'deposits' | 'faults' | 'sites', { readonly layer?: string; readonly layerFlag: string }>>>;
 }
 
-export type CheckedLayoutOptions = Required<Omit<MapLayoutOptions, 'band' | 'title' | 'units' | 'extent' | 'deposits' | 'faults' | 'sites'>> &
-  Pick<MapLayoutOptions, 'band' | 'title' | 'units' | 'extent' | 'deposits' | 'faults' | 'sites'> & { readonly ramp: RampName };
+export type CheckedLayoutOptions = Required<Omit<MapLayoutOptions, 'band' | 'title' | 'units' | 'extent' | 'deposits' | 'faults' | 'sites' | 'overlayLayers'>> &
+  Pick<MapLayoutOptions, 'band' | 'title' | 'units' | 'extent' | 'deposits' | 'faults' | 'sites' | 'overlayLayers'> & { readonly ramp: RampName };
 
 const RAMP_ALIASES: Readonly<Record<string, RampName>> = {
   viridis: 'viridis',
@@ -200,8 +202,8 @@ function faultLines(features: readonly Feature[]): number[][][] {
   return lines;
 }
 
-async function siteOverlays(file: string, grid: GridSpec): Promise<PointOverlay[]> {
-  const layer = await readVector(file, { targetCrs: grid.crs ?? undefined });
+async function siteOverlays(file: string, grid: GridSpec, choice?: { readonly layer?: string; readonly layerFlag: string }): Promise<PointOverlay[]> {
+  const layer = await readVector(file, { targetCrs: grid.crs ?? undefined, ...choice });
   // Sites files hold every cell of each 3×3 block; the centres are enough on a page.
   const hasCentres = layer.features.some((f) => f.properties?.centre === true);
   const pick = layer.features.filter((f) => f.geometry.type === 'Point' && (!hasCentres || f.properties?.centre === true));
@@ -276,10 +278,10 @@ export async function renderMapLayout(options: MapLayoutOptions, ctx?: JobContex
   const points: PointOverlay[] = [];
   const lines: LineOverlay[] = [];
   const target = grid.crs ?? undefined;
-  if (o.faults) lines.push({ lines: faultLines((await readVector(o.faults, { targetCrs: target })).features), colour: '#000000', label: 'faults' });
-  if (o.sites) points.push(...(await siteOverlays(o.sites, grid)));
+  if (o.faults) lines.push({ lines: faultLines((await readVector(o.faults, { targetCrs: target, ...o.overlayLayers?.faults })).features), colour: '#000000', label: 'faults' });
+  if (o.sites) points.push(...(await siteOverlays(o.sites, grid, o.overlayLayers?.sites)));
   if (o.deposits) {
-    const pts = layerPoints(await readVector(o.deposits, { targetCrs: target }));
+    const pts = layerPoints(await readVector(o.deposits, { targetCrs: target, ...o.overlayLayers?.deposits }));
     points.push({ x: pts.x, y: pts.y, style: 'deposit', label: 'deposits' });
   }
 

@@ -25,6 +25,9 @@ export interface FaultFileOptions {
    * { key: 'favourable', value: 'true' } for ore-controlling faults. Vector input only.
    */
   readonly where?: { readonly key: string; readonly value: string };
+  /** Layer of a multi-layer vector file (GeoPackage), and the flag quoted in errors. */
+  readonly layer?: string;
+  readonly layerFlag?: string;
 }
 
 /** Parses "KEY=VALUE" for FaultFileOptions.where. */
@@ -62,7 +65,7 @@ export async function faultDistanceFromFile(path: string, grid: GridSpec, option
     const distanceM = distanceFromFaultMask(grid, mask, ctx, path);
     return { distanceM, kind: 'raster', elements: count, elementsInGrid: count };
   }
-  const layer = await readVector(path, { targetCrs: grid.crs, assumeCrs: options.assumeCrs });
+  const layer = await readVector(path, { targetCrs: grid.crs, assumeCrs: options.assumeCrs, layer: options.layer, layerFlag: options.layerFlag });
   let features = layer.features;
   const where = options.where;
   if (where) {

@@ -195,7 +195,9 @@ export async function readVector(file: string, options: VectorReadOptions = {}):
     throw new EmptyInputError(
       file,
       total === 0 ? 'the layer has 0 features, and this command needs at least one' : `none of the layer's ${total} feature(s) has a geometry`,
-      'Check that the right layer was exported (a GeoPackage: choose it with --layer NAME; see geoanomaly info FILE)',
+      ext === '.gpkg'
+        ? `Choose a layer that holds features with ${options.layerFlag ?? '--layer'} NAME ("geoanomaly info ${file}" lists the layers and their feature counts)`
+        : 'Export the layer again with its features, or give another file ("geoanomaly info FILE" shows the feature count)',
       { features: total },
     );
   }

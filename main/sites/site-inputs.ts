@@ -18,6 +18,9 @@ export interface SiteFileOptions {
   readonly outside?: OutsidePolicy;
   /** CRS to assume for a vector file that declares none. */
   readonly assumeCrs?: Crs;
+  /** Layer of a multi-layer vector file (GeoPackage), and the flag quoted in errors. */
+  readonly layer?: string;
+  readonly layerFlag?: string;
 }
 
 export function isRasterPath(path: string): boolean {
@@ -29,7 +32,7 @@ export async function readSiteCells(path: string, grid: GridSpec, options: SiteF
     const label = await readGeoTiff(path);
     return cellsFromLabelRaster(grid, label, { value: options.value, alignByIndex: options.alignByIndex, role: options.role, outside: options.outside });
   }
-  const layer = await readVector(path, { targetCrs: grid.crs ?? undefined, assumeCrs: options.assumeCrs });
+  const layer = await readVector(path, { targetCrs: grid.crs ?? undefined, assumeCrs: options.assumeCrs, layer: options.layer, layerFlag: options.layerFlag });
   const pts = layerPoints(layer);
   if (pts.x.length === 0) {
     throw new EmptyInputError(path, `the layer has ${layer.features.length} feature(s) but no points`, `Give the ${options.role} locations as Point features or as a label raster`);

@@ -96,7 +96,7 @@ export function sitesFromFeatures(grid: GridSpec, features: readonly Feature[], 
 }
 
 /** Reads a sites GeoJSON, reprojecting into the grid's CRS when both CRSs are known. */
-export async function readSitesGeoJson(file: string, grid: GridSpec, options: { assumeCrs?: Crs } = {}): Promise<SiteSet> {
-  const layer = await readVector(file, { targetCrs: grid.crs ?? undefined, assumeCrs: options.assumeCrs });
+export async function readSitesGeoJson(file: string, grid: GridSpec, options: { assumeCrs?: Crs; layer?: string; layerFlag?: string } = {}): Promise<SiteSet> {
+  const layer = await readVector(file, { targetCrs: grid.crs ?? undefined, assumeCrs: options.assumeCrs, layer: options.layer, layerFlag: options.layerFlag });
   return sitesFromFeatures(grid, layer.features, file);
 }

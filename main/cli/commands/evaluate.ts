@@ -16,6 +16,7 @@ import { anomalyClasses, concentrationArea } from '../../eval/concentration-area
 import { writeJsonAtomic } from '../../util/atomic-write.ts';
 import { comparisonRecord, depositPlacements, formatComparison, pairedDepositBootstrap, type Comparison } from '../../eval/bootstrap.ts';
 import { InvalidFileError, InvalidOptionError } from '../../errors.ts';
+import { LAYER_OPTION, inputLayerOptions, layerFor, type LayerChoice } from '../layer-options.ts';
 
 interface DepositInput {
   /** One cell index per deposit (repeated for several deposits in one cell). */
@@ -24,7 +25,7 @@ interface DepositInput {
   readonly kind: 'points' | 'raster';
 }
 
-async function depositCells(file: string, grid: GridSpec, opts: { assumeCrs?: Crs; alignByIndex?: string; value: number }): Promise<DepositInput> {
+async function depositCells(file: string, grid: GridSpec, opts: { assumeCrs?: Crs; alignByIndex?: string; value: number; layer: LayerChoice }): Promise<DepositInput> {
   if (/^\.tiff?$/i.test(extname(file))) {
     const label = await readGeoTiff(file);
     const r = cellsFromLabelRaster(grid, label, {
@@ -35,7 +36,7 @@ async function depositCells(file: string, grid: GridSpec, opts: { assumeCrs?: Cr
     });
     return { cells: r.cells, outsideMap: r.dropped.length, kind: 'raster' };
   }
-  const layer = await readVector(file, { targetCrs: grid.crs ?? undefined, assumeCrs: opts.assumeCrs });
+  const layer = await readVector(file, { targetCrs: grid.crs ?? undefined, assumeCrs: opts.assumeCrs, ...opts.layer });
   const pts = layerPoints(layer);
   if (pts.x.length === 0) {
     throw new InvalidFileError(file, `holds ${layer.features.length} feature(s) but no points`, 'Give deposits as Point features (or a raster of 1s on the map grid)');
@@ -73,6 +74,8 @@ export const evaluateCommand: Command = {
     'compare-map': { type: 'string', description: 'read the --compare bands from this GeoTIFF instead of --map (same grid)', valueName: 'OTHER.tif' },
     seed: { type: 'string', description: 'seed of the comparison bootstrap', valueName: 'N', default: '1' },
     out: { type: 'string', description: 'evaluation JSON (keys auc, successRate, paIntersection, caBreaks, …)', valueName: 'EVAL.json' },
+    ...LAYER_OPTION,
+    ...inputLayerOptions('deposits', 'exclude-training'),
   },
   details:
     'Deposits must be held out from training; cells of the training sites (--exclude-training) are removed from\n' +
@@ -95,12 +98,13 @@ export const evaluateCommand: Command = {
       assumeCrs,
       alignByIndex: optionalString(args, 'align-by-index'),
       value: optionalNumber(args, 'deposit-value', 'evaluate') ?? 1,
+      layer: layerFor(args, 'deposits'),
     });
     if (deposits.outsideMap > 0) io.err(`evaluate: ${deposits.outsideMap} deposit(s) lie outside the map and are not evaluated`);
     let exclude: Uint8Array | undefined;
     const sitesPath = optionalString(args, 'exclude-training');
     if (sitesPath) {
-      const sites = await readSitesGeoJson(sitesPath, grid, { assumeCrs });
+      const sites = await readSitesGeoJson(sitesPath, grid, { assumeCrs, ...layerFor(args, 'exclude-training') });
       exclude = new Uint8Array(grid.rows * grid.cols);
       for (const s of sites.sites) exclude[s.row * grid.cols + s.col] = 1;
     }

@@ -7,6 +7,7 @@ import { explainRun } from '../../maps/explain.ts';
 import { readStack } from '../../io/geotiff-read.ts';
 import { readSitesGeoJson } from '../../sites/sites-geojson.ts';
 import { makeStack } from '../../grid/raster.ts';
+import { inputLayerOptions, layerFor } from '../layer-options.ts';
 
 export const explainCommand: Command = {
   name: 'explain',
@@ -34,6 +35,7 @@ export const explainCommand: Command = {
     'no-maps': { type: 'boolean', description: 'skip the map-wide explanation rasters' },
     backend: { type: 'string', description: 'auto | wasm | cpu | tensorflow', valueName: 'NAME', default: 'auto' },
     out: { type: 'string', description: 'output folder', valueName: 'DIR' },
+    ...inputLayerOptions('sites'),
   },
   async run(args, io) {
     const runDir = requireString(args, 'run', 'explain');
@@ -46,7 +48,7 @@ export const explainCommand: Command = {
     const full = await readStack(stackPath);
     const idx = matchBands({ bandNames: full.bandNames, path: stackPath }, run.bandNames);
     const stack = makeStack(full.grid, [...run.bandNames], idx.map((i) => full.bands[i]), stackPath);
-    const sites = await readSitesGeoJson(sitesPath, stack.grid);
+    const sites = await readSitesGeoJson(sitesPath, stack.grid, layerFor(args, 'sites', { generic: false }));
     const onlyCam = args.values.gradcam === true;
     const onlyOff = args.values.offsets === true;
     const source = await openStackSource(stackPath);

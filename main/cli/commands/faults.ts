@@ -10,6 +10,7 @@ import { defaultRingWidth, fitDensityPowerLaw, type PowerLawFit, type RingDistan
 import { ringWeights, weightMap, type WeightNormalisation } from '../../faults/weight-map.ts';
 import { parseIndexAlignment } from '../../sites/label-cells.ts';
 import { readSiteCells } from '../../sites/site-inputs.ts';
+import { LAYER_OPTION, inputLayerOptions, layerFor } from '../layer-options.ts';
 
 function parseWidths(text: string): number[] {
   const widths = text.split(',').map((s) => Number(s.trim()));
@@ -50,6 +51,8 @@ export const faultsCommand: Command = {
     'fault-where': { type: 'string', description: 'use only fault features whose property KEY equals VALUE (e.g. favourable=true)', valueName: 'KEY=VALUE' },
     'align-by-index': { type: 'string', description: 'pair a deposit/fault raster on another grid by array index: its cell (r,c) is grid cell (r+R, c+C)', valueName: 'R,C' },
     'drop-outside': { type: 'boolean', description: 'drop deposits outside the grid (reported) instead of failing' },
+    ...LAYER_OPTION,
+    ...inputLayerOptions('faults', 'deposits'),
   },
   details:
     'Rings: ring i holds distances in ((i−1)·w, i·w]; cells on a fault are in ring 1. The law m(d) = N·d^k is fitted\n' +
@@ -76,7 +79,7 @@ export const faultsCommand: Command = {
     ref.bands[0].forEach((v, i) => (excluded[i] = Number.isNaN(v) ? 1 : 0));
     const ctx = { signal: io.signal, progress: io.progress };
     const whereArg = optionalString(args, 'fault-where');
-    const fd = await faultDistanceFromFile(faultsPath, grid, { alignByIndex, where: whereArg ? parseWhere(whereArg) : undefined }, ctx);
+    const fd = await faultDistanceFromFile(faultsPath, grid, { alignByIndex, where: whereArg ? parseWhere(whereArg) : undefined, ...layerFor(args, 'faults') }, ctx);
     io.out(`faults: ${fd.elements} ${fd.kind === 'lines' ? 'segments' : 'fault cells'} (${fd.elementsInGrid} in the grid)`);
     const distance = Float32Array.from(fd.distanceM, (d, i) => (excluded[i] ? NaN : d));
 
@@ -93,6 +96,7 @@ export const faultsCommand: Command = {
         value: Number(optionalString(args, 'deposit-value') ?? '1'),
         alignByIndex,
         outside: args.values['drop-outside'] ? 'drop' : 'error',
+        ...layerFor(args, 'deposits'),
       });
       if (dep.alignment && !dep.alignment.aligned) io.err(`faults: ${depositsPath} paired by index (${align}) although ${dep.alignment.problems.join('; ')}`);
       if (dep.dropped.length > 0) io.err(`faults: dropped ${dep.dropped.length} deposit(s) outside the grid`);

@@ -6,7 +6,8 @@ import { readGeoTiffInfo, readStack } from '../../io/geotiff-read.ts';
 import { bandStats } from '../../grid/raster.ts';
 import { gridExtent } from '../../grid/grid-spec.ts';
 import { parseCrs } from '../../grid/crs.ts';
-import { readVector } from '../../io/vector.ts';
+import { readVector, VECTOR_EXTENSIONS } from '../../io/vector.ts';
+import { listGeoPackageLayers } from '../../io/geopackage-read.ts';
 import { guessCoordinateColumns, inspectSampleTable, readTableCells } from '../../io/table.ts';
 import { InvalidFileError, InvalidOptionError } from '../../errors.ts';
 
@@ -57,15 +58,29 @@ async function describeRaster(path: string, out: Out): Promise<void> {
   });
 }
 
-async function describeVector(file: string, crsText: string | undefined, out: Out): Promise<void> {
-  const layer = await readVector(file, { assumeCrs: crsText ? parseCrs(crsText) : undefined, allowEmpty: true });
+/** A GeoPackage: every feature layer (name, geometry type, feature count, CRS); with --layer, that layer in full. */
+async function describeGeoPackage(file: string, layerName: string | undefined, crsText: string | undefined, out: Out): Promise<void> {
+  const layers = await listGeoPackageLayers(file);
+  out(`${file}: GeoPackage, ${layers.length} feature layer(s)`);
+  const w = Math.max(5, ...layers.map((l) => l.name.length));
+  out(`  ${'layer'.padEnd(w)}  ${'geometry'.padEnd(18)} ${'features'.padStart(8)}  CRS`);
+  for (const l of layers) out(`  ${l.name.padEnd(w)}  ${l.geometryType.padEnd(18)} ${String(l.featureCount).padStart(8)}  ${l.srsName}`);
+  if (layerName !== undefined) await describeVector(file, crsText, out, layerName);
+  else if (layers.length > 1) out('  Commands reading this file need --layer NAME (or --faults-layer, --deposits-layer, … per input).');
+  else if (layers.length === 1) await describeVector(file, crsText, out, layers[0].name);
+}
+
+async function describeVector(file: string, crsText: string | undefined, out: Out, layerName?: string): Promise<void> {
+  const layer = await readVector(file, { assumeCrs: crsText ? parseCrs(crsText) : undefined, allowEmpty: true, layer: layerName });
   const kinds = new Map<string, number>();
   for (const f of layer.features) kinds.set(f.geometry.type, (kinds.get(f.geometry.type) ?? 0) + 1);
   const props = new Set<string>();
   for (const f of layer.features.slice(0, 100)) Object.keys(f.properties ?? {}).forEach((k) => props.add(k));
-  out(`${file}: vector layer`);
+  out(`${file}: vector layer${layerName !== undefined ? ` ${layerName}` : ''}`);
   out(`  CRS:        ${layer.crs?.name ?? 'none declared (give --crs)'}`);
-  out(`  features:   ${layer.features.length} (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ') || 'none'})`);
+  // An empty layer is said in words: commands that need features refuse it (EmptyInputError).
+  if (layer.features.length === 0) out('  features:   0 features — the layer is empty; commands that need a layer (sites, faults, …) will refuse it');
+  else out(`  features:   ${layer.features.length} (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')})`);
   out(`  attributes: ${[...props].join(', ') || 'none'}`);
 }
 
@@ -107,12 +122,14 @@ async function describeTable(file: string, xCol: string | undefined, yCol: strin
 export const infoCommand: Command = {
   name: 'info',
   summary: 'describe a raster, raster folder, vector layer, sample table or HDF5 file',
-  usage: 'FILE [--x COL --y COL --crs EPSG:N]',
+  usage: 'FILE [--x COL --y COL --crs EPSG:N] [--layer NAME]',
   details: [
     'Examples:',
     '  geoanomaly info stack.tif',
     '  geoanomaly info ../shared/data/tianshan-gkdcn/elements     (a folder of single-band GeoTIFFs)',
     '  geoanomaly info faults.geojson',
+    '  geoanomaly info survey.gpkg                (its layers: name, geometry type, feature count, CRS)',
+    '  geoanomaly info survey.gpkg --layer faults (one layer in full)',
     '  geoanomaly info samples.csv --x x --y y --crs EPSG:32645',
     '  geoanomaly info scan.h5        (HDF5, NeXus .nxs, HyperSpy .hspy, MATLAB v7.3 .mat: datasets, shapes, dtypes)',
     '  geoanomaly info scan.hdr       (ENVI header: size, interleave, data type, spectral axis)',
@@ -122,6 +139,7 @@ export const infoCommand: Command = {
     x: { type: 'string', description: 'x column of a sample table (guessed from x/easting if absent)', valueName: 'COL' },
     y: { type: 'string', description: 'y column of a sample table (guessed from y/northing if absent)', valueName: 'COL' },
     crs: { type: 'string', description: 'CRS of a sample table or of a layer without one (EPSG:N or proj4)', valueName: 'CRS' },
+    layer: { type: 'string', description: 'GeoPackage: describe this layer in full (without it: the list of layers)', valueName: 'NAME' },
   },
   async run(args, io) {
     const file = args.positionals[0];
@@ -132,9 +150,10 @@ export const infoCommand: Command = {
     if (!statSync(file).isDirectory() && (HDF5_INFO_EXT.includes(ext) || isHdf5Mat(file))) await describeHdf5(file, io.out);
     else if (ext === '.hdr') await describeEnvi(file, io.out);
     else if (statSync(file).isDirectory() || ext === '.tif' || ext === '.tiff') await describeRaster(file, io.out);
-    else if (['.geojson', '.json', '.shp', '.zip'].includes(ext)) await describeVector(file, crs, io.out);
+    else if (ext === '.gpkg') await describeGeoPackage(file, optionalString(args, 'layer'), crs, io.out);
+    else if (VECTOR_EXTENSIONS.includes(ext)) await describeVector(file, crs, io.out);
     else if (['.csv', '.tsv', '.txt', '.xlsx'].includes(ext)) await describeTable(file, optionalString(args, 'x'), optionalString(args, 'y'), crs, io.out);
-    else throw new InvalidFileError(file, `unknown file type "${ext}"`, 'Give a GeoTIFF (.tif), a folder of GeoTIFFs, GeoJSON, a Shapefile (.shp/.zip), a table (.csv/.tsv/.xlsx), an HDF5 file (.h5/.nxs/.hspy) or an ENVI header (.hdr)');
+    else throw new InvalidFileError(file, `unknown file type "${ext}"`, 'Give a GeoTIFF (.tif), a folder of GeoTIFFs, GeoJSON, a Shapefile (.shp/.zip), GeoPackage (.gpkg), FlatGeobuf (.fgb), KML/KMZ, a table (.csv/.tsv/.xlsx), an HDF5 file (.h5/.nxs/.hspy) or an ENVI header (.hdr)');
     return 0;
   },
 };

@@ -4,6 +4,7 @@ import { InvalidOptionError } from '../../errors.ts';
 import { parseExtent, writeMapLayout } from '../../export/map-layout.ts';
 import { PAPER_NAMES, type Orientation, type PaperName } from '../../export/paper.ts';
 import type { StretchKind } from '../../figures/stretch.ts';
+import { LAYER_OPTION, inputLayerOptions, layerFor } from '../layer-options.ts';
 
 export const layoutCommand: Command = {
   name: 'layout',
@@ -26,6 +27,8 @@ export const layoutCommand: Command = {
     faults: { type: 'string', description: 'fault lines to draw (GeoJSON / Shapefile)', valueName: 'FILE' },
     sites: { type: 'string', description: 'training sites to draw (sites GeoJSON; block centres)', valueName: 'FILE' },
     out: { type: 'string', description: 'output page: .pdf (page box = paper size) or .png (pHYs = DPI)', valueName: 'FILE' },
+    ...LAYER_OPTION,
+    ...inputLayerOptions('deposits', 'faults', 'sites'),
   },
   details: [
     'The PDF page has the exact paper size (A4 = 595.28 × 841.89 pt portrait) and embeds the page image',
@@ -58,6 +61,7 @@ export const layoutCommand: Command = {
         deposits: optionalString(args, 'deposits'),
         faults: optionalString(args, 'faults'),
         sites: optionalString(args, 'sites'),
+        overlayLayers: { deposits: layerFor(args, 'deposits'), faults: layerFor(args, 'faults'), sites: layerFor(args, 'sites') },
       },
       { signal: io.signal, progress: io.progress },
     );

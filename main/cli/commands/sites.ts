@@ -7,6 +7,7 @@ import { parseIndexAlignment } from '../../sites/label-cells.ts';
 import { readSiteCells } from '../../sites/site-inputs.ts';
 import { buildSites, type NegativeSpec } from '../../sites/build-sites.ts';
 import { writeSitesGeoJson } from '../../sites/sites-geojson.ts';
+import { LAYER_OPTION, inputLayerOptions, layerFor } from '../layer-options.ts';
 
 export const sitesCommand: Command = {
   name: 'sites',
@@ -30,6 +31,8 @@ export const sitesCommand: Command = {
     'align-by-index': { type: 'string', description: 'pair label rasters on another grid by array index: their cell (r,c) is grid cell (r+R, c+C)', valueName: 'R,C' },
     'drop-outside': { type: 'boolean', description: 'drop deposits/negatives outside the grid (reported) instead of failing' },
     out: { type: 'string', description: 'output sites GeoJSON', valueName: 'SITES.geojson' },
+    ...LAYER_OPTION,
+    ...inputLayerOptions('deposits', 'faults', 'negatives'),
   },
   details:
     'Each deposit cell and its 8 neighbours become positives sharing one siteId; negatives are augmented likewise.\n' +
@@ -48,7 +51,7 @@ export const sitesCommand: Command = {
     const excluded = new Uint8Array(grid.rows * grid.cols);
     ref.bands[0].forEach((v, i) => (excluded[i] = Number.isNaN(v) ? 1 : 0));
 
-    const dep = await readSiteCells(depositsPath, grid, { role: 'deposit', value: Number(optionalString(args, 'deposit-value') ?? '1'), alignByIndex, outside });
+    const dep = await readSiteCells(depositsPath, grid, { role: 'deposit', value: Number(optionalString(args, 'deposit-value') ?? '1'), alignByIndex, outside, ...layerFor(args, 'deposits') });
     if (dep.alignment && !dep.alignment.aligned) io.err(`sites: ${depositsPath} paired by index (${align}) although ${dep.alignment.problems.join('; ')}`);
     if (dep.dropped.length > 0) io.err(`sites: dropped ${dep.dropped.length} deposit(s) outside the grid`);
     if (dep.merged > 0) io.err(`sites: ${dep.merged} deposit(s) share a cell with another; each cell counts once`);
@@ -65,7 +68,7 @@ export const sitesCommand: Command = {
       const faultsPath = optionalString(args, 'faults');
       const whereArg = optionalString(args, 'fault-where');
       const where = whereArg ? parseWhere(whereArg) : undefined;
-      const faultDistanceM = faultsPath ? (await faultDistanceFromFile(faultsPath, grid, { alignByIndex, where }, { signal: io.signal, progress: io.progress })).distanceM : undefined;
+      const faultDistanceM = faultsPath ? (await faultDistanceFromFile(faultsPath, grid, { alignByIndex, where, ...layerFor(args, 'faults') }, { signal: io.signal, progress: io.progress })).distanceM : undefined;
       negatives = {
         kind: 'auto',
         count: int('count'),
@@ -76,7 +79,7 @@ export const sitesCommand: Command = {
         excluded,
       };
     } else {
-      const neg = await readSiteCells(negArg, grid, { role: 'negative', value: Number(optionalString(args, 'negative-value') ?? '1'), alignByIndex, outside });
+      const neg = await readSiteCells(negArg, grid, { role: 'negative', value: Number(optionalString(args, 'negative-value') ?? '1'), alignByIndex, outside, ...layerFor(args, 'negatives') });
       if (neg.alignment && !neg.alignment.aligned) io.err(`sites: ${negArg} paired by index (${align}) although ${neg.alignment.problems.join('; ')}`);
       if (neg.dropped.length > 0) io.err(`sites: dropped ${neg.dropped.length} negative(s) outside the grid`);
       negatives = { kind: 'user', cells: neg.cells };

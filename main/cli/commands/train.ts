@@ -7,6 +7,7 @@ import { readGeoTiff, readStack } from '../../io/geotiff-read.ts';
 import { compareGrids } from '../../grid/grid-spec.ts';
 import type { RasterStack } from '../../grid/raster.ts';
 import { readSitesGeoJson } from '../../sites/sites-geojson.ts';
+import { LAYER_OPTION, inputLayerOptions, layerFor } from '../layer-options.ts';
 import { extractPatches } from '../../sites/patches.ts';
 import { BAND_TRANSFORMS, type BandTransform } from '../../sites/band-transform.ts';
 import { bandOnGridByIndex, parseIndexAlignment } from '../../sites/label-cells.ts';
@@ -116,6 +117,8 @@ export const trainCommand: Command = {
       valueName: 'N',
     },
     out: { type: 'string', description: 'run directory (metrics.json, manifest.json, models/)', valueName: 'RUN_DIR' },
+    ...LAYER_OPTION,
+    ...inputLayerOptions('sites'),
   },
   details: [
     'Writes RUN_DIR/metrics.json: { "<model>": { "folds": [{acc, auc, kappa, mcc, precision, recall, f1}, …],',
@@ -211,7 +214,7 @@ export const trainCommand: Command = {
     io.err(`backend: ${backend.detail}`);
 
     const stack = await readStack(stackPath);
-    const sites = await readSitesGeoJson(sitesPath, stack.grid);
+    const sites = await readSitesGeoJson(sitesPath, stack.grid, layerFor(args, 'sites'));
     const knowledge: (Float32Array | RasterStack)[] = [];
     const knowledgeNames: string[] = [];
     for (const p of knowledgePaths) {
