@@ -356,7 +356,7 @@ export interface RasterExported {
 }
 
 export interface SitesExported extends SitesWritten {
-  readonly format: 'geojson' | 'shapefile';
+  readonly format: 'geojson' | 'shapefile' | 'geopackage';
   /** Every file written (.shp, .shx, .dbf, .prj for a shapefile). */
   readonly files: readonly string[];
 }
@@ -530,7 +530,7 @@ export interface Requests {
   readJsonResult: (p: { readonly path: string }) => unknown;
   /** A raster layer (all bands, or the chosen ones in that order) to one GeoTIFF, atomically. */
   exportRaster: (p: { readonly source: string; readonly bands?: readonly string[]; readonly path: string }) => RasterExported;
-  /** Sites to `.geojson` (the sites format) or `.shp` (ESRI Shapefile with .shx/.dbf/.prj), blocks expanded on `gridSource`. */
+  /** Sites to `.geojson` (the sites format), `.gpkg` (GeoPackage, layer "sites") or `.shp` (ESRI Shapefile with .shx/.dbf/.prj), blocks expanded on `gridSource`. */
   exportSites: (p: { readonly path: string; readonly gridSource: string; readonly sites: readonly SiteCentre[]; readonly blockRadius?: number }) => SitesExported;
   /** A training run's metrics.json as CSV: one row per model × fold, then mean and sd rows. */
   exportMetricsCsv: (p: { readonly runDir: string; readonly path: string }) => { readonly path: string; readonly rows: number };

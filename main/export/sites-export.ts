@@ -7,20 +7,24 @@ import { readGeoTiffInfo, readStack } from '../io/geotiff-read.ts';
 import { writeSiteCentres } from '../api/site-requests.ts';
 import type { SiteCentre, SitesWritten } from '../api/contract.ts';
 import { writePointShapefile } from './shapefile.ts';
+import { writeGeoPackage } from '../io/geopackage-write.ts';
+import { SITES_GPKG_LAYER } from '../sites/sites-file.ts';
 
 /**
  * Digitized sites to a file: GeoJSON (the sites format of main/sites/sites-geojson.ts, the one
- * `train` reads) or an ESRI Shapefile with the same points and attributes (label, siteId,
- * groupId, source, centre, row, col) and a .prj of the grid's CRS. Both go through the same
- * block expansion and conflict checks (writeSiteCentres), so the two files hold the same cells.
+ * `train` reads), a GeoPackage (layer "sites") or an ESRI Shapefile with the same points and
+ * attributes (label, siteId, groupId, source, centre, row, col) and the grid's CRS. All go
+ * through the same block expansion and conflict checks (writeSiteCentres), so the files hold
+ * the same cells.
  */
-export type SitesFormat = 'geojson' | 'shapefile';
+export type SitesFormat = 'geojson' | 'shapefile' | 'geopackage';
 
 export function sitesFormatOf(path: string): SitesFormat {
   const ext = extname(path).toLowerCase();
   if (ext === '.geojson' || ext === '.json') return 'geojson';
   if (ext === '.shp') return 'shapefile';
-  throw new InvalidOptionError(`${path}: sites are exported as .geojson or .shp (ESRI Shapefile), not "${ext || 'no extension'}"`, { path });
+  if (ext === '.gpkg') return 'geopackage';
+  throw new InvalidOptionError(`${path}: sites are exported as .geojson, .gpkg (GeoPackage) or .shp (ESRI Shapefile), not "${ext || 'no extension'}"`, { path });
 }
 
 export async function exportSites(path: string, gridSource: string, sites: readonly SiteCentre[], blockRadius = 1): Promise<SitesWritten & { format: SitesFormat; files: string[] }> {
@@ -35,6 +39,10 @@ export async function exportSites(path: string, gridSource: string, sites: reado
     const w = await writeSiteCentres(join(tmp, 'sites.geojson'), gridSource, sites, blockRadius);
     const fc = JSON.parse(readFileSync(join(tmp, 'sites.geojson'), 'utf8')) as FeatureCollection<Point>;
     const grid = statSync(gridSource).isDirectory() ? (await readStack(gridSource)).grid : (await readGeoTiffInfo(gridSource)).grid;
+    if (format === 'geopackage') {
+      await writeGeoPackage(path, [{ name: SITES_GPKG_LAYER, features: fc.features, crs: grid.crs }]);
+      return { ...w, path, format, files: [path] };
+    }
     const written = await writePointShapefile(
       path,
       fc.features.map((f) => ({ x: f.geometry.coordinates[0], y: f.geometry.coordinates[1], properties: f.properties as Record<string, string | number | boolean> })),

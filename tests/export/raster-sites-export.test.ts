@@ -136,7 +136,7 @@ describe('sites → GeoJSON and ESRI Shapefile', () => {
     expect(existsSync(shp)).toBe(false);
     const touching: SiteCentre[] = [centres[1], { ...centres[2], x: 448_750, y: 4_632_250 }];
     await expect(exportSites(join(dir, 'c.shp'), stack, touching)).rejects.toThrow(SiteConflictError);
-    await expect(exportSites(join(dir, 'c.kml'), stack, centres)).rejects.toThrow(/\.geojson or \.shp/);
+    await expect(exportSites(join(dir, 'c.kml'), stack, centres)).rejects.toThrow(/\.geojson, \.gpkg \(GeoPackage\) or \.shp/);
   });
 });
 

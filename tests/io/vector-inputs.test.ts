@@ -3,8 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FeatureCollection, Position } from 'geojson';
 import { describe, expect, it } from 'vitest';
-import type { Command, CliIo } from '../../main/cli/command.ts';
-import { parseCommandArgs } from '../../main/cli/command.ts';
+import { runCommand } from '../helpers/run-command.ts';
 import { infoCommand } from '../../main/cli/commands/info.ts';
 import { sitesCommand } from '../../main/cli/commands/sites.ts';
 import { faultsCommand } from '../../main/cli/commands/faults.ts';
@@ -21,14 +20,6 @@ import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
  */
 const FIX = join(REPO_ROOT, 'tests/fixtures/vectors');
 const SURVEY = join(FIX, 'survey.gpkg');
-
-export async function runCommand(cmd: Command, argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), progress: () => undefined, signal: new AbortController().signal };
-  const code = await cmd.run(parseCommandArgs(cmd, argv), io);
-  return { code, out, err };
-}
 
 /** A 250 m grid in EPSG:32645 around the fixtures' coordinates (x 499000…507000, y 4599500…4610000). */
 const GRID: GridSpec = { originX: 499000, originY: 4610000, cellSizeX: 250, cellSizeY: 250, rows: 42, cols: 32, crs: crsFromEpsg(32645) };

@@ -6,7 +6,7 @@ import { faultDistanceFromFile, parseWhere } from '../../faults/fault-inputs.ts'
 import { parseIndexAlignment } from '../../sites/label-cells.ts';
 import { readSiteCells } from '../../sites/site-inputs.ts';
 import { buildSites, type NegativeSpec } from '../../sites/build-sites.ts';
-import { writeSitesGeoJson } from '../../sites/sites-geojson.ts';
+import { sitesFileFormat, writeSitesFile } from '../../sites/sites-file.ts';
 import { LAYER_OPTION, inputLayerOptions, layerFor } from '../layer-options.ts';
 
 export const sitesCommand: Command = {
@@ -14,7 +14,7 @@ export const sitesCommand: Command = {
   summary: 'positive and negative training sites (3×3 blocks) as GeoJSON',
   usage:
     '--deposits FILE --grid REF.tif [--faults FILE] [--negatives auto|none|FILE] [--min-deposit-dist M] ' +
-    '[--min-fault-dist M] [--seed N] --out SITES.geojson',
+    '[--min-fault-dist M] [--seed N] [--layer NAME] --out SITES.geojson|SITES.gpkg|SITES.shp',
   options: {
     deposits: { type: 'string', description: 'deposit points (GeoJSON/Shapefile) or deposit raster', valueName: 'FILE' },
     grid: { type: 'string', description: 'reference GeoTIFF (the element grid the patches are cut from)', valueName: 'REF.tif' },
@@ -30,7 +30,7 @@ export const sitesCommand: Command = {
     'fault-where': { type: 'string', description: 'use only fault features whose property KEY equals VALUE (e.g. favourable=true)', valueName: 'KEY=VALUE' },
     'align-by-index': { type: 'string', description: 'pair label rasters on another grid by array index: their cell (r,c) is grid cell (r+R, c+C)', valueName: 'R,C' },
     'drop-outside': { type: 'boolean', description: 'drop deposits/negatives outside the grid (reported) instead of failing' },
-    out: { type: 'string', description: 'output sites GeoJSON', valueName: 'SITES.geojson' },
+    out: { type: 'string', description: 'output sites file: .geojson, .gpkg (GeoPackage, layer "sites") or .shp (ESRI Shapefile with .prj)', valueName: 'SITES.geojson|.gpkg|.shp' },
     ...LAYER_OPTION,
     ...inputLayerOptions('deposits', 'faults', 'negatives'),
   },
@@ -43,6 +43,7 @@ export const sitesCommand: Command = {
     const depositsPath = requireString(args, 'deposits', 'sites');
     const gridPath = requireString(args, 'grid', 'sites');
     const out = requireString(args, 'out', 'sites');
+    sitesFileFormat(out); // a wrong extension is refused before any work
     const align = optionalString(args, 'align-by-index');
     const alignByIndex = align ? parseIndexAlignment(align) : undefined;
     const outside = args.values['drop-outside'] ? 'drop' : 'error';
@@ -85,13 +86,13 @@ export const sitesCommand: Command = {
       negatives = { kind: 'user', cells: neg.cells };
     }
     const { set, summary } = buildSites(grid, { depositCells: dep.cells, negatives, blockRadius: int('block-radius') ?? 1 });
-    writeSitesGeoJson(out, set);
+    const written = await writeSitesFile(out, set);
     io.out(`sites: ${summary.positives} positives in ${summary.positiveBlocks} blocks (${summary.depositCells} deposit cells), ` +
       `${summary.negatives} negatives in ${summary.negativeBlocks} blocks` +
       (summary.negativeCandidates !== undefined ? ` (chosen among ${summary.negativeCandidates} admissible centres)` : ''));
     const partial = Object.entries(summary.partialBlocks);
     if (partial.length > 0) io.out(`partial blocks (clipped or shared): ${partial.map(([id, c]) => `${id}: ${c}`).join(', ')}`);
-    io.out(`wrote ${out}`);
+    io.out(`wrote ${written.files.join(', ')}`);
     return 0;
   },
 };
