@@ -4,7 +4,7 @@ import Papa from 'papaparse';
 import ExcelJS from 'exceljs';
 import type { Crs } from '../grid/crs.ts';
 import { makeTransform } from '../grid/crs.ts';
-import { EmptyInputError, InvalidFileError, InvalidOptionError, UnparseableCellError } from '../errors.ts';
+import { EmptyInputError, InvalidFileError, InvalidOptionError, UnparseableCellError, WorkbenchError } from '../errors.ts';
 import { classifyCell, splitHeaderUnit } from './censored-values.ts';
 
 /** Point samples with numeric element columns, as read from CSV/TSV/XLSX. */
@@ -58,14 +58,65 @@ export interface SampleTableOptions {
 
 type Grid = string[][] | unknown[][];
 
-function readDelimited(file: string): unknown[][] {
-  const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
-  const parsed = Papa.parse<string[]>(text, { skipEmptyLines: 'greedy', delimiter: extname(file).toLowerCase() === '.tsv' ? '\t' : '' });
-  if (parsed.errors.length > 0) {
-    const e = parsed.errors[0];
-    throw new InvalidFileError(file, `cannot parse the table at row ${(e.row ?? 0) + 1}: ${e.message}`, 'Check quoting and delimiters (comma, semicolon or tab)');
+/** A delimited table row whose number of fields differs from its header's (strict CSV). */
+export class RaggedRowError extends WorkbenchError {
+  constructor(readonly file: string, readonly line: number, readonly fields: number, readonly headerFields: number, headerLine: number) {
+    super(
+      `${file}: line ${line} has ${fields} field(s), but the header (line ${headerLine}) has ${headerFields}. ` +
+        `${fields < headerFields ? 'A value or delimiter is missing' : 'There is an extra delimiter, or a value holding the delimiter is not quoted'}; ` +
+        'correct that line (quote values that contain the delimiter: "a,b") or delete it.',
+      { file, line, fields, headerFields, headerLine },
+    );
   }
-  return parsed.data;
+}
+
+/** Line feeds in text[from, to). */
+function newlines(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to && i < text.length; i++) if (text.charCodeAt(i) === 10) n++;
+  return n;
+}
+
+/**
+ * CSV/TSV via Papa Parse, strictly: every row must have as many fields as the header (Papa
+ * Parse itself pads or accepts ragged rows silently), and errors name the file's 1-based line
+ * (a quoted value may span lines, and blank lines are skipped, so rows ≠ lines).
+ */
+function readDelimited(file: string): { rows: unknown[][]; lines: number[] } {
+  const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+  if (text.trim() === '') {
+    throw new EmptyInputError(file, `the file is empty (${text.length === 0 ? '0 bytes' : 'only blank lines'})`, 'Give a table with a header line and at least one sample row', { empty: true });
+  }
+  const rows: string[][] = [];
+  const lines: number[] = [];
+  let cursor = 0; // where the previous row ended
+  let lineOfCursor = 1;
+  let problem: { line: number; message: string } | null = null;
+  Papa.parse<string[]>(text, {
+    skipEmptyLines: 'greedy',
+    delimiter: extname(file).toLowerCase() === '.tsv' ? '\t' : '',
+    step: (r) => {
+      // The row starts at the first non-blank character after the previous row's end.
+      let start = cursor;
+      while (start < text.length && /\s/.test(text[start]) && text[start] !== '\t') start++;
+      const line = lineOfCursor + newlines(text, cursor, start);
+      lineOfCursor = line + newlines(text, start, r.meta.cursor);
+      cursor = r.meta.cursor;
+      // A one-column table has no delimiter to detect; Papa Parse then uses ',' (right for it).
+      const errs = r.errors.filter((e) => e.code !== 'UndetectableDelimiter');
+      if (errs.length > 0 && !problem) problem = { line, message: errs[0].message };
+      rows.push(r.data);
+      lines.push(line);
+    },
+  });
+  const p = problem as { line: number; message: string } | null;
+  if (p) throw new InvalidFileError(file, `cannot parse the table at line ${p.line}: ${p.message}`, 'Check quoting and delimiters (comma, semicolon or tab)', { line: p.line });
+  if (rows.length === 1) {
+    throw new EmptyInputError(file, `the file is empty: a header line (${rows[0].length} column(s)) and no sample rows`, 'Add at least one sample row below the header', { empty: true });
+  }
+  const width = rows[0].length;
+  for (let i = 1; i < rows.length; i++) if (rows[i].length !== width) throw new RaggedRowError(file, lines[i], rows[i].length, width, lines[0]);
+  return { rows, lines };
 }
 
 async function readXlsx(file: string): Promise<unknown[][]> {
@@ -101,7 +152,7 @@ export async function readTableCells(file: string): Promise<{ header: string[]; 
   const ext = extname(file).toLowerCase();
   let all: unknown[][];
   if (ext === '.xlsx') all = await readXlsx(file);
-  else if (ext === '.csv' || ext === '.tsv' || ext === '.txt') all = readDelimited(file);
+  else if (ext === '.csv' || ext === '.tsv' || ext === '.txt') all = readDelimited(file).rows;
   else throw new InvalidFileError(file, `unsupported table type "${ext}"`, 'Use CSV, TSV or XLSX');
   if (all.length < 2) throw new EmptyInputError(file, 'the table has no data rows', 'Add at least one sample row below the header');
   const header = all[0].map((h) => String(h ?? '').trim());
