@@ -8,6 +8,7 @@ import { checkKrigeOptions, type KrigeOptions } from './krige-options.ts';
 import { PredictorCache, predictBlock, type BlockResult, type BlockTask, type PredictionData } from './predict-block.ts';
 import { prepareKriging, type FieldModel, type SampleInput } from './prepare-samples.ts';
 import { moduleUrl } from '../util/module-url.ts';
+import { assertGridSize } from './grid-size-limit.ts';
 
 export interface KrigeResult {
   /** Predictions, one band per variable (back-transformed with `log`). NaN = too few neighbours. */
@@ -34,6 +35,7 @@ const WORKER_URL = moduleUrl('./kriging-worker.ts', import.meta.url);
 export async function krigeGrid(input: SampleInput, grid: GridSpec, options: KrigeOptions = {}, ctx?: JobContext): Promise<KrigeResult> {
   const o = checkKrigeOptions(options);
   if (!(grid.rows >= 1 && grid.cols >= 1)) throw new InvalidOptionError(`grid must have at least one cell, got ${grid.rows}×${grid.cols}`);
+  assertGridSize(grid);
   const prepared = prepareKriging(input, o, subJob(ctx, 0, 0.05, 'variograms'));
   throwIfCancelled(ctx, 'kriging');
   const data: PredictionData = { origin: prepared.origin, x: prepared.x, y: prepared.y, groups: prepared.groups, options: o, grid };

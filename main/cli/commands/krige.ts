@@ -2,6 +2,7 @@ import type { Command } from '../command.ts';
 import { optionalNumber, optionalString, requireString } from '../command.ts';
 import { InvalidOptionError } from '../../errors.ts';
 import { parseCrs, requireProjected, sameCrs } from '../../grid/crs.ts';
+import { assertGridSize } from '../../kriging/grid-size-limit.ts';
 import { gridFromExtent, type GridSpec } from '../../grid/grid-spec.ts';
 import { readGeoTiffInfo } from '../../io/geotiff-read.ts';
 import { writeGeoTiff } from '../../io/geotiff-write.ts';
@@ -123,6 +124,7 @@ export const krigeCommand: Command = {
         if (extent.ymax === extent.ymin) extent = { ...extent, ymax: extent.ymin + cell! };
       }
       grid = gridFromExtent(extent, cell!, crs);
+      assertGridSize(grid); // before the variograms: a too-small --cell fails at once, by name
     }
 
     let nmax = positiveInt(args, 'nmax');
