@@ -11,6 +11,7 @@ import type { GridSpec } from '../../grid/grid-spec.ts';
 import { cellOf, inGrid } from '../../grid/grid-spec.ts';
 import { cellsFromLabelRaster, parseIndexAlignment } from '../../sites/label-cells.ts';
 import { readSitesGeoJson } from '../../sites/sites-geojson.ts';
+import { dedupeOf, dedupeOption } from '../dedupe-option.ts';
 import { evaluateMap } from '../../eval/success-rate.ts';
 import { anomalyClasses, concentrationArea } from '../../eval/concentration-area.ts';
 import { writeJsonAtomic } from '../../util/atomic-write.ts';
@@ -76,6 +77,7 @@ export const evaluateCommand: Command = {
     out: { type: 'string', description: 'evaluation JSON (keys auc, successRate, paIntersection, caBreaks, …)', valueName: 'EVAL.json' },
     ...LAYER_OPTION,
     ...inputLayerOptions('deposits', 'exclude-training'),
+    ...dedupeOption('two or more --exclude-training sites'),
   },
   details:
     'Deposits must be held out from training; cells of the training sites (--exclude-training) are removed from\n' +
@@ -104,7 +106,7 @@ export const evaluateCommand: Command = {
     let exclude: Uint8Array | undefined;
     const sitesPath = optionalString(args, 'exclude-training');
     if (sitesPath) {
-      const sites = await readSitesGeoJson(sitesPath, grid, { assumeCrs, ...layerFor(args, 'exclude-training') });
+      const sites = await readSitesGeoJson(sitesPath, grid, { assumeCrs, ...layerFor(args, 'exclude-training'), dedupe: dedupeOf(args, 'evaluate') });
       exclude = new Uint8Array(grid.rows * grid.cols);
       for (const s of sites.sites) exclude[s.row * grid.cols + s.col] = 1;
     }

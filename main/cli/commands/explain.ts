@@ -5,7 +5,8 @@ import { loadRun } from '../../maps/run-models.ts';
 import { openStackSource, matchBands } from '../../maps/stack-source.ts';
 import { explainRun } from '../../maps/explain.ts';
 import { readStack } from '../../io/geotiff-read.ts';
-import { readSitesGeoJson } from '../../sites/sites-geojson.ts';
+import { readSitesGeoJson, sitesReadNote } from '../../sites/sites-geojson.ts';
+import { dedupeOf, dedupeOption } from '../dedupe-option.ts';
 import { makeStack } from '../../grid/raster.ts';
 import { inputLayerOptions, layerFor } from '../layer-options.ts';
 
@@ -36,6 +37,7 @@ export const explainCommand: Command = {
     backend: { type: 'string', description: 'auto | wasm | cpu | tensorflow', valueName: 'NAME', default: 'auto' },
     out: { type: 'string', description: 'output folder', valueName: 'DIR' },
     ...inputLayerOptions('sites'),
+    ...dedupeOption('two or more sites'),
   },
   async run(args, io) {
     const runDir = requireString(args, 'run', 'explain');
@@ -48,7 +50,9 @@ export const explainCommand: Command = {
     const full = await readStack(stackPath);
     const idx = matchBands({ bandNames: full.bandNames, path: stackPath }, run.bandNames);
     const stack = makeStack(full.grid, [...run.bandNames], idx.map((i) => full.bands[i]), stackPath);
-    const sites = await readSitesGeoJson(sitesPath, stack.grid, layerFor(args, 'sites', { generic: false }));
+    const sites = await readSitesGeoJson(sitesPath, stack.grid, { ...layerFor(args, 'sites', { generic: false }), dedupe: dedupeOf(args, 'explain') });
+    const note = sitesReadNote(sitesPath, sites);
+    if (note) io.err(`explain: ${note}`);
     const onlyCam = args.values.gradcam === true;
     const onlyOff = args.values.offsets === true;
     const source = await openStackSource(stackPath);

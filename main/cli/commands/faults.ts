@@ -11,6 +11,7 @@ import { ringWeights, weightMap, type WeightNormalisation } from '../../faults/w
 import { parseIndexAlignment } from '../../sites/label-cells.ts';
 import { readSiteCells } from '../../sites/site-inputs.ts';
 import { LAYER_OPTION, inputLayerOptions, layerFor } from '../layer-options.ts';
+import { dedupeOf, dedupeOption } from '../dedupe-option.ts';
 
 function parseWidths(text: string): number[] {
   const widths = text.split(',').map((s) => Number(s.trim()));
@@ -53,6 +54,7 @@ export const faultsCommand: Command = {
     'drop-outside': { type: 'boolean', description: 'drop deposits outside the grid (reported) instead of failing' },
     ...LAYER_OPTION,
     ...inputLayerOptions('faults', 'deposits'),
+    ...dedupeOption('deposit points of different features'),
   },
   details:
     'Rings: ring i holds distances in ((i−1)·w, i·w]; cells on a fault are in ring 1. The law m(d) = N·d^k is fitted\n' +
@@ -97,7 +99,9 @@ export const faultsCommand: Command = {
         alignByIndex,
         outside: args.values['drop-outside'] ? 'drop' : 'error',
         ...layerFor(args, 'deposits'),
+        dedupe: dedupeOf(args, 'faults'),
       });
+      if (dep.duplicatesDropped) io.err(`faults: --dedupe first: dropped ${dep.duplicatesDropped} deposit feature(s) in cells already holding a deposit`);
       if (dep.alignment && !dep.alignment.aligned) io.err(`faults: ${depositsPath} paired by index (${align}) although ${dep.alignment.problems.join('; ')}`);
       if (dep.dropped.length > 0) io.err(`faults: dropped ${dep.dropped.length} deposit(s) outside the grid`);
       fit = fitDensityPowerLaw(grid, distance, dep.cells, { ringWidthM, maxRing: maxRingOpt, minRing, ringDistance, excluded });

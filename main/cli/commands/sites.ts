@@ -8,6 +8,7 @@ import { readSiteCells } from '../../sites/site-inputs.ts';
 import { buildSites, type NegativeSpec } from '../../sites/build-sites.ts';
 import { sitesFileFormat, writeSitesFile } from '../../sites/sites-file.ts';
 import { LAYER_OPTION, inputLayerOptions, layerFor } from '../layer-options.ts';
+import { dedupeOf, dedupeOption } from '../dedupe-option.ts';
 
 export const sitesCommand: Command = {
   name: 'sites',
@@ -33,6 +34,7 @@ export const sitesCommand: Command = {
     out: { type: 'string', description: 'output sites file: .geojson, .gpkg (GeoPackage, layer "sites") or .shp (ESRI Shapefile with .prj)', valueName: 'SITES.geojson|.gpkg|.shp' },
     ...LAYER_OPTION,
     ...inputLayerOptions('deposits', 'faults', 'negatives'),
+    ...dedupeOption('deposit (or negative) points of different features'),
   },
   details:
     'Each deposit cell and its 8 neighbours become positives sharing one siteId; negatives are augmented likewise.\n' +
@@ -47,15 +49,17 @@ export const sitesCommand: Command = {
     const align = optionalString(args, 'align-by-index');
     const alignByIndex = align ? parseIndexAlignment(align) : undefined;
     const outside = args.values['drop-outside'] ? 'drop' : 'error';
+    const dedupe = dedupeOf(args, 'sites');
     const ref = await readGeoTiff(gridPath);
     const grid = ref.grid;
     const excluded = new Uint8Array(grid.rows * grid.cols);
     ref.bands[0].forEach((v, i) => (excluded[i] = Number.isNaN(v) ? 1 : 0));
 
-    const dep = await readSiteCells(depositsPath, grid, { role: 'deposit', value: Number(optionalString(args, 'deposit-value') ?? '1'), alignByIndex, outside, ...layerFor(args, 'deposits') });
+    const dep = await readSiteCells(depositsPath, grid, { role: 'deposit', value: Number(optionalString(args, 'deposit-value') ?? '1'), alignByIndex, outside, dedupe, ...layerFor(args, 'deposits') });
     if (dep.alignment && !dep.alignment.aligned) io.err(`sites: ${depositsPath} paired by index (${align}) although ${dep.alignment.problems.join('; ')}`);
     if (dep.dropped.length > 0) io.err(`sites: dropped ${dep.dropped.length} deposit(s) outside the grid`);
-    if (dep.merged > 0) io.err(`sites: ${dep.merged} deposit(s) share a cell with another; each cell counts once`);
+    if (dep.duplicatesDropped) io.err(`sites: --dedupe first: dropped ${dep.duplicatesDropped} deposit feature(s) in cells already holding a deposit`);
+    if (dep.merged > 0) io.err(`sites: ${dep.merged} deposit point(s) share a cell with another point of the same feature; each cell counts once`);
 
     const negArg = optionalString(args, 'negatives') ?? 'auto';
     const int = (name: string): number | undefined => {
@@ -80,9 +84,10 @@ export const sitesCommand: Command = {
         excluded,
       };
     } else {
-      const neg = await readSiteCells(negArg, grid, { role: 'negative', value: Number(optionalString(args, 'negative-value') ?? '1'), alignByIndex, outside, ...layerFor(args, 'negatives') });
+      const neg = await readSiteCells(negArg, grid, { role: 'negative', value: Number(optionalString(args, 'negative-value') ?? '1'), alignByIndex, outside, dedupe, ...layerFor(args, 'negatives') });
       if (neg.alignment && !neg.alignment.aligned) io.err(`sites: ${negArg} paired by index (${align}) although ${neg.alignment.problems.join('; ')}`);
       if (neg.dropped.length > 0) io.err(`sites: dropped ${neg.dropped.length} negative(s) outside the grid`);
+      if (neg.duplicatesDropped) io.err(`sites: --dedupe first: dropped ${neg.duplicatesDropped} negative feature(s) in cells already holding a negative`);
       negatives = { kind: 'user', cells: neg.cells };
     }
     const { set, summary } = buildSites(grid, { depositCells: dep.cells, negatives, blockRadius: int('block-radius') ?? 1 });

@@ -6,8 +6,9 @@ import { GridMismatchError, InvalidOptionError } from '../../errors.ts';
 import { readGeoTiff, readStack } from '../../io/geotiff-read.ts';
 import { compareGrids } from '../../grid/grid-spec.ts';
 import type { RasterStack } from '../../grid/raster.ts';
-import { readSitesGeoJson } from '../../sites/sites-geojson.ts';
+import { readSitesGeoJson, sitesReadNote } from '../../sites/sites-geojson.ts';
 import { LAYER_OPTION, inputLayerOptions, layerFor } from '../layer-options.ts';
+import { dedupeOf, dedupeOption } from '../dedupe-option.ts';
 import { extractPatches } from '../../sites/patches.ts';
 import { BAND_TRANSFORMS, type BandTransform } from '../../sites/band-transform.ts';
 import { bandOnGridByIndex, parseIndexAlignment } from '../../sites/label-cells.ts';
@@ -119,6 +120,7 @@ export const trainCommand: Command = {
     out: { type: 'string', description: 'run directory (metrics.json, manifest.json, models/)', valueName: 'RUN_DIR' },
     ...LAYER_OPTION,
     ...inputLayerOptions('sites'),
+    ...dedupeOption('two or more sites'),
   },
   details: [
     'Writes RUN_DIR/metrics.json: { "<model>": { "folds": [{acc, auc, kappa, mcc, precision, recall, f1}, …],',
@@ -214,7 +216,9 @@ export const trainCommand: Command = {
     io.err(`backend: ${backend.detail}`);
 
     const stack = await readStack(stackPath);
-    const sites = await readSitesGeoJson(sitesPath, stack.grid, layerFor(args, 'sites'));
+    const sites = await readSitesGeoJson(sitesPath, stack.grid, { ...layerFor(args, 'sites'), dedupe: dedupeOf(args, 'train') });
+    const sitesNote = sitesReadNote(sitesPath, sites);
+    if (sitesNote) io.err(`train: ${sitesNote}`);
     const knowledge: (Float32Array | RasterStack)[] = [];
     const knowledgeNames: string[] = [];
     for (const p of knowledgePaths) {
