@@ -25,6 +25,8 @@ export interface RunReportOptions {
   readonly map?: string;
   /** Deposits drawn on the maps. */
   readonly deposits?: string;
+  /** Layer of a multi-layer deposits file (GeoPackage), and the flag quoted in errors. */
+  readonly depositsLayer?: { readonly layer?: string; readonly layerFlag: string };
   /** @default "Training run <folder name>" */
   readonly title?: string;
 }
@@ -61,11 +63,11 @@ function foldCharts(metrics: RunMetrics): ReportImage[] {
   });
 }
 
-async function mapImages(map: string, deposits: string | undefined): Promise<ReportImage[]> {
+async function mapImages(map: string, deposits: string | undefined, depositsLayer?: RunReportOptions['depositsLayer']): Promise<ReportImage[]> {
   const stack = await readStack(map);
   const points: PointOverlay[] = [];
   if (deposits) {
-    const pts = layerPoints(await readVector(deposits, { targetCrs: stack.grid.crs ?? undefined }));
+    const pts = layerPoints(await readVector(deposits, { targetCrs: stack.grid.crs ?? undefined, ...depositsLayer }));
     points.push({ x: pts.x, y: pts.y, style: 'deposit' });
   }
   // The window mask of `predict` marks cells without a full patch: bookkeeping, not a map to report.
@@ -95,7 +97,7 @@ export async function buildRunReport(runDir: string, options: RunReportOptions =
   const charts = foldCharts(metrics);
   throwIfCancelled(ctx, 'run report');
   report(ctx, 0.4, options.map ? `drawing ${options.map}` : 'no maps given');
-  const maps = options.map ? await mapImages(options.map, options.deposits) : [];
+  const maps = options.map ? await mapImages(options.map, options.deposits, options.depositsLayer) : [];
   throwIfCancelled(ctx, 'run report');
   return { title: options.title ?? `Training run ${basename(runDir)}`, runDir, manifest, metrics, comparisons: readRunComparisons(runDir), charts, maps };
 }

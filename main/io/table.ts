@@ -119,7 +119,7 @@ function readDelimited(file: string): { rows: unknown[][]; lines: number[] } {
   return { rows, lines };
 }
 
-async function readXlsx(file: string): Promise<unknown[][]> {
+async function readXlsx(file: string): Promise<{ rows: unknown[][]; lines: number[] }> {
   const wb = new ExcelJS.Workbook();
   try {
     await wb.xlsx.readFile(file);
@@ -129,7 +129,9 @@ async function readXlsx(file: string): Promise<unknown[][]> {
   const ws = wb.worksheets[0];
   if (!ws) throw new EmptyInputError(file, 'the workbook has no worksheet', 'Put the samples on the first sheet');
   const rows: unknown[][] = [];
+  const lines: number[] = [];
   ws.eachRow({ includeEmpty: false }, (row) => {
+    lines.push(row.number);
     const vals: unknown[] = [];
     for (let c = 1; c <= ws.columnCount; c++) {
       const v = row.getCell(c).value as unknown;
@@ -143,20 +145,25 @@ async function readXlsx(file: string): Promise<unknown[][]> {
     }
     rows.push(vals);
   });
-  return rows;
+  return { rows, lines };
 }
 
-/** Reads the raw header row and cell matrix of a CSV, TSV or XLSX file. */
-export async function readTableCells(file: string): Promise<{ header: string[]; rows: Grid }> {
+/**
+ * Reads the raw header row and cell matrix of a CSV, TSV or XLSX file; `lines` holds the file's
+ * 1-based line of each data row (CSV/TSV: blank lines and multi-line quoted values make it differ
+ * from row + 1; XLSX: the sheet row).
+ */
+export async function readTableCells(file: string): Promise<{ header: string[]; rows: Grid; lines: number[] }> {
   if (!existsSync(file)) throw new InvalidFileError(file, 'file not found', 'Check the path');
   const ext = extname(file).toLowerCase();
   let all: unknown[][];
-  if (ext === '.xlsx') all = await readXlsx(file);
-  else if (ext === '.csv' || ext === '.tsv' || ext === '.txt') all = readDelimited(file).rows;
+  let lines: number[];
+  if (ext === '.xlsx') ({ rows: all, lines } = await readXlsx(file));
+  else if (ext === '.csv' || ext === '.tsv' || ext === '.txt') ({ rows: all, lines } = readDelimited(file));
   else throw new InvalidFileError(file, `unsupported table type "${ext}"`, 'Use CSV, TSV or XLSX');
   if (all.length < 2) throw new EmptyInputError(file, 'the table has no data rows', 'Add at least one sample row below the header');
   const header = all[0].map((h) => String(h ?? '').trim());
-  return { header, rows: all.slice(1) };
+  return { header, rows: all.slice(1), lines: lines.slice(1) };
 }
 
 function findColumn(header: readonly string[], wanted: string): number {
@@ -189,7 +196,7 @@ export function guessCoordinateColumns(header: readonly string[]): { x: string |
 export async function inspectSampleTable(file: string, options: SampleTableOptions): Promise<SampleTableData> {
   const fraction = options.censorFraction ?? 0.5;
   if (!(fraction >= 0 && fraction <= 1)) throw new InvalidOptionError(`censorFraction must be in [0, 1], got ${fraction}`);
-  const { header, rows } = await readTableCells(file);
+  const { header, rows, lines } = await readTableCells(file);
   const xi = findColumn(header, options.x);
   const yi = findColumn(header, options.y);
   if (xi < 0 || yi < 0) {
@@ -203,7 +210,7 @@ export async function inspectSampleTable(file: string, options: SampleTableOptio
     for (const [ci, arr] of [[xi, x], [yi, y]] as const) {
       const c = classifyCell((rows[r] as unknown[])[ci], { negativeIsCensored: false });
       if (c.kind !== 'number') {
-        throw new UnparseableCellError(file, r + 2, header[ci], String((rows[r] as unknown[])[ci] ?? ''));
+        throw new UnparseableCellError(file, lines[r], header[ci], String((rows[r] as unknown[])[ci] ?? ''));
       }
       arr[r] = c.value;
     }
@@ -244,13 +251,13 @@ export async function inspectSampleTable(file: string, options: SampleTableOptio
         case 'censored': {
           // "ND" without a number: the declared limit, else the smallest detected value stands in.
           const limit = k.limit ?? options.detectionLimits?.[name] ?? (Number.isFinite(minPositive) ? minPositive : NaN);
-          if (!Number.isFinite(limit)) throw new UnparseableCellError(file, r + 2, h, String(cells[r]));
+          if (!Number.isFinite(limit)) throw new UnparseableCellError(file, lines[r], h, String(cells[r]));
           out[r] = fraction * limit;
           nCens++;
           break;
         }
         case 'invalid':
-          throw new UnparseableCellError(file, r + 2, h, String(cells[r]));
+          throw new UnparseableCellError(file, lines[r], h, String(cells[r]));
       }
     });
     columns.push(name);

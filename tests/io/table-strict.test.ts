@@ -52,6 +52,13 @@ describe('strict CSV rows', () => {
     });
   }
 
+  it('an unparseable cell after blank lines and a two-line quoted value names the file\'s line (Python csv: 6)', async () => {
+    const file = join(tempDir(), 'cells.csv');
+    writeFileSync(file, 'id,x,y,Au\n"a\nb",1,2,0.5\n\n\nc,3,4,12..5\n');
+    const e = await readSampleTable(file, { x: 'x', y: 'y', crs: utm }).catch((x: unknown) => x);
+    expect((e as Error).message).toContain(`${file}: row 6, column "Au" holds "12..5"`);
+  });
+
   it('a consistent table with quoted delimiters and blank lines still reads', async () => {
     const file = join(tempDir(), 'ok.csv');
     writeFileSync(file, 'id,x,y,Au\n"a,1",1,2,0.5\n\n"b\nc",3,4,0.7\n');

@@ -1,6 +1,7 @@
 import type { Command } from '../command.ts';
 import { optionalString, requireString } from '../command.ts';
 import { writeRunReport } from '../../export/run-report.ts';
+import { LAYER_OPTION, inputLayerOptions, layerFor } from '../layer-options.ts';
 
 export const reportCommand: Command = {
   name: 'report',
@@ -12,6 +13,8 @@ export const reportCommand: Command = {
     deposits: { type: 'string', description: 'deposit points drawn on the maps', valueName: 'FILE' },
     title: { type: 'string', description: 'report title (default: "Training run <folder>")', valueName: 'TEXT' },
     out: { type: 'string', description: '.html (self-contained, images inlined) or .pdf (A4, paginated)', valueName: 'FILE' },
+    ...LAYER_OPTION,
+    ...inputLayerOptions('deposits'),
   },
   details: [
     'Both formats hold the same content: run summary (seed, backend, options), mean ± sd of the seven',
@@ -25,7 +28,7 @@ export const reportCommand: Command = {
     const r = await writeRunReport(
       requireString(args, 'run', 'report'),
       requireString(args, 'out', 'report'),
-      { map: optionalString(args, 'map'), deposits: optionalString(args, 'deposits'), title: optionalString(args, 'title') },
+      { map: optionalString(args, 'map'), deposits: optionalString(args, 'deposits'), depositsLayer: layerFor(args, 'deposits'), title: optionalString(args, 'title') },
       { signal: io.signal, progress: io.progress },
     );
     io.out(`wrote ${r.path} (${r.format.toUpperCase()}: ${Object.keys(r.report.metrics).length} model(s), ${r.report.charts.length} plot(s), ${r.report.maps.length} map figure(s))`);
