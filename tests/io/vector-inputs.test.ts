@@ -7,6 +7,8 @@ import { runCommand } from '../helpers/run-command.ts';
 import { infoCommand } from '../../main/cli/commands/info.ts';
 import { sitesCommand } from '../../main/cli/commands/sites.ts';
 import { faultsCommand } from '../../main/cli/commands/faults.ts';
+import { evaluateCommand } from '../../main/cli/commands/evaluate.ts';
+import { layoutCommand } from '../../main/cli/commands/layout.ts';
 import { writeGeoTiff } from '../../main/io/geotiff-write.ts';
 import { readGeoTiff } from '../../main/io/geotiff-read.ts';
 import { crsFromEpsg } from '../../main/grid/crs.ts';
@@ -95,6 +97,31 @@ describe('--layer: GeoPackages holding several layers', () => {
     const b = (await readGeoTiff(join(dir, 'json.tif'))).bands[0];
     expect(Array.from(a)).toEqual(Array.from(b));
     expect(Math.max(...a)).toBeGreaterThan(0);
+  });
+});
+
+describe('--layer on evaluate and layout', () => {
+  it('evaluate: --deposits-layer gives the same evaluation as the layer\'s GeoJSON source; without it a named error', async () => {
+    const dir = tempDir();
+    const map = gridFile(dir);
+    const e = await runCommand(evaluateCommand, ['--map', map, '--deposits', SURVEY, '--out', join(dir, 'x.json')]).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InvalidOptionError);
+    expect((e as Error).message).toMatch(/--deposits-layer NAME/);
+    await runCommand(evaluateCommand, ['--map', map, '--deposits', SURVEY, '--deposits-layer', 'deposits', '--ca-segments', '2', '--out', join(dir, 'gpkg.json')]);
+    await runCommand(evaluateCommand, ['--map', map, '--deposits', join(FIX, 'points.geojson'), '--ca-segments', '2', '--out', join(dir, 'json.json')]);
+    const a = JSON.parse(readFileSync(join(dir, 'gpkg.json'), 'utf8')) as { auc: number };
+    const b = JSON.parse(readFileSync(join(dir, 'json.json'), 'utf8')) as { auc: number };
+    expect(a.auc).toBe(b.auc);
+    expect(Number.isFinite(a.auc)).toBe(true);
+  });
+
+  it('layout: a GeoPackage overlay needs --faults-layer (or --layer); with it the page is written', async () => {
+    const dir = tempDir();
+    const raster = gridFile(dir);
+    const base = ['--raster', raster, '--faults', SURVEY, '--dpi', '36', '--out', join(dir, 'page.png')];
+    await expect(runCommand(layoutCommand, base)).rejects.toThrow(/choose one with --faults-layer NAME/);
+    const ok = await runCommand(layoutCommand, [...base, '--faults-layer', 'faults', '--deposits', SURVEY, '--deposits-layer', 'deposits']);
+    expect(ok.out[0]).toMatch(/^wrote .*page\.png: PNG A4/);
   });
 });
 
