@@ -62,7 +62,10 @@ export const faultsCommand: Command = {
     'm = deposit cells per km².\n' +
     'Example (GK-DCN case study, labels paired by index):\n' +
     '  geoanomaly faults --faults faults.geojson --grid elements/Au.tif --deposits label/Au_deposits0.tif \\\n' +
-    '    --align-by-index 0,0 --distance dist.tif --weight w.tif --report powerlaw.json',
+    '    --align-by-index 0,0 --distance dist.tif --weight w.tif --report powerlaw.json\n' +
+    'Example (faults and deposits as layers of one GeoPackage; "geoanomaly info survey.gpkg" lists them):\n' +
+    '  geoanomaly faults --faults survey.gpkg --faults-layer faults --deposits survey.gpkg --deposits-layer deposits \\\n' +
+    '    --grid stack.tif --distance dist.tif --weight w.tif --report powerlaw.json',
   async run(args, io) {
     const faultsPath = requireString(args, 'faults', 'faults');
     const gridPath = requireString(args, 'grid', 'faults');

@@ -17,7 +17,7 @@ export const sitesCommand: Command = {
     '--deposits FILE --grid REF.tif [--faults FILE] [--negatives auto|none|FILE] [--min-deposit-dist M] ' +
     '[--min-fault-dist M] [--seed N] [--layer NAME] --out SITES.geojson|SITES.gpkg|SITES.shp',
   options: {
-    deposits: { type: 'string', description: 'deposit points (GeoJSON/Shapefile) or deposit raster', valueName: 'FILE' },
+    deposits: { type: 'string', description: 'deposit points (GeoJSON, Shapefile, GeoPackage, FlatGeobuf, KML/KMZ) or deposit raster', valueName: 'FILE' },
     grid: { type: 'string', description: 'reference GeoTIFF (the element grid the patches are cut from)', valueName: 'REF.tif' },
     faults: { type: 'string', description: 'fault lines or fault raster, for the minimum fault distance of automatic negatives', valueName: 'FILE' },
     negatives: { type: 'string', description: 'auto, none, or a file of negative centres (points or a raster)', valueName: 'auto|none|FILE', default: 'auto' },
@@ -40,7 +40,10 @@ export const sitesCommand: Command = {
     'Each deposit cell and its 8 neighbours become positives sharing one siteId; negatives are augmented likewise.\n' +
     'Example (GK-DCN case study, label grids paired by array index with the element grid):\n' +
     '  geoanomaly sites --deposits label/Au_deposits0.tif --grid elements/Au.tif --negatives label/non_deposits.tif \\\n' +
-    '    --negative-value 0 --align-by-index 0,0 --out sites.geojson',
+    '    --negative-value 0 --align-by-index 0,0 --out sites.geojson\n' +
+    'Example (deposits and faults as layers of one GeoPackage, sites written as GeoPackage):\n' +
+    '  geoanomaly sites --deposits survey.gpkg --deposits-layer deposits --faults survey.gpkg --faults-layer faults \\\n' +
+    '    --grid stack.tif --out sites.gpkg',
   async run(args, io) {
     const depositsPath = requireString(args, 'deposits', 'sites');
     const gridPath = requireString(args, 'grid', 'sites');
