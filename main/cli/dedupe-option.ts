@@ -15,6 +15,9 @@ export function dedupeOption(what: string): Record<string, OptionSpec> {
   };
 }
 
+/** The flag value that keeps the first feature, as refusals quote it. */
+export const DEDUPE_FIRST_FLAG = '--dedupe first';
+
 export function dedupeOf(args: ParsedArgs, cmd: string): DedupePolicy {
   const v = optionalString(args, 'dedupe') ?? 'refuse';
   if (!(DEDUPE_POLICIES as readonly string[]).includes(v)) throw new InvalidOptionError(`geoanomaly ${cmd}: --dedupe must be "first" or "refuse", got "${v}"`);

@@ -33,6 +33,8 @@ export const DEDUPE_POLICIES: readonly DedupePolicy[] = ['refuse', 'first'];
 export interface SitesReadOptions {
   /** @default 'refuse' */
   readonly dedupe?: DedupePolicy;
+  /** The caller's flag for dedupe 'first' ("--dedupe first"), offered in the refusal; none named when absent (the app). */
+  readonly dedupeFlag?: string;
 }
 
 /** A SiteSet as read from a file, with what the reader had to decide. */
@@ -118,7 +120,7 @@ export function sitesFromFeatures(grid: GridSpec, features: readonly Feature[], 
     const list = cells.slice(0, 20).map((c) => `row ${c.row} col ${c.col}: features ${c.features.join(', ')}`).join('; ');
     throw new SiteConflictError(
       `${file}: ${cells.length} cell(s) hold more than one site (${list}${cells.length > 20 ? '; …' : ''}); one cell holds one site. ` +
-        'Remove the extra features, or pass --dedupe first to keep the first feature of each cell.',
+        `Remove the extra features${options.dedupeFlag ? `, or pass ${options.dedupeFlag} to keep the first feature of each cell` : ''}.`,
       { file, cells: cells.slice(0, 100) },
     );
   }
@@ -162,7 +164,7 @@ export async function readSitesGeoJson(
   options: { assumeCrs?: Crs; layer?: string; layerFlag?: string } & SitesReadOptions = {},
 ): Promise<SitesRead> {
   const layer = await readVector(file, { targetCrs: grid.crs ?? undefined, assumeCrs: options.assumeCrs, layer: options.layer, layerFlag: options.layerFlag });
-  return sitesFromFeatures(grid, layer.features, file, { dedupe: options.dedupe });
+  return sitesFromFeatures(grid, layer.features, file, { dedupe: options.dedupe, dedupeFlag: options.dedupeFlag });
 }
 
 /** The log line saying what readSitesGeoJson decided (inferred centres, dropped duplicates), or null. */

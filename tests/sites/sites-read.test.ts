@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Feature, FeatureCollection } from 'geojson';
 import { describe, expect, it } from 'vitest';
 import { sitesCommand } from '../../main/cli/commands/sites.ts';
+import { evaluateCommand } from '../../main/cli/commands/evaluate.ts';
 import { writeGeoTiff } from '../../main/io/geotiff-write.ts';
 import { crsFromEpsg } from '../../main/grid/crs.ts';
 import type { GridSpec } from '../../main/grid/grid-spec.ts';
@@ -23,7 +24,7 @@ const pt = (x: number, y: number, properties: Record<string, unknown>): Feature 
 
 function gridFile(dir: string): string {
   const path = join(dir, 'grid.tif');
-  writeGeoTiff(path, { grid: GRID, bandNames: ['Au'], bands: [new Float32Array(GRID.rows * GRID.cols).fill(1)] });
+  writeGeoTiff(path, { grid: GRID, bandNames: ['Au'], bands: [Float32Array.from({ length: GRID.rows * GRID.cols }, (_, i) => 1 + (i % 7))] });
   return path;
 }
 
@@ -82,11 +83,13 @@ describe('sites without a centre property (made elsewhere)', () => {
 describe('duplicate sites in one cell: --dedupe refuse|first', () => {
   it('a sites file: refuse lists every shared cell and names --dedupe first; first keeps the first feature of each cell', () => {
     const features = [pt(500100, 4601100, { label: 1 }), pt(500200, 4601200, { label: 1 }), pt(503100, 4605100, { label: 0 }), pt(503150, 4605150, { label: 1 }), pt(505100, 4603100, { label: 0 })];
-    const e = (() => { try { sitesFromFeatures(GRID, features, 's.geojson'); return null; } catch (x) { return x as Error; } })();
+    const e = (() => { try { sitesFromFeatures(GRID, features, 's.geojson', { dedupeFlag: '--dedupe first' }); return null; } catch (x) { return x as Error; } })();
     expect(e).toBeInstanceOf(SiteConflictError);
     // Cells by hand: row = floor((4610000 − y)/250), col = floor((x − 499000)/250).
     expect(e?.message).toContain('2 cell(s) hold more than one site (row 35 col 4: features 1, 2; row 19 col 16: features 3, 4)');
     expect(e?.message).toContain('--dedupe first');
+    // The app (no flags) is told to remove the extra features, without a flag it does not have.
+    expect(() => sitesFromFeatures(GRID, features, 's.geojson')).toThrow(/Remove the extra features\.$/);
     const r = sitesFromFeatures(GRID, features, 's.geojson', { dedupe: 'first' });
     expect(r.sites.map((s) => s.label)).toEqual([1, 0, 0]);
     expect(r.duplicatesDropped).toBe(2);
@@ -109,5 +112,17 @@ describe('duplicate sites in one cell: --dedupe refuse|first', () => {
     expect(ok.out[0]).toContain('(2 deposit cells)');
     expect(ok.err.join('\n')).toMatch(/--dedupe first: dropped 1 deposit feature/);
     await expect(runCommand(sitesCommand, [...args, '--dedupe', 'last'])).rejects.toThrow(/--dedupe must be "first" or "refuse"/);
+  });
+
+  it('evaluate --exclude-training: a sites file with two sites in one cell names --dedupe first, which evaluate accepts', async () => {
+    const dir = tempDir();
+    const map = gridFile(dir);
+    const deposits = join(dir, 'holdout.geojson');
+    writeFileSync(deposits, JSON.stringify({ type: 'FeatureCollection', crs: CRS, features: [pt(505100, 4603100, {})] }));
+    const training = join(dir, 'training.geojson');
+    writeFileSync(training, JSON.stringify({ type: 'FeatureCollection', crs: CRS, features: [pt(500100, 4601100, { label: 1 }), pt(500200, 4601200, { label: 1 })] }));
+    const args = ['--map', map, '--deposits', deposits, '--exclude-training', training, '--ca-segments', '2', '--out', join(dir, 'e.json')];
+    await expect(runCommand(evaluateCommand, args)).rejects.toThrow(/row 35 col 4: features 1, 2.*pass --dedupe first/s);
+    expect((await runCommand(evaluateCommand, [...args, '--dedupe', 'first'])).code).toBe(0);
   });
 });

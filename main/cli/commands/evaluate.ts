@@ -11,7 +11,7 @@ import type { GridSpec } from '../../grid/grid-spec.ts';
 import { cellOf, inGrid } from '../../grid/grid-spec.ts';
 import { cellsFromLabelRaster, parseIndexAlignment } from '../../sites/label-cells.ts';
 import { readSitesGeoJson } from '../../sites/sites-geojson.ts';
-import { dedupeOf, dedupeOption } from '../dedupe-option.ts';
+import { DEDUPE_FIRST_FLAG, dedupeOf, dedupeOption } from '../dedupe-option.ts';
 import { evaluateMap } from '../../eval/success-rate.ts';
 import { anomalyClasses, concentrationArea } from '../../eval/concentration-area.ts';
 import { writeJsonAtomic } from '../../util/atomic-write.ts';
@@ -106,7 +106,7 @@ export const evaluateCommand: Command = {
     let exclude: Uint8Array | undefined;
     const sitesPath = optionalString(args, 'exclude-training');
     if (sitesPath) {
-      const sites = await readSitesGeoJson(sitesPath, grid, { assumeCrs, ...layerFor(args, 'exclude-training'), dedupe: dedupeOf(args, 'evaluate') });
+      const sites = await readSitesGeoJson(sitesPath, grid, { assumeCrs, ...layerFor(args, 'exclude-training'), dedupe: dedupeOf(args, 'evaluate'), dedupeFlag: DEDUPE_FIRST_FLAG });
       exclude = new Uint8Array(grid.rows * grid.cols);
       for (const s of sites.sites) exclude[s.row * grid.cols + s.col] = 1;
     }

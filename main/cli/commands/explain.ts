@@ -6,7 +6,7 @@ import { openStackSource, matchBands } from '../../maps/stack-source.ts';
 import { explainRun } from '../../maps/explain.ts';
 import { readStack } from '../../io/geotiff-read.ts';
 import { readSitesGeoJson, sitesReadNote } from '../../sites/sites-geojson.ts';
-import { dedupeOf, dedupeOption } from '../dedupe-option.ts';
+import { DEDUPE_FIRST_FLAG, dedupeOf, dedupeOption } from '../dedupe-option.ts';
 import { makeStack } from '../../grid/raster.ts';
 import { inputLayerOptions, layerFor } from '../layer-options.ts';
 
@@ -50,7 +50,7 @@ export const explainCommand: Command = {
     const full = await readStack(stackPath);
     const idx = matchBands({ bandNames: full.bandNames, path: stackPath }, run.bandNames);
     const stack = makeStack(full.grid, [...run.bandNames], idx.map((i) => full.bands[i]), stackPath);
-    const sites = await readSitesGeoJson(sitesPath, stack.grid, { ...layerFor(args, 'sites', { generic: false }), dedupe: dedupeOf(args, 'explain') });
+    const sites = await readSitesGeoJson(sitesPath, stack.grid, { ...layerFor(args, 'sites', { generic: false }), dedupe: dedupeOf(args, 'explain'), dedupeFlag: DEDUPE_FIRST_FLAG });
     const note = sitesReadNote(sitesPath, sites);
     if (note) io.err(`explain: ${note}`);
     const onlyCam = args.values.gradcam === true;

@@ -8,7 +8,7 @@ import { compareGrids } from '../../grid/grid-spec.ts';
 import type { RasterStack } from '../../grid/raster.ts';
 import { readSitesGeoJson, sitesReadNote } from '../../sites/sites-geojson.ts';
 import { LAYER_OPTION, inputLayerOptions, layerFor } from '../layer-options.ts';
-import { dedupeOf, dedupeOption } from '../dedupe-option.ts';
+import { DEDUPE_FIRST_FLAG, dedupeOf, dedupeOption } from '../dedupe-option.ts';
 import { extractPatches } from '../../sites/patches.ts';
 import { BAND_TRANSFORMS, type BandTransform } from '../../sites/band-transform.ts';
 import { bandOnGridByIndex, parseIndexAlignment } from '../../sites/label-cells.ts';
@@ -216,7 +216,7 @@ export const trainCommand: Command = {
     io.err(`backend: ${backend.detail}`);
 
     const stack = await readStack(stackPath);
-    const sites = await readSitesGeoJson(sitesPath, stack.grid, { ...layerFor(args, 'sites'), dedupe: dedupeOf(args, 'train') });
+    const sites = await readSitesGeoJson(sitesPath, stack.grid, { ...layerFor(args, 'sites'), dedupe: dedupeOf(args, 'train'), dedupeFlag: DEDUPE_FIRST_FLAG });
     const sitesNote = sitesReadNote(sitesPath, sites);
     if (sitesNote) io.err(`train: ${sitesNote}`);
     const knowledge: (Float32Array | RasterStack)[] = [];
