@@ -24,6 +24,7 @@ import { describeInput, foldModelName, packageVersions, saveBaseline, saveModel,
 import { writeJsonAtomic } from '../../util/atomic-write.ts';
 import { modelRoc, ROC_FILE } from '../../models/run-roc.ts';
 import type { ThresholdMode } from '../../eval/metrics.ts';
+import { holdoutSpecFromArgs, runHoldoutForTrain } from '../../eval/holdout-cli.ts';
 
 function intOption(args: ParsedArgs, name: string, min: number): number | undefined {
   const v = optionalNumber(args, name, 'train');
@@ -115,6 +116,17 @@ export const trainCommand: Command = {
       description: 'worker threads: folds train in parallel, then each final model on them (onnx engine: intra-op threads; tfjs: data-parallel replicas) (1 = this thread; default: all cores)',
       valueName: 'N',
     },
+    'holdout-region': {
+      type: 'string',
+      description:
+        'region hold-out at map level: train every model on the sites outside this polygon (GeoJSON, GeoPackage, …), predict the whole grid, and score the deposits inside it (training cells excluded); metrics.json "holdout", beside the grouped CV',
+      valueName: 'POLYGON',
+    },
+    'holdout-blocks': {
+      type: 'string',
+      description: 'region hold-out over N spatial blocks (as square as the grid allows): each block held out in turn, its deposits scored on the map of the models trained on the other blocks; AUC pooled over blocks',
+      valueName: 'N',
+    },
     out: { type: 'string', description: 'run directory (metrics.json, manifest.json, models/)', valueName: 'RUN_DIR' },
   },
   details: [
@@ -146,6 +158,7 @@ export const trainCommand: Command = {
     }
     const { networks: kinds, baselines } = parseModelList(optionalString(args, 'model') ?? 'all');
     const tune = parseTune(listOption(args, 'tune'));
+    const holdout = holdoutSpecFromArgs(args);
     const indexElements = optionalString(args, 'index-elements')?.split(',').map((e) => e.trim()).filter((e) => e !== '');
     const knowledgePaths = listOption(args, 'knowledge');
     const needGeology = kinds.filter(usesGeology);
@@ -251,12 +264,13 @@ export const trainCommand: Command = {
       components = { center: rp.center, loadings: rp.loadings, explained: rp.explained };
       io.err(`robust PCA for the baselines: ${rp.mcd.cellsUsed} cells${rp.mcd.subsampled ? ' (seeded subsample)' : ''}, PC1 explains ${(100 * rp.explained[0]).toFixed(1)}%`);
     }
+    const baselineFit = { bandNames: stack.bandNames, components, scaling: components ? { means: patches.stats.means, stds: patches.stats.stds } : undefined, indexElements };
     const baselineResults =
       baselines.length > 0
         ? crossValidateBaselines(
             baselines,
             data,
-            { bandNames: stack.bandNames, components, scaling: components ? { means: patches.stats.means, stds: patches.stats.stds } : undefined, indexElements },
+            baselineFit,
             cvOptions,
             { signal: io.signal, progress: io.progress },
           )
@@ -307,6 +321,7 @@ export const trainCommand: Command = {
     const comparisons = compareModels(order.map((k) => [k, cvs.get(k) as CrossValidationResult] as const), data, { metric: 'auc', seed });
     if (comparisons.length > 0) metrics.comparisons = comparisons;
     for (const c of comparisons) io.out(formatComparison(c));
+    if (holdout) metrics.holdout = await runHoldoutForTrain(holdout, { stack, sites, data, stats: patches.stats, networks: kinds, baselines, baselineFit, train: cvOptions.train, seed, cvs }, io);
     writeJsonAtomic(join(outDir, METRICS_FILE), metrics);
     // Per-fold ROC points and their mean curve, for the app's ROC chart.
     writeJsonAtomic(join(outDir, ROC_FILE), Object.fromEntries([...cvs].map(([kind, cv]) => [kind, modelRoc(cv.folds)])));
@@ -321,7 +336,7 @@ export const trainCommand: Command = {
       command: `geoanomaly train ${process.argv.slice(3).join(' ')}`.trim(),
       inputs,
       seed,
-      options: { models: [...kinds, ...baselines], ...cvOptions, indexElements: indexElements ?? null, patchSize, transform, alignByIndex: align ?? null, knowledgeNames },
+      options: { models: [...kinds, ...baselines], ...cvOptions, indexElements: indexElements ?? null, patchSize, transform, alignByIndex: align ?? null, knowledgeNames, holdout: holdout ?? null },
       backend,
       engine: { requested: requestedEngine, name: engine, detail: engineDetail },
       packages: packageVersions(),
