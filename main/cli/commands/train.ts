@@ -25,6 +25,7 @@ import { writeJsonAtomic } from '../../util/atomic-write.ts';
 import { modelRoc, ROC_FILE } from '../../models/run-roc.ts';
 import type { ThresholdMode } from '../../eval/metrics.ts';
 import { holdoutSpecFromArgs, runHoldoutForTrain } from '../../eval/holdout-cli.ts';
+import { describeTrainingArea, trainingArea } from '../../sites/training-area.ts';
 
 function intOption(args: ParsedArgs, name: string, min: number): number | undefined {
   const v = optionalNumber(args, name, 'train');
@@ -61,7 +62,7 @@ export const trainCommand: Command = {
   summary: 'cross-validate and train CNN / DCN / GK-CNN / GK-DCN patch classifiers and baselines (index, pc, logreg, rf)',
   usage:
     '--stack STACK.tif|DIR --sites SITES.geojson [--knowledge W.tif …] --model all,baselines|cnn,dcn,gk-cnn,gk-dcn,index,pc,logreg,rf [--index-elements A,B,…] ' +
-    '[--epochs N] [--batch N] [--lr X] [--lambda X] [--folds K] [--repeats R] [--seed N] [--engine auto|tfjs|onnx] --out RUN_DIR',
+    '[--epochs N] [--batch N] [--lr X] [--lambda X] [--folds K] [--repeats R] [--seed N] [--engine auto|tfjs|onnx] [--mask AREA.tif|.gpkg] [--nodata fill-mean|skip|refuse] [--holdout-region POLYGON|--holdout-blocks N] --out RUN_DIR',
   options: {
     stack: { type: 'string', description: 'element stack: multiband GeoTIFF or folder of single-band GeoTIFFs', valueName: 'PATH' },
     sites: { type: 'string', description: 'training sites GeoJSON (from "geoanomaly sites")', valueName: 'FILE' },
@@ -115,6 +116,17 @@ export const trainCommand: Command = {
       type: 'string',
       description: 'worker threads: folds train in parallel, then each final model on them (onnx engine: intra-op threads; tfjs: data-parallel replicas) (1 = this thread; default: all cores)',
       valueName: 'N',
+    },
+    mask: {
+      type: 'string',
+      description:
+        'study-area mask: a GeoTIFF on the stack grid (inside = non-zero, finite) or polygons (.gpkg, .geojson, …); cells outside are nodata in the transform statistics, patches, baselines and hold-out maps, and sites outside are dropped',
+      valueName: 'AREA.tif|.gpkg',
+    },
+    nodata: {
+      type: 'string',
+      description: "patches holding nodata: 'refuse' (stop, naming the sites), 'fill-mean' (the band's study-area mean, as predict fills windows), 'skip' (drop those sites); sites on a nodata cell are dropped unless refuse. Default: fill-mean with --mask, else refuse",
+      valueName: 'fill-mean|skip|refuse',
     },
     'holdout-region': {
       type: 'string',
@@ -223,8 +235,11 @@ export const trainCommand: Command = {
     const backend = await initBackend((optionalString(args, 'backend') ?? 'auto') as BackendPreference);
     io.err(`backend: ${backend.detail}`);
 
-    const stack = await readStack(stackPath);
-    const sites = await readSitesGeoJson(sitesPath, stack.grid);
+    const rawStack = await readStack(stackPath);
+    // --mask / --nodata (main/sites/training-area.ts): cells outside the study area become nodata.
+    const area = await trainingArea(rawStack, await readSitesGeoJson(sitesPath, rawStack.grid), { mask: optionalString(args, 'mask'), nodata: optionalString(args, 'nodata'), patchSize: intOption(args, 'patch-size', 1) ?? 9 });
+    const { stack, sites } = area;
+    for (const line of describeTrainingArea(area)) io.err(line);
     const knowledge: (Float32Array | RasterStack)[] = [];
     const knowledgeNames: string[] = [];
     for (const p of knowledgePaths) {
@@ -247,7 +262,7 @@ export const trainCommand: Command = {
       knowledgeNames.push(k.bandNames[0] ?? p);
     }
     const patchSize = intOption(args, 'patch-size', 1) ?? 9;
-    const patches = extractPatches(stack, sites, { size: patchSize, transform, knowledge, knowledgeNames });
+    const patches = extractPatches(stack, sites, { size: patchSize, transform, knowledge, knowledgeNames, nodata: area.nodata === 'refuse' ? 'error' : 'fill-mean' });
     const data = trainingDataFrom(patches);
     const nPos = Array.from(patches.labels).filter((l) => l === 1).length;
     io.err(
@@ -336,7 +351,7 @@ export const trainCommand: Command = {
       command: `geoanomaly train ${process.argv.slice(3).join(' ')}`.trim(),
       inputs,
       seed,
-      options: { models: [...kinds, ...baselines], ...cvOptions, indexElements: indexElements ?? null, patchSize, transform, alignByIndex: align ?? null, knowledgeNames, holdout: holdout ?? null },
+      options: { models: [...kinds, ...baselines], ...cvOptions, indexElements: indexElements ?? null, patchSize, transform, alignByIndex: align ?? null, knowledgeNames, holdout: holdout ?? null, mask: area.mask?.path ?? null, nodata: area.nodata },
       backend,
       engine: { requested: requestedEngine, name: engine, detail: engineDetail },
       packages: packageVersions(),
