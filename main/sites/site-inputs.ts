@@ -4,6 +4,7 @@ import { readGeoTiff } from '../io/geotiff-read.ts';
 import { layerPoints, readVector } from '../io/vector.ts';
 import { EmptyInputError } from '../errors.ts';
 import type { Crs } from '../grid/crs.ts';
+import { cellsFromLabelPoints } from './label-points.ts';
 import { cellsFromLabelRaster, cellsFromPoints, type IndexAlignment, type LabelCells, type OutsidePolicy, type SiteRole } from './label-cells.ts';
 
 /**
@@ -18,6 +19,8 @@ export interface SiteFileOptions {
   readonly outside?: OutsidePolicy;
   /** CRS to assume for a vector file that declares none. */
   readonly assumeCrs?: Crs;
+  /** A label raster on another grid: marked cells become points (label-points.ts). Deposits: non-zero cells; negatives: cells equal to `value`. @default false */
+  readonly asPoints?: boolean;
 }
 
 export function isRasterPath(path: string): boolean {
@@ -27,6 +30,7 @@ export function isRasterPath(path: string): boolean {
 export async function readSiteCells(path: string, grid: GridSpec, options: SiteFileOptions): Promise<LabelCells> {
   if (isRasterPath(path)) {
     const label = await readGeoTiff(path);
+    if (options.asPoints) return cellsFromLabelPoints(grid, label, { role: options.role, value: options.role === 'deposit' ? 'non-zero' : (options.value ?? 1), outside: options.outside });
     return cellsFromLabelRaster(grid, label, { value: options.value, alignByIndex: options.alignByIndex, role: options.role, outside: options.outside });
   }
   const layer = await readVector(path, { targetCrs: grid.crs ?? undefined, assumeCrs: options.assumeCrs });

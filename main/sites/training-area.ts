@@ -92,3 +92,13 @@ export function describeTrainingArea(a: TrainingArea): string[] {
   if (d.nodataPatch > 0) out.push(`${d.nodataPatch} site cell(s) whose patch holds nodata dropped (--nodata skip)`);
   return out;
 }
+
+/**
+ * Site cells of `set` on nodata of any band of `stack` (the reference grid `sites` reads): the
+ * `sites` command warns with them, since train refuses such patches unless --nodata says otherwise.
+ */
+export function siteCellsOnNodata(set: SiteSet, stack: RasterStack): { cells: number; blocks: string[]; first: string[] } {
+  const { cols } = stack.grid;
+  const hits = set.sites.filter((s) => stack.bands.some((b) => Number.isNaN(b[s.row * cols + s.col])));
+  return { cells: hits.length, blocks: [...new Set(hits.map((s) => s.siteId))], first: hits.slice(0, 5).map((s) => `${s.siteId} (row ${s.row}, col ${s.col})`) };
+}
