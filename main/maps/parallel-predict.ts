@@ -266,7 +266,7 @@ export const SMALL_MAP_TILE_CELLS = 40_000;
 export async function predictRunToGeoTiff(
   stackPath: string,
   outPath: string,
-  options: PredictRunOptions & { readonly ensemble?: EnsembleMode },
+  options: PredictRunOptions & { readonly ensemble?: EnsembleMode; readonly seeds?: number },
   ctx?: JobContext,
 ): Promise<{ bandNames: string[]; modelNames: string[]; engine: EngineChoice; members: Record<string, string[]> }> {
   const o = checkPredictRunOptions(options);
@@ -276,7 +276,7 @@ export async function predictRunToGeoTiff(
   const manifest = readManifest(o.runDir);
   const ensemble = options.ensemble;
   const members: Record<string, string[]> = {};
-  for (const k of plan.modelNames) members[k] = ensemble && manifest.models[k] ? ensembleMembers(manifest, k, ensemble) : [k];
+  for (const k of plan.modelNames) members[k] = ensemble && manifest.models[k] ? ensembleMembers(manifest, k, ensemble, options.seeds) : [k];
   const isBase = (k: string): boolean => isBaselineEntry(manifest.models[k.split('/')[0]]);
   const bases = plan.modelNames.filter(isBase);
   const nets = plan.modelNames.filter((k) => !isBase(k));

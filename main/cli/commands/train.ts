@@ -26,6 +26,7 @@ import { modelRoc, ROC_FILE } from '../../models/run-roc.ts';
 import type { ThresholdMode } from '../../eval/metrics.ts';
 import { holdoutSpecFromArgs, runHoldoutForTrain } from '../../eval/holdout-cli.ts';
 import { describeTrainingArea, trainingArea } from '../../sites/training-area.ts';
+import { checkSeeds, trainSeedMembers } from '../../eval/seed-ensemble.ts';
 
 function intOption(args: ParsedArgs, name: string, min: number): number | undefined {
   const v = optionalNumber(args, name, 'train');
@@ -62,7 +63,7 @@ export const trainCommand: Command = {
   summary: 'cross-validate and train CNN / DCN / GK-CNN / GK-DCN patch classifiers and baselines (index, pc, logreg, rf)',
   usage:
     '--stack STACK.tif|DIR --sites SITES.geojson [--knowledge W.tif …] --model all,baselines|cnn,dcn,gk-cnn,gk-dcn,index,pc,logreg,rf [--index-elements A,B,…] ' +
-    '[--epochs N] [--batch N] [--lr X] [--lambda X] [--folds K] [--repeats R] [--seed N] [--engine auto|tfjs|onnx] [--mask AREA.tif|.gpkg] [--nodata fill-mean|skip|refuse] [--holdout-region POLYGON|--holdout-blocks N] --out RUN_DIR',
+    '[--epochs N] [--batch N] [--lr X] [--lambda X] [--folds K] [--repeats R] [--seed N] [--engine auto|tfjs|onnx] [--seeds N] [--mask AREA.tif|.gpkg] [--nodata fill-mean|skip|refuse] [--holdout-region POLYGON|--holdout-blocks N] --out RUN_DIR',
   options: {
     stack: { type: 'string', description: 'element stack: multiband GeoTIFF or folder of single-band GeoTIFFs', valueName: 'PATH' },
     sites: { type: 'string', description: 'training sites GeoJSON (from "geoanomaly sites")', valueName: 'FILE' },
@@ -128,6 +129,12 @@ export const trainCommand: Command = {
       description: "patches holding nodata: 'refuse' (stop, naming the sites), 'fill-mean' (the band's study-area mean, as predict fills windows), 'skip' (drop those sites); sites on a nodata cell are dropped unless refuse. Default: fill-mean with --mask, else refuse",
       valueName: 'fill-mean|skip|refuse',
     },
+    seeds: {
+      type: 'string',
+      description: 'networks: also train N − 1 further final models with other seeds (models/<kind>/seed-<s>/), for predict --seeds N (mean p_ and sd_ over seeds)',
+      valueName: 'N',
+      default: '1',
+    },
     'holdout-region': {
       type: 'string',
       description:
@@ -171,6 +178,7 @@ export const trainCommand: Command = {
     const { networks: kinds, baselines } = parseModelList(optionalString(args, 'model') ?? 'all');
     const tune = parseTune(listOption(args, 'tune'));
     const holdout = holdoutSpecFromArgs(args);
+    const seeds = checkSeeds(intOption(args, 'seeds', 1));
     const indexElements = optionalString(args, 'index-elements')?.split(',').map((e) => e.trim()).filter((e) => e !== '');
     const knowledgePaths = listOption(args, 'knowledge');
     const needGeology = kinds.filter(usesGeology);
@@ -313,7 +321,8 @@ export const trainCommand: Command = {
           ? { final: r.finalTuned.chosen, folds: r.cv.folds.map((f) => ({ repeat: f.repeat, fold: f.fold, chosen: f.tuned?.chosen ?? {}, candidates: [...(f.tuned?.candidates ?? [])] })) }
           : undefined;
         if (tuning) io.out(`${kind.padEnd(7)} tuned: final ${JSON.stringify(tuning.final)}; folds ${tuning.folds.map((f) => JSON.stringify(f.chosen)).join(' ')}`);
-        models[kind] = { path: join(dir, 'model.json'), epochs: r.final.bestEpoch, engine: r.final.engine, type: 'network', members, ...(tuning ? { tuning } : {}), ...(r.final.geology ? { geology: r.final.geology } : {}) };
+        const seedMembers = seeds > 1 ? await trainSeedMembers(r.final.kind, data, { ...cvOptions.train, ...(r.finalTuned?.chosen ?? {}) }, { seed, seeds, runDir: outDir }, { signal: io.signal, progress: io.progress }) : [];
+        models[kind] = { path: join(dir, 'model.json'), epochs: r.final.bestEpoch, engine: r.final.engine, type: 'network', members, ...(seedMembers.length > 0 ? { seeds: seedMembers } : {}), ...(tuning ? { tuning } : {}), ...(r.final.geology ? { geology: r.final.geology } : {}) };
         line(kind, r.cv);
       }
     } finally {
@@ -351,7 +360,7 @@ export const trainCommand: Command = {
       command: `geoanomaly train ${process.argv.slice(3).join(' ')}`.trim(),
       inputs,
       seed,
-      options: { models: [...kinds, ...baselines], ...cvOptions, indexElements: indexElements ?? null, patchSize, transform, alignByIndex: align ?? null, knowledgeNames, holdout: holdout ?? null, mask: area.mask?.path ?? null, nodata: area.nodata },
+      options: { models: [...kinds, ...baselines], ...cvOptions, indexElements: indexElements ?? null, patchSize, transform, alignByIndex: align ?? null, knowledgeNames, seeds, holdout: holdout ?? null, mask: area.mask?.path ?? null, nodata: area.nodata },
       backend,
       engine: { requested: requestedEngine, name: engine, detail: engineDetail },
       packages: packageVersions(),
