@@ -3,7 +3,7 @@ import { optionalNumber, optionalString } from '../commands/command.ts';
 import { InvalidOptionError } from '../errors.ts';
 import type { CrossValidationResult } from '../models/cross-validate.ts';
 import { formatHoldout, holdoutRegions, runRegionHoldout, type HoldoutRunInput } from './holdout-run.ts';
-import type { HoldoutModelRecord, HoldoutSpec } from './region-holdout.ts';
+import type { HoldoutMetrics, HoldoutSpec } from './region-holdout.ts';
 
 /**
  * `train --holdout-region POLYGON | --holdout-blocks N`: the flags' parsing and the run's
@@ -23,12 +23,6 @@ export function holdoutSpecFromArgs(args: ParsedArgs): HoldoutSpec | undefined {
   return path !== undefined ? { kind: 'region', path } : undefined;
 }
 
-/** metrics.json's "holdout": the spec, per model the pooled map AUC (+ ci95) and per region. */
-export interface HoldoutMetrics {
-  readonly method: string;
-  readonly rules: string;
-  readonly models: Record<string, HoldoutModelRecord & { readonly cvAuc: number | null }>;
-}
 
 export async function runHoldoutForTrain(
   spec: HoldoutSpec,

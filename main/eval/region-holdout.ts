@@ -257,3 +257,10 @@ export function holdoutRecord(scores: readonly HeldOutScore[], seed: number): Ho
     regions: scores.map((s) => ({ region: s.region, deposits: s.deposits, heldOutSites: s.heldOutSites, trainingSamples: s.trainingSamples, auc: mean(s.placements), aucInRegion: mean(s.placementsInRegion) })),
   };
 }
+
+/** metrics.json's "holdout": the spec, per model the pooled map AUC (+ ci95), per region, and the grouped CV AUC beside it. */
+export interface HoldoutMetrics {
+  readonly method: string;
+  readonly rules: string;
+  readonly models: Record<string, HoldoutModelRecord & { readonly cvAuc: number | null }>;
+}

@@ -194,6 +194,11 @@ describe('train --holdout-region / --holdout-blocks', () => {
       expect(h.cvAuc).toBeCloseTo(metrics[k].mean.auc, 12);
     }
     expect(readManifest(join(dir, 'run')).options.holdout).toEqual({ kind: 'region', path: join(dir, 'west.geojson') });
+    // The report shows it beside the grouped CV (and metrics.json still reads as a run).
+    expect(await main(['report', '--run', join(dir, 'run'), '--out', join(dir, 'report.html')])).toBe(0);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('Region hold-out (region ');
+    expect(html).toContain(metrics.holdout.models.logreg.auc.toFixed(3));
 
     const code2 = await main(
       ['train', '--stack', join(dir, 'stack.tif'), '--sites', join(dir, 'sites.geojson'), '--model', 'logreg,index', '--index-elements', 'Au,As', '--folds', '2', '--repeats', '1',
