@@ -6,7 +6,7 @@ import { defaultThreads } from '../../jobs/worker-pool.ts';
 import { readGeoTiffInfo } from '../../io/geotiff-read.ts';
 import { InvalidOptionError } from '../../errors.ts';
 import { checkEngine, resolveEngine } from '../../maps/onnx/onnx-run.ts';
-import { ENSEMBLE_MODES, type EnsembleMode } from '../../models/run-store.ts';
+import { ENSEMBLE_MODES, readManifest, type EnsembleMode } from '../../models/run-store.ts';
 
 export const predictCommand: Command = {
   name: 'predict',
@@ -71,6 +71,8 @@ export const predictCommand: Command = {
     const enginePreference = checkEngine(optionalString(args, 'engine'));
     const engine = await resolveEngine(enginePreference);
     io.err(`engine: ${engine.detail}`);
+    const trainedMask = (readManifest(runDir).options as { mask?: string | null }).mask;
+    if (trainedMask && !optionalString(args, 'mask')) io.err(`predict: the run was trained with --mask ${trainedMask}; pass --mask to leave the cells outside the study area nodata in the map`);
     const t0 = performance.now();
     const { bandNames, modelNames, members } = await predictRunToGeoTiff(
       stackPath,
