@@ -17,8 +17,9 @@ import { trainingDataFrom, type TrainingData } from '../../main/models/train.ts'
 import { initBackend } from '../../main/models/backend.ts';
 import { readManifest } from '../../main/models/run-store.ts';
 import { rocAuc } from '../../main/eval/metrics.ts';
-import { blockLayout, holdoutSplit, regionCells, spatialBlocks } from '../../main/eval/region-holdout.ts';
-import { runRegionHoldout } from '../../main/eval/holdout-run.ts';
+import { assertUsableSplit, blockLayout, holdoutSplit, regionCells, spatialBlocks } from '../../main/eval/region-holdout.ts';
+import { holdoutRegions, runRegionHoldout } from '../../main/eval/holdout-run.ts';
+import { holdoutSpecFromArgs } from '../../main/eval/holdout-cli.ts';
 import { Rng } from '../../main/util/rng.ts';
 import { tempDir } from '../helpers/paths.ts';
 
@@ -92,6 +93,16 @@ describe('region hold-out cells', () => {
     // The notch matters: the region is neither empty nor a plain rectangle of whole columns.
     expect(inside).toBeGreaterThan(100);
     expect(inside % grid.rows).not.toBe(0);
+  });
+
+  it('names the problem: both flags, a polygon off the grid, a region that leaves one class', async () => {
+    expect(() => holdoutSpecFromArgs({ values: { 'holdout-region': 'a.gpkg', 'holdout-blocks': '3' }, positionals: [] })).toThrow(/either --holdout-region POLYGON or --holdout-blocks N, not both/);
+    expect(() => holdoutSpecFromArgs({ values: { 'holdout-blocks': '1' }, positionals: [] })).toThrow(/--holdout-blocks must be an integer ≥ 2, got 1/);
+    const far = { ...polygon, features: [{ ...polygon.features[0], geometry: { type: 'Polygon', coordinates: [[[0, 0], [10, 0], [10, 10], [0, 0]]] } }] };
+    writeFileSync(join(dir, 'far.geojson'), JSON.stringify(far));
+    await expect(holdoutRegions({ kind: 'region', path: join(dir, 'far.geojson') }, grid)).rejects.toThrow(/covers no cell centre of the 30×40 grid. Check its CRS/);
+    const everything = { name: 'all', cells: new Uint8Array(n).fill(1) };
+    expect(() => assertUsableSplit(holdoutSplit(sites, everything), Int32Array.from(sites.sites, (s) => s.label), '--holdout-region all.gpkg')).toThrow(/leaves 0 deposit and 0 non-deposit training sample\(s\)/);
   });
 
   it('cuts N spatial blocks that tile the grid exactly once', () => {

@@ -77,6 +77,11 @@ describe('--mask', () => {
       const band = map.bands[map.bandNames.indexOf(name)];
       for (let i = 0; i < band.length; i++) expect(Number.isFinite(band[i]), `${name} cell ${i}`).toBe(inside[i] === 1);
     }
+    // Worker threads open the stack with the same mask: bit-identical bands.
+    const out2 = join(dir, 'prob-2.tif');
+    expect(await main(['predict', '--run', run, '--stack', join(FIX, 'stack.tif'), '--mask', join(FIX, 'area.tif'), '--threads', '2', '--engine', 'tfjs', '--out', out2])).toBe(0);
+    const map2 = await readGeoTiff(out2);
+    map.bands.forEach((b, i) => expect(Array.from(map2.bands[i])).toEqual(Array.from(b)));
   });
 
   it('evaluate: deposits and background outside the study area are ignored (sklearn AUC over the area)', async () => {
