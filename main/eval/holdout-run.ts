@@ -44,6 +44,8 @@ export interface HoldoutRunInput {
   readonly baselines: readonly BaselineKind[];
   readonly baselineFit: BaselineFitContext;
   readonly train: TrainOptions;
+  /** Per network, settings chosen by nested tuning (train --tune) for its final model; applied to its hold-out models too. @default none */
+  readonly tuned?: Readonly<Record<string, Partial<TrainOptions>>>;
   readonly seed: number;
   readonly regions: readonly HoldoutRegion[];
   /** The flag quoted in errors (--holdout-region / --holdout-blocks). */
@@ -74,7 +76,7 @@ export async function runRegionHoldout(input: HoldoutRunInput, ctx?: JobContext)
       const classifiers: NamedClassifier[] = [];
       for (const [m, kind] of input.networks.entries()) {
         throwIfCancelled(ctx, 'region hold-out');
-        const trained = await trainModel(kind, data, split.trainIdx, { ...input.train, seed: input.seed }, subJob(step, m / (names.length + 1), (m + 1) / (names.length + 1), kind));
+        const trained = await trainModel(kind, data, split.trainIdx, { ...input.train, ...(input.tuned?.[kind] ?? {}), seed: input.seed }, subJob(step, m / (names.length + 1), (m + 1) / (names.length + 1), kind));
         disposers.push(() => trained.model.dispose());
         classifiers.push(modelClassifier(kind, trained.model, data.patchSize, data.channels));
       }

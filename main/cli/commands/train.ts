@@ -345,7 +345,7 @@ export const trainCommand: Command = {
     const comparisons = compareModels(order.map((k) => [k, cvs.get(k) as CrossValidationResult] as const), data, { metric: 'auc', seed });
     if (comparisons.length > 0) metrics.comparisons = comparisons;
     for (const c of comparisons) io.out(formatComparison(c));
-    if (holdout) metrics.holdout = await runHoldoutForTrain(holdout, { stack, sites, data, stats: patches.stats, networks: kinds, baselines, baselineFit, train: cvOptions.train, seed, cvs }, io);
+    if (holdout) metrics.holdout = await runHoldoutForTrain(holdout, { stack, sites, data, stats: patches.stats, networks: kinds, baselines, baselineFit, train: cvOptions.train, tuned: Object.fromEntries([...results].map(([k, r]) => [k, r.finalTuned?.chosen ?? {}])), seed, cvs }, io);
     writeJsonAtomic(join(outDir, METRICS_FILE), metrics);
     // Per-fold ROC points and their mean curve, for the app's ROC chart.
     writeJsonAtomic(join(outDir, ROC_FILE), Object.fromEntries([...cvs].map(([kind, cv]) => [kind, modelRoc(cv.folds)])));
