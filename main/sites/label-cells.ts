@@ -118,7 +118,7 @@ export function cellsFromLabelRaster(reference: GridSpec, label: RasterStack, op
     // smears (bilinear) sparse deposit cells, so the fix offered is reading the cells as points.
     throw new GridMismatchError(
       `${source} is not aligned with the reference grid: ${alignment.problems.join('; ')}. Resampling a sparse label raster drops or smears its deposit cells; ` +
-        `read its marked cells as points instead (geoanomaly sites --labels-as-points: each marked cell becomes a point at its centre in the label raster's own ` +
+        `read its marked cells as points instead (--labels-as-points on geoanomaly sites and evaluate: each marked cell becomes a point at its centre in the label raster's own ` +
         `georeferencing and lands in the reference cell that holds it), or, if the files are known to be paired by array index, pass --align-by-index R,C.`,
       { source, ...alignment },
     );

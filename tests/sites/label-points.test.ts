@@ -55,6 +55,13 @@ describe('sites --deposits LABELS.tif --labels-as-points', () => {
     });
   }
 
+  it('evaluate --labels-as-points scores the deposits of a label raster on another grid', async () => {
+    const out = join(dir, 'eval.json');
+    const r = await stderrOf(['evaluate', '--map', join(FIX, 'ref.tif'), '--deposits', join(FIX, 'label-utm44.tif'), '--labels-as-points', '--out', out]);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8')).counts.depositCells).toBe(expected['label-utm44.tif'].cells.length);
+  });
+
   it('warns when block cells fall on nodata of the grid, naming --nodata', async () => {
     const ref = await readGeoTiff(join(FIX, 'ref.tif'));
     const band = Float32Array.from(ref.bands[0]);

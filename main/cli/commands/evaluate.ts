@@ -10,6 +10,7 @@ import { bandIndex } from '../../grid/raster.ts';
 import type { GridSpec } from '../../grid/grid-spec.ts';
 import { cellOf, inGrid } from '../../grid/grid-spec.ts';
 import { cellsFromLabelRaster, parseIndexAlignment } from '../../sites/label-cells.ts';
+import { cellsFromLabelPoints } from '../../sites/label-points.ts';
 import { readSitesGeoJson } from '../../sites/sites-geojson.ts';
 import { evaluateMap } from '../../eval/success-rate.ts';
 import { anomalyClasses, concentrationArea } from '../../eval/concentration-area.ts';
@@ -25,9 +26,14 @@ interface DepositInput {
   readonly kind: 'points' | 'raster';
 }
 
-async function depositCells(file: string, grid: GridSpec, opts: { assumeCrs?: Crs; alignByIndex?: string; value: number }): Promise<DepositInput> {
+async function depositCells(file: string, grid: GridSpec, opts: { assumeCrs?: Crs; alignByIndex?: string; value: number; asPoints?: boolean }): Promise<DepositInput> {
   if (/^\.tiff?$/i.test(extname(file))) {
     const label = await readGeoTiff(file);
+    if (opts.asPoints) {
+      // A label raster on another grid: its marked (non-zero) cells as points (sites/label-points.ts), no resampling.
+      const p = cellsFromLabelPoints(grid, label, { role: 'deposit', value: 'non-zero', outside: 'drop' });
+      return { cells: p.cells, outsideMap: p.dropped.length, kind: 'raster' };
+    }
     const r = cellsFromLabelRaster(grid, label, {
       value: opts.value,
       role: 'deposit',
@@ -54,7 +60,7 @@ async function depositCells(file: string, grid: GridSpec, opts: { assumeCrs?: Cr
 export const evaluateCommand: Command = {
   name: 'evaluate',
   summary: 'map-level evaluation: AUC, success-rate curve, P–A plot, C–A thresholds',
-  usage: '--map PROB.tif --deposits FILE [--exclude-training SITES.geojson] [--compare A,B,… [--compare-map OTHER.tif]] [--mask AREA.tif|.gpkg] --out EVAL.json',
+  usage: '--map PROB.tif --deposits FILE [--exclude-training SITES.geojson] [--compare A,B,… [--compare-map OTHER.tif]] [--mask AREA.tif|.gpkg] [--labels-as-points] --out EVAL.json',
   options: {
     map: { type: 'string', description: 'probability or anomaly map (GeoTIFF; first band unless --band)', valueName: 'PROB.tif' },
     band: { type: 'string', description: 'band name of the map to evaluate', valueName: 'NAME' },
@@ -73,6 +79,7 @@ export const evaluateCommand: Command = {
     },
     'compare-map': { type: 'string', description: 'read the --compare bands from this GeoTIFF instead of --map (same grid)', valueName: 'OTHER.tif' },
     seed: { type: 'string', description: 'seed of the comparison bootstrap', valueName: 'N', default: '1' },
+    'labels-as-points': { type: 'boolean', description: 'a deposit raster on another grid: each non-zero cell becomes a point at its centre in the raster\'s own georeferencing, placed in the map cell that holds it (no resampling)' },
     mask: { type: 'string', description: 'study-area mask: a GeoTIFF on the stack grid (inside = non-zero, finite) or polygons (.gpkg, .geojson, …); cells outside are nodata: neither deposits nor background there, and no C–A area', valueName: 'AREA.tif|.gpkg' },
     out: { type: 'string', description: 'evaluation JSON (keys auc, successRate, paIntersection, caBreaks, …)', valueName: 'EVAL.json' },
   },
@@ -101,6 +108,7 @@ export const evaluateCommand: Command = {
       assumeCrs,
       alignByIndex: optionalString(args, 'align-by-index'),
       value: optionalNumber(args, 'deposit-value', 'evaluate') ?? 1,
+      asPoints: args.values['labels-as-points'] === true,
     });
     const depositsOutsideMask = studyMask ? deposits.cells.filter((c) => !studyMask.cells[c]).length : 0;
     if (depositsOutsideMask > 0) io.err(`evaluate: ${depositsOutsideMask} deposit(s) lie outside the study-area mask and are not evaluated`);
