@@ -69,6 +69,7 @@ describe('--mask', () => {
     expect(insideSites).toBeLessThan(sites.features.length);
     expect((m.patch as { samples: number }).samples).toBe(insideSites);
     expect(m.options.mask).toBe(join(FIX, 'area.gpkg'));
+    expect(m.inputs.some((i) => i.role === 'mask' && /^[0-9a-f]{64}$/.test(String(i.sha256)))).toBe(true);
 
     const out = join(dir, 'prob.tif');
     expect(await main(['predict', '--run', run, '--stack', join(FIX, 'stack.tif'), '--mask', join(FIX, 'area.tif'), '--threads', '1', '--engine', 'tfjs', '--out', out])).toBe(0);

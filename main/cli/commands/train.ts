@@ -353,6 +353,8 @@ export const trainCommand: Command = {
       ...(await describeInput('stack', stackPath)),
       ...(await describeInput('sites', sitesPath)),
       ...(await Promise.all(knowledgePaths.map((p) => describeInput('knowledge', p)))).flat(),
+      ...(area.mask ? await describeInput('mask', area.mask.path) : []),
+      ...(holdout?.kind === 'region' ? await describeInput('holdout-region', holdout.path) : []),
     ];
     writeManifest(outDir, {
       format: 'geoanomaly-run/1',
