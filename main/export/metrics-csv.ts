@@ -5,6 +5,7 @@ import { InvalidFileError, InvalidOptionError } from '../errors.ts';
 import { METRIC_NAMES, type MetricName } from '../models/cross-validate.ts';
 import { METRICS_FILE } from '../models/run-store.ts';
 import type { Comparison } from '../eval/bootstrap.ts';
+import type { HoldoutMetrics } from '../eval/region-holdout.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { RunFolderError } from './export-errors.ts';
 
@@ -46,8 +47,9 @@ export function readRunMetrics(runDir: string): RunMetrics {
   if (m === null || typeof m !== 'object' || Array.isArray(m) || Object.keys(m).length === 0) {
     throw new InvalidFileError(path, 'holds no model entries', 'Re-run training to rewrite it');
   }
-  // "comparisons" (paired site-bootstrap differences, eval/bootstrap.ts) is not a model: readRunComparisons.
-  const { comparisons: _comparisons, ...models } = m as Record<string, unknown>;
+  // "comparisons" (paired site-bootstrap differences, eval/bootstrap.ts) is not a model: readRunComparisons;
+  // nor is "holdout" (train --holdout-region/--holdout-blocks, eval/holdout-cli.ts): readRunHoldout.
+  const { comparisons: _comparisons, holdout: _holdout, ...models } = m as Record<string, unknown>;
   if (Object.keys(models).length === 0) throw new InvalidFileError(path, 'holds no model entries', 'Re-run training to rewrite it');
   m = models;
   for (const [model, e] of Object.entries(m as Record<string, unknown>)) {
@@ -56,6 +58,18 @@ export function readRunMetrics(runDir: string): RunMetrics {
     if (!ok) throw new InvalidFileError(path, `model "${model}" lacks folds/mean/sd of the metrics ${METRIC_NAMES.join(', ')}`, 'Re-run training to rewrite it', { model });
   }
   return m as RunMetrics;
+}
+
+/** The region hold-out of RUN_DIR/metrics.json (train --holdout-region/--holdout-blocks); null when the run has none. */
+export function readRunHoldout(runDir: string): HoldoutMetrics | null {
+  const path = join(runDir, METRICS_FILE);
+  if (!existsSync(path)) return null;
+  try {
+    const h = (JSON.parse(readFileSync(path, 'utf8')) as { holdout?: HoldoutMetrics }).holdout;
+    return h && typeof h === 'object' && h.models ? h : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The paired comparisons of RUN_DIR/metrics.json ([] for runs written before they existed). */

@@ -11,8 +11,9 @@ import { MANIFEST_FILE, readManifest, type RunManifest } from '../models/run-sto
 import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { RunFolderError } from './export-errors.ts';
-import { readRunComparisons, readRunMetrics, type RunMetrics } from './metrics-csv.ts';
+import { readRunHoldout, readRunComparisons, readRunMetrics, type RunMetrics } from './metrics-csv.ts';
 import { formatComparison, type Comparison } from '../eval/bootstrap.ts';
+import type { HoldoutMetrics } from '../eval/region-holdout.ts';
 
 /**
  * The report of one training run, as a self-contained HTML page (images inlined as data URIs)
@@ -43,6 +44,8 @@ export interface RunReport {
   readonly metrics: RunMetrics;
   /** metrics.json's paired comparisons (eval/bootstrap.ts); [] for older runs. */
   readonly comparisons: readonly Comparison[];
+  /** metrics.json's region hold-out (train --holdout-region/--holdout-blocks); null when the run has none. */
+  readonly holdout?: HoldoutMetrics | null;
   readonly charts: readonly ReportImage[];
   readonly maps: readonly ReportImage[];
 }
@@ -99,7 +102,7 @@ export async function buildRunReport(runDir: string, options: RunReportOptions =
   report(ctx, 0.4, options.map ? `drawing ${options.map}` : 'no maps given');
   const maps = options.map ? await mapImages(options.map, options.deposits, options.depositsLayer) : [];
   throwIfCancelled(ctx, 'run report');
-  return { title: options.title ?? `Training run ${basename(runDir)}`, runDir, manifest, metrics, comparisons: readRunComparisons(runDir), charts, maps };
+  return { title: options.title ?? `Training run ${basename(runDir)}`, runDir, manifest, metrics, comparisons: readRunComparisons(runDir), holdout: readRunHoldout(runDir), charts, maps };
 }
 
 // ------------------------------------------------------------------------------------------
@@ -117,6 +120,14 @@ const COMPARISON_NOTE =
 /** "GK-DCN − CNN: ΔAUC +0.03 [−0.05, +0.11] (the interval includes 0: …)", one line per pair. */
 function comparisonLines(r: RunReport): string[] {
   return r.comparisons.map((c) => formatComparison(c));
+}
+
+const HOLDOUT_HEAD = ['model', 'map AUC at held-out deposits [95%]', 'in region [95%]', 'deposits', 'grouped CV AUC'];
+
+/** The region hold-out beside the grouped CV: one row per model. */
+function holdoutRows(r: RunReport): string[][] {
+  const ci = (c: [number, number] | null): string => (c ? ` [${fmt(c[0])}, ${fmt(c[1])}]` : '');
+  return Object.entries(r.holdout?.models ?? {}).map(([model, h]) => [model, `${fmt(h.auc)}${ci(h.ci95)}`, `${fmt(h.aucInRegion)}${ci(h.ci95InRegion)}`, String(h.deposits), fmt(h.cvAuc)]);
 }
 
 function foldRows(r: RunReport): string[][] {
@@ -188,6 +199,7 @@ export function renderReportHtml(r: RunReport): string {
     ...(r.comparisons.length > 0
       ? ['<h2>Paired comparisons (ΔAUC, 95% interval)</h2>', `<ul class="comparisons">${comparisonLines(r).map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`, `<p>${esc(COMPARISON_NOTE)}</p>`]
       : []),
+    ...(r.holdout ? [`<h2>Region hold-out (${esc(r.holdout.method)})</h2>`, htmlTable(HOLDOUT_HEAD, holdoutRows(r)), `<p>${esc(r.holdout.rules)}</p>`] : []),
     '<h2>Every fold</h2>',
     htmlTable(FOLD_HEAD, foldRows(r), 'folds'),
     '<h2>Plots</h2>',
@@ -328,6 +340,11 @@ export async function renderReportPdf(r: RunReport): Promise<Uint8Array> {
     pdf.heading('Paired comparisons (ΔAUC, 95% interval)');
     for (const l of comparisonLines(r)) pdf.text(l, 8);
     pdf.text(COMPARISON_NOTE, 7);
+  }
+  if (r.holdout) {
+    pdf.heading(`Region hold-out (${r.holdout.method})`);
+    pdf.table(HOLDOUT_HEAD, holdoutRows(r), [0.8, 1.6, 1.4, 0.6, 0.8], 7);
+    pdf.text(r.holdout.rules, 7);
   }
   pdf.heading('Every fold');
   pdf.table(FOLD_HEAD, foldRows(r), [1, 0.6, 0.5, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8], 7);

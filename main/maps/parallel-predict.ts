@@ -70,6 +70,8 @@ export interface PredictRunOptions extends PredictionOutputOptions {
   readonly layout?: 'auto' | 'workers' | 'in-thread';
   /** How onnxruntime-node is imported (tests inject a failing one). @default import('onnxruntime-node') */
   readonly ortLoader?: OrtLoader;
+  /** Study-area mask (GeoTIFF on the stack grid or polygons): cells outside read as nodata, so they are nodata in the map. @default none */
+  readonly mask?: string;
 }
 
 export interface CheckedPredictRunOptions {
@@ -83,6 +85,7 @@ export interface CheckedPredictRunOptions {
   readonly intraOpThreads: number;
   readonly shareStem: boolean;
   readonly layout: 'auto' | 'workers' | 'in-thread';
+  readonly mask: string | null;
 }
 
 export function checkPredictRunOptions(o: PredictRunOptions): CheckedPredictRunOptions {
@@ -105,6 +108,7 @@ export function checkPredictRunOptions(o: PredictRunOptions): CheckedPredictRunO
     intraOpThreads,
     shareStem: o.shareStem ?? true,
     layout: checkLayout(o.layout),
+    mask: o.mask ?? null,
   };
 }
 
@@ -141,6 +145,8 @@ export function planTiles(rows: number, tileRows: number): [number, number][] {
 /** What each worker receives once (plain structured-clone data). */
 export interface PredictWorkerInput {
   readonly stackPath: string;
+  /** Study-area mask path (cells outside read as nodata); null = none. */
+  readonly mask: string | null;
   readonly runDir: string;
   readonly models: string[];
   readonly backend: BackendPreference;
@@ -178,7 +184,7 @@ async function planRun(stackPath: string, o: CheckedPredictRunOptions, sharedTil
   const missing = wanted.filter((k) => !loadable.includes(k));
   if (missing.length > 0) throw new InvalidOptionError(`run ${o.runDir} has no trained model ${missing.join(', ')} (it has ${available.join(', ')})`);
   const window = (manifest.patch as { size?: number }).size ?? 0;
-  const source = await openStackSource(stackPath);
+  const source = await openStackSource(stackPath, { mask: o.mask });
   try {
     matchBands(source, manifest.bandNames);
     const { rows, cols } = source.grid;
@@ -260,7 +266,7 @@ export const SMALL_MAP_TILE_CELLS = 40_000;
 export async function predictRunToGeoTiff(
   stackPath: string,
   outPath: string,
-  options: PredictRunOptions & { readonly ensemble?: EnsembleMode },
+  options: PredictRunOptions & { readonly ensemble?: EnsembleMode; readonly seeds?: number },
   ctx?: JobContext,
 ): Promise<{ bandNames: string[]; modelNames: string[]; engine: EngineChoice; members: Record<string, string[]> }> {
   const o = checkPredictRunOptions(options);
@@ -270,7 +276,7 @@ export async function predictRunToGeoTiff(
   const manifest = readManifest(o.runDir);
   const ensemble = options.ensemble;
   const members: Record<string, string[]> = {};
-  for (const k of plan.modelNames) members[k] = ensemble && manifest.models[k] ? ensembleMembers(manifest, k, ensemble) : [k];
+  for (const k of plan.modelNames) members[k] = ensemble && manifest.models[k] ? ensembleMembers(manifest, k, ensemble, options.seeds) : [k];
   const isBase = (k: string): boolean => isBaselineEntry(manifest.models[k.split('/')[0]]);
   const bases = plan.modelNames.filter(isBase);
   const nets = plan.modelNames.filter((k) => !isBase(k));
@@ -281,7 +287,7 @@ export async function predictRunToGeoTiff(
   };
   const netMembers = flat(nets);
   const baseMembers = flat(bases);
-  const source = await openStackSource(stackPath);
+  const source = await openStackSource(stackPath, { mask: o.mask });
   const grid = source.grid;
   await source.close();
   const extraBands = ensemble ? plan.modelNames.map((k) => `sd_${k}`) : [];
@@ -298,7 +304,7 @@ export async function predictRunToGeoTiff(
       const baseMask = new Float32Array(cells);
       if (bases.length > 0) {
         const { window, stats } = runTransform(o.runDir, manifest);
-        const src = await openStackSource(stackPath);
+        const src = await openStackSource(stackPath, { mask: o.mask });
         try {
           const classifiers = baselineClassifiers(o.runDir, baseMembers.list, window, manifest.bandNames.length);
           await predictMap(src, classifiers, { window, bandNames: manifest.bandNames, stats, batchSize: o.batchSize }, (rowStart, probs, mask) => {
@@ -355,7 +361,7 @@ async function predictInThisThread(
   const tileRows = plan.tiles[0][1] - plan.tiles[0][0];
   if (onnx && engine.ort) {
     const classifiers = await onnxRunClassifiers(engine.ort, onnx, o.intraOpThreads, o.maxTileCells);
-    const source = await openStackSource(stackPath);
+    const source = await openStackSource(stackPath, { mask: o.mask });
     try {
       await predictMap(source, classifiers, { window: onnx.window, bandNames: onnx.bandNames, stats: onnx.stats, batchSize: o.batchSize, tileRows }, sink, ctx);
     } finally {
@@ -366,7 +372,7 @@ async function predictInThisThread(
   }
   await initBackend(o.backend);
   const run = await loadRun(o.runDir, plan.modelNames);
-  const source = await openStackSource(stackPath);
+  const source = await openStackSource(stackPath, { mask: o.mask });
   try {
     await predictMap(source, runClassifiers(run), { window: run.window, bandNames: run.bandNames, stats: run.stats, batchSize: o.batchSize, tileRows }, sink, ctx);
   } finally {
@@ -400,7 +406,7 @@ async function predictOnWorkers(
 ): Promise<void> {
   const { tiles } = plan;
   const totalRows = tiles[tiles.length - 1][1];
-  const input: PredictWorkerInput = { stackPath, runDir: o.runDir, models: plan.modelNames, backend: o.backend, batchSize: o.batchSize, onnx, intraOpThreads: o.intraOpThreads };
+  const input: PredictWorkerInput = { stackPath, mask: o.mask, runDir: o.runDir, models: plan.modelNames, backend: o.backend, batchSize: o.batchSize, onnx, intraOpThreads: o.intraOpThreads };
   const workers: Worker[] = [];
   const waiting = new Map<number, PredictTileResult>();
   const partial = new Float64Array(tiles.length);

@@ -25,14 +25,14 @@ interface Ready {
 const ready = (async (): Promise<Ready & { source: Awaited<ReturnType<typeof openStackSource>> }> => {
   if (input.onnx) {
     const classifiers = await onnxRunClassifiers(await loadOrt(), input.onnx, input.intraOpThreads);
-    const source = await openStackSource(input.stackPath);
+    const source = await openStackSource(input.stackPath, { mask: input.mask });
     return { window: input.onnx.window, bandNames: input.onnx.bandNames, stats: input.onnx.stats, classifiers, source };
   }
   const { initBackend } = await import('../models/backend.ts');
   const { loadRun, runClassifiers } = await import('./run-models.ts');
   await initBackend(input.backend);
   const run = await loadRun(input.runDir, input.models);
-  const source = await openStackSource(input.stackPath);
+  const source = await openStackSource(input.stackPath, { mask: input.mask });
   return { window: run.window, bandNames: run.bandNames, stats: run.stats, classifiers: runClassifiers(run), source };
 })();
 

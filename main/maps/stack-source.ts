@@ -4,6 +4,7 @@ import { fromFile, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
 import type { GridSpec } from '../grid/grid-spec.ts';
 import { compareGrids } from '../grid/grid-spec.ts';
 import { readGeoTiffInfo } from '../io/geotiff-read.ts';
+import { readStudyMask } from '../eval/study-mask.ts';
 import { BandMismatchError, EmptyInputError, GridMismatchError, InvalidFileError } from '../errors.ts';
 
 /**
@@ -38,7 +39,32 @@ async function openPart(file: string): Promise<Part> {
   }
 }
 
-export async function openStackSource(path: string): Promise<StackSource> {
+/**
+ * Opens a stack for row reads; with `mask` (a study-area mask, main/eval/study-mask.ts) every cell
+ * outside the mask reads as nodata (NaN), so a masked cell is nodata in every window and map.
+ */
+export async function openStackSource(path: string, options: { readonly mask?: string | null } = {}): Promise<StackSource> {
+  const source = await openUnmaskedStackSource(path);
+  if (!options.mask) return source;
+  return maskedStackSource(source, (await readStudyMask(options.mask, source.grid)).cells);
+}
+
+/** A source whose cells outside `inside` (1 = in the study area) read as NaN. */
+export function maskedStackSource(source: StackSource, inside: Uint8Array): StackSource {
+  const cols = source.grid.cols;
+  return {
+    ...source,
+    async readRows(rowStart, rowEnd, bands) {
+      const out = await source.readRows(rowStart, rowEnd, bands);
+      const at = rowStart * cols;
+      for (const b of out) for (let i = 0; i < b.length; i++) if (!inside[at + i]) b[i] = NaN;
+      return out;
+    },
+    close: () => source.close(),
+  };
+}
+
+async function openUnmaskedStackSource(path: string): Promise<StackSource> {
   if (!existsSync(path)) throw new InvalidFileError(path, 'no such file or folder', 'Check the path');
   const files = statSync(path).isDirectory()
     ? readdirSync(path)

@@ -3,7 +3,7 @@ import { createReadStream, existsSync, readFileSync, readdirSync, statSync } fro
 import { join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { InvalidFileError } from '../errors.ts';
+import { InvalidFileError, InvalidOptionError } from '../errors.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.ts';
 import type { SavedBaseline } from './baselines/baseline-models.ts';
 import { packageRootUrl } from '../util/package-root.ts';
@@ -143,13 +143,33 @@ export function foldModelName(kind: string, repeat: number, fold: number): strin
  * the first repeat (each site held out exactly once; k + 1 members), 'all-folds' = the final
  * model and the fold models of every repeat, 'final' = the final model alone (sd 0).
  */
-export type EnsembleMode = 'folds' | 'all-folds' | 'final';
-export const ENSEMBLE_MODES: readonly EnsembleMode[] = ['folds', 'all-folds', 'final'];
+export type EnsembleMode = 'folds' | 'all-folds' | 'final' | 'seeds';
+export const ENSEMBLE_MODES: readonly EnsembleMode[] = ['folds', 'all-folds', 'final', 'seeds'];
 
-/** Loadable model names of the ensemble of `kind` (the final model first). */
-export function ensembleMembers(manifest: RunManifest, kind: string, mode: EnsembleMode): string[] {
+/** A further final model trained on all sites with another seed (train --seeds N): loadable as "<kind>/seed-<s>". */
+export interface SeedMember {
+  readonly name: string;
+  readonly path: string;
+  readonly seed: number;
+}
+
+/**
+ * Loadable model names of the ensemble of `kind` (the final model first). 'seeds' = the final
+ * model and the run's seed members (train --seeds N); `seeds` caps the count (predict --seeds N)
+ * and must not exceed what the run stored for a network. A baseline has no seed members (its fit
+ * is deterministic or seeded once): its 'seeds' ensemble is the final model alone.
+ */
+export function ensembleMembers(manifest: RunManifest, kind: string, mode: EnsembleMode, seeds?: number): string[] {
   const members = manifest.models[kind]?.members ?? [];
   if (mode === 'final') return [kind];
+  if (mode === 'seeds') {
+    const list = [kind, ...(manifest.models[kind]?.seeds ?? []).map((m) => m.name)];
+    if (seeds === undefined) return list;
+    if (list.length < seeds && manifest.models[kind]?.type !== 'baseline') {
+      throw new InvalidOptionError(`predict --seeds ${seeds}: the run stores ${list.length} seed(s) of ${kind} (the final model${list.length > 1 ? ` + ${list.length - 1} seed member(s)` : ''}); re-train with "geoanomaly train --seeds ${seeds}" or ask for fewer`, { kind, stored: list.length, wanted: seeds });
+    }
+    return list.slice(0, seeds);
+  }
   return [kind, ...members.filter((m) => mode === 'all-folds' || m.repeat === 0).map((m) => m.name)];
 }
 
@@ -157,7 +177,7 @@ export function ensembleMembers(manifest: RunManifest, kind: string, mode: Ensem
 export function loadableNames(manifest: RunManifest, type?: 'network' | 'baseline'): string[] {
   return Object.entries(manifest.models)
     .filter(([, v]) => type === undefined || (type === 'baseline') === (v.type === 'baseline'))
-    .flatMap(([k, v]) => [k, ...(v.members ?? []).map((m) => m.name)]);
+    .flatMap(([k, v]) => [k, ...(v.members ?? []).map((m) => m.name), ...(v.seeds ?? []).map((m) => m.name)]);
 }
 
 export interface InputRecord {
@@ -243,6 +263,8 @@ export interface RunManifest {
        * same type): the CV fold models, which `predict` averages with the final model.
        */
       readonly members?: EnsembleMember[];
+      /** Further final models with other seeds (train --seeds N), averaged by predict --seeds N. */
+      readonly seeds?: SeedMember[];
       /** Nested tuning (train --tune): the settings chosen for the final model and for every outer fold, with the inner CV's AUC per candidate. */
       readonly tuning?: { readonly final: Record<string, number>; readonly folds: { readonly repeat: number; readonly fold: number; readonly chosen: Record<string, number>; readonly candidates: { settings: Record<string, number>; innerAuc: number }[] }[] };
     }

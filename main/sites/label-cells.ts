@@ -1,6 +1,6 @@
 import { alignByIndex } from '../grid/align.ts';
 import type { GridSpec } from '../grid/grid-spec.ts';
-import { assertAligned, cellOf, compareGrids, inGrid, type AlignmentReport } from '../grid/grid-spec.ts';
+import { cellOf, compareGrids, inGrid, type AlignmentReport } from '../grid/grid-spec.ts';
 import type { RasterStack } from '../grid/raster.ts';
 import { GridMismatchError, InvalidOptionError } from '../errors.ts';
 import { DepositsOutsideGridError, SitesOutsideGridError } from './site-errors.ts';
@@ -112,8 +112,17 @@ export function cellsFromLabelRaster(reference: GridSpec, label: RasterStack, op
     throw new InvalidOptionError(`${source}: a label raster needs exactly one band, found ${label.bands.length}`);
   }
   const lg = label.grid;
-  if (!options.alignByIndex) assertAligned(reference, lg, 'the reference grid', source);
   const alignment = compareGrids(reference, lg);
+  if (!options.alignByIndex && !alignment.aligned) {
+    // Not assertAligned's generic "resample nearest or bilinear": resampling drops (nearest) or
+    // smears (bilinear) sparse deposit cells, so the fix offered is reading the cells as points.
+    throw new GridMismatchError(
+      `${source} is not aligned with the reference grid: ${alignment.problems.join('; ')}. Resampling a sparse label raster drops or smears its deposit cells; ` +
+        `read its marked cells as points instead (--labels-as-points on geoanomaly sites and evaluate: each marked cell becomes a point at its centre in the label raster's own ` +
+        `georeferencing and lands in the reference cell that holds it), or, if the files are known to be paired by array index, pass --align-by-index R,C.`,
+      { source, ...alignment },
+    );
+  }
   if (Math.abs(reference.cellSizeX - lg.cellSizeX) > 1e-6 * reference.cellSizeX || Math.abs(reference.cellSizeY - lg.cellSizeY) > 1e-6 * reference.cellSizeY) {
     throw new GridMismatchError(
       `${source}: cells of ${lg.cellSizeX}×${lg.cellSizeY} cannot be paired by index with reference cells of ` +

@@ -177,7 +177,7 @@ export function extractPatches(stack: RasterStack, sites: SiteSet, options: Patc
     throw new EmptyInputError(
       stack.source ?? 'stack',
       `${nanSites.length} patch(es) contain nodata values (band-cells per site: ${nanSites.slice(0, 5).join('; ')})`,
-      'Move those sites, fill the gaps (kriging), or pass nodata "fill-mean" to replace them with the band mean',
+      'Move those sites, fill the gaps (kriging), or train with --nodata fill-mean (fill them with the band mean) or --nodata skip (drop those sites)',
       { sites: nanSites.length },
     );
   }

@@ -6,6 +6,7 @@ import { EmptyInputError } from '../errors.ts';
 import type { Crs } from '../grid/crs.ts';
 import { cellOf, inGrid } from '../grid/grid-spec.ts';
 import { SiteConflictError } from './site-errors.ts';
+import { cellsFromLabelPoints } from './label-points.ts';
 import { cellsFromLabelRaster, cellsFromPoints, type IndexAlignment, type LabelCells, type OutsidePolicy, type SiteRole } from './label-cells.ts';
 
 /**
@@ -29,6 +30,8 @@ export interface SiteFileOptions {
    * (a MultiPoint) in one cell are always one site. @default 'refuse'
    */
   readonly dedupe?: 'refuse' | 'first';
+  /** A label raster on another grid: marked cells become points (label-points.ts). Deposits: non-zero cells; negatives: cells equal to `value`. @default false */
+  readonly asPoints?: boolean;
 }
 
 /** Points of a vector layer with, per shared cell, only the first feature kept (or a SiteConflictError). */
@@ -69,6 +72,7 @@ export function isRasterPath(path: string): boolean {
 export async function readSiteCells(path: string, grid: GridSpec, options: SiteFileOptions): Promise<LabelCells & { readonly duplicatesDropped?: number }> {
   if (isRasterPath(path)) {
     const label = await readGeoTiff(path);
+    if (options.asPoints) return cellsFromLabelPoints(grid, label, { role: options.role, value: options.role === 'deposit' ? 'non-zero' : (options.value ?? 1), outside: options.outside });
     return cellsFromLabelRaster(grid, label, { value: options.value, alignByIndex: options.alignByIndex, role: options.role, outside: options.outside });
   }
   const layer = await readVector(path, { targetCrs: grid.crs ?? undefined, assumeCrs: options.assumeCrs, layer: options.layer, layerFlag: options.layerFlag });

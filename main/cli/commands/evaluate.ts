@@ -10,6 +10,7 @@ import { bandIndex } from '../../grid/raster.ts';
 import type { GridSpec } from '../../grid/grid-spec.ts';
 import { cellOf, inGrid } from '../../grid/grid-spec.ts';
 import { cellsFromLabelRaster, parseIndexAlignment } from '../../sites/label-cells.ts';
+import { cellsFromLabelPoints } from '../../sites/label-points.ts';
 import { readSitesGeoJson } from '../../sites/sites-geojson.ts';
 import { DEDUPE_FIRST_FLAG, dedupeOf, dedupeOption } from '../dedupe-option.ts';
 import { evaluateMap } from '../../eval/success-rate.ts';
@@ -18,6 +19,7 @@ import { writeJsonAtomic } from '../../util/atomic-write.ts';
 import { comparisonRecord, depositPlacements, formatComparison, pairedDepositBootstrap, type Comparison } from '../../eval/bootstrap.ts';
 import { InvalidFileError, InvalidOptionError } from '../../errors.ts';
 import { LAYER_OPTION, inputLayerOptions, layerFor, type LayerChoice } from '../layer-options.ts';
+import { maskValues, readStudyMask } from '../../eval/study-mask.ts';
 
 interface DepositInput {
   /** One cell index per deposit (repeated for several deposits in one cell). */
@@ -26,9 +28,14 @@ interface DepositInput {
   readonly kind: 'points' | 'raster';
 }
 
-async function depositCells(file: string, grid: GridSpec, opts: { assumeCrs?: Crs; alignByIndex?: string; value: number; layer: LayerChoice }): Promise<DepositInput> {
+async function depositCells(file: string, grid: GridSpec, opts: { assumeCrs?: Crs; alignByIndex?: string; value: number; layer: LayerChoice; asPoints?: boolean }): Promise<DepositInput> {
   if (/^\.tiff?$/i.test(extname(file))) {
     const label = await readGeoTiff(file);
+    if (opts.asPoints) {
+      // A label raster on another grid: its marked (non-zero) cells as points (sites/label-points.ts), no resampling.
+      const p = cellsFromLabelPoints(grid, label, { role: 'deposit', value: 'non-zero', outside: 'drop' });
+      return { cells: p.cells, outsideMap: p.dropped.length, kind: 'raster' };
+    }
     const r = cellsFromLabelRaster(grid, label, {
       value: opts.value,
       role: 'deposit',
@@ -55,7 +62,7 @@ async function depositCells(file: string, grid: GridSpec, opts: { assumeCrs?: Cr
 export const evaluateCommand: Command = {
   name: 'evaluate',
   summary: 'map-level evaluation: AUC, success-rate curve, P–A plot, C–A thresholds',
-  usage: '--map PROB.tif --deposits FILE [--exclude-training SITES.geojson] [--compare A,B,… [--compare-map OTHER.tif]] --out EVAL.json',
+  usage: '--map PROB.tif --deposits FILE [--exclude-training SITES.geojson] [--compare A,B,… [--compare-map OTHER.tif]] [--mask AREA.tif|.gpkg] [--labels-as-points] --out EVAL.json',
   options: {
     map: { type: 'string', description: 'probability or anomaly map (GeoTIFF; first band unless --band)', valueName: 'PROB.tif' },
     band: { type: 'string', description: 'band name of the map to evaluate', valueName: 'NAME' },
@@ -74,6 +81,8 @@ export const evaluateCommand: Command = {
     },
     'compare-map': { type: 'string', description: 'read the --compare bands from this GeoTIFF instead of --map (same grid)', valueName: 'OTHER.tif' },
     seed: { type: 'string', description: 'seed of the comparison bootstrap', valueName: 'N', default: '1' },
+    'labels-as-points': { type: 'boolean', description: 'a deposit raster on another grid: each non-zero cell becomes a point at its centre in the raster\'s own georeferencing, placed in the map cell that holds it (no resampling)' },
+    mask: { type: 'string', description: 'study-area mask: a GeoTIFF on the stack grid (inside = non-zero, finite) or polygons (.gpkg, .geojson, …); cells outside are nodata: neither deposits nor background there, and no C–A area', valueName: 'AREA.tif|.gpkg' },
     out: { type: 'string', description: 'evaluation JSON (keys auc, successRate, paIntersection, caBreaks, …)', valueName: 'EVAL.json' },
     ...LAYER_OPTION,
     ...inputLayerOptions('deposits', 'exclude-training'),
@@ -93,15 +102,23 @@ export const evaluateCommand: Command = {
     const map = await readGeoTiff(mapPath);
     const bandName = optionalString(args, 'band');
     const b = bandName ? bandIndex(map, bandName) : 0;
-    const scores = map.bands[b];
     const grid = map.grid;
+    const maskPath = optionalString(args, 'mask');
+    const studyMask = maskPath ? await readStudyMask(maskPath, grid) : null;
+    // Outside the study area a map cell is nodata: not background, not a deposit, not C–A area.
+    const masked = (band: Float32Array): Float32Array => (studyMask ? maskValues(band, studyMask) : band);
+    const scores = masked(map.bands[b]);
     io.progress(0.1, 'reading deposits');
     const deposits = await depositCells(depositsPath, grid, {
       assumeCrs,
       alignByIndex: optionalString(args, 'align-by-index'),
       value: optionalNumber(args, 'deposit-value', 'evaluate') ?? 1,
       layer: layerFor(args, 'deposits'),
+      asPoints: args.values['labels-as-points'] === true,
     });
+    const depositsOutsideMask = studyMask ? deposits.cells.filter((c) => !studyMask.cells[c]).length : 0;
+    if (depositsOutsideMask > 0) io.err(`evaluate: ${depositsOutsideMask} deposit(s) lie outside the study-area mask and are not evaluated`);
+    if (studyMask) deposits.cells.splice(0, deposits.cells.length, ...deposits.cells.filter((c) => studyMask.cells[c]));
     if (deposits.outsideMap > 0) io.err(`evaluate: ${deposits.outsideMap} deposit(s) lie outside the map and are not evaluated`);
     let exclude: Uint8Array | undefined;
     const sitesPath = optionalString(args, 'exclude-training');
@@ -145,13 +162,14 @@ export const evaluateCommand: Command = {
         rss: ca.rss,
         nonPositiveCells: ca.nonPositiveCells,
       },
-      counts: { ...evaluation.counts, depositsOutsideMap: deposits.outsideMap },
+      counts: { ...evaluation.counts, depositsOutsideMap: deposits.outsideMap, depositsOutsideMask, studyCellsInMask: studyMask?.inside ?? null },
       inputs: {
         map: mapPath,
         band: map.bandNames[b],
         deposits: depositsPath,
         depositKind: deposits.kind,
         excludeTraining: sitesPath ?? null,
+        mask: maskPath ?? null,
         classes: classesPath ?? null,
       },
     };
@@ -165,7 +183,7 @@ export const evaluateCommand: Command = {
       if (cmpPath && (cmpMap.grid.rows !== grid.rows || cmpMap.grid.cols !== grid.cols)) {
         throw new InvalidOptionError(`evaluate: --compare-map ${cmpPath} is ${cmpMap.grid.rows}×${cmpMap.grid.cols} cells, --map is ${grid.rows}×${grid.cols}; give maps on one grid`);
       }
-      const placements = compareBands.map((name) => depositPlacements(cmpMap.bands[bandIndex(cmpMap, name)], deposits.cells, exclude));
+      const placements = compareBands.map((name) => depositPlacements(masked(cmpMap.bands[bandIndex(cmpMap, name)]), deposits.cells, exclude));
       const seed = optionalNumber(args, 'seed', 'evaluate') ?? 1;
       for (let i = 0; i < compareBands.length; i++) {
         for (let j = i + 1; j < compareBands.length; j++) {

@@ -6,12 +6,12 @@ import { defaultThreads } from '../../jobs/worker-pool.ts';
 import { readGeoTiffInfo } from '../../io/geotiff-read.ts';
 import { InvalidOptionError } from '../../errors.ts';
 import { checkEngine, resolveEngine } from '../../maps/onnx/onnx-run.ts';
-import { ENSEMBLE_MODES, type EnsembleMode } from '../../models/run-store.ts';
+import { ENSEMBLE_MODES, readManifest, type EnsembleMode } from '../../models/run-store.ts';
 
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'anomaly probability maps of trained models over a whole stack (streamed in tiles)',
-  usage: '--run RUN_DIR --stack STACK.tif|DIR [--model NAME|all] [--ensemble folds|all-folds|final] [--difference A,B] [--threads N] [--engine auto|tfjs|onnx] --out PROB.tif',
+  usage: '--run RUN_DIR --stack STACK.tif|DIR [--model NAME|all] [--ensemble folds|all-folds|final|seeds] [--seeds N] [--difference A,B] [--threads N] [--engine auto|tfjs|onnx] [--mask AREA.tif|.gpkg] --out PROB.tif',
   details: [
     'Ensembles (default --ensemble folds): p_<model> is the mean deposit probability of the final model and the',
     'CV fold models of the first repeat (k + 1 members), sd_<model> their standard deviation (n − 1); all-folds',
@@ -46,6 +46,12 @@ export const predictCommand: Command = {
     engine: { type: 'string', description: 'auto | tfjs | onnx (auto = onnx when onnxruntime-node loads)', valueName: 'NAME', default: 'auto' },
     'intra-op-threads': { type: 'string', description: 'engine onnx: ONNX Runtime threads per worker thread', valueName: 'N', default: '1' },
     'save-onnx': { type: 'boolean', description: 'engine onnx: also write RUN_DIR/models/<model>/model.onnx' },
+    seeds: {
+      type: 'string',
+      description: 'average N seeds instead: the final model + the N − 1 seed members of each network (train --seeds N); p_<model> = mean, sd_<model> = sd over the seeds (baselines: their final model)',
+      valueName: 'N',
+    },
+    mask: { type: 'string', description: 'study-area mask: a GeoTIFF on the stack grid (inside = non-zero, finite) or polygons (.gpkg, .geojson, …); cells outside are nodata in every window and in the map', valueName: 'AREA.tif|.gpkg' },
     out: { type: 'string', description: 'output GeoTIFF', valueName: 'PROB.tif' },
   },
   async run(args, io) {
@@ -58,11 +64,15 @@ export const predictCommand: Command = {
     const diff = optionalString(args, 'difference')?.split(',').map((s) => s.trim());
     if (diff && diff.length !== 2) throw new InvalidOptionError('geoanomaly predict: --difference takes two model names, e.g. gk-dcn,gk-cnn');
     const threads = optionalNumber(args, 'threads', 'predict') ?? defaultThreads();
-    const ensemble = (optionalString(args, 'ensemble') ?? 'folds') as EnsembleMode;
+    const seeds = optionalNumber(args, 'seeds', 'predict');
+    if (seeds !== undefined && !(Number.isInteger(seeds) && seeds >= 1)) throw new InvalidOptionError(`geoanomaly predict: --seeds must be an integer ≥ 1, got ${seeds}`);
+    const ensemble = (seeds !== undefined ? 'seeds' : (optionalString(args, 'ensemble') ?? 'folds')) as EnsembleMode;
     if (!ENSEMBLE_MODES.includes(ensemble)) throw new InvalidOptionError(`geoanomaly predict: --ensemble must be one of ${ENSEMBLE_MODES.join(', ')}, got "${ensemble}"`);
     const enginePreference = checkEngine(optionalString(args, 'engine'));
     const engine = await resolveEngine(enginePreference);
     io.err(`engine: ${engine.detail}`);
+    const trainedMask = (readManifest(runDir).options as { mask?: string | null }).mask;
+    if (trainedMask && !optionalString(args, 'mask')) io.err(`predict: the run was trained with --mask ${trainedMask}; pass --mask to leave the cells outside the study area nodata in the map`);
     const t0 = performance.now();
     const { bandNames, modelNames, members } = await predictRunToGeoTiff(
       stackPath,
@@ -78,6 +88,8 @@ export const predictCommand: Command = {
         batchSize: optionalNumber(args, 'batch', 'predict'),
         difference: diff as [string, string] | undefined,
         ensemble,
+        ...(seeds !== undefined ? { seeds } : {}),
+        mask: optionalString(args, 'mask'),
       },
       { signal: io.signal, progress: io.progress },
     );

@@ -9,13 +9,14 @@ import { buildSites, type NegativeSpec } from '../../sites/build-sites.ts';
 import { sitesFileFormat, writeSitesFile } from '../../sites/sites-file.ts';
 import { LAYER_OPTION, inputLayerOptions, layerFor } from '../layer-options.ts';
 import { dedupeOf, dedupeOption } from '../dedupe-option.ts';
+import { siteCellsOnNodata } from '../../sites/training-area.ts';
 
 export const sitesCommand: Command = {
   name: 'sites',
   summary: 'positive and negative training sites (3×3 blocks) as GeoJSON',
   usage:
     '--deposits FILE --grid REF.tif [--faults FILE] [--negatives auto|none|FILE] [--min-deposit-dist M] ' +
-    '[--min-fault-dist M] [--seed N] [--layer NAME] --out SITES.geojson|SITES.gpkg|SITES.shp',
+    '[--min-fault-dist M] [--seed N] [--layer NAME] [--labels-as-points] --out SITES.geojson|SITES.gpkg|SITES.shp',
   options: {
     deposits: { type: 'string', description: 'deposit points (GeoJSON, Shapefile, GeoPackage, FlatGeobuf, KML/KMZ) or deposit raster', valueName: 'FILE' },
     grid: { type: 'string', description: 'reference GeoTIFF (the element grid the patches are cut from)', valueName: 'REF.tif' },
@@ -30,6 +31,11 @@ export const sitesCommand: Command = {
     'negative-value': { type: 'string', description: 'raster value marking a negative (the GK-DCN raster uses 0)', valueName: 'V', default: '1' },
     'fault-where': { type: 'string', description: 'use only fault features whose property KEY equals VALUE (e.g. favourable=true)', valueName: 'KEY=VALUE' },
     'align-by-index': { type: 'string', description: 'pair label rasters on another grid by array index: their cell (r,c) is grid cell (r+R, c+C)', valueName: 'R,C' },
+    'labels-as-points': {
+      type: 'boolean',
+      description:
+        'label rasters on another grid: each marked cell (deposits: non-zero; negatives: --negative-value) becomes a point at its centre in the raster\'s own georeferencing, placed in the grid cell that holds it (no resampling)',
+    },
     'drop-outside': { type: 'boolean', description: 'drop deposits/negatives outside the grid (reported) instead of failing' },
     out: { type: 'string', description: 'output sites file: .geojson, .gpkg (GeoPackage, layer "sites") or .shp (ESRI Shapefile with .prj)', valueName: 'SITES.geojson|.gpkg|.shp' },
     ...LAYER_OPTION,
@@ -53,12 +59,14 @@ export const sitesCommand: Command = {
     const alignByIndex = align ? parseIndexAlignment(align) : undefined;
     const outside = args.values['drop-outside'] ? 'drop' : 'error';
     const dedupe = dedupeOf(args, 'sites');
+    const asPoints = args.values['labels-as-points'] === true;
+    if (asPoints && align) throw new InvalidOptionError('geoanomaly sites: --labels-as-points places label cells by their coordinates; it cannot be combined with --align-by-index');
     const ref = await readGeoTiff(gridPath);
     const grid = ref.grid;
     const excluded = new Uint8Array(grid.rows * grid.cols);
     ref.bands[0].forEach((v, i) => (excluded[i] = Number.isNaN(v) ? 1 : 0));
 
-    const dep = await readSiteCells(depositsPath, grid, { role: 'deposit', value: Number(optionalString(args, 'deposit-value') ?? '1'), alignByIndex, outside, dedupe, ...layerFor(args, 'deposits') });
+    const dep = await readSiteCells(depositsPath, grid, { role: 'deposit', value: Number(optionalString(args, 'deposit-value') ?? '1'), alignByIndex, outside, dedupe, asPoints, ...layerFor(args, 'deposits') });
     if (dep.alignment && !dep.alignment.aligned) io.err(`sites: ${depositsPath} paired by index (${align}) although ${dep.alignment.problems.join('; ')}`);
     if (dep.dropped.length > 0) io.err(`sites: dropped ${dep.dropped.length} deposit(s) outside the grid`);
     if (dep.duplicatesDropped) io.err(`sites: --dedupe first: dropped ${dep.duplicatesDropped} deposit feature(s) in cells already holding a deposit`);
@@ -87,7 +95,7 @@ export const sitesCommand: Command = {
         excluded,
       };
     } else {
-      const neg = await readSiteCells(negArg, grid, { role: 'negative', value: Number(optionalString(args, 'negative-value') ?? '1'), alignByIndex, outside, dedupe, ...layerFor(args, 'negatives') });
+      const neg = await readSiteCells(negArg, grid, { role: 'negative', value: Number(optionalString(args, 'negative-value') ?? '1'), alignByIndex, outside, dedupe, asPoints, ...layerFor(args, 'negatives') });
       if (neg.alignment && !neg.alignment.aligned) io.err(`sites: ${negArg} paired by index (${align}) although ${neg.alignment.problems.join('; ')}`);
       if (neg.dropped.length > 0) io.err(`sites: dropped ${neg.dropped.length} negative(s) outside the grid`);
       if (neg.duplicatesDropped) io.err(`sites: --dedupe first: dropped ${neg.duplicatesDropped} negative feature(s) in cells already holding a negative`);
@@ -95,6 +103,13 @@ export const sitesCommand: Command = {
     }
     const { set, summary } = buildSites(grid, { depositCells: dep.cells, negatives, blockRadius: int('block-radius') ?? 1 });
     const written = await writeSitesFile(out, set);
+    const onNodata = siteCellsOnNodata(set, ref);
+    if (onNodata.cells > 0) {
+      io.err(
+        `sites: warning: ${onNodata.cells} block cell(s) of ${onNodata.blocks.length} block(s) fall on nodata of ${gridPath} [first: ${onNodata.first.join(', ')}]; ` +
+          'train refuses patches holding nodata unless you pass --nodata fill-mean (band mean) or --nodata skip (drop those sites)',
+      );
+    }
     io.out(`sites: ${summary.positives} positives in ${summary.positiveBlocks} blocks (${summary.depositCells} deposit cells), ` +
       `${summary.negatives} negatives in ${summary.negativeBlocks} blocks` +
       (summary.negativeCandidates !== undefined ? ` (chosen among ${summary.negativeCandidates} admissible centres)` : ''));

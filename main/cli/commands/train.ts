@@ -26,6 +26,9 @@ import { describeInput, foldModelName, packageVersions, saveBaseline, saveModel,
 import { writeJsonAtomic } from '../../util/atomic-write.ts';
 import { modelRoc, ROC_FILE } from '../../models/run-roc.ts';
 import type { ThresholdMode } from '../../eval/metrics.ts';
+import { holdoutSpecFromArgs, runHoldoutForTrain } from '../../eval/holdout-cli.ts';
+import { describeTrainingArea, trainingArea } from '../../sites/training-area.ts';
+import { checkSeeds, trainSeedMembers } from '../../eval/seed-ensemble.ts';
 
 function intOption(args: ParsedArgs, name: string, min: number): number | undefined {
   const v = optionalNumber(args, name, 'train');
@@ -62,7 +65,7 @@ export const trainCommand: Command = {
   summary: 'cross-validate and train CNN / DCN / GK-CNN / GK-DCN patch classifiers and baselines (index, pc, logreg, rf)',
   usage:
     '--stack STACK.tif|DIR --sites SITES.geojson [--knowledge W.tif …] --model all,baselines|cnn,dcn,gk-cnn,gk-dcn,index,pc,logreg,rf [--index-elements A,B,…] ' +
-    '[--epochs N] [--batch N] [--lr X] [--lambda X] [--folds K] [--repeats R] [--seed N] [--engine auto|tfjs|onnx] --out RUN_DIR',
+    '[--epochs N] [--batch N] [--lr X] [--lambda X] [--folds K] [--repeats R] [--seed N] [--engine auto|tfjs|onnx] [--seeds N] [--mask AREA.tif|.gpkg] [--nodata fill-mean|skip|refuse] [--holdout-region POLYGON|--holdout-blocks N] --out RUN_DIR',
   options: {
     stack: { type: 'string', description: 'element stack: multiband GeoTIFF or folder of single-band GeoTIFFs', valueName: 'PATH' },
     sites: { type: 'string', description: 'training sites GeoJSON (from "geoanomaly sites")', valueName: 'FILE' },
@@ -117,6 +120,34 @@ export const trainCommand: Command = {
       description: 'worker threads: folds train in parallel, then each final model on them (onnx engine: intra-op threads; tfjs: data-parallel replicas) (1 = this thread; default: all cores)',
       valueName: 'N',
     },
+    mask: {
+      type: 'string',
+      description:
+        'study-area mask: a GeoTIFF on the stack grid (inside = non-zero, finite) or polygons (.gpkg, .geojson, …); cells outside are nodata in the transform statistics, patches, baselines and hold-out maps, and sites outside are dropped',
+      valueName: 'AREA.tif|.gpkg',
+    },
+    nodata: {
+      type: 'string',
+      description: "patches holding nodata: 'refuse' (stop, naming the sites), 'fill-mean' (the band's study-area mean, as predict fills windows), 'skip' (drop those sites); sites on a nodata cell are dropped unless refuse. Default: fill-mean with --mask, else refuse",
+      valueName: 'fill-mean|skip|refuse',
+    },
+    seeds: {
+      type: 'string',
+      description: 'networks: also train N − 1 further final models with other seeds (models/<kind>/seed-<s>/), for predict --seeds N (mean p_ and sd_ over seeds)',
+      valueName: 'N',
+      default: '1',
+    },
+    'holdout-region': {
+      type: 'string',
+      description:
+        'region hold-out at map level: train every model on the sites outside this polygon (GeoJSON, GeoPackage, …), predict the whole grid, and score the deposits inside it (training cells excluded); metrics.json "holdout", beside the grouped CV',
+      valueName: 'POLYGON',
+    },
+    'holdout-blocks': {
+      type: 'string',
+      description: 'region hold-out over N spatial blocks (as square as the grid allows): each block held out in turn, its deposits scored on the map of the models trained on the other blocks; AUC pooled over blocks',
+      valueName: 'N',
+    },
     out: { type: 'string', description: 'run directory (metrics.json, manifest.json, models/)', valueName: 'RUN_DIR' },
     ...LAYER_OPTION,
     ...inputLayerOptions('sites'),
@@ -151,6 +182,8 @@ export const trainCommand: Command = {
     }
     const { networks: kinds, baselines } = parseModelList(optionalString(args, 'model') ?? 'all');
     const tune = parseTune(listOption(args, 'tune'));
+    const holdout = holdoutSpecFromArgs(args);
+    const seeds = checkSeeds(intOption(args, 'seeds', 1));
     const indexElements = optionalString(args, 'index-elements')?.split(',').map((e) => e.trim()).filter((e) => e !== '');
     const knowledgePaths = listOption(args, 'knowledge');
     const needGeology = kinds.filter(usesGeology);
@@ -215,10 +248,14 @@ export const trainCommand: Command = {
     const backend = await initBackend((optionalString(args, 'backend') ?? 'auto') as BackendPreference);
     io.err(`backend: ${backend.detail}`);
 
-    const stack = await readStack(stackPath);
-    const sites = await readSitesGeoJson(sitesPath, stack.grid, { ...layerFor(args, 'sites'), dedupe: dedupeOf(args, 'train'), dedupeFlag: DEDUPE_FIRST_FLAG });
-    const sitesNote = sitesReadNote(sitesPath, sites);
+    const rawStack = await readStack(stackPath);
+    const rawSites = await readSitesGeoJson(sitesPath, rawStack.grid, { ...layerFor(args, 'sites'), dedupe: dedupeOf(args, 'train'), dedupeFlag: DEDUPE_FIRST_FLAG });
+    const sitesNote = sitesReadNote(sitesPath, rawSites);
     if (sitesNote) io.err(`train: ${sitesNote}`);
+    // --mask / --nodata (main/sites/training-area.ts): cells outside the study area become nodata.
+    const area = await trainingArea(rawStack, rawSites, { mask: optionalString(args, 'mask'), nodata: optionalString(args, 'nodata'), patchSize: intOption(args, 'patch-size', 1) ?? 9 });
+    const { stack, sites } = area;
+    for (const line of describeTrainingArea(area)) io.err(line);
     const knowledge: (Float32Array | RasterStack)[] = [];
     const knowledgeNames: string[] = [];
     for (const p of knowledgePaths) {
@@ -241,7 +278,7 @@ export const trainCommand: Command = {
       knowledgeNames.push(k.bandNames[0] ?? p);
     }
     const patchSize = intOption(args, 'patch-size', 1) ?? 9;
-    const patches = extractPatches(stack, sites, { size: patchSize, transform, knowledge, knowledgeNames });
+    const patches = extractPatches(stack, sites, { size: patchSize, transform, knowledge, knowledgeNames, nodata: area.nodata === 'refuse' ? 'error' : 'fill-mean' });
     const data = trainingDataFrom(patches);
     const nPos = Array.from(patches.labels).filter((l) => l === 1).length;
     io.err(
@@ -258,12 +295,13 @@ export const trainCommand: Command = {
       components = { center: rp.center, loadings: rp.loadings, explained: rp.explained };
       io.err(`robust PCA for the baselines: ${rp.mcd.cellsUsed} cells${rp.mcd.subsampled ? ' (seeded subsample)' : ''}, PC1 explains ${(100 * rp.explained[0]).toFixed(1)}%`);
     }
+    const baselineFit = { bandNames: stack.bandNames, components, scaling: components ? { means: patches.stats.means, stds: patches.stats.stds } : undefined, indexElements };
     const baselineResults =
       baselines.length > 0
         ? crossValidateBaselines(
             baselines,
             data,
-            { bandNames: stack.bandNames, components, scaling: components ? { means: patches.stats.means, stds: patches.stats.stds } : undefined, indexElements },
+            baselineFit,
             cvOptions,
             { signal: io.signal, progress: io.progress },
           )
@@ -291,7 +329,8 @@ export const trainCommand: Command = {
           ? { final: r.finalTuned.chosen, folds: r.cv.folds.map((f) => ({ repeat: f.repeat, fold: f.fold, chosen: f.tuned?.chosen ?? {}, candidates: [...(f.tuned?.candidates ?? [])] })) }
           : undefined;
         if (tuning) io.out(`${kind.padEnd(7)} tuned: final ${JSON.stringify(tuning.final)}; folds ${tuning.folds.map((f) => JSON.stringify(f.chosen)).join(' ')}`);
-        models[kind] = { path: join(dir, 'model.json'), epochs: r.final.bestEpoch, engine: r.final.engine, type: 'network', members, ...(tuning ? { tuning } : {}), ...(r.final.geology ? { geology: r.final.geology } : {}) };
+        const seedMembers = seeds > 1 ? await trainSeedMembers(r.final.kind, data, { ...cvOptions.train, ...(r.finalTuned?.chosen ?? {}) }, { seed, seeds, runDir: outDir }, { signal: io.signal, progress: io.progress }) : [];
+        models[kind] = { path: join(dir, 'model.json'), epochs: r.final.bestEpoch, engine: r.final.engine, type: 'network', members, ...(seedMembers.length > 0 ? { seeds: seedMembers } : {}), ...(tuning ? { tuning } : {}), ...(r.final.geology ? { geology: r.final.geology } : {}) };
         line(kind, r.cv);
       }
     } finally {
@@ -314,6 +353,7 @@ export const trainCommand: Command = {
     const comparisons = compareModels(order.map((k) => [k, cvs.get(k) as CrossValidationResult] as const), data, { metric: 'auc', seed });
     if (comparisons.length > 0) metrics.comparisons = comparisons;
     for (const c of comparisons) io.out(formatComparison(c));
+    if (holdout) metrics.holdout = await runHoldoutForTrain(holdout, { stack, sites, data, stats: patches.stats, networks: kinds, baselines, baselineFit, train: cvOptions.train, tuned: Object.fromEntries([...results].map(([k, r]) => [k, r.finalTuned?.chosen ?? {}])), seed, cvs }, io);
     writeJsonAtomic(join(outDir, METRICS_FILE), metrics);
     // Per-fold ROC points and their mean curve, for the app's ROC chart.
     writeJsonAtomic(join(outDir, ROC_FILE), Object.fromEntries([...cvs].map(([kind, cv]) => [kind, modelRoc(cv.folds)])));
@@ -321,6 +361,8 @@ export const trainCommand: Command = {
       ...(await describeInput('stack', stackPath)),
       ...(await describeInput('sites', sitesPath)),
       ...(await Promise.all(knowledgePaths.map((p) => describeInput('knowledge', p)))).flat(),
+      ...(area.mask ? await describeInput('mask', area.mask.path) : []),
+      ...(holdout?.kind === 'region' ? await describeInput('holdout-region', holdout.path) : []),
     ];
     writeManifest(outDir, {
       format: 'geoanomaly-run/1',
@@ -328,7 +370,7 @@ export const trainCommand: Command = {
       command: `geoanomaly train ${process.argv.slice(3).join(' ')}`.trim(),
       inputs,
       seed,
-      options: { models: [...kinds, ...baselines], ...cvOptions, indexElements: indexElements ?? null, patchSize, transform, alignByIndex: align ?? null, knowledgeNames },
+      options: { models: [...kinds, ...baselines], ...cvOptions, indexElements: indexElements ?? null, patchSize, transform, alignByIndex: align ?? null, knowledgeNames, seeds, holdout: holdout ?? null, mask: area.mask?.path ?? null, nodata: area.nodata },
       backend,
       engine: { requested: requestedEngine, name: engine, detail: engineDetail },
       packages: packageVersions(),

@@ -18,9 +18,9 @@ export function comparisonsOf(metrics: unknown): RunComparison[] {
   return Array.isArray(c) ? (c as RunComparison[]).filter((x) => typeof x?.diff === 'number' && Array.isArray(x.ci95)) : [];
 }
 
-/** metrics.json without "comparisons": the per-model entries. */
+/** metrics.json without "comparisons" and "holdout" (train --holdout-region): the per-model entries. */
 export function modelEntries<T>(metrics: Record<string, T | unknown>): Record<string, T> {
-  const { comparisons: _c, ...models } = metrics;
+  const { comparisons: _c, holdout: _h, ...models } = metrics;
   return models as Record<string, T>;
 }
 
