@@ -21,6 +21,7 @@ export const explainCommand: Command = {
     'Without --gradcam/--offsets both are produced. Layers are named stem_conv, conv1/dcn1, conv2/dcn2.',
     'Example: geoanomaly explain --run run1 --stack stack.tif --sites sites.geojson --layer dcn2 --out explain',
   ].join('\n'),
+  paths: { outputs: { out: 'dir' }, inputs: ['run', 'stack', 'sites'] },
   options: {
     run: { type: 'string', description: 'run folder written by "geoanomaly train"', valueName: 'RUN_DIR' },
     stack: { type: 'string', description: 'element stack the run was trained on', valueName: 'PATH' },
