@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { kml } from '@tmcw/togeojson';
 import { DOMParser } from '@xmldom/xmldom';
@@ -14,7 +14,7 @@ import { InvalidFileError } from '../errors.ts';
  * longitude/latitude (OGC 07-147r2 §6.2), so the CRS is EPSG:4326.
  */
 async function kmlText(file: string): Promise<string> {
-  const bytes = new Uint8Array(readFileSync(file));
+  const bytes = new Uint8Array(await readFile(file)); // async: read on the app's event loop
   if (extname(file).toLowerCase() !== '.kmz') return new TextDecoder().decode(bytes);
   const docs: { name: string; read: () => Promise<Uint8Array> | Uint8Array }[] = [];
   try {

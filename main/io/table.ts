@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import Papa from 'papaparse';
 import ExcelJS from 'exceljs';
@@ -58,8 +59,9 @@ export interface SampleTableOptions {
 
 type Grid = string[][] | unknown[][];
 
-function readDelimited(file: string): unknown[][] {
-  const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+// Async read: the app's backend parses tables on its event loop (issue 19).
+async function readDelimited(file: string): Promise<unknown[][]> {
+  const text = (await readFile(file, 'utf8')).replace(/^\uFEFF/, '');
   const parsed = Papa.parse<string[]>(text, { skipEmptyLines: 'greedy', delimiter: extname(file).toLowerCase() === '.tsv' ? '\t' : '' });
   if (parsed.errors.length > 0) {
     const e = parsed.errors[0];
@@ -101,7 +103,7 @@ export async function readTableCells(file: string): Promise<{ header: string[]; 
   const ext = extname(file).toLowerCase();
   let all: unknown[][];
   if (ext === '.xlsx') all = await readXlsx(file);
-  else if (ext === '.csv' || ext === '.tsv' || ext === '.txt') all = readDelimited(file);
+  else if (ext === '.csv' || ext === '.tsv' || ext === '.txt') all = await readDelimited(file);
   else throw new InvalidFileError(file, `unsupported table type "${ext}"`, 'Use CSV, TSV or XLSX');
   if (all.length < 2) throw new EmptyInputError(file, 'the table has no data rows', 'Add at least one sample row below the header');
   const header = all[0].map((h) => String(h ?? '').trim());
