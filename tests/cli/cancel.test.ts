@@ -136,15 +136,17 @@ describe('SIGINT stops every long command with no partial output (issue 19)', ()
     }, START_TIMEOUT_MS + 60_000);
   }
 
-  it('train --threads 2 (folds on worker threads)', async () => {
-    const out = join(dir, 'run-t2');
-    const r = await runAndInterrupt(
-      ['train', '--stack', join(dir, 'stack.tif'), '--sites', join(dir, 'sites.geojson'), '--model', 'cnn', '--epochs', '100000', '--patience', '100000', '--folds', '2', '--repeats', '1', '--patch-size', '5', '--threads', '2', '--out', out],
-      /\[\s*\d+%\]/,
-    );
-    expectCancelled('train threads 2', r);
-    expectNoOutput(out, ['metrics.json', 'manifest.json']);
-  }, START_TIMEOUT_MS + 60_000);
+  for (const engine of ['auto', 'tfjs']) {
+    it(`train --engine ${engine} --threads 2 (folds on worker threads)`, async () => {
+      const out = join(dir, `run-t2-${engine}`);
+      const r = await runAndInterrupt(
+        ['train', '--stack', join(dir, 'stack.tif'), '--sites', join(dir, 'sites.geojson'), '--model', 'cnn', '--epochs', '100000', '--patience', '100000', '--folds', '2', '--repeats', '1', '--patch-size', '5', '--engine', engine, '--threads', '2', '--out', out],
+        /\[\s*\d+%\]/,
+      );
+      expectCancelled(`train ${engine} threads 2`, r);
+      expectNoOutput(out, ['metrics.json', 'manifest.json']);
+    }, START_TIMEOUT_MS + 60_000);
+  }
 
   for (const threads of ['1', '2']) {
     it(`krige --threads ${threads}`, async () => {
@@ -158,11 +160,11 @@ describe('SIGINT stops every long command with no partial output (issue 19)', ()
     }, START_TIMEOUT_MS + 60_000);
   }
 
-  for (const threads of ['1', '2']) {
-    it(`predict --threads ${threads}`, async () => {
-      const out = join(dir, `prob-${threads}`);
-      const r = await runAndInterrupt(['predict', '--run', join(dir, 'run'), '--stack', join(dir, 'big.tif'), '--threads', threads, '--out', join(out, 'prob.tif')], /row \d+\/|prediction: \d+%/);
-      expectCancelled(`predict threads ${threads}`, r);
+  for (const [engine, threads] of [['auto', '1'], ['auto', '2'], ['tfjs', '1']]) {
+    it(`predict --engine ${engine} --threads ${threads}`, async () => {
+      const out = join(dir, `prob-${engine}-${threads}`);
+      const r = await runAndInterrupt(['predict', '--run', join(dir, 'run'), '--stack', join(dir, 'big.tif'), '--engine', engine, '--threads', threads, '--out', join(out, 'prob.tif')], /row \d+\/|prediction: \d+%/);
+      expectCancelled(`predict ${engine} threads ${threads}`, r);
       expectNoOutput(out, ['prob.tif']);
     }, START_TIMEOUT_MS + 60_000);
   }
