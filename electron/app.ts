@@ -4,12 +4,14 @@
  * process (main/api/port-backend.ts), so no file decoding or computation ever blocks this
  * process. Compute jobs run in worker threads inside that backend.
  */
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { join, relative, isAbsolute } from 'node:path';
 import type { ElectronModule, BrowserWindow, UtilityProcess } from './electron-api.ts';
-import { windowOptions, isTrustedSender, isAllowedNavigation, allowPermission, CSP, appPageUrl } from './security.ts';
+import { windowOptions, isTrustedSender, isAllowedNavigation, allowPermission, CSP } from './security.ts';
 import { menuTemplate } from './menu.ts';
+import { APP_PAGE_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, resolveAppPath } from './app-protocol.ts';
 import { REQUEST_NAMES, requestChannel, eventChannel, type MenuAction, type Params, type EventName } from '../main/api/contract.ts';
 import type { PortReply } from '../main/api/port-backend.ts';
 import type { DispatchResult } from '../main/api/handlers.ts';
@@ -20,7 +22,26 @@ const PRELOAD = join(here, 'preload.cjs');
 const ICON = join(here, '..', 'native-assets', 'icon-512.png');
 
 const electron = (await import('electron' as string)) as unknown as ElectronModule & { default?: ElectronModule };
-const { app, BrowserWindow: Win, ipcMain, Menu, dialog, utilityProcess } = electron.default ?? electron;
+const { app, BrowserWindow: Win, ipcMain, Menu, dialog, utilityProcess, protocol, net } = electron.default ?? electron;
+// Must happen before 'ready': app:// becomes a standard, secure scheme (electron/app-protocol.ts).
+protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
+
+/** Serves app://workbench/… from renderer/dist only (path mapped by resolveAppPath, links checked by realpath). */
+async function serveAppRequest(request: Request): Promise<Response> {
+  const file = resolveAppPath(request.url, RENDERER_DIR);
+  if (!file) return new Response('not found', { status: 404 });
+  try {
+    const [real, root] = await Promise.all([realpath(file), realpath(RENDERER_DIR)]);
+    const rel = relative(root, real);
+    if (rel.startsWith('..') || isAbsolute(rel)) return new Response('not found', { status: 404 });
+    const r = await net.fetch(pathToFileURL(real).href);
+    const headers = new Headers(r.headers);
+    headers.set('Content-Security-Policy', CSP);
+    return new Response(r.body, { status: r.status, headers });
+  } catch {
+    return new Response('not found', { status: 404 });
+  }
+}
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -129,8 +150,8 @@ if (!app.requestSingleInstanceLock()) {
     win.on('closed', () => (win = null));
     const send = (action: MenuAction): void => win?.webContents.send(eventChannel('menu'), { action });
     Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate(send, { isMac: process.platform === 'darwin', devTools: !app.isPackaged, about })));
-    if (!existsSync(join(RENDERER_DIR, 'index.html'))) throw new Error(`the renderer is not built (${appPageUrl(RENDERER_DIR)} missing): run "npx vite build --config renderer/vite.config.ts"`);
-    await win.loadFile(join(RENDERER_DIR, 'index.html'));
+    if (!existsSync(join(RENDERER_DIR, 'index.html'))) throw new Error(`the renderer is not built (${join(RENDERER_DIR, 'index.html')} missing): run "npx vite build --config renderer/vite.config.ts"`);
+    await win.loadURL(APP_PAGE_URL);
   };
 
   app.on('second-instance', () => {
@@ -150,5 +171,6 @@ if (!app.requestSingleInstanceLock()) {
     if (Win.getAllWindows().length === 0) void createWindow();
   });
   await app.whenReady();
+  protocol.handle(APP_SCHEME, serveAppRequest);
   await createWindow();
 }

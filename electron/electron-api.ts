@@ -26,6 +26,7 @@ export interface Session {
 export interface BrowserWindow {
   readonly webContents: WebContents;
   loadFile(path: string): Promise<void>;
+  loadURL(url: string): Promise<void>;
   once(event: 'ready-to-show', listener: () => void): void;
   on(event: 'closed', listener: () => void): void;
   show(): void;
@@ -70,5 +71,10 @@ export interface ElectronModule {
     showSaveDialog(win: BrowserWindow | undefined, options: { title: string; filters?: { name: string; extensions: string[] }[] }): Promise<{ canceled: boolean; filePath?: string }>;
     showMessageBox(win: BrowserWindow | undefined, options: { type: string; title: string; message: string; detail: string }): Promise<unknown>;
   };
+  readonly protocol: {
+    registerSchemesAsPrivileged(schemes: readonly { readonly scheme: string; readonly privileges: Readonly<Record<string, boolean>> }[]): void;
+    handle(scheme: string, handler: (request: Request) => Response | Promise<Response>): void;
+  };
+  readonly net: { fetch(url: string): Promise<Response> };
   readonly utilityProcess: { fork(modulePath: string, args?: string[], options?: { serviceName?: string; execArgv?: string[]; cwd?: string }): UtilityProcess };
 }

@@ -1,6 +1,5 @@
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
 import { contentSecurityPolicy } from '../main/api/csp.ts';
+import { APP_HOST, APP_PAGE_URL, APP_SCHEME } from './app-protocol.ts';
 
 /**
  * Security settings of the desktop window, as pure data and pure functions so they are unit
@@ -66,17 +65,20 @@ export function windowOptions(preloadPath: string, iconPath?: string): SecureWin
   };
 }
 
-/** The file:// URL of the renderer's page inside `rendererDir` (renderer/dist). */
-export function appPageUrl(rendererDir: string): string {
-  return pathToFileURL(resolve(rendererDir, 'index.html')).href;
+/**
+ * The URL of the renderer's page: app://workbench/index.html, served from `rendererDir`
+ * (renderer/dist) by electron/app.ts through electron/app-protocol.ts. Not file:// (issue 19).
+ */
+export function appPageUrl(_rendererDir: string): string {
+  return APP_PAGE_URL;
 }
 
 /**
- * True only for a frame showing our own page: a file:// URL (query and hash ignored) whose
- * path is exactly renderer/dist/index.html. Every IPC handler checks this first, so a frame
- * that somehow navigated elsewhere (or an injected iframe) cannot call the backend.
+ * True only for a frame showing our own page: app://workbench/index.html (query and hash
+ * ignored). Every IPC handler checks this first, so a frame that somehow navigated elsewhere
+ * (or an injected iframe, or a file:// page) cannot call the backend.
  */
-export function isTrustedSender(frameUrl: string | null | undefined, rendererDir: string): boolean {
+export function isTrustedSender(frameUrl: string | null | undefined, _rendererDir: string): boolean {
   if (!frameUrl) return false;
   let url: URL;
   try {
@@ -84,15 +86,8 @@ export function isTrustedSender(frameUrl: string | null | undefined, rendererDir
   } catch {
     return false;
   }
-  if (url.protocol !== 'file:' || (url.host !== '' && url.host !== 'localhost')) return false;
-  let path: string;
-  try {
-    // URL parsing has already folded any '..' segments; query and hash are not part of the file.
-    path = fileURLToPath(url.href.split(/[?#]/)[0]);
-  } catch {
-    return false;
-  }
-  return resolve(path) === resolve(rendererDir, 'index.html');
+  // URL parsing has already folded any '..' segments (also %2e%2e).
+  return url.protocol === `${APP_SCHEME}:` && url.host === APP_HOST && !url.username && !url.password && url.pathname === '/index.html';
 }
 
 /**

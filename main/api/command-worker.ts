@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { COMMANDS } from '../commands/registry.ts';
 import { findCommand, parseCommandArgs } from '../commands/command.ts';
 import { serializeError } from '../errors.ts';
+import { preflightPaths } from '../commands/preflight-paths.ts';
 
 export interface CommandWorkerInput {
   readonly command: string;
@@ -33,6 +34,7 @@ try {
   if (!entry) throw new Error(`no command "${input.command}" in this build`);
   const cmd = await entry.load();
   const args = parseCommandArgs(cmd, [...input.argv]);
+  preflightPaths(cmd, args);
   const exitCode = await cmd.run(args, {
     out: (line) => post({ t: 'out', line }),
     err: (line) => post({ t: 'out', line }),

@@ -496,8 +496,12 @@ export interface Requests {
   cancelJob: (p: { readonly jobId: string }) => { readonly cancelled: boolean };
   /** Reads a sites GeoJSON (or Shapefile) onto the grid of `gridSource`: one centre per block (siteId). */
   readSites: (p: { readonly path: string; readonly gridSource: string }) => { readonly sites: readonly SiteCentre[] };
-  /** Expands centres into blocks on the grid of `gridSource` and writes the sites GeoJSON atomically. */
-  writeSites: (p: { readonly path: string; readonly gridSource: string; readonly sites: readonly SiteCentre[]; readonly blockRadius?: number }) => SitesWritten;
+  /**
+   * Expands centres into blocks on the grid of `gridSource` and writes the sites GeoJSON atomically.
+   * Only to .geojson/.json; an existing file only if it is a sites file or `replace` is true (the
+   * user confirmed replacing it in a save dialog): main/api/sites-write-target.ts.
+   */
+  writeSites: (p: { readonly path: string; readonly gridSource: string; readonly sites: readonly SiteCentre[]; readonly blockRadius?: number; readonly replace?: boolean }) => SitesWritten;
   listJobs: (p: Record<string, never>) => readonly JobInfo[];
   /**
    * The experimental variogram of one column of a sample table and the model the `krige`

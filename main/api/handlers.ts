@@ -399,7 +399,7 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
     },
     async writeSites(p) {
       const { writeSiteCentres } = await import('./site-requests.ts');
-      return writeSiteCentres(p.path, p.gridSource, p.sites, p.blockRadius ?? 1);
+      return writeSiteCentres(p.path, p.gridSource, p.sites, p.blockRadius ?? 1, p.replace === true);
     },
   };
   return { handlers, jobs, autosaver };

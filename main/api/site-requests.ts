@@ -5,6 +5,7 @@ import { blocksAround, countLabels, mergeSites, type Site, type SiteSource } fro
 import { readSitesGeoJson, writeSitesGeoJson } from '../sites/sites-geojson.ts';
 import { SitesOutsideGridError } from '../sites/site-errors.ts';
 import type { SiteCentre, SitesWritten } from './contract.ts';
+import { checkSitesWriteTarget } from './sites-write-target.ts';
 
 /**
  * The Sites panel's two file requests. The panel edits block centres; the files hold every
@@ -41,8 +42,13 @@ export async function readSiteCentres(path: string, gridSource: string): Promise
 
 const PREFIX: Record<SiteSource, string> = { deposit: 'D', auto: 'A', user: 'U' };
 
-/** Expands centres into blocks (positives first) and writes the sites GeoJSON. */
-export async function writeSiteCentres(path: string, gridSource: string, centres: readonly SiteCentre[], blockRadius = 1): Promise<SitesWritten> {
+/**
+ * Expands centres into blocks (positives first) and writes the sites GeoJSON. Only to a target
+ * checkSitesWriteTarget allows (.geojson/.json; a new file, one of our sites files, or one the
+ * user confirmed replacing: `replace`).
+ */
+export async function writeSiteCentres(path: string, gridSource: string, centres: readonly SiteCentre[], blockRadius = 1, replace = false): Promise<SitesWritten> {
+  await checkSitesWriteTarget(path, replace);
   const grid = await gridOf(gridSource);
   const outside: string[] = [];
   const groups = new Map<string, { label: 0 | 1; source: SiteSource; cells: number[] }>();

@@ -2,6 +2,7 @@ import { commands } from './commands/index.ts';
 import { findCommand, formatHelp, parseCommandArgs, type CliIo } from './command.ts';
 import { serializeError, CancelledError } from '../errors.ts';
 import { packageRootUrl } from '../util/package-root.ts';
+import { preflightPaths } from '../commands/preflight-paths.ts';
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;
@@ -62,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(formatHelp(cmd) + '\n');
       return 0;
     }
+    preflightPaths(cmd, args);
     return await cmd.run(args, makeIo(ac.signal));
   } catch (e) {
     if (e instanceof CancelledError) {

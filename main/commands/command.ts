@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InvalidOptionError } from '../errors.ts';
+import type { OutputKind } from '../util/output-paths.ts';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { description: string; valueName?: string };
 
@@ -12,7 +13,18 @@ export interface Command {
   readonly options: Readonly<Record<string, OptionSpec>>;
   /** Extra help text (examples, notes). */
   readonly details?: string;
+  /**
+   * Which options name paths: every output is checked before `run` starts (writable, not a
+   * folder where a file goes, not one of the inputs; see main/commands/preflight-paths.ts).
+   */
+  readonly paths?: CommandPaths;
   run(args: ParsedArgs, io: CliIo): Promise<number>;
+}
+
+/** Option names (without dashes) of a command's output and input paths. */
+export interface CommandPaths {
+  readonly outputs: Readonly<Record<string, OutputKind>>;
+  readonly inputs?: readonly string[];
 }
 
 export interface ParsedArgs {

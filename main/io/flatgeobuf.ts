@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 // The geojson entry alone: the package root also loads its OpenLayers adapter.
 import { deserialize } from 'flatgeobuf/lib/mjs/geojson.js';
 import type { HeaderMeta } from 'flatgeobuf';
@@ -12,7 +12,7 @@ import { crsFromDeclaration } from './declared-crs.ts';
  * GeoJSON in the file's own coordinates, the CRS from the header's (org, code) or its WKT.
  */
 export async function readFlatGeobuf(file: string): Promise<{ crs: Crs | null; features: Feature[] }> {
-  const bytes = new Uint8Array(readFileSync(file));
+  const bytes = new Uint8Array(await readFile(file)); // async: read on the app's event loop
   let header: HeaderMeta | null = null;
   const features: Feature[] = [];
   try {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import initSqlJs, { type Database, type SqlValue } from 'sql.js';
 import wkx from 'wkx';
 import type { Feature, Geometry } from 'geojson';
@@ -49,7 +49,7 @@ function rows(db: Database, sql: string, params: SqlValue[] = []): Record<string
 
 async function openGeoPackage(file: string): Promise<Database> {
   const SQL = await sqlJs();
-  const bytes = new Uint8Array(readFileSync(file));
+  const bytes = new Uint8Array(await readFile(file)); // async: read on the app's event loop
   if (bytes.length < 100 || new TextDecoder().decode(bytes.subarray(0, 15)) !== 'SQLite format 3') {
     throw new InvalidFileError(file, 'not a GeoPackage (the file is not an SQLite database)', 'Save the layer again as GeoPackage (QGIS: Export → Save Features As → GeoPackage)');
   }

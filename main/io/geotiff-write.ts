@@ -1,8 +1,9 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync, mkdirSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { GridSpec } from '../grid/grid-spec.ts';
 import type { RasterStack } from '../grid/raster.ts';
 import { InvalidOptionError } from '../errors.ts';
+import { removeStaleTemps, tempPathFor } from '../util/stale-temp.ts';
 
 /**
  * GeoTIFF writer for Float32 stacks.
@@ -85,7 +86,8 @@ export class GeoTiffWriter {
     this.rowsPerStrip = Math.max(1, Math.min(grid.rows, Math.floor(ROWS_PER_STRIP_TARGET_BYTES / (grid.cols * 4))));
     this.stripsPerBand = Math.ceil(grid.rows / this.rowsPerStrip);
     mkdirSync(dirname(path), { recursive: true });
-    this.tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+    removeStaleTemps(dirname(path), basename(path));
+    this.tmp = tempPathFor(path);
     this.fd = openSync(this.tmp, 'w');
   }
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { extname, posix } from 'node:path';
 import { kml } from '@tmcw/togeojson';
 import { DOMParser } from '@xmldom/xmldom';
@@ -63,7 +63,7 @@ async function archiveEntries(file: string, bytes: Uint8Array): Promise<Map<stri
 }
 
 export async function readKml(file: string): Promise<{ crs: Crs; features: Feature[] }> {
-  const bytes = new Uint8Array(readFileSync(file));
+  const bytes = new Uint8Array(await readFile(file)); // async: read on the app's event loop (issue 19)
   const crs = crsFromEpsg(4326);
   if (extname(file).toLowerCase() !== '.kmz') {
     const doc = parseKml(file, '', new TextDecoder().decode(bytes));

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import Papa from 'papaparse';
 import ExcelJS from 'exceljs';
@@ -82,8 +83,9 @@ function newlines(text: string, from: number, to: number): number {
  * Parse itself pads or accepts ragged rows silently), and errors name the file's 1-based line
  * (a quoted value may span lines, and blank lines are skipped, so rows ≠ lines).
  */
-function readDelimited(file: string): { rows: unknown[][]; lines: number[] } {
-  const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+// Async read: the app's backend parses tables on its event loop (issue 19).
+async function readDelimited(file: string): Promise<{ rows: unknown[][]; lines: number[] }> {
+  const text = (await readFile(file, 'utf8')).replace(/^\uFEFF/, '');
   if (text.trim() === '') {
     throw new EmptyInputError(file, `the file is empty (${text.length === 0 ? '0 bytes' : 'only blank lines'})`, 'Give a table with a header line and at least one sample row', { empty: true });
   }
@@ -159,7 +161,7 @@ export async function readTableCells(file: string): Promise<{ header: string[]; 
   let all: unknown[][];
   let lines: number[];
   if (ext === '.xlsx') ({ rows: all, lines } = await readXlsx(file));
-  else if (ext === '.csv' || ext === '.tsv' || ext === '.txt') ({ rows: all, lines } = readDelimited(file));
+  else if (ext === '.csv' || ext === '.tsv' || ext === '.txt') ({ rows: all, lines } = await readDelimited(file));
   else throw new InvalidFileError(file, `unsupported table type "${ext}"`, 'Use CSV, TSV or XLSX');
   if (all.length < 2) throw new EmptyInputError(file, 'the table has no data rows', 'Add at least one sample row below the header');
   const header = all[0].map((h) => String(h ?? '').trim());

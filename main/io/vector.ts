@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { parseShp, parseDbf, combine } from 'shpjs';
 import { iter as unzipEntries } from 'but-unzip';
@@ -78,10 +79,11 @@ function geojsonCrs(obj: { crs?: { properties?: { name?: string } } }, features:
   return projectedLooking ? null : crsFromEpsg(4326);
 }
 
-function readGeoJson(file: string): { crs: Crs | null; features: Feature[] } {
+// The reads below are asynchronous: the app's backend reads layers on its event loop (issue 19).
+async function readGeoJson(file: string): Promise<{ crs: Crs | null; features: Feature[] }> {
   let obj: FeatureCollection | Feature | Geometry;
   try {
-    obj = JSON.parse(readFileSync(file, 'utf8'));
+    obj = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
     throw new InvalidFileError(file, `not valid JSON (${(e as Error).message})`, 'Re-export the layer as GeoJSON');
   }
@@ -104,7 +106,7 @@ async function shapefilePartsFromZip(file: string): Promise<ShapefileParts> {
   const parts: Partial<ShapefileParts> = {};
   let shpCount = 0;
   try {
-    for (const entry of unzipEntries(new Uint8Array(readFileSync(file)))) {
+    for (const entry of unzipEntries(new Uint8Array(await readFile(file)))) {
       if (entry.filename.includes('__MACOSX')) continue;
       const ext = extname(entry.filename).toLowerCase();
       if (ext === '.shp') shpCount++;
@@ -119,7 +121,7 @@ async function shapefilePartsFromZip(file: string): Promise<ShapefileParts> {
   return parts as ShapefileParts;
 }
 
-function shapefilePartsFromFolder(file: string): ShapefileParts {
+async function shapefilePartsFromFolder(file: string): Promise<ShapefileParts> {
   const base = join(dirname(file), basename(file, extname(file)));
   const sibling = (ext: string): string | null => {
     for (const e of [ext, ext.toUpperCase()]) if (existsSync(base + e)) return base + e;
@@ -129,10 +131,10 @@ function shapefilePartsFromFolder(file: string): ShapefileParts {
   const prj = sibling('.prj');
   const cpg = sibling('.cpg');
   return {
-    shp: new Uint8Array(readFileSync(file)),
-    dbf: dbf ? new Uint8Array(readFileSync(dbf)) : undefined,
-    prj: prj ? readFileSync(prj, 'utf8') : undefined,
-    cpg: cpg ? readFileSync(cpg, 'utf8') : undefined,
+    shp: new Uint8Array(await readFile(file)),
+    dbf: dbf ? new Uint8Array(await readFile(dbf)) : undefined,
+    prj: prj ? await readFile(prj, 'utf8') : undefined,
+    cpg: cpg ? await readFile(cpg, 'utf8') : undefined,
   };
 }
 
@@ -173,8 +175,8 @@ export async function readVector(file: string, options: VectorReadOptions = {}):
   if (!existsSync(file)) throw new InvalidFileError(file, 'file not found', 'Check the path');
   const ext = extname(file).toLowerCase();
   let read: { crs: Crs | null; features: Feature[] };
-  if (ext === '.geojson' || ext === '.json') read = readGeoJson(file);
-  else if (ext === '.shp') read = readShapefileParts(file, shapefilePartsFromFolder(file), options.assumeCrs);
+  if (ext === '.geojson' || ext === '.json') read = await readGeoJson(file);
+  else if (ext === '.shp') read = readShapefileParts(file, await shapefilePartsFromFolder(file), options.assumeCrs);
   else if (ext === '.zip') read = readShapefileParts(file, await shapefilePartsFromZip(file), options.assumeCrs);
   else if (ext === '.gpkg') read = await readGeoPackageLayer(file, { layer: options.layer, layerFlag: options.layerFlag });
   else if (ext === '.fgb') read = await readFlatGeobuf(file);

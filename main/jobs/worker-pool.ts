@@ -32,7 +32,7 @@ import { report, throwIfCancelled } from './job.ts';
  * Worker modules must therefore not depend on import.meta at their top level.
  *
  * Messages (plain structured-clone data):
- *   pool → worker  { kind: 'task', index, task }
+ *   pool → worker  { kind: 'task', index, task } | { kind: 'cancel' } (aborts TaskContext.signal)
  *   worker → pool  { kind: 'progress', index, fraction } | { kind: 'done', index, result }
  *                | { kind: 'failed', index, error: { name, message, details } }
  */
@@ -45,9 +45,23 @@ export interface WorkerPoolOptions {
   readonly label?: string;
   /** How workers run TypeScript: 'auto' = esbuild bundle, else tsx; 'tsx' = always tsx. @default 'auto' */
   readonly loader?: 'auto' | 'tsx';
+  /**
+   * On cancel, wait up to CANCEL_GRACE_MS for busy workers to stop their task (they must pass
+   * TaskContext.signal on and yield) before terminating them. Needed where a task runs native
+   * code (ONNX Runtime); pure-JS tasks are terminated at once. @default false
+   */
+  readonly stopBeforeTerminate?: boolean;
 }
 
-type ToWorker = { kind: 'task'; index: number; task: unknown };
+type ToWorker = { kind: 'task'; index: number; task: unknown } | { kind: 'cancel' };
+
+/**
+ * How long a cancelled pool waits for a busy worker to stop its task by itself (its handler sees
+ * TaskContext.signal at its next cancellation point) before terminating it. Terminating a worker
+ * in the middle of a native call (an ONNX Runtime session run) aborts the whole process
+ * ("terminate called after throwing an instance of 'Napi::Error'", issue 19).
+ */
+export const CANCEL_GRACE_MS = 5000;
 type FromWorker =
   | { kind: 'progress'; index: number; fraction: number }
   | { kind: 'done'; index: number; result: unknown }
@@ -129,6 +143,25 @@ export function defaultThreads(): number {
   return Math.max(1, availableParallelism());
 }
 
+/** Sends `cancel` to a busy worker; resolves when it answers its task, exits, or after CANCEL_GRACE_MS. */
+export function stopWorker(w: Worker): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      w.off('message', onMessage);
+      w.off('exit', done);
+      resolve();
+    };
+    const onMessage = (m: FromWorker): void => {
+      if (m.kind === 'done' || m.kind === 'failed') done();
+    };
+    const timer = setTimeout(done, CANCEL_GRACE_MS);
+    w.on('message', onMessage);
+    w.once('exit', done);
+    w.postMessage({ kind: 'cancel' } satisfies ToWorker);
+  });
+}
+
 /**
  * Runs `tasks` on worker threads started from `workerUrl` and resolves with their results in task
  * order. Rejects with the first task's error (re-created with its name) or CancelledError, and in
@@ -161,12 +194,16 @@ export async function runTasks<T, R>(
     let next = 0;
     let finished = 0;
     let settled = false;
+    const busy = new Set<Worker>();
     const settle = (err: Error | null): void => {
       if (settled) return;
       settled = true;
       ctx?.signal?.removeEventListener('abort', onAbort);
-      const all = workers.map((w) => w.terminate().catch(() => 0));
-      void Promise.all(all).then(() => (err ? reject(err) : resolve(results)));
+      // Busy workers are asked to stop and given CANCEL_GRACE_MS to leave their native calls.
+      const stopped = options.stopBeforeTerminate ? [...busy].map((w) => stopWorker(w)) : [];
+      void Promise.all(stopped)
+        .then(() => Promise.all(workers.map((w) => w.terminate().catch(() => 0))))
+        .then(() => (err ? reject(err) : resolve(results)));
     };
     const onAbort = (): void => settle(new CancelledError(label));
     ctx?.signal?.addEventListener('abort', onAbort, { once: true });
@@ -175,6 +212,7 @@ export async function runTasks<T, R>(
       if (next >= tasks.length) return;
       const index = next++;
       const msg: ToWorker = { kind: 'task', index, task: tasks[index] };
+      busy.add(w);
       w.postMessage(msg);
     };
     const n = Math.min(threads, tasks.length);
@@ -189,6 +227,7 @@ export async function runTasks<T, R>(
       }
       workers.push(w);
       w.on('message', (m: FromWorker) => {
+        if (m.kind !== 'progress') busy.delete(w);
         if (settled) return;
         if (m.kind === 'progress') setFraction(m.index, m.fraction);
         else if (m.kind === 'done') {
@@ -212,6 +251,8 @@ export async function runTasks<T, R>(
 export interface TaskContext {
   /** Report the fraction (0…1) of the current task done. */
   progress(fraction: number): void;
+  /** Aborted when the pool is cancelled: pass it on as JobContext.signal. */
+  readonly signal: AbortSignal;
 }
 
 /** What a handler returns: the result, and optionally buffers to move rather than copy. */
@@ -227,11 +268,18 @@ export interface TaskOutput<R> {
 export function serveTasks<T, R>(handler: (task: T, ctx: TaskContext) => TaskOutput<R> | Promise<TaskOutput<R>>): void {
   if (isMainThread || !parentPort) return;
   const port = parentPort;
+  // One controller per worker: a cancel stops the task in flight (the pool then terminates us).
+  const cancel = new AbortController();
   port.on('message', (m: ToWorker) => {
+    if (m.kind === 'cancel') {
+      cancel.abort();
+      return;
+    }
     if (m.kind !== 'task') return;
     const index = m.index;
     let lastPost = 0;
     const tctx: TaskContext = {
+      signal: cancel.signal,
       progress(fraction) {
         const now = Date.now();
         if (now - lastPost < 100) return;

@@ -3,6 +3,7 @@ import { makeStack, type RasterStack } from '../grid/raster.ts';
 import { InvalidOptionError } from '../errors.ts';
 import type { JobContext } from '../jobs/job.ts';
 import { report, subJob, throwIfCancelled } from '../jobs/job.ts';
+import { cancelPoint } from '../jobs/cancel-point.ts';
 import { runTasks } from '../jobs/worker-pool.ts';
 import { checkKrigeOptions, type KrigeOptions } from './krige-options.ts';
 import { PredictorCache, predictBlock, type BlockResult, type BlockTask, type PredictionData } from './predict-block.ts';
@@ -26,6 +27,8 @@ export interface KrigeResult {
 }
 
 const WORKER_URL = moduleUrl('./kriging-worker.ts', import.meta.url);
+/** Rows per block when kriging on this thread (the cancel latency is one such block). */
+const SINGLE_THREAD_BLOCK_ROWS = 8;
 
 /**
  * Kriges every variable of `input` onto `grid` (cell centres), fitting a variogram per variable
@@ -43,7 +46,10 @@ export async function krigeGrid(input: SampleInput, grid: GridSpec, options: Kri
   // Several blocks per thread so the threads finish together; every block shares the cached
   // neighbour factorisations within one thread.
   const blocksPerGroup = Math.min(grid.rows, Math.max(1, Math.ceil((o.threads * 4) / nGroups)));
-  const rowsPerBlock = Math.ceil(grid.rows / blocksPerGroup);
+  // On one thread the blocks run synchronously here, and a cancel can only arrive between
+  // them (cancelPoint yields): blocks of at most SINGLE_THREAD_BLOCK_ROWS rows keep Ctrl-C
+  // responsive. Rows are independent and share one cache, so the numbers do not change.
+  const rowsPerBlock = o.threads <= 1 ? Math.min(SINGLE_THREAD_BLOCK_ROWS, Math.ceil(grid.rows / blocksPerGroup)) : Math.ceil(grid.rows / blocksPerGroup);
   const tasks: BlockTask[] = [];
   for (let g = 0; g < nGroups; g++) {
     for (let r = 0; r < grid.rows; r += rowsPerBlock) tasks.push({ group: g, rowStart: r, rowEnd: Math.min(grid.rows, r + rowsPerBlock) });
@@ -55,6 +61,7 @@ export async function krigeGrid(input: SampleInput, grid: GridSpec, options: Kri
     const cache = new PredictorCache(data);
     results = [];
     for (let t = 0; t < tasks.length; t++) {
+      await cancelPoint(ctx, 'kriging');
       results.push(
         predictBlock(data, cache, tasks[t], (f) => report(predJob, (t + f) / tasks.length, `${Math.round((100 * (t + f)) / tasks.length)}%`), () => throwIfCancelled(ctx, 'kriging')),
       );

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { CancelledError, InvalidOptionError, WorkbenchError, type ErrorDetails } from '../errors.ts';
 import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
-import { defaultThreads, rebuildError } from '../jobs/worker-pool.ts';
+import { defaultThreads, rebuildError, stopWorker } from '../jobs/worker-pool.ts';
 import { initBackend, type BackendPreference } from '../models/backend.ts';
 import { ensembleMembers, isBaselineEntry, loadableNames, readManifest, type EnsembleMode } from '../models/run-store.ts';
 import { groupMeanSd } from './ensemble-bands.ts';
@@ -415,11 +415,15 @@ async function predictOnWorkers(
   let next = 0;
   await new Promise<void>((resolve, reject) => {
     let settled = false;
+    const busy = new Set<Worker>();
     const settle = (err: Error | null): void => {
       if (settled) return;
       settled = true;
       ctx?.signal?.removeEventListener('abort', onAbort);
-      void Promise.all(workers.map((w) => w.terminate().catch(() => 0))).then(() => (err ? reject(err) : resolve()));
+      // Busy workers stop their tile first: terminating one inside an ONNX Runtime call aborts the process.
+      void Promise.all([...busy].map((w) => stopWorker(w)))
+        .then(() => Promise.all(workers.map((w) => w.terminate().catch(() => 0))))
+        .then(() => (err ? reject(err) : resolve()));
     };
     const onAbort = (): void => settle(new CancelledError('prediction'));
     ctx?.signal?.addEventListener('abort', onAbort, { once: true });
@@ -431,6 +435,7 @@ async function predictOnWorkers(
     const dispatch = (w: Worker): void => {
       if (settled || next >= tiles.length) return;
       const index = next++;
+      busy.add(w);
       w.postMessage({ kind: 'task', index, task: { rowStart: tiles[index][0], rowEnd: tiles[index][1] } satisfies PredictTileTask });
     };
     const onDone = (index: number, result: PredictTileResult): void => {
@@ -462,6 +467,7 @@ async function predictOnWorkers(
       }
       workers.push(w);
       w.on('message', (m: FromWorker) => {
+        if (m.kind !== 'progress') busy.delete(w);
         if (settled) return;
         if (m.kind === 'progress') {
           partial[m.index] = Math.min(1, Math.max(0, m.fraction));

@@ -4,6 +4,7 @@ import { reflectIndex } from '../sites/patches.ts';
 import { GeoTiffWriter } from '../io/geotiff-write.ts';
 import { InvalidOptionError } from '../errors.ts';
 import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
+import { cancelPoint } from '../jobs/cancel-point.ts';
 import { matchBands, type StackSource } from './stack-source.ts';
 
 /**
@@ -145,6 +146,8 @@ export async function predictMap(
       if (filled === 0) return;
       const view = windows.subarray(0, filled * k * k * C);
       for (let m = 0; m < classifiers.length; m++) {
+        // One cancellation point per batch and model (a tfjs classify is synchronous inside).
+        await cancelPoint(ctx, 'prediction');
         const p = await classifiers[m].classify(view, filled);
         for (let i = 0; i < filled; i++) probs[m][winCell[i]] = p[i];
       }
@@ -268,7 +271,7 @@ async function classifyPaddedTile(
   }
   const tile: PaddedTile = { data, rows: pr, cols: pc, channels: C, window: k };
   for (let m = 0; m < classifiers.length; m++) {
-    throwIfCancelled(ctx, 'prediction');
+    await cancelPoint(ctx, 'prediction');
     const p = await (classifiers[m].classifyTile as TileClassifier)(tile, origins, count, ctx);
     const out = probs[m];
     for (let i = 0; i < count; i++) out[outCell[i]] = p[i];

@@ -49,7 +49,7 @@ serveTasks<PredictTileTask, PredictTileResult>(async (task, ctx) => {
       result = { rowStart, probabilities, mask };
     },
     // predictMap reports the fraction of the whole grid; turn it into the fraction of this tile.
-    { progress: (f) => ctx.progress((f * rows - task.rowStart) / height) },
+    { signal: ctx.signal, progress: (f) => ctx.progress((f * rows - task.rowStart) / height) },
   );
   const r = result as PredictTileResult | null;
   if (!r) throw new Error(`tile ${task.rowStart}–${task.rowEnd} produced no rows`);

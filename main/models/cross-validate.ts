@@ -473,7 +473,7 @@ async function crossValidateAndFitParallel(kinds: readonly ModelKind[], data: Tr
     const results = await runTasks<CvTask, CvTaskResult>(
       moduleUrl('./cv-worker.ts', import.meta.url),
       tasks,
-      { threads: Math.min(o.threads, tasks.length), workerData: { data, options: o } satisfies CvWorkerInput, label: 'cross-validation', loader: 'tsx' },
+      { threads: Math.min(o.threads, tasks.length), workerData: { data, options: o } satisfies CvWorkerInput, label: 'cross-validation', loader: 'tsx', stopBeforeTerminate: true },
       { signal: ctx?.signal, progress: (f) => report(ctx, finalsInPool ? f : 0.8 * f, `training ${tasks.length} fits on ${o.threads} threads`) },
     );
     const out = new Map<ModelKind, ModelRunResult>();

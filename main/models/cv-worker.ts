@@ -15,7 +15,7 @@ let backend: Promise<{ name: string }> | null = null;
 serveTasks<CvTask, CvTaskResult>(async (task, tctx) => {
   backend ??= initBackend(input.options.backend as BackendPreference);
   const b = await backend;
-  const ctx = { progress: (f: number) => tctx.progress(f) };
+  const ctx = { signal: tctx.signal, progress: (f: number) => tctx.progress(f) };
   if (task.type === 'fold') {
     return { result: { type: 'fold', fold: await evaluateFold(task.kind, input.data, task.spec, input.options, ctx), backend: b.name } };
   }

@@ -3,6 +3,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidOptionError, WorkbenchError } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
 import { report, subJob, throwIfCancelled, type JobContext } from '../jobs/job.ts';
+import { cancelPoint } from '../jobs/cancel-point.ts';
 import { groupedStratifiedKFold } from '../eval/folds.ts';
 import { buildModel, usesGeology, type ArchitectureOptions, type ModelKind } from './architectures.ts';
 import { createGeologyVariables, crossEntropy, totalLoss, type GeologyTermVariables } from './geology-loss.ts';
@@ -374,8 +375,8 @@ export async function trainModel(
           seen += batch.length;
           tf.dispose([xb, yb, loss!]);
           if (wb) wb.dispose();
-          // Let a pending cancel or a progress listener run between steps.
-          await new Promise<void>((r) => setImmediate(r));
+          // Let a pending cancel or a progress listener run between steps, and stop on it.
+          await cancelPoint(ctx, `training ${kind}`);
         }
       }
       const trainLoss = lossSum / Math.max(1, seen);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { InvalidFileError, WorkbenchError } from '../errors.ts';
 import { writeJsonAtomic } from '../util/atomic-write.ts';
+import { removeStaleTemps } from '../util/stale-temp.ts';
 import { checkUserFile, FileTooLargeError, NotARegularFileError, READ_LIMITS, readUserFile } from '../util/user-file.ts';
 import type { CrsInfo, LayerSpec, OpenedProject, ProjectDocument } from '../api/contract.ts';
 
@@ -87,6 +88,9 @@ function parseProject(path: string, text: string): OpenedProject {
     fail(path, 'is not a GeoAnomaly project (not a JSON document)');
   }
   const doc = validateProjectDocument(parsed, path);
+  // Opening a project is the app's start in its folder: temps left there by a killed save,
+  // autosave or export (ours only, writer gone) are removed now.
+  removeStaleTemps(dirname(path));
   return { path, document: mapSources(doc, (s) => toAbsolute(dirname(path), s)) };
 }
 

@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { basename, dirname } from 'node:path';
+import { removeStaleTemps, tempPathFor } from './stale-temp.ts';
 
 /**
  * Writes a file atomically: a temporary sibling is written and fsynced, then renamed over the
@@ -9,7 +10,9 @@ import { dirname, basename, join } from 'node:path';
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  // Temps of earlier writes of this path whose process was killed (see stale-temp.ts).
+  removeStaleTemps(dir, basename(path));
+  const tmp = tempPathFor(path);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   let fd = -1;
   try {

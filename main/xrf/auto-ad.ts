@@ -2,7 +2,8 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import { getTf, initBackend, type BackendPreference } from '../models/backend.ts';
 import { InvalidOptionError } from '../errors.ts';
 import type { JobContext } from '../jobs/job.ts';
-import { report, throwIfCancelled } from '../jobs/job.ts';
+import { report } from '../jobs/job.ts';
+import { cancelPoint } from '../jobs/cancel-point.ts';
 import { Rng } from '../util/rng.ts';
 import type { SpectralCube } from './cube.ts';
 
@@ -110,7 +111,8 @@ export async function runAutoAd(cube: Pick<SpectralCube, 'rows' | 'cols' | 'band
   const win = 20;
   try {
     for (let it = 0; it < o.maxIterations; it++) {
-      throwIfCancelled(ctx, 'Auto-AD');
+      // Each iteration is one synchronous full-image step: yield so a cancel can arrive.
+      await cancelPoint(ctx, 'Auto-AD');
       let errT: tfc.Tensor1D | null = null;
       const loss = optimizer.minimize(() => {
         const err = tf.sum(tf.squaredDifference(forward(), xT), 1) as tfc.Tensor1D;

@@ -1,11 +1,12 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import Papa from 'papaparse';
 import { fromArrayBuffer } from 'geotiff';
 import type { GridSpec } from '../grid/grid-spec.ts';
 import { readGeoTiff } from '../io/geotiff-read.ts';
 import { EmptyInputError, InvalidFileError } from '../errors.ts';
-import { readMatFile, matToPixelMajor } from './mat-v5.ts';
+import { readMatFileAsync, matToPixelMajor } from './mat-v5.ts';
 import { decodePngGrey } from './png.ts';
 import { CubeFormatError, dropBands, makeCube, type SpectralAxis, type SpectralCube } from './cube.ts';
 import { readHdf5Cube, readMat73Mask } from './hdf5-cube.ts';
@@ -56,7 +57,7 @@ async function readTiffPlanes(file: string): Promise<Plane> {
     if (!(e instanceof InvalidFileError) || !/georeferencing/.test(e.message)) throw e;
   }
   // A plain (lab) TIFF: micro-XRF exports rarely carry map coordinates.
-  const buf = readFileSync(file);
+  const buf = await readFile(file);
   const tiff = await fromArrayBuffer(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
   const image = await tiff.getImage(0);
   const rasters = (await image.readRasters({ interleave: false })) as unknown as ArrayLike<number>[];
@@ -90,10 +91,11 @@ function defaultNames(B: number): string[] {
   return Array.from({ length: B }, (_, b) => `band_${b + 1}`);
 }
 
-function readMatCube(file: string, o: CubeImportOptions): CubeParts {
+// Cube files are read asynchronously (fs/promises): the app's backend reads them on its event loop (issue 19).
+async function readMatCube(file: string, o: CubeImportOptions): Promise<CubeParts> {
   const dataKey = o.dataKey ?? 'data';
   const truthKey = o.truthKey ?? 'map';
-  const mat = readMatFile(file);
+  const mat = await readMatFileAsync(file);
   const a = mat.arrays.get(dataKey);
   if (!a) {
     const present = [...mat.arrays.keys(), ...mat.skipped.map((s) => `${s.name} (${s.reason})`)];
@@ -121,8 +123,8 @@ function binaryValue(file: string, v: number): number {
   return v !== 0 ? 1 : 0;
 }
 
-function readCsvCube(file: string, o: CubeImportOptions): CubeParts {
-  const text = readFileSync(file, 'utf8');
+async function readCsvCube(file: string, o: CubeImportOptions): Promise<CubeParts> {
+  const text = await readFile(file, 'utf8');
   const parsed = Papa.parse<string[]>(text.trim(), { skipEmptyLines: true });
   const rowsIn = parsed.data;
   if (rowsIn.length < 2) throw new EmptyInputError(file, 'the CSV has no data rows', 'Export one row per pixel: x, y, then one column per channel');
@@ -180,11 +182,11 @@ function readCsvCube(file: string, o: CubeImportOptions): CubeParts {
 async function readImagePlane(file: string): Promise<Plane> {
   const name = basename(file, extname(file));
   if (/\.png$/i.test(file)) {
-    const png = decodePngGrey(readFileSync(file), file);
+    const png = decodePngGrey(await readFile(file), file);
     return { rows: png.height, cols: png.width, bands: [Float32Array.from(png.values)], names: [name], grid: null, pixelSizeUm: null };
   }
   if (/\.bmp$/i.test(file)) {
-    const m = decodeBmp(readFileSync(file), file);
+    const m = decodeBmp(await readFile(file), file);
     return { rows: m.rows, cols: m.cols, bands: [m.values], names: [name], grid: null, pixelSizeUm: m.pixelSizeUm };
   }
   if (/\.txt$/i.test(file)) {
@@ -224,8 +226,16 @@ async function readFolderCube(dir: string): Promise<CubeParts> {
   return planesToCube(acc, dir, null);
 }
 
-function isMatlab73(file: string): boolean {
-  return readFileSync(file).subarray(0, 10).toString('latin1') === 'MATLAB 7.3';
+/** Reads only the first 10 bytes (the whole file was read before, just to look at them). */
+async function isMatlab73(file: string): Promise<boolean> {
+  const fh = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(10);
+    const { bytesRead } = await fh.read(head, 0, 10, 0);
+    return head.subarray(0, bytesRead).toString('latin1') === 'MATLAB 7.3';
+  } finally {
+    await fh.close();
+  }
 }
 
 async function readHdf5Parts(file: string, o: CubeImportOptions): Promise<CubeParts> {
@@ -234,8 +244,8 @@ async function readHdf5Parts(file: string, o: CubeImportOptions): Promise<CubePa
   return { rows: h.rows, cols: h.cols, bandCount: h.bands, bandNames: names, pixels: h.values, truth: h.truth, grid: null, source: file, spectralAxis: h.spectralAxis, pixelSizeUm: h.pixelSizeUm };
 }
 
-function readEnviParts(file: string): CubeParts {
-  const e = readEnviCube(file);
+async function readEnviParts(file: string): Promise<CubeParts> {
+  const e = await readEnviCube(file, (f) => readFile(f));
   const axis: SpectralAxis | null = e.header.spectralAxis;
   return { rows: e.rows, cols: e.cols, bandCount: e.bands, bandNames: e.header.bandNames ?? defaultNames(e.bands), pixels: e.values, truth: null, grid: null, source: file, spectralAxis: axis, pixelSizeUm: e.header.pixelSizeUm };
 }
@@ -243,7 +253,7 @@ function readEnviParts(file: string): CubeParts {
 async function readParts(path: string, options: CubeImportOptions): Promise<CubeParts> {
   if (statSync(path).isDirectory()) return readFolderCube(path);
   const ext = extname(path).toLowerCase();
-  if (ext === '.mat') return isMatlab73(path) ? readHdf5Parts(path, options) : readMatCube(path, options);
+  if (ext === '.mat') return (await isMatlab73(path)) ? readHdf5Parts(path, options) : readMatCube(path, options);
   if (HDF5_EXT.includes(ext)) return readHdf5Parts(path, options);
   if (ENVI_EXT.includes(ext)) return readEnviParts(path);
   if (ext === '.tif' || ext === '.tiff') return planesToCube(await readTiffPlanes(path), path, null);
@@ -264,15 +274,15 @@ export async function readTruthMask(path: string, rows: number, cols: number, ma
   const ext = extname(path).toLowerCase();
   let values: ArrayLike<number>;
   let r: number, c: number;
-  if (ext === '.mat' && isMatlab73(path)) {
+  if (ext === '.mat' && (await isMatlab73(path))) {
     return readMat73Mask(path, matKey, rows, cols);
   } else if (ext === '.mat') {
-    const mat = readMatFile(path);
+    const mat = await readMatFileAsync(path);
     const m = mat.arrays.get(matKey);
     if (!m) throw new CubeFormatError(`${path}: no variable "${matKey}" (found: ${[...mat.arrays.keys()].join(', ') || 'none'}). Save the mask as "${matKey}"`, { file: path });
     return maskFromMat(path, m.dims, m.data, rows, cols, matKey);
   } else if (ext === '.png') {
-    const png = decodePngGrey(readFileSync(path), path);
+    const png = decodePngGrey(await readFile(path), path);
     [values, r, c] = [png.values, png.height, png.width];
   } else if (ext === '.tif' || ext === '.tiff') {
     const p = await readTiffPlanes(path);

@@ -134,7 +134,8 @@ export interface EnviCube {
   readonly header: EnviHeader;
 }
 
-export function readEnviCube(path: string): EnviCube {
+/** Reads an ENVI cube; `readData` loads the data file (default: synchronously; the app passes an async read). */
+export async function readEnviCube(path: string, readData: (file: string) => Buffer | Promise<Buffer> = (f) => readFileSync(f)): Promise<EnviCube> {
   const { hdr, data } = enviPair(path);
   const h = readEnviHeader(hdr);
   const { bytes } = DATA_TYPES[h.dataType];
@@ -148,7 +149,7 @@ export function readEnviCube(path: string): EnviCube {
       { file: data, header: hdr, size, expected },
     );
   }
-  const buf = readFileSync(data);
+  const buf = await readData(data);
   const le = h.byteOrder === 0;
   const fast = fastPath(buf, h, W * H * B, le);
   if (fast) return { rows: H, cols: W, bands: B, values: fast, header: h };

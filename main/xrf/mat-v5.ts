@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { readFileSync, existsSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import { InvalidFileError, WorkbenchError } from '../errors.ts';
@@ -152,7 +153,17 @@ class Reader {
 /** Reads every numeric variable of a MAT v5 file. */
 export function readMatFile(file: string): MatFile {
   if (!existsSync(file)) throw new InvalidFileError(file, 'file not found', 'Check the path');
-  const buf = readFileSync(file);
+  return parseMatFile(file, readFileSync(file));
+}
+
+/** readMatFile reading asynchronously (the app's backend reads cubes on its event loop). */
+export async function readMatFileAsync(file: string): Promise<MatFile> {
+  if (!existsSync(file)) throw new InvalidFileError(file, 'file not found', 'Check the path');
+  return parseMatFile(file, await readFile(file));
+}
+
+/** Parses the bytes `buf` of the MAT v5 file `file` (named in errors). */
+export function parseMatFile(file: string, buf: Buffer): MatFile {
   if (buf.length < 128) throw new InvalidFileError(file, `only ${buf.length} bytes; a MAT v5 file has a 128-byte header`, 'The file is truncated or not a MAT-file');
   const header = buf.subarray(0, 116).toString('latin1').replace(/[\0 ]+$/, '');
   const isHdf5 = buf.length >= 520 && buf.subarray(512, 520).equals(Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]));

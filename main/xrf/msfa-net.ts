@@ -3,6 +3,7 @@ import { getTf, initBackend, type BackendPreference } from '../models/backend.ts
 import { InvalidOptionError } from '../errors.ts';
 import type { JobContext } from '../jobs/job.ts';
 import { report, subJob, throwIfCancelled } from '../jobs/job.ts';
+import { cancelPoint } from '../jobs/cancel-point.ts';
 import { Rng } from '../util/rng.ts';
 import type { SpectralCube } from './cube.ts';
 import { checkPseudoLabelOptions, pseudoLabels, type PseudoLabelOptions, type PseudoLabels } from './pseudo-labels.ts';
@@ -343,6 +344,9 @@ export async function runMsfaNet(cube: Pick<SpectralCube, 'rows' | 'cols' | 'ban
         count = r.seen;
       } else {
         for (let s = 0; s < trainIdx.length; s += bs) {
+          // One cancellation point per batch: this loop is synchronous tfjs work, so without the
+          // yield inside cancelPoint a Ctrl-C could never set the signal (issue 19).
+          await cancelPoint(ctx, 'MSFA-Net training');
           const m = Math.min(bs, trainIdx.length - s);
           for (let j = 0; j < m; j++) {
             const p = trainIdx[s + j];
@@ -375,6 +379,7 @@ export async function runMsfaNet(cube: Pick<SpectralCube, 'rows' | 'cols' | 'ban
     const residual = new Float32Array(n * B);
     const reconstructionError = new Float32Array(n);
     for (let s = 0; s < n; s += o.batchSize) {
+      await cancelPoint(ctx, 'MSFA-Net scoring');
       const m = Math.min(o.batchSize, n - s);
       const xt = tf.tensor2d(cube.pixels.subarray(s * B, (s + m) * B), [m, B]);
       const rec = tf.tidy(() => tf.sub(xt, net.forward(xt)));

@@ -14,6 +14,7 @@ export const demoDataCommand: Command = {
     '(--halo-along 1200 --halo-across 1200 --fault-control 0) and elongated fault-controlled anomalies (defaults).',
     'Example: geoanomaly demo-data --out demo-data --seed 7',
   ].join('\n'),
+  paths: { outputs: { out: 'dir' } },
   options: {
     out: { type: 'string', description: 'output folder', valueName: 'DIR' },
     seed: { type: 'string', description: 'random seed', valueName: 'N', default: '20260219' },

@@ -54,6 +54,7 @@ export const demoCommand: Command = {
     'figure), explain/ (Grad-CAM and offset panels), eval/ (success-rate, P–A and C–A per model).',
     'Example: geoanomaly demo --out demo-run',
   ].join('\n'),
+  paths: { outputs: { out: 'dir' } },
   options: {
     out: { type: 'string', description: 'output folder', valueName: 'DIR', default: 'demo-run' },
     seed: { type: 'string', description: 'seed of the survey, sites, folds and training', valueName: 'N', default: '7' },

@@ -63,6 +63,7 @@ export const evaluateCommand: Command = {
   name: 'evaluate',
   summary: 'map-level evaluation: AUC, success-rate curve, P–A plot, C–A thresholds',
   usage: '--map PROB.tif --deposits FILE [--exclude-training SITES.geojson] [--compare A,B,… [--compare-map OTHER.tif]] [--mask AREA.tif|.gpkg] [--labels-as-points] --out EVAL.json',
+  paths: { outputs: { out: 'file', classes: 'file' }, inputs: ['map', 'deposits', 'exclude-training', 'compare-map', 'mask'] },
   options: {
     map: { type: 'string', description: 'probability or anomaly map (GeoTIFF; first band unless --band)', valueName: 'PROB.tif' },
     band: { type: 'string', description: 'band name of the map to evaluate', valueName: 'NAME' },

@@ -28,6 +28,7 @@ export const explainCommand: Command = {
     'and DIR/attribution-<model>.tif (occlusion per element at every cell) unless --no-maps.',
     'Example: geoanomaly explain --run run1 --stack stack.tif --sites sites.geojson --layer dcn2 --out explain',
   ].join('\n'),
+  paths: { outputs: { out: 'dir' }, inputs: ['run', 'stack', 'sites'] },
   options: {
     run: { type: 'string', description: 'run folder written by "geoanomaly train"', valueName: 'RUN_DIR' },
     stack: { type: 'string', description: 'element stack the run was trained on', valueName: 'PATH' },

@@ -33,6 +33,7 @@ export const faultsCommand: Command = {
   usage:
     '--faults LINES(.shp|.geojson)|RASTER.tif --grid REF.tif --deposits POINTS|RASTER.tif [--ring METRES] ' +
     '--distance OUT_DIST.tif --weight OUT_W.tif --report POWERLAW.json',
+  paths: { outputs: { distance: 'file', weight: 'file', report: 'file', 'buffers-out': 'file' }, inputs: ['faults', 'grid', 'deposits'] },
   options: {
     faults: { type: 'string', description: 'fault traces (GeoJSON/Shapefile lines) or a fault raster (non-zero = fault)', valueName: 'FILE' },
     grid: { type: 'string', description: 'reference GeoTIFF: its grid (projected CRS) and nodata mask are used', valueName: 'REF.tif' },

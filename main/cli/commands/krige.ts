@@ -50,6 +50,7 @@ export const krigeCommand: Command = {
     'Example: geoanomaly krige --samples demo/samples.csv --x x --y y --crs EPSG:32645 --fields all \\',
     '           --cell 1000 --log --out grids.tif --variance grids-var.tif --cv cv.json',
   ].join('\n'),
+  paths: { outputs: { out: 'file', variance: 'file', cv: 'file' }, inputs: ['samples', 'like'] },
   options: {
     samples: { type: 'string', description: 'sample table (CSV, TSV or XLSX)', valueName: 'FILE' },
     x: { type: 'string', description: 'x (easting) column', valueName: 'COL' },

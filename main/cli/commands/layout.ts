@@ -10,6 +10,7 @@ export const layoutCommand: Command = {
   name: 'layout',
   summary: 'map layout for reports: PNG or PDF page with title, legend, scale bar, north arrow, CRS, overlays, inset',
   usage: '--raster FILE [--band NAME] [--title T] [--paper A4|A3|Letter] [--orientation landscape|portrait] [--dpi N] [--inset] [--deposits F] [--faults F] [--sites F] --out PAGE.pdf|PAGE.png',
+  paths: { outputs: { out: 'file' }, inputs: ['raster', 'deposits', 'faults', 'sites'] },
   options: {
     raster: { type: 'string', description: 'raster layer: a GeoTIFF or a folder of single-band GeoTIFFs', valueName: 'FILE' },
     band: { type: 'string', description: 'band to map (default: the first)', valueName: 'NAME' },

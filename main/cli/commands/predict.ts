@@ -29,6 +29,7 @@ export const predictCommand: Command = {
     'The engine that ran is logged and written into the GeoTIFF metadata (prediction_engine).',
     'Example: geoanomaly predict --run run --stack stack.tif --model all --difference gk-dcn,gk-cnn --out prob.tif',
   ].join('\n'),
+  paths: { outputs: { out: 'file' }, inputs: ['run', 'stack'] },
   options: {
     run: { type: 'string', description: 'run folder written by "geoanomaly train"', valueName: 'RUN_DIR' },
     stack: { type: 'string', description: 'element stack (multiband GeoTIFF or folder of GeoTIFFs)', valueName: 'PATH' },

@@ -7,6 +7,7 @@ export const reportCommand: Command = {
   name: 'report',
   summary: 'report of a training run (HTML or PDF): metrics, fold plots, maps, manifest',
   usage: '--run RUN_DIR [--map PROB.tif] [--deposits FILE] [--title T] --out REPORT.html|REPORT.pdf',
+  paths: { outputs: { out: 'file' }, inputs: ['run', 'map', 'deposits'] },
   options: {
     run: { type: 'string', description: 'run directory written by "geoanomaly train" (metrics.json, manifest.json)', valueName: 'RUN_DIR' },
     map: { type: 'string', description: 'probability map of the run ("geoanomaly predict" output): one map per band', valueName: 'PROB.tif' },

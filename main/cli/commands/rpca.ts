@@ -13,6 +13,7 @@ export const rpcaCommand: Command = {
   name: 'rpca',
   summary: 'robust PCA (DetMCD) of an element stack: PC score maps and loadings',
   usage: '--stack STACK.tif|DIR --out DIR [--transform log10|clr] [--alpha A] [--components K]',
+  paths: { outputs: { out: 'dir' }, inputs: ['stack'] },
   options: {
     stack: { type: 'string', description: 'element stack: multi-band GeoTIFF or folder of single-band GeoTIFFs', valueName: 'STACK' },
     out: { type: 'string', description: 'output folder (pc-scores.tif, robust-distance.tif, loadings.json, biplot.png/.svg, pc-maps.png)', valueName: 'DIR' },

@@ -3,6 +3,7 @@ import { optionalNumber, optionalString } from '../command.ts';
 import { InvalidOptionError } from '../../errors.ts';
 import { startBrowserHost } from '../../api/browser-host.ts';
 import { ensureRendererBuilt } from '../../api/renderer-build.ts';
+import { removeStaleTemps } from '../../util/stale-temp.ts';
 import { userDataDir } from '../../project/user-data-dir.ts';
 
 export const serveCommand: Command = {
@@ -25,6 +26,7 @@ export const serveCommand: Command = {
     const staticDir = optionalString(args, 'static-dir') ?? (await ensureRendererBuilt({ log: io.err }));
     if (args.values['build-only']) return 0;
     const dataDir = optionalString(args, 'data-dir') ?? userDataDir();
+    removeStaleTemps(dataDir); // app start: temps of killed saves of recent-projects.json etc.
     const host = await startBrowserHost({ port, staticDir, dataDir });
     io.out(`GeoAnomaly Workbench is running at ${host.url}`);
     io.out(`(data folder: ${dataDir}; press Ctrl+C to stop)`);

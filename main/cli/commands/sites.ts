@@ -17,6 +17,7 @@ export const sitesCommand: Command = {
   usage:
     '--deposits FILE --grid REF.tif [--faults FILE] [--negatives auto|none|FILE] [--min-deposit-dist M] ' +
     '[--min-fault-dist M] [--seed N] [--layer NAME] [--labels-as-points] --out SITES.geojson|SITES.gpkg|SITES.shp',
+  paths: { outputs: { out: 'file' }, inputs: ['deposits', 'grid', 'faults', 'negatives'] },
   options: {
     deposits: { type: 'string', description: 'deposit points (GeoJSON, Shapefile, GeoPackage, FlatGeobuf, KML/KMZ) or deposit raster', valueName: 'FILE' },
     grid: { type: 'string', description: 'reference GeoTIFF (the element grid the patches are cut from)', valueName: 'REF.tif' },

@@ -13,6 +13,7 @@ export const xrfCommand: Command = {
   name: 'xrf',
   summary: 'micro-XRF anomaly detection (MSFA-Net, RX, local RX, Auto-AD) with AUC against a truth mask',
   usage: '--cube FILE [--dataset PATH] [--drop-bands A,B] [--truth MASK] --method msfa|rx|lrx|autoad|all [--ablation A] [--epochs N] [--seed N] [--threads N] --out DIR',
+  paths: { outputs: { out: 'dir' }, inputs: ['cube', 'truth'] },
   options: {
     cube: { type: 'string', description: 'cube: .mat v5 or v7.3 (data H×W×B, optional map), HDF5 .h5/.hdf5 (see --dataset), NeXus .nxs, HyperSpy .hspy, ENVI .hdr/.img, multi-band .tif, .csv (x, y, channels) or a folder of element maps (Fe-Ka.tif, Cu_Ka.bmp, "Zn Ka.txt")', valueName: 'FILE' },
     dataset: { type: 'string', description: 'HDF5 dataset holding the cube as (rows, cols, channels), e.g. /entry/data; default: the NeXus signal, the HyperSpy data, the MAT variable "data" or the only rank-3 dataset (geoanomaly info FILE.h5 lists them)', valueName: 'PATH' },

@@ -21,7 +21,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidOptionError } from '../../errors.ts';
-import { throwIfCancelled, type JobContext } from '../../jobs/job.ts';
+import type { JobContext } from '../../jobs/job.ts';
+import { cancelPoint } from '../../jobs/cancel-point.ts';
 import { loadOrt, type OrtLoader, type OrtModule, type OrtSession, type OrtTensor } from '../../maps/onnx/onnx-runtime.ts';
 import type { StateArray } from '../data-parallel.ts';
 import type { TrainingData } from '../train.ts';
@@ -289,7 +290,8 @@ export class OnnxTrainer implements EpochRunner {
     let lossSum = 0;
     let seen = 0;
     for (let start = 0; start < order.length; start += batchSize) {
-      throwIfCancelled(ctx, 'ONNX training');
+      // ONNX Runtime's run() and the JS Adam step may complete without a macrotask turn: yield.
+      await cancelPoint(ctx, 'ONNX training');
       const batch = order.slice(start, start + batchSize);
       // BatchNorm cannot normalise one sample: a trailing batch of one is skipped, as in the tfjs loop.
       if (batch.length < 2) continue;
