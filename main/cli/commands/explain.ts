@@ -25,7 +25,7 @@ export const explainCommand: Command = {
     'Without --gradcam/--offsets both are produced. Layers are named stem_conv, conv1/dcn1, conv2/dcn2.',
     'With --attribution: DIR/attribution-sites.json and .csv (per deposit site, each element\'s attribution to P(deposit) and',
     'a band ranking by mean |attribution|; ig = integrated gradients, occlusion = drop when the band is set to its mean)',
-    'and DIR/attribution-<model>.tif (occlusion per element at every cell) unless --no-maps.',
+    'and DIR/attribution-<model>.tif (occlusion per element at every cell) unless --no-maps is given.',
     'Example: geoanomaly explain --run run1 --stack stack.tif --sites sites.geojson --layer dcn2 --out explain',
   ].join('\n'),
   paths: { outputs: { out: 'dir' }, inputs: ['run', 'stack', 'sites'] },
