@@ -26,12 +26,16 @@ type ProjLike = Record<string, unknown> & { names?: string[]; projName?: string 
 const ANGLE_KEYS = ['lat0', 'long0', 'lat1', 'lat2', 'lat_ts', 'alpha', 'longc'] as const;
 const LENGTH_KEYS = ['x0', 'y0'] as const;
 
-function familyOf(p: ProjLike): string {
+/** proj4js's short projection name of a parsed definition (utm/etmerc → tmerc, latlong → longlat). */
+export function projectionFamily(p: { names?: string[]; projName?: unknown }): string {
   const names = (p.names ?? []).map((n) => n.toLowerCase());
   if (names.includes('utm') || names.includes('tmerc') || names.includes('etmerc')) return 'tmerc';
   if (names.includes('longlat') || names.includes('latlong') || p.projName === 'longlat') return 'longlat';
-  return names[names.length - 1] ?? String(p.projName ?? '');
+  const short = SHORT_NAMES.find((s) => names.includes(s));
+  return short ?? names[names.length - 1] ?? String(p.projName ?? '');
 }
+
+const SHORT_NAMES = ['lcc', 'aea', 'laea', 'merc', 'sterea', 'stere', 'cass', 'somerc', 'omerc', 'eqc', 'poly', 'krovak', 'nzmg', 'sinu', 'moll', 'eqdc', 'aeqd', 'ortho', 'gnom', 'robin', 'cea', 'tpers', 'geos'];
 
 /** proj4js's own normalisation of a definition (degrees → radians, utm → tmerc parameters). */
 export function signatureOf(def: string): Signature | null {
@@ -42,7 +46,7 @@ export function signatureOf(def: string): Signature | null {
     return null;
   }
   const num = (k: string, fallback = 0): number => (typeof p[k] === 'number' && Number.isFinite(p[k] as number) ? (p[k] as number) : fallback);
-  const family = familyOf(p);
+  const family = projectionFamily(p);
   const params: Record<string, number> = {};
   for (const k of [...ANGLE_KEYS, ...LENGTH_KEYS]) params[k] = num(k);
   params.k0 = num('k0', 1);
@@ -60,7 +64,7 @@ function signatureBase(p: ProjLike, num: (k: string, f?: number) => number): Omi
   const datum = p.datum as { datum_params?: number[] } | undefined;
   const dp = (p.datum_params as number[] | undefined) ?? datum?.datum_params;
   return {
-    geographic: familyOf(p) === 'longlat',
+    geographic: projectionFamily(p) === 'longlat',
     a: num('a'),
     es: num('es'),
     toMeter: num('to_meter', 1),
