@@ -26,7 +26,28 @@ const deg = (rad: unknown): number => (typeof rad === 'number' && Number.isFinit
 const numOr = (v: unknown, f: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : f);
 
 
+/**
+ * proj4js's built-in datum names (`+datum=`, proj4js lib/constants/Datum.js) → the EPSG
+ * geographic CRS of that datum. Without it a custom CRS on +datum=WGS84 would be written with an
+ * "unknown" datum on the WGS 84 ellipsoid, which GDAL reads as +ellps=WGS84: the datum is lost.
+ */
+const PROJ4_DATUM_GEOGCS: Readonly<Record<string, number>> = {
+  WGS84: 4326,
+  NAD83: 4269,
+  NAD27: 4267,
+  GGRS87: 4121,
+  potsdam: 4314,
+  carthage: 4223,
+  hermannskogel: 4312,
+  ire65: 4299,
+  nzgd49: 4272,
+  OSGB36: 4277,
+};
+
 function geogcsOf(p: ProjFields, name: string): string {
+  const code = typeof p.datumCode === 'string' ? PROJ4_DATUM_GEOGCS[p.datumCode] : undefined;
+  const registry = code !== undefined ? lookupEpsg(code) : null;
+  if (registry && /^GEOGCS\[/.test(registry.wkt)) return registry.wkt;
   const a = numOr(p.a, 6378137);
   const es = numOr(p.es, 0);
   const rf = es === 0 ? 0 : 1 / (1 - Math.sqrt(1 - es));
@@ -195,6 +216,8 @@ function esriProjcs(n: WktNode, proj4Ext: string): WktNode {
   if (projName === 'Mercator_1SP' && spherical) {
     // Web Mercator (EPSG:3857): ESRI's Mercator_Auxiliary_Sphere, sphere of the semi-major axis.
     const get = (k: string): number => params.find(([name]) => name === k)?.[1] ?? 0;
+    // ArcGIS's (and GDAL's morphToESRI) name for it; GDAL identifies EPSG:3857 from it with 100 % confidence, 90 % from any other.
+    if (/^WGS 84 \/ Pseudo-Mercator$/.test(nodeName(n))) out[0] = 'WGS_1984_Web_Mercator_Auxiliary_Sphere';
     out.push(esriGeogcs(geog), { keyword: 'PROJECTION', args: ['Mercator_Auxiliary_Sphere'] });
     for (const [k, v] of [['False_Easting', get('false_easting')], ['False_Northing', get('false_northing')], ['Central_Meridian', get('central_meridian')], ['Standard_Parallel_1', 0], ['Auxiliary_Sphere_Type', 0]] as const) {
       out.push({ keyword: 'PARAMETER', args: [k, v] });

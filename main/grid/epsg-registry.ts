@@ -3,8 +3,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 /**
- * The EPSG registry, offline, from the `epsg-index` package (EPSG v10 through epsg.io: 6,249
- * projected and 801 geographic 2D CRSs, each with OGC WKT 1, a proj4 definition, area of use
+ * The EPSG registry, offline, from the `epsg-index` package (EPSG v10 through epsg.io: 7,050
+ * projected and geographic 2D entries, of which 5,563 carry an EPSG authority (the rest are ESRI
+ * codes, skipped below), each with OGC WKT 1, a proj4 definition, area of use
  * and bounding box).
  *
  * Why epsg-index and not PROJ's database through gdal3.js (see docs/crs.md and
@@ -55,8 +56,17 @@ function registryRoot(): string {
   return root;
 }
 
+/** The authority of the CRS's own (last) AUTHORITY node: "EPSG", or "ESRI" for the ~1,300 ESRI codes epsg.io mixes in. */
+function ownAuthority(wkt: string): string | null {
+  return /AUTHORITY\["(\w+)","\d+"\]\]\s*$/.exec(wkt)?.[1] ?? null;
+}
+
 function toEntry(raw: RawEntry): EpsgEntry | null {
   if (!raw.proj4 || !raw.wkt) return null;
+  // epsg-index also lists ESRI codes (54030 World_Robinson, 102xxx, …) under s/<code>.json; they
+  // are not EPSG codes (GDAL knows them as ESRI:N), so "EPSG:54030" must not resolve.
+  const authority = ownAuthority(raw.wkt);
+  if (authority !== null && authority !== 'EPSG') return null;
   // epsg-index's bbox is [north, west, south, east] (epsg.io's order).
   const b = raw.bbox;
   return {
