@@ -139,6 +139,16 @@ export function matchEpsg(def: string, name: string): EpsgEntry | null {
     if (s && sameSignature(sig, s)) candidates.push(e);
   }
   if (candidates.length === 0) return null;
+  const datum = /\+datum=(\S+)/.exec(def)?.[1];
+  if (candidates.length > 1 && datum) {
+    // A proj4 string names no CRS, but its +datum does: "+proj=utm +zone=35 +datum=WGS84" is
+    // WGS 84 / UTM zone 35N (32635) and not one of the CRSs that merely share the ellipsoid.
+    const sameDatum = candidates.filter((c) => new RegExp(`\\+datum=${datum.replace(/[^\w]/g, '')}\\b`).test(c.proj4));
+    if (sameDatum.length === 1) return sameDatum[0];
+    // "+proj=utm" says UTM: of WGS 84 / UTM zone 35N and WGS 84 / TMzn35N (identical parameters) GDAL identifies the former.
+    const utm = /\+proj=utm\b/.test(def) ? sameDatum.filter((c) => /\bUTM zone\b/i.test(c.name)) : [];
+    if (utm.length === 1) return utm[0];
+  }
   const words = nameWords(name);
   let best: EpsgEntry | null = null;
   let bestScore = -1;
