@@ -4,8 +4,9 @@ import type { Feature } from 'geojson';
 import { PDFDocument } from 'pdf-lib';
 import { InvalidOptionError } from '../errors.ts';
 import { gridExtent, type Extent, type GridSpec } from '../grid/grid-spec.ts';
+import type { Crs } from '../grid/crs.ts';
 import { readStack } from '../io/geotiff-read.ts';
-import { layerPoints, readVector } from '../io/vector.ts';
+import { layerPoints, readVector, type VectorReadOptions } from '../io/vector.ts';
 import { figureFont, newSurface } from '../figures/canvas.ts';
 import { rampLut, type RampName } from '../figures/colour-ramps.ts';
 import { renderMapFigure, type LineOverlay, type PointOverlay } from '../figures/map-figure.ts';
@@ -54,10 +55,12 @@ export interface MapLayoutOptions {
   readonly faults?: string;
   /** Training sites (sites GeoJSON): block centres, positives filled orange, negatives blue rings. */
   readonly sites?: string;
+  /** CRS of the overlay layers that declare none (layout --crs); declared ones are reprojected onto the raster's. */
+  readonly crs?: Crs;
 }
 
-export type CheckedLayoutOptions = Required<Omit<MapLayoutOptions, 'band' | 'title' | 'units' | 'extent' | 'deposits' | 'faults' | 'sites'>> &
-  Pick<MapLayoutOptions, 'band' | 'title' | 'units' | 'extent' | 'deposits' | 'faults' | 'sites'> & { readonly ramp: RampName };
+export type CheckedLayoutOptions = Required<Omit<MapLayoutOptions, 'band' | 'title' | 'units' | 'extent' | 'deposits' | 'faults' | 'sites' | 'crs'>> &
+  Pick<MapLayoutOptions, 'band' | 'title' | 'units' | 'extent' | 'deposits' | 'faults' | 'sites' | 'crs'> & { readonly ramp: RampName };
 
 const RAMP_ALIASES: Readonly<Record<string, RampName>> = {
   viridis: 'viridis',
@@ -200,8 +203,8 @@ function faultLines(features: readonly Feature[]): number[][][] {
   return lines;
 }
 
-async function siteOverlays(file: string, grid: GridSpec): Promise<PointOverlay[]> {
-  const layer = await readVector(file, { targetCrs: grid.crs ?? undefined });
+async function siteOverlays(file: string, grid: GridSpec, read: Pick<VectorReadOptions, 'assumeCrs' | 'log'>): Promise<PointOverlay[]> {
+  const layer = await readVector(file, { targetCrs: grid.crs ?? undefined, grid, ...read });
   // Sites files hold every cell of each 3×3 block; the centres are enough on a page.
   const hasCentres = layer.features.some((f) => f.properties?.centre === true);
   const pick = layer.features.filter((f) => f.geometry.type === 'Point' && (!hasCentres || f.properties?.centre === true));
@@ -276,10 +279,11 @@ export async function renderMapLayout(options: MapLayoutOptions, ctx?: JobContex
   const points: PointOverlay[] = [];
   const lines: LineOverlay[] = [];
   const target = grid.crs ?? undefined;
-  if (o.faults) lines.push({ lines: faultLines((await readVector(o.faults, { targetCrs: target })).features), colour: '#000000', label: 'faults' });
-  if (o.sites) points.push(...(await siteOverlays(o.sites, grid)));
+  const read = { targetCrs: target, grid, assumeCrs: o.crs, log: ctx?.log };
+  if (o.faults) lines.push({ lines: faultLines((await readVector(o.faults, read)).features), colour: '#000000', label: 'faults' });
+  if (o.sites) points.push(...(await siteOverlays(o.sites, grid, read)));
   if (o.deposits) {
-    const pts = layerPoints(await readVector(o.deposits, { targetCrs: target }));
+    const pts = layerPoints(await readVector(o.deposits, read));
     points.push({ x: pts.x, y: pts.y, style: 'deposit', label: 'deposits' });
   }
 

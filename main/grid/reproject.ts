@@ -110,7 +110,6 @@ export function gridBounds(grid: GridSpec): Bounds {
   return { xmin: Math.min(grid.originX, x2), xmax: Math.max(grid.originX, x2), ymin: Math.min(grid.originY, y2), ymax: Math.max(grid.originY, y2) };
 }
 
-const inside = (b: Bounds, outer: Bounds): boolean => b.xmin >= outer.xmin && b.xmax <= outer.xmax && b.ymin >= outer.ymin && b.ymax <= outer.ymax;
 const overlaps = (a: Bounds, b: Bounds): boolean => a.xmin <= b.xmax && a.xmax >= b.xmin && a.ymin <= b.ymax && a.ymax >= b.ymin;
 const fmt = (b: Bounds): string => `x ${b.xmin.toFixed(2)}…${b.xmax.toFixed(2)}, y ${b.ymin.toFixed(2)}…${b.ymax.toFixed(2)}`;
 

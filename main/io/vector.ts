@@ -211,7 +211,8 @@ export async function readVector(file: string, options: VectorReadOptions = {}):
     if (isShapefile) throw new UndeclaredCrsError(`${file}: the shapefile has no .prj, so its coordinate system is unknown; add the .prj next to the .shp (or inside the zip), or declare the CRS. ${e.message}`, e.details);
     throw e;
   }
-  if (crs) assertPlausibleCoordinates(file, featureBounds(features), crs, crsFix, options.grid);
+  // --crs only assigns a CRS to a layer that declares none: a wrong declared CRS is fixed in the file.
+  if (crs) assertPlausibleCoordinates(file, featureBounds(features), crs, crs === options.assumeCrs ? crsFix : null, options.grid);
   if (options.targetCrs && crs) {
     features = reprojectFeatures(file, features, crs, options.targetCrs, options.log);
     crs = options.targetCrs;

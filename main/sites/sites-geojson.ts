@@ -4,6 +4,7 @@ import { cellCenterX, cellCenterY, cellOf, inGrid } from '../grid/grid-spec.ts';
 import type { Crs } from '../grid/crs.ts';
 import { InvalidFileError } from '../errors.ts';
 import { readVector } from '../io/vector.ts';
+import type { CrsFix, CrsLog } from '../grid/reproject.ts';
 import { writeJsonAtomic } from '../util/atomic-write.ts';
 import type { Site, SiteSet, SiteSource } from './site-blocks.ts';
 import { SiteConflictError, SitesOutsideGridError } from './site-errors.ts';
@@ -96,7 +97,7 @@ export function sitesFromFeatures(grid: GridSpec, features: readonly Feature[], 
 }
 
 /** Reads a sites GeoJSON, reprojecting into the grid's CRS when both CRSs are known. */
-export async function readSitesGeoJson(file: string, grid: GridSpec, options: { assumeCrs?: Crs } = {}): Promise<SiteSet> {
-  const layer = await readVector(file, { targetCrs: grid.crs ?? undefined, assumeCrs: options.assumeCrs });
+export async function readSitesGeoJson(file: string, grid: GridSpec, options: { assumeCrs?: Crs; crsFix?: CrsFix; log?: CrsLog } = {}): Promise<SiteSet> {
+  const layer = await readVector(file, { targetCrs: grid.crs ?? undefined, assumeCrs: options.assumeCrs, grid, crsFix: options.crsFix, log: options.log });
   return sitesFromFeatures(grid, layer.features, file);
 }

@@ -24,7 +24,7 @@ interface DepositInput {
   readonly kind: 'points' | 'raster';
 }
 
-async function depositCells(file: string, grid: GridSpec, opts: { assumeCrs?: Crs; alignByIndex?: string; value: number }): Promise<DepositInput> {
+async function depositCells(file: string, grid: GridSpec, opts: { assumeCrs?: Crs; alignByIndex?: string; value: number; log?: (m: string) => void }): Promise<DepositInput> {
   if (/^\.tiff?$/i.test(extname(file))) {
     const label = await readGeoTiff(file);
     const r = cellsFromLabelRaster(grid, label, {
@@ -35,7 +35,7 @@ async function depositCells(file: string, grid: GridSpec, opts: { assumeCrs?: Cr
     });
     return { cells: r.cells, outsideMap: r.dropped.length, kind: 'raster' };
   }
-  const layer = await readVector(file, { targetCrs: grid.crs ?? undefined, assumeCrs: opts.assumeCrs });
+  const layer = await readVector(file, { targetCrs: grid.crs ?? undefined, assumeCrs: opts.assumeCrs, grid, log: opts.log });
   const pts = layerPoints(layer);
   if (pts.x.length === 0) {
     throw new InvalidFileError(file, `holds ${layer.features.length} feature(s) but no points`, 'Give deposits as Point features (or a raster of 1s on the map grid)');
@@ -93,6 +93,7 @@ export const evaluateCommand: Command = {
     io.progress(0.1, 'reading deposits');
     const deposits = await depositCells(depositsPath, grid, {
       assumeCrs,
+      log: io.err,
       alignByIndex: optionalString(args, 'align-by-index'),
       value: optionalNumber(args, 'deposit-value', 'evaluate') ?? 1,
     });
@@ -100,7 +101,7 @@ export const evaluateCommand: Command = {
     let exclude: Uint8Array | undefined;
     const sitesPath = optionalString(args, 'exclude-training');
     if (sitesPath) {
-      const sites = await readSitesGeoJson(sitesPath, grid, { assumeCrs });
+      const sites = await readSitesGeoJson(sitesPath, grid, { assumeCrs, log: io.err });
       exclude = new Uint8Array(grid.rows * grid.cols);
       for (const s of sites.sites) exclude[s.row * grid.cols + s.col] = 1;
     }

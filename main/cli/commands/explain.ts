@@ -46,7 +46,8 @@ export const explainCommand: Command = {
     const full = await readStack(stackPath);
     const idx = matchBands({ bandNames: full.bandNames, path: stackPath }, run.bandNames);
     const stack = makeStack(full.grid, [...run.bandNames], idx.map((i) => full.bands[i]), stackPath);
-    const sites = await readSitesGeoJson(sitesPath, stack.grid);
+    // explain has no --crs: a CRS problem of the sites file is fixed in the file (crsFix: null).
+    const sites = await readSitesGeoJson(sitesPath, stack.grid, { crsFix: null, log: io.err });
     const onlyCam = args.values.gradcam === true;
     const onlyOff = args.values.offsets === true;
     const source = await openStackSource(stackPath);

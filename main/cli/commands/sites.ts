@@ -2,6 +2,7 @@ import type { Command } from '../command.ts';
 import { optionalNumber, optionalString, requireString } from '../command.ts';
 import { readGeoTiff } from '../../io/geotiff-read.ts';
 import { InvalidOptionError } from '../../errors.ts';
+import { parseCrs } from '../../grid/crs.ts';
 import { faultDistanceFromFile, parseWhere } from '../../faults/fault-inputs.ts';
 import { parseIndexAlignment } from '../../sites/label-cells.ts';
 import { readSiteCells } from '../../sites/site-inputs.ts';
@@ -28,6 +29,7 @@ export const sitesCommand: Command = {
     'negative-value': { type: 'string', description: 'raster value marking a negative (the GK-DCN raster uses 0)', valueName: 'V', default: '1' },
     'fault-where': { type: 'string', description: 'use only fault features whose property KEY equals VALUE (e.g. favourable=true)', valueName: 'KEY=VALUE' },
     'align-by-index': { type: 'string', description: 'pair label rasters on another grid by array index: their cell (r,c) is grid cell (r+R, c+C)', valueName: 'R,C' },
+    crs: { type: 'string', description: 'CRS of vector inputs that declare none (EPSG:N or proj4); declared CRSs are reprojected onto the grid\'s (logged)', valueName: 'CRS' },
     'drop-outside': { type: 'boolean', description: 'drop deposits/negatives outside the grid (reported) instead of failing' },
     out: { type: 'string', description: 'output sites GeoJSON', valueName: 'SITES.geojson' },
   },
@@ -48,7 +50,10 @@ export const sitesCommand: Command = {
     const excluded = new Uint8Array(grid.rows * grid.cols);
     ref.bands[0].forEach((v, i) => (excluded[i] = Number.isNaN(v) ? 1 : 0));
 
-    const dep = await readSiteCells(depositsPath, grid, { role: 'deposit', value: Number(optionalString(args, 'deposit-value') ?? '1'), alignByIndex, outside });
+    const crsText = optionalString(args, 'crs');
+    const assumeCrs = crsText ? parseCrs(crsText) : undefined;
+    const log = (m: string): void => io.err(`sites: ${m}`);
+    const dep = await readSiteCells(depositsPath, grid, { role: 'deposit', value: Number(optionalString(args, 'deposit-value') ?? '1'), alignByIndex, outside, assumeCrs, log });
     if (dep.alignment && !dep.alignment.aligned) io.err(`sites: ${depositsPath} paired by index (${align}) although ${dep.alignment.problems.join('; ')}`);
     if (dep.dropped.length > 0) io.err(`sites: dropped ${dep.dropped.length} deposit(s) outside the grid`);
     if (dep.merged > 0) io.err(`sites: ${dep.merged} deposit(s) share a cell with another; each cell counts once`);
@@ -65,7 +70,7 @@ export const sitesCommand: Command = {
       const faultsPath = optionalString(args, 'faults');
       const whereArg = optionalString(args, 'fault-where');
       const where = whereArg ? parseWhere(whereArg) : undefined;
-      const faultDistanceM = faultsPath ? (await faultDistanceFromFile(faultsPath, grid, { alignByIndex, where }, { signal: io.signal, progress: io.progress })).distanceM : undefined;
+      const faultDistanceM = faultsPath ? (await faultDistanceFromFile(faultsPath, grid, { alignByIndex, where, assumeCrs }, { signal: io.signal, progress: io.progress, log })).distanceM : undefined;
       negatives = {
         kind: 'auto',
         count: int('count'),
@@ -76,7 +81,7 @@ export const sitesCommand: Command = {
         excluded,
       };
     } else {
-      const neg = await readSiteCells(negArg, grid, { role: 'negative', value: Number(optionalString(args, 'negative-value') ?? '1'), alignByIndex, outside });
+      const neg = await readSiteCells(negArg, grid, { role: 'negative', value: Number(optionalString(args, 'negative-value') ?? '1'), alignByIndex, outside, assumeCrs, log });
       if (neg.alignment && !neg.alignment.aligned) io.err(`sites: ${negArg} paired by index (${align}) although ${neg.alignment.problems.join('; ')}`);
       if (neg.dropped.length > 0) io.err(`sites: dropped ${neg.dropped.length} negative(s) outside the grid`);
       negatives = { kind: 'user', cells: neg.cells };

@@ -211,7 +211,8 @@ export const trainCommand: Command = {
     io.err(`backend: ${backend.detail}`);
 
     const stack = await readStack(stackPath);
-    const sites = await readSitesGeoJson(sitesPath, stack.grid);
+    // train has no --crs: a CRS problem of the sites file is fixed in the file (crsFix: null).
+    const sites = await readSitesGeoJson(sitesPath, stack.grid, { crsFix: null, log: io.err });
     const knowledge: (Float32Array | RasterStack)[] = [];
     const knowledgeNames: string[] = [];
     for (const p of knowledgePaths) {
