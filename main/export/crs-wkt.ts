@@ -15,7 +15,7 @@ import { UnsupportedCrsError } from './export-errors.ts';
  * ESRI projection names, no AUTHORITY/TOWGS84/AXIS). Hand-written because no maintained npm
  * package writes WKT (proj4js and wkt-parser only read it) and GDAL is not a runtime
  * dependency. GDAL identifies the EPSG code of every .prj we write for the fixture CRSs
- * (tests/export/crs-wkt-gdal.test.ts) and of a random registry sample (bench/crs-registry.ts).
+ * (tests/grid/crs-fixtures.test.ts) and of a random registry sample (bench/crs-registry.ts: 59 of 60).
  */
 
 // ─── custom CRS → OGC WKT 1 ─────────────────────────────────────────────────────────────────
