@@ -74,9 +74,10 @@ export function forEachPosition(features: readonly Feature[], fn: (p: Position) 
 function geojsonCrs(obj: { crs?: { properties?: { name?: string } } }, features: Feature[]): Crs | null {
   const name = obj.crs?.properties?.name;
   if (name) {
-    const m = /EPSG:{1,2}(\d+)/i.exec(name);
-    if (m) return crsFromEpsg(Number(m[1]));
     if (/CRS84/i.test(name)) return crsFromEpsg(4326);
+    // urn:ogc:def:crs:EPSG::3067, urn:ogc:def:crs:EPSG:6.6:3067, EPSG:3067 (GDAL writes the first).
+    const m = /EPSG:(?:[\d.]*:)?:?(\d+)\s*$/i.exec(name);
+    if (m) return crsFromEpsg(Number(m[1]));
   }
   // RFC 7946: no crs member means WGS 84 longitude/latitude — but only if the numbers fit.
   let projectedLooking = false;

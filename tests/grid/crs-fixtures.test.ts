@@ -69,7 +69,7 @@ describe('CRS fixtures made by GDAL: read, identify, write', () => {
 
   it('reads the GeoJSON crs member in its URN, EPSG: and CRS84 spellings, and proj4 strings through parseCrs', async () => {
     const file = join(out, 'urn.geojson');
-    for (const [name, code] of [['urn:ogc:def:crs:EPSG::3067', 3067], ['EPSG:2056', 2056], ['urn:ogc:def:crs:OGC:1.3:CRS84', 4326]] as const) {
+    for (const [name, code] of [['urn:ogc:def:crs:EPSG::3067', 3067], ['urn:ogc:def:crs:EPSG:6.6:3067', 3067], ['EPSG:2056', 2056], ['urn:ogc:def:crs:OGC:1.3:CRS84', 4326]] as const) {
       writeFileSync(file, JSON.stringify({ type: 'FeatureCollection', crs: { type: 'name', properties: { name } }, features: [{ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: code === 4326 ? [26, 64] : code === 3067 ? [450_000, 7_100_000] : [2_600_000, 1_200_000] } }] }));
       expect((await readVector(file)).crs?.epsg).toBe(code);
     }
@@ -111,6 +111,36 @@ describe('reprojection against gdaltransform', () => {
       expect(logs).toEqual([`reprojected pts.csv from EPSG:${pair.from} to EPSG:${pair.to} (${pair.source.length} points)`]);
       const worst = Math.max(...r.x.map((x, i) => Math.hypot(x - pair.target[i][0], r.y[i] - pair.target[i][1])));
       expect(worst).toBeLessThanOrEqual(0.01);
+    });
+  }
+});
+
+describe('user-defined projected CRSs in GeoTIFF GeoKeys (ProjectedCSTypeGeoKey 32767)', () => {
+  // GDAL writes a CRS without an EPSG code as user-defined GeoKeys; we read them, write them back,
+  // and GDAL reads our file as the same projection (gdalsrsinfo -o proj4, parameter by parameter).
+  const cases = [
+    '+proj=tmerc +lat_0=0 +lon_0=25.5 +k=0.9996 +x_0=500000 +y_0=0 +ellps=GRS80 +units=m +no_defs',
+    '+proj=lcc +lat_0=63 +lon_0=26 +lat_1=61 +lat_2=65 +x_0=500000 +y_0=0 +ellps=GRS80 +units=m +no_defs',
+    '+proj=laea +lat_0=64 +lon_0=26 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs',
+  ];
+  const params = (s: string): Record<string, string> =>
+    Object.fromEntries(s.split(/\s+/).filter((t) => t.startsWith('+') && !/^\+(no_defs|type|towgs84|wktext)/.test(t)).map((t) => { const [k, v = ''] = t.split('='); return [k, v]; }));
+  for (const def of cases) {
+    it(`${def.split(' ')[0]}: GDAL's 32767 GeoKeys read; ours read back by GDAL as the same projection`, async () => {
+      const src = join(out, `ud-src-${def.split(' ')[0].slice(6)}.tif`);
+      execFileSync('gdal_translate', ['-q', '-a_srs', def, '-a_ullr', '440000', '7100000', '446000', '7095000', join(FIX, 'sets/3067/grid.tif'), src]);
+      const r = await readGeoTiff(src);
+      expect(r.grid.crs).not.toBeNull();
+      const back = join(out, `ud-back-${def.split(' ')[0].slice(6)}.tif`);
+      writeGeoTiff(back, { grid: r.grid, bandNames: r.bandNames, bands: r.bands });
+      const got = params(execFileSync('gdalsrsinfo', ['-o', 'proj4', back], { encoding: 'utf8' }).trim());
+      const want = params(execFileSync('gdalsrsinfo', ['-o', 'proj4', src], { encoding: 'utf8' }).trim());
+      expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+      // Numeric parameters to 1e-9 relative (GeoKeys are doubles; GDAL prints 15 digits).
+      for (const [k, v] of Object.entries(want)) {
+        if (Number.isFinite(Number(v)) && v !== '') expect(Math.abs(Number(got[k]) - Number(v))).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(Number(v))));
+        else expect(got[k]).toBe(v);
+      }
     });
   }
 });
