@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS } from '../../main/commands/registry.ts';
@@ -76,6 +77,22 @@ describe('a layer without a CRS', () => {
     expect(e).toBeInstanceOf(UndeclaredCrsError);
     expect((e as Error).message).toMatch(/ogr2ogr -a_srs EPSG:3067/);
     expect((e as Error).message).not.toMatch(/--crs/);
+  });
+});
+
+describe('krige takes any EPSG CRS', () => {
+  it('krige --crs EPSG:21781 (Swiss LV03, issue 16) grids a table in that CRS; the stack is EPSG:21781 to GDAL', async () => {
+    const pts = await readVector(join(REPO_ROOT, 'tests/fixtures/crs/sets/21781/points.shp'));
+    const csv = join(dir, 'lv03.csv');
+    writeFileSync(csv, 'x,y,Cu\n' + pts.features.map((f, i) => { const c = (f.geometry as { coordinates: number[] }).coordinates; return `${c[0]},${c[1]},${10 + i}`; }).join('\n') + '\n');
+    const out = join(dir, 'lv03.tif');
+    expect((await run('krige', ['--samples', csv, '--x', 'x', '--y', 'y', '--crs', 'EPSG:21781', '--fields', 'Cu', '--cell', '1000', '--variogram', 'sph:0:10:5000', '--out', out])).code).toBe(0);
+    expect(execFileSync('gdalsrsinfo', ['-o', 'epsg', out], { encoding: 'utf8' }).trim().split('\n').pop()).toBe('EPSG:21781');
+  });
+
+  it('a lon/lat table without --like: a CrsError that names --like', async () => {
+    const e = await run('krige', ['--samples', join(SET, 'samples-lonlat.csv'), '--x', 'lon', '--y', 'lat', '--crs', 'EPSG:4326', '--fields', 'Cu', '--cell', '500', '--out', join(dir, 'x.tif')]).catch((x: unknown) => x);
+    expect((e as Error).message).toMatch(/\(degrees\); kriging needs metres\. Give --like GRID\.tif/);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Command } from '../command.ts';
 import { optionalNumber, optionalString, requireString } from '../command.ts';
-import { InvalidOptionError } from '../../errors.ts';
+import { CrsError, InvalidOptionError } from '../../errors.ts';
 import { parseCrs, requireProjected, sameCrs } from '../../grid/crs.ts';
 import { assertPlausibleCoordinates, boundsOfPositions, reprojectPoints } from '../../grid/reproject.ts';
 import { gridFromExtent, type GridSpec } from '../../grid/grid-spec.ts';
@@ -104,6 +104,13 @@ export const krigeCommand: Command = {
       sx = Float64Array.from(r.x);
       sy = Float64Array.from(r.y);
       crs = likeInfo.grid.crs;
+    }
+    if (crs.geographic && !likeInfo) {
+      throw new CrsError(
+        `${what} is in ${crs.name} (degrees); kriging needs metres. Give --like GRID.tif (a projected grid) to reproject the samples onto its CRS, ` +
+          'or give the coordinates in a projected CRS.',
+        { file: samplesFile, crs: crs.name },
+      );
     }
     requireProjected(crs, samplesFile);
     const wanted = fieldsArg.trim().toLowerCase() === 'all' ? table.columns : fieldsArg.split(',').map((s) => s.trim()).filter(Boolean);
