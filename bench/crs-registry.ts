@@ -89,7 +89,10 @@ for (const code of sample) {
     writeFileSync(prj, crsToPrjWkt(crs));
     const id = execFileSync('gdalsrsinfo', ['-o', 'epsg', prj], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] }).trim().split('\n').pop()!.trim();
     if (id === `EPSG:${code}`) prjSame++;
-    else prjOther++;
+    else {
+      prjOther++;
+      over.push(`.prj of EPSG:${code} identified as ${id}`);
+    }
   } catch {
     prjFail++;
   }
@@ -111,7 +114,7 @@ for (const code of sample) {
   // is a datum-shift case, outside issue 16's 0.01 m requirement.
   const noShift = /\+datum=WGS84\b|\+towgs84=0,0,0(,0,0,0,0)?(\s|$)/.test(crs.proj4) || (crs.proj4.includes('+ellps=WGS84') && !crs.proj4.includes('+towgs84'));
   (noShift ? diffs : shiftDiffs).push(d);
-  if (noShift && d > 0.01) over.push(`EPSG:${code} ${d.toFixed(3)} m (${crs.proj4})`);
+  if (noShift && d > 0.01) over.push(`over 0.01 m: EPSG:${code} ${d.toFixed(3)} m (${crs.proj4})`);
 }
 rmSync(dir, { recursive: true, force: true });
 const q = (v: number[], p: number): number => (v.length ? [...v].sort((x, y) => x - y)[Math.min(v.length - 1, Math.floor(p * v.length))] : NaN);
@@ -123,4 +126,4 @@ console.log(`coverage       projected ${pp.length}/${projected.length}, geograph
 console.log(`.prj → GDAL    ${prjSame}/${sample.size} identified as the same EPSG code, ${prjOther} as another, ${prjFail} not written`);
 console.log(`4326 → CRS     no datum shift: ${diffs.filter((d) => d <= 0.01).length}/${diffs.length} within 0.01 m of gdaltransform (median ${q(diffs, 0.5).toExponential(2)} m, max ${q(diffs, 1).toExponential(2)} m)`);
 console.log(`               with a datum shift or none declared: median ${q(shiftDiffs, 0.5).toFixed(3)} m, max ${q(shiftDiffs, 1).toFixed(3)} m over ${shiftDiffs.length} CRSs`);
-for (const o of over) console.log(`               over 0.01 m: ${o}`);
+for (const o of over) console.log(`               ${o}`);

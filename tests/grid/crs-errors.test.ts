@@ -136,3 +136,19 @@ describe('coordinates implausible for the declared CRS (issue 19)', () => {
     expect((await readVector(join(SET, 'points.shp'), { targetCrs: crsFromEpsg(3067), grid })).features).toHaveLength(10);
   });
 });
+
+describe('the app shows reprojections', () => {
+  it('getVectorData of a lon/lat layer in an EPSG:3067 project returns the reprojection message the app logs', async () => {
+    const { createHandlers } = await import('../../main/api/handlers.ts');
+    const { handlers, jobs } = createHandlers({ dataDir: tempDir('ga-crs-app-'), host: 'browser', emit: () => undefined, autosaveDelayMs: 60_000 });
+    try {
+      const v = await handlers.getVectorData({ source: join(REPO_ROOT, 'tests/fixtures/crs/src/3067-lines-lonlat.geojson'), targetCrs: 'EPSG:3067' });
+      expect(v.reprojected).toBe('reprojected 3067-lines-lonlat.geojson from EPSG:4326 to EPSG:3067 (3 features)');
+      expect(v.crs?.epsg).toBe(3067);
+      const same = await handlers.getVectorData({ source: join(SET, 'lines.shp'), targetCrs: 'EPSG:3067' });
+      expect(same.reprojected).toBeNull();
+    } finally {
+      jobs.cancelAll();
+    }
+  });
+});
