@@ -70,7 +70,15 @@ describe('a layer without a CRS', () => {
     expect(r.err).toContain('faults: reprojected 3067-lines-lonlat.geojson from EPSG:4326 to EPSG:3067 (3 features)');
   });
 
-  it('train and explain have no --crs, so their hint names ogr2ogr -a_srs instead', async () => {
+  it('every command that reads a vector layer has --crs, described in its --help', async () => {
+    for (const name of ['info', 'krige', 'faults', 'sites', 'evaluate', 'train', 'explain', 'layout', 'report']) {
+      const cmd = await COMMANDS.find((c) => c.name === name)!.load();
+      expect(cmd.options.crs?.type, name).toBe('string');
+      expect(cmd.options.crs?.description, name).toMatch(/CRS/);
+    }
+  });
+
+  it('a read for a caller without a CRS flag (crsFix: null) names ogr2ogr -a_srs instead of a flag', async () => {
     const grid = (await readGeoTiffInfo(GRID)).grid;
     const file = await pointsGeoJson(join(dir, 'sites-nocrs.geojson'), null);
     const e = await readVector(file, { targetCrs: grid.crs!, grid, crsFix: null }).catch((x: unknown) => x);

@@ -1,6 +1,7 @@
 import type { Command } from '../command.ts';
 import { optionalNumber, optionalString, requireString } from '../command.ts';
 import { initBackend, type BackendPreference } from '../../models/backend.ts';
+import { parseCrs } from '../../grid/crs.ts';
 import { loadRun } from '../../maps/run-models.ts';
 import { openStackSource, matchBands } from '../../maps/stack-source.ts';
 import { explainRun } from '../../maps/explain.ts';
@@ -24,6 +25,7 @@ export const explainCommand: Command = {
   options: {
     run: { type: 'string', description: 'run folder written by "geoanomaly train"', valueName: 'RUN_DIR' },
     stack: { type: 'string', description: 'element stack the run was trained on', valueName: 'PATH' },
+    crs: { type: 'string', description: 'CRS of the --sites layer if it declares none (EPSG:N or proj4); declared CRSs are reprojected onto the stack\'s (logged)', valueName: 'CRS' },
     sites: { type: 'string', description: 'training sites GeoJSON (deposit block centres are explained)', valueName: 'FILE' },
     model: { type: 'string', description: 'model name(s), comma separated, or all', valueName: 'NAME', default: 'all' },
     layer: { type: 'string', description: 'layer to explain (default: last convolutional / first deformable layer)', valueName: 'NAME' },
@@ -46,8 +48,8 @@ export const explainCommand: Command = {
     const full = await readStack(stackPath);
     const idx = matchBands({ bandNames: full.bandNames, path: stackPath }, run.bandNames);
     const stack = makeStack(full.grid, [...run.bandNames], idx.map((i) => full.bands[i]), stackPath);
-    // explain has no --crs: a CRS problem of the sites file is fixed in the file (crsFix: null).
-    const sites = await readSitesGeoJson(sitesPath, stack.grid, { crsFix: null, log: io.err });
+    const sitesCrs = optionalString(args, 'crs');
+    const sites = await readSitesGeoJson(sitesPath, stack.grid, { assumeCrs: sitesCrs ? parseCrs(sitesCrs) : undefined, log: (m) => io.err(`explain: ${m}`) });
     const onlyCam = args.values.gradcam === true;
     const onlyOff = args.values.offsets === true;
     const source = await openStackSource(stackPath);

@@ -7,6 +7,7 @@ import { readGeoTiff, readStack } from '../../io/geotiff-read.ts';
 import { compareGrids } from '../../grid/grid-spec.ts';
 import type { RasterStack } from '../../grid/raster.ts';
 import { readSitesGeoJson } from '../../sites/sites-geojson.ts';
+import { parseCrs } from '../../grid/crs.ts';
 import { extractPatches } from '../../sites/patches.ts';
 import { BAND_TRANSFORMS, type BandTransform } from '../../sites/band-transform.ts';
 import { bandOnGridByIndex, parseIndexAlignment } from '../../sites/label-cells.ts';
@@ -63,6 +64,7 @@ export const trainCommand: Command = {
     '[--epochs N] [--batch N] [--lr X] [--lambda X] [--folds K] [--repeats R] [--seed N] [--engine auto|tfjs|onnx] --out RUN_DIR',
   options: {
     stack: { type: 'string', description: 'element stack: multiband GeoTIFF or folder of single-band GeoTIFFs', valueName: 'PATH' },
+    crs: { type: 'string', description: 'CRS of the --sites layer if it declares none (EPSG:N or proj4); declared CRSs are reprojected onto the stack\'s (logged)', valueName: 'CRS' },
     sites: { type: 'string', description: 'training sites GeoJSON (from "geoanomaly sites")', valueName: 'FILE' },
     knowledge: { type: 'string', multiple: true, description: 'knowledge raster(s) w for the geology term (repeatable)', valueName: 'W.tif' },
     'align-by-index': {
@@ -211,8 +213,8 @@ export const trainCommand: Command = {
     io.err(`backend: ${backend.detail}`);
 
     const stack = await readStack(stackPath);
-    // train has no --crs: a CRS problem of the sites file is fixed in the file (crsFix: null).
-    const sites = await readSitesGeoJson(sitesPath, stack.grid, { crsFix: null, log: io.err });
+    const sitesCrs = optionalString(args, 'crs');
+    const sites = await readSitesGeoJson(sitesPath, stack.grid, { assumeCrs: sitesCrs ? parseCrs(sitesCrs) : undefined, log: (m) => io.err(`train: ${m}`) });
     const knowledge: (Float32Array | RasterStack)[] = [];
     const knowledgeNames: string[] = [];
     for (const p of knowledgePaths) {
