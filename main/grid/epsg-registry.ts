@@ -11,8 +11,8 @@ import { dirname, join } from 'node:path';
  * Why epsg-index and not PROJ's database through gdal3.js (measured by bench/crs-registry.ts on
  * this machine against the installed GDAL 3.6 / PROJ 9.1 proj.db; numbers in docs/crs.md):
  * - Coverage: 5,019 of proj.db's 5,135 non-deprecated EPSG projected CRSs and 520 of its 545
- *   geographic 2D CRSs resolve here (the rest are newer than EPSG v10 or not representable in
- *   proj4js). gdal3.js embeds PROJ itself, so it would cover all of them plus compound/vertical
+ *   geographic 2D CRSs resolve here (the rest are absent from epsg-index's EPSG v10 snapshot or
+ *   have no proj4 definition there). gdal3.js embeds PROJ itself, so it would cover all of them plus compound/vertical
  *   CRSs, which no command here uses.
  * - Accuracy: the definitions are what PROJ exports, so proj4js with them agrees with gdaltransform
  *   to ≤ 0.01 m where no datum shift is involved (tests/grid/crs-fixtures.test.ts, 8 CRSs; in the
