@@ -112,6 +112,10 @@ describe('coordinates implausible for the declared CRS (issue 19)', () => {
     expect(e).toBeInstanceOf(ImplausibleCoordinatesError);
     const msg = (e as Error).message;
     expect(msg).toMatch(/samples-lonlat\.csv \(columns lon\/lat\): every coordinate lies within ±180\/±90.*probable CRS is EPSG:4326/);
+    // Issue 19's own case: lon/lat declared as WGS 84 / UTM 45N gave a 1×1-cell map; now the same named error.
+    const e45 = await run('krige', ['--samples', samples, '--x', 'lon', '--y', 'lat', '--crs', 'EPSG:32645', '--fields', 'Cu', '--cell', '0.01', '--out', out]).catch((x: unknown) => x);
+    expect(e45).toBeInstanceOf(ImplausibleCoordinatesError);
+    expect((e45 as Error).message).toMatch(/WGS 84 \/ UTM zone 45N \(EPSG:32645\), which is projected\. The probable CRS is EPSG:4326/);
     const r = await run('krige', ['--samples', samples, '--x', 'lon', '--y', 'lat', ...suggestedCrs(msg), '--fields', 'Cu', '--like', GRID, '--out', out, '--variogram', 'sph:0.5:20:4000']);
     expect(r.code).toBe(0);
     expect(r.err).toContain('krige: reprojected samples-lonlat.csv from EPSG:4326 to EPSG:3067 (60 points)');
