@@ -168,6 +168,8 @@ export interface VectorData {
   readonly source: string;
   readonly crs: CrsInfo | null;
   readonly geojson: FeatureCollectionData;
+  /** "reprojected FILE from EPSG:A to EPSG:B (n features)" when the layer was reprojected into targetCrs (shown in the app's log). */
+  readonly reprojected?: string | null;
 }
 
 export type ImportRequest =

@@ -311,8 +311,9 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
       }
       const { readVector } = await import('../io/vector.ts');
       await checkVector(p.source);
-      const v = await readVector(p.source, { targetCrs });
-      return { source: p.source, crs: crsInfo(v.crs), geojson: { type: 'FeatureCollection', features: v.features } };
+      let reprojected: string | null = null;
+      const v = await readVector(p.source, { targetCrs, log: (m) => (reprojected = m) });
+      return { source: p.source, crs: crsInfo(v.crs), geojson: { type: 'FeatureCollection', features: v.features }, reprojected };
     },
     async pickPaths(p) {
       if (!options.pickPaths) {

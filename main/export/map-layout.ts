@@ -4,8 +4,9 @@ import type { Feature } from 'geojson';
 import { PDFDocument } from 'pdf-lib';
 import { InvalidOptionError } from '../errors.ts';
 import { gridExtent, type Extent, type GridSpec } from '../grid/grid-spec.ts';
+import type { Crs } from '../grid/crs.ts';
 import { readStack } from '../io/geotiff-read.ts';
-import { layerPoints, readVector } from '../io/vector.ts';
+import { layerPoints, readVector, type VectorReadOptions } from '../io/vector.ts';
 import { figureFont, newSurface } from '../figures/canvas.ts';
 import { rampLut, type RampName } from '../figures/colour-ramps.ts';
 import { renderMapFigure, type LineOverlay, type PointOverlay } from '../figures/map-figure.ts';
@@ -56,10 +57,12 @@ export interface MapLayoutOptions {
   readonly sites?: string;
   /** Layer of each overlay that is a multi-layer file (GeoPackage), and the flag quoted in errors. */
   readonly overlayLayers?: Readonly<Partial<Record<'deposits' | 'faults' | 'sites', { readonly layer?: string; readonly layerFlag: string }>>>;
+  /** CRS of the overlay layers that declare none (layout --crs); declared ones are reprojected onto the raster's. */
+  readonly crs?: Crs;
 }
 
-export type CheckedLayoutOptions = Required<Omit<MapLayoutOptions, 'band' | 'title' | 'units' | 'extent' | 'deposits' | 'faults' | 'sites' | 'overlayLayers'>> &
-  Pick<MapLayoutOptions, 'band' | 'title' | 'units' | 'extent' | 'deposits' | 'faults' | 'sites' | 'overlayLayers'> & { readonly ramp: RampName };
+export type CheckedLayoutOptions = Required<Omit<MapLayoutOptions, 'band' | 'title' | 'units' | 'extent' | 'deposits' | 'faults' | 'sites' | 'overlayLayers' | 'crs'>> &
+  Pick<MapLayoutOptions, 'band' | 'title' | 'units' | 'extent' | 'deposits' | 'faults' | 'sites' | 'overlayLayers' | 'crs'> & { readonly ramp: RampName };
 
 const RAMP_ALIASES: Readonly<Record<string, RampName>> = {
   viridis: 'viridis',
@@ -202,8 +205,8 @@ function faultLines(features: readonly Feature[]): number[][][] {
   return lines;
 }
 
-async function siteOverlays(file: string, grid: GridSpec, choice?: { readonly layer?: string; readonly layerFlag: string }): Promise<PointOverlay[]> {
-  const layer = await readVector(file, { targetCrs: grid.crs ?? undefined, ...choice });
+async function siteOverlays(file: string, grid: GridSpec, read: Pick<VectorReadOptions, 'assumeCrs' | 'log'>, choice?: { readonly layer?: string; readonly layerFlag: string }): Promise<PointOverlay[]> {
+  const layer = await readVector(file, { targetCrs: grid.crs ?? undefined, grid, ...read, ...choice });
   // Sites files hold every cell of each 3×3 block; the centres are enough on a page.
   const hasCentres = layer.features.some((f) => f.properties?.centre === true);
   const pick = layer.features.filter((f) => f.geometry.type === 'Point' && (!hasCentres || f.properties?.centre === true));
@@ -278,10 +281,11 @@ export async function renderMapLayout(options: MapLayoutOptions, ctx?: JobContex
   const points: PointOverlay[] = [];
   const lines: LineOverlay[] = [];
   const target = grid.crs ?? undefined;
-  if (o.faults) lines.push({ lines: faultLines((await readVector(o.faults, { targetCrs: target, ...o.overlayLayers?.faults })).features), colour: '#000000', label: 'faults' });
-  if (o.sites) points.push(...(await siteOverlays(o.sites, grid, o.overlayLayers?.sites)));
+  const read = { targetCrs: target, grid, assumeCrs: o.crs, log: ctx?.log };
+  if (o.faults) lines.push({ lines: faultLines((await readVector(o.faults, { ...read, ...o.overlayLayers?.faults })).features), colour: '#000000', label: 'faults' });
+  if (o.sites) points.push(...(await siteOverlays(o.sites, grid, read, o.overlayLayers?.sites)));
   if (o.deposits) {
-    const pts = layerPoints(await readVector(o.deposits, { targetCrs: target, ...o.overlayLayers?.deposits }));
+    const pts = layerPoints(await readVector(o.deposits, { ...read, ...o.overlayLayers?.deposits }));
     points.push({ x: pts.x, y: pts.y, style: 'deposit', label: 'deposits' });
   }
 

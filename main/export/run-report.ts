@@ -3,7 +3,8 @@ import { basename, extname, join } from 'node:path';
 import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import { InvalidOptionError } from '../errors.ts';
 import { readStack } from '../io/geotiff-read.ts';
-import { layerPoints, readVector } from '../io/vector.ts';
+import { layerPoints, readVector, type VectorReadOptions } from '../io/vector.ts';
+import type { Crs } from '../grid/crs.ts';
 import { renderChart, type Series } from '../figures/chart.ts';
 import { renderMapFigure, type MapPanel, type PointOverlay } from '../figures/map-figure.ts';
 import { METRIC_NAMES } from '../models/cross-validate.ts';
@@ -28,6 +29,8 @@ export interface RunReportOptions {
   readonly deposits?: string;
   /** Layer of a multi-layer deposits file (GeoPackage), and the flag quoted in errors. */
   readonly depositsLayer?: { readonly layer?: string; readonly layerFlag: string };
+  /** CRS of the deposits layer when it declares none (report --crs). */
+  readonly crs?: Crs;
   /** @default "Training run <folder name>" */
   readonly title?: string;
 }
@@ -66,11 +69,11 @@ function foldCharts(metrics: RunMetrics): ReportImage[] {
   });
 }
 
-async function mapImages(map: string, deposits: string | undefined, depositsLayer?: RunReportOptions['depositsLayer']): Promise<ReportImage[]> {
+async function mapImages(map: string, deposits: string | undefined, read: Pick<VectorReadOptions, 'assumeCrs' | 'log'> = {}, depositsLayer?: RunReportOptions['depositsLayer']): Promise<ReportImage[]> {
   const stack = await readStack(map);
   const points: PointOverlay[] = [];
   if (deposits) {
-    const pts = layerPoints(await readVector(deposits, { targetCrs: stack.grid.crs ?? undefined, ...depositsLayer }));
+    const pts = layerPoints(await readVector(deposits, { targetCrs: stack.grid.crs ?? undefined, grid: stack.grid, ...read, ...depositsLayer }));
     points.push({ x: pts.x, y: pts.y, style: 'deposit' });
   }
   // The window mask of `predict` marks cells without a full patch: bookkeeping, not a map to report.
@@ -100,7 +103,7 @@ export async function buildRunReport(runDir: string, options: RunReportOptions =
   const charts = foldCharts(metrics);
   throwIfCancelled(ctx, 'run report');
   report(ctx, 0.4, options.map ? `drawing ${options.map}` : 'no maps given');
-  const maps = options.map ? await mapImages(options.map, options.deposits, options.depositsLayer) : [];
+  const maps = options.map ? await mapImages(options.map, options.deposits, { assumeCrs: options.crs, log: ctx?.log }, options.depositsLayer) : [];
   throwIfCancelled(ctx, 'run report');
   return { title: options.title ?? `Training run ${basename(runDir)}`, runDir, manifest, metrics, comparisons: readRunComparisons(runDir), holdout: readRunHoldout(runDir), charts, maps };
 }

@@ -3,6 +3,7 @@ import { assertAligned } from '../grid/grid-spec.ts';
 import { requireProjected, type Crs } from '../grid/crs.ts';
 import { readGeoTiff } from '../io/geotiff-read.ts';
 import { readVector } from '../io/vector.ts';
+import type { CrsFix } from '../grid/reproject.ts';
 import type { JobContext } from '../jobs/job.ts';
 import { InvalidOptionError } from '../errors.ts';
 import { bandOnGridByIndex, type IndexAlignment } from '../sites/label-cells.ts';
@@ -20,6 +21,8 @@ import { distanceFromFaultMask, distanceFromSegments } from './distance-to-fault
 export interface FaultFileOptions {
   readonly alignByIndex?: IndexAlignment;
   readonly assumeCrs?: Crs;
+  /** The command's flag that sets assumeCrs, named in CRS errors (null: the command has none). @default { flag: '--crs' } */
+  readonly crsFix?: CrsFix;
   /**
    * Keep only line features whose property equals the value (compared as text), e.g.
    * { key: 'favourable', value: 'true' } for ore-controlling faults. Vector input only.
@@ -65,7 +68,7 @@ export async function faultDistanceFromFile(path: string, grid: GridSpec, option
     const distanceM = distanceFromFaultMask(grid, mask, ctx, path);
     return { distanceM, kind: 'raster', elements: count, elementsInGrid: count };
   }
-  const layer = await readVector(path, { targetCrs: grid.crs, assumeCrs: options.assumeCrs, layer: options.layer, layerFlag: options.layerFlag });
+  const layer = await readVector(path, { targetCrs: grid.crs, assumeCrs: options.assumeCrs, grid, log: ctx?.log, crsFix: options.crsFix, layer: options.layer, layerFlag: options.layerFlag });
   let features = layer.features;
   const where = options.where;
   if (where) {

@@ -4,9 +4,10 @@ import { basename, extname, join } from 'node:path';
 import { fromArrayBuffer, type GeoTIFFImage } from 'geotiff';
 import type { GridSpec } from '../grid/grid-spec.ts';
 import { compareGrids } from '../grid/grid-spec.ts';
-import { crsFromEpsg, type Crs } from '../grid/crs.ts';
+import type { Crs } from '../grid/crs.ts';
+import { crsFromGeoKeys } from '../grid/crs-geokeys.ts';
 import { assertBandsHaveData, makeStack, type RasterStack } from '../grid/raster.ts';
-import { EmptyInputError, GridMismatchError, InvalidFileError } from '../errors.ts';
+import { CrsError, EmptyInputError, GridMismatchError, InvalidFileError } from '../errors.ts';
 
 /** What a GeoTIFF holds besides its pixels. */
 export interface GeoTiffInfo {
@@ -20,18 +21,12 @@ export interface GeoTiffInfo {
 
 const PIXEL_IS_POINT = 2;
 
-function crsFromGeoKeys(keys: Record<string, unknown> | null, file: string): Crs | null {
-  if (!keys) return null;
-  const projected = keys.ProjectedCSTypeGeoKey as number | undefined;
-  const geographic = keys.GeographicTypeGeoKey as number | undefined;
-  const code = projected && projected !== 32767 ? projected : geographic && geographic !== 32767 ? geographic : null;
-  if (code === null) return null;
-  try {
-    return crsFromEpsg(code);
-  } catch {
-    // Keep the EPSG code even if we cannot reproject with it: alignment checks still work.
-    return { epsg: code, proj4: '', name: `EPSG:${code} (not in the built-in table; from ${basename(file)})`, geographic: !projected };
+function crsOf(keys: Record<string, unknown> | null, file: string): Crs | null {
+  const r = crsFromGeoKeys(keys);
+  if (!r.crs && r.problem) {
+    throw new CrsError(`${file}: its GeoKeys declare a CRS the workbench cannot read (${r.problem}). Re-export it with an EPSG CRS: gdalwarp -t_srs EPSG:NNNN.`, { file, problem: r.problem });
   }
+  return r.crs;
 }
 
 async function openTiff(file: string): Promise<{ image: GeoTIFFImage; count: number }> {
@@ -85,7 +80,7 @@ function gridOf(image: GeoTIFFImage, file: string): GridSpec {
     cellSizeY: cellY,
     rows: image.getHeight(),
     cols: image.getWidth(),
-    crs: crsFromGeoKeys(keys, file),
+    crs: crsOf(keys, file),
   };
 }
 

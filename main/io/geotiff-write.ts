@@ -4,6 +4,7 @@ import type { GridSpec } from '../grid/grid-spec.ts';
 import type { RasterStack } from '../grid/raster.ts';
 import { InvalidOptionError } from '../errors.ts';
 import { removeStaleTemps, tempPathFor } from '../util/stale-temp.ts';
+import { geoKeysForCrs } from '../grid/crs-geokeys.ts';
 
 /**
  * GeoTIFF writer for Float32 stacks.
@@ -13,7 +14,8 @@ import { removeStaleTemps, tempPathFor } from '../util/stale-temp.ts';
  * JS array), writes no band descriptions, and declares ExtraSamples wrongly for >1 band. Here:
  * band-sequential planes (PlanarConfiguration 2) in strips, so rows of any band can be written
  * as they are computed (streamed prediction), with GDAL's band descriptions (GDAL_METADATA),
- * nodata (GDAL_NODATA), the geotransform and the EPSG code. The file is written to a temporary
+ * nodata (GDAL_NODATA), the geotransform and the CRS's GeoKeys (main/grid/crs-geokeys.ts: the EPSG code, or
+ * user-defined keys for a custom CRS). The file is written to a temporary
  * sibling and renamed on close, so a failed or cancelled job leaves no partial output.
  */
 
@@ -42,21 +44,6 @@ function gdalMetadataXml(bandNames: readonly string[], metadata: Readonly<Record
   const items = Object.entries(metadata).map(([k, v]) => `  <Item name="${xmlEscape(k)}">${xmlEscape(v)}</Item>`);
   bandNames.forEach((n, i) => items.push(`  <Item name="DESCRIPTION" sample="${i}" role="description">${xmlEscape(n)}</Item>`));
   return `<GDALMetadata>\n${items.join('\n')}\n</GDALMetadata>`;
-}
-
-function geoKeys(grid: GridSpec): { dir: number[]; ascii: string } {
-  const keys: [number, number, number, number][] = [];
-  let ascii = '';
-  const crs = grid.crs;
-  const geographic = crs?.geographic ?? false;
-  keys.push([1024, 0, 1, geographic ? 2 : 1]); // GTModelTypeGeoKey
-  keys.push([1025, 0, 1, 1]); // GTRasterTypeGeoKey = PixelIsArea
-  const citation = `${crs?.name ?? 'unknown CRS'}|`;
-  keys.push([1026, 34737, citation.length, 0]); // GTCitationGeoKey
-  ascii += citation;
-  if (crs?.epsg) keys.push([geographic ? 2048 : 3072, 0, 1, crs.epsg]);
-  keys.sort((a, b) => a[0] - b[0]);
-  return { dir: [1, 1, 0, keys.length, ...keys.flat()], ascii };
 }
 
 export class GeoTiffWriter {
@@ -133,7 +120,7 @@ export class GeoTiffWriter {
         stripCounts.push(rows * g.cols * 4);
       }
     }
-    const gk = geoKeys(g);
+    const gk = geoKeysForCrs(g.crs);
     const entries: Entry[] = [
       { tag: 256, type: 4, values: [g.cols] },
       { tag: 257, type: 4, values: [g.rows] },
@@ -150,6 +137,7 @@ export class GeoTiffWriter {
       { tag: 33550, type: 12, values: [g.cellSizeX, g.cellSizeY, 0] },
       { tag: 33922, type: 12, values: [0, 0, 0, g.originX, g.originY, 0] },
       { tag: 34735, type: 3, values: gk.dir },
+      ...(gk.doubles.length > 0 ? [{ tag: 34736, type: 12 as const, values: gk.doubles }] : []),
       { tag: 34737, type: 2, values: gk.ascii },
       { tag: 42112, type: 2, values: gdalMetadataXml(this.bandNames, this.options.metadata ?? {}) },
       { tag: 42113, type: 2, values: String(this.nodata) },

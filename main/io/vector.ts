@@ -5,7 +5,9 @@ import { parseShp, parseDbf, combine } from 'shpjs';
 import { iter as unzipEntries } from 'but-unzip';
 import type { Feature, FeatureCollection, Geometry, Position } from 'geojson';
 import type { Crs } from '../grid/crs.ts';
-import { crsFromEpsg, crsFromWkt, makeTransform } from '../grid/crs.ts';
+import { crsFromEpsg, crsFromWkt } from '../grid/crs.ts';
+import type { GridSpec } from '../grid/grid-spec.ts';
+import { assertPlausibleCoordinates, featureBounds, reprojectFeatures, undeclaredCrsError, UndeclaredCrsError, type CrsFix, type CrsLog } from '../grid/reproject.ts';
 import { CrsError, EmptyInputError, InvalidFileError } from '../errors.ts';
 import { readGeoPackageLayer } from './geopackage-read.ts';
 import { readFlatGeobuf } from './flatgeobuf.ts';
@@ -30,6 +32,12 @@ export interface VectorReadOptions {
   readonly layer?: string;
   /** The command's flag that names the layer, quoted in errors. @default '--layer' */
   readonly layerFlag?: string;
+  /** The grid the layer goes onto: names its CRS as the probable one when the layer declares none. */
+  readonly grid?: GridSpec | null;
+  /** Receives "reprojected FILE from EPSG:A to EPSG:B (n features)" (main/grid/reproject.ts). */
+  readonly log?: CrsLog;
+  /** The command's flag that assigns a CRS, quoted in CRS errors; null when it has none. @default { flag: '--crs' } */
+  readonly crsFix?: CrsFix;
 }
 
 /** File extensions readVector understands (the CLI's `info` dispatches on the same list). */
@@ -67,9 +75,10 @@ export function forEachPosition(features: readonly Feature[], fn: (p: Position) 
 function geojsonCrs(obj: { crs?: { properties?: { name?: string } } }, features: Feature[]): Crs | null {
   const name = obj.crs?.properties?.name;
   if (name) {
-    const m = /EPSG:{1,2}(\d+)/i.exec(name);
-    if (m) return crsFromEpsg(Number(m[1]));
     if (/CRS84/i.test(name)) return crsFromEpsg(4326);
+    // urn:ogc:def:crs:EPSG::3067, urn:ogc:def:crs:EPSG:6.6:3067, EPSG:3067 (GDAL writes the first).
+    const m = /EPSG:(?:[\d.]*:)?:?(\d+)\s*$/i.exec(name);
+    if (m) return crsFromEpsg(Number(m[1]));
   }
   // RFC 7946: no crs member means WGS 84 longitude/latitude — but only if the numbers fit.
   let projectedLooking = false;
@@ -147,13 +156,7 @@ function readShapefileParts(file: string, parts: ShapefileParts, assumeCrs: Crs 
       throw new CrsError(`${file}: the .prj cannot be understood (${(e as Error).message}). Replace it with the ESRI WKT of the layer's CRS.`, { file });
     }
   } else if (assumeCrs) crs = assumeCrs;
-  else {
-    throw new CrsError(
-      `${file}: the shapefile has no .prj, so its coordinate system is unknown. Add the .prj next to the .shp ` +
-        `(or inside the zip), or declare the CRS explicitly (--crs EPSG:NNNN / the import dialog's CRS field).`,
-      { file },
-    );
-  }
+  // No .prj and no assumed CRS: readVector's undeclared-CRS error (it names the grid's CRS when the points fit the grid).
   let fc: FeatureCollection;
   try {
     // parseShp without a projection keeps the file's own coordinates; shpjs's top-level API
@@ -203,15 +206,20 @@ export async function readVector(file: string, options: VectorReadOptions = {}):
       { features: total },
     );
   }
-  if (options.targetCrs) {
-    if (!crs) {
-      throw new CrsError(
-        `${file}: the layer declares no CRS and its coordinates are not longitude/latitude. Declare its CRS (--crs EPSG:NNNN) so it can be placed on the map.`,
-        { file },
-      );
+  const crsFix = options.crsFix === undefined ? { flag: '--crs' } : options.crsFix;
+  const isShapefile = ext === '.shp' || ext === '.zip';
+  if (!crs && (options.targetCrs || isShapefile)) {
+    const e = undeclaredCrsError(file, featureBounds(features), options.grid, crsFix);
+    if (isShapefile && !options.targetCrs) {
+      throw new UndeclaredCrsError(`${file}: the shapefile has no .prj, so its coordinate system is unknown; add the .prj next to the .shp (or inside the zip), or declare the CRS (${crsFix ? `${crsFix.flag} EPSG:NNNN` : 'ogr2ogr -a_srs EPSG:NNNN'}).`, { file });
     }
-    const t = makeTransform(crs, options.targetCrs);
-    features = features.map((f) => ({ ...f, geometry: mapPositions(f.geometry, (p) => t([p[0], p[1]])) }));
+    if (isShapefile) throw new UndeclaredCrsError(`${file}: the shapefile has no .prj, so its coordinate system is unknown; add the .prj next to the .shp (or inside the zip), or declare the CRS. ${e.message}`, e.details);
+    throw e;
+  }
+  // --crs only assigns a CRS to a layer that declares none: a wrong declared CRS is fixed in the file.
+  if (crs) assertPlausibleCoordinates(file, featureBounds(features), crs, crs === options.assumeCrs ? crsFix : null, options.grid);
+  if (options.targetCrs && crs) {
+    features = reprojectFeatures(file, features, crs, options.targetCrs, options.log);
     crs = options.targetCrs;
   }
   return { file, crs, features };

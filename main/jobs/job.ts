@@ -10,6 +10,8 @@ export type ProgressFn = (fraction: number, message: string) => void;
 export interface JobContext {
   readonly signal?: AbortSignal;
   readonly progress?: ProgressFn;
+  /** Messages worth keeping beside the progress, e.g. "reprojected faults.shp from EPSG:4326 to EPSG:3067 (12 features)". */
+  readonly log?: (message: string) => void;
 }
 
 export function throwIfCancelled(ctx: JobContext | undefined, what = 'job'): void {

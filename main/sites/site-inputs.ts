@@ -7,6 +7,7 @@ import type { Crs } from '../grid/crs.ts';
 import { cellOf, inGrid } from '../grid/grid-spec.ts';
 import { SiteConflictError } from './site-errors.ts';
 import { cellsFromLabelPoints } from './label-points.ts';
+import type { CrsFix, CrsLog } from '../grid/reproject.ts';
 import { cellsFromLabelRaster, cellsFromPoints, type IndexAlignment, type LabelCells, type OutsidePolicy, type SiteRole } from './label-cells.ts';
 
 /**
@@ -32,6 +33,10 @@ export interface SiteFileOptions {
   readonly dedupe?: 'refuse' | 'first';
   /** A label raster on another grid: marked cells become points (label-points.ts). Deposits: non-zero cells; negatives: cells equal to `value`. @default false */
   readonly asPoints?: boolean;
+  /** The command's flag that sets assumeCrs, named in CRS errors (null: none). @default { flag: '--crs' } */
+  readonly crsFix?: CrsFix;
+  /** Receives the reprojection message when the layer is reprojected onto the grid. */
+  readonly log?: CrsLog;
 }
 
 /** Points of a vector layer with, per shared cell, only the first feature kept (or a SiteConflictError). */
@@ -75,7 +80,7 @@ export async function readSiteCells(path: string, grid: GridSpec, options: SiteF
     if (options.asPoints) return cellsFromLabelPoints(grid, label, { role: options.role, value: options.role === 'deposit' ? 'non-zero' : (options.value ?? 1), outside: options.outside });
     return cellsFromLabelRaster(grid, label, { value: options.value, alignByIndex: options.alignByIndex, role: options.role, outside: options.outside });
   }
-  const layer = await readVector(path, { targetCrs: grid.crs ?? undefined, assumeCrs: options.assumeCrs, layer: options.layer, layerFlag: options.layerFlag });
+  const layer = await readVector(path, { targetCrs: grid.crs ?? undefined, assumeCrs: options.assumeCrs, grid, log: options.log, crsFix: options.crsFix, layer: options.layer, layerFlag: options.layerFlag });
   const pts = layerPoints(layer);
   if (pts.x.length === 0) {
     throw new EmptyInputError(path, `the layer has ${layer.features.length} feature(s) but no points`, `Give the ${options.role} locations as Point features or as a label raster`);

@@ -4,6 +4,7 @@ import { cellCenterX, cellCenterY, cellOf, inGrid } from '../grid/grid-spec.ts';
 import type { Crs } from '../grid/crs.ts';
 import { InvalidFileError } from '../errors.ts';
 import { readVector } from '../io/vector.ts';
+import type { CrsFix, CrsLog } from '../grid/reproject.ts';
 import { writeJsonAtomic } from '../util/atomic-write.ts';
 import type { Site, SiteSet, SiteSource } from './site-blocks.ts';
 import { SiteConflictError, SitesOutsideGridError } from './site-errors.ts';
@@ -161,9 +162,9 @@ function inferCentres(sites: Site[], keys: readonly string[], xy: readonly (read
 export async function readSitesGeoJson(
   file: string,
   grid: GridSpec,
-  options: { assumeCrs?: Crs; layer?: string; layerFlag?: string } & SitesReadOptions = {},
+  options: { assumeCrs?: Crs; crsFix?: CrsFix; log?: CrsLog; layer?: string; layerFlag?: string } & SitesReadOptions = {},
 ): Promise<SitesRead> {
-  const layer = await readVector(file, { targetCrs: grid.crs ?? undefined, assumeCrs: options.assumeCrs, layer: options.layer, layerFlag: options.layerFlag });
+  const layer = await readVector(file, { targetCrs: grid.crs ?? undefined, assumeCrs: options.assumeCrs, grid, crsFix: options.crsFix, log: options.log, layer: options.layer, layerFlag: options.layerFlag });
   return sitesFromFeatures(grid, layer.features, file, { dedupe: options.dedupe, dedupeFlag: options.dedupeFlag });
 }
 

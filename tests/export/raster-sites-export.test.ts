@@ -128,12 +128,28 @@ describe('sites → GeoJSON and ESRI Shapefile', () => {
     });
   });
 
-  it('refuses what it cannot write: a CRS without a .prj writer (nothing written), conflicting blocks, wrong extension', async () => {
+  it('writes a Web Mercator .prj (EPSG:3857, which GDAL identifies) like any other CRS', async () => {
     const merc = join(dir, 'merc.tif');
     writeGeoTiff(merc, { grid: { ...grid, originX: 9_700_000, originY: 5_000_000, crs: crsFromEpsg(3857) }, bandNames: ['a'], bands: [a] });
     const shp = join(dir, 'merc', 'sites.shp');
-    await expect(exportSites(shp, merc, [{ id: 'U1', x: 9_700_250, y: 4_999_750, label: 1, source: 'user' }])).rejects.toThrow(UnsupportedCrsError);
-    expect(existsSync(shp)).toBe(false);
+    await exportSites(shp, merc, [{ id: 'U1', x: 9_700_250, y: 4_999_750, label: 1, source: 'user' }]);
+    // Reference: GDAL's identification of the .prj it reads (gdalsrsinfo -o epsg).
+    const epsg = execFileSync('gdalsrsinfo', ['-o', 'epsg', join(dir, 'merc', 'sites.prj')], { encoding: 'utf8' }).trim();
+    expect(epsg).toBe('EPSG:3857');
+    // The point itself, read back by OGR, exact (a cell centre on a 500 m grid).
+    const json = JSON.parse(execFileSync('ogr2ogr', ['-f', 'GeoJSON', '/vsistdout/', shp], { encoding: 'utf8' })) as { features: { geometry: { coordinates: number[] } }[] };
+    // The site's block is 2×2 cells of 500 m (the stack's grid), each written as its cell centre.
+    expect(json.features.map((f) => f.geometry.coordinates)).toEqual([[9_700_250, 4_999_750], [9_700_750, 4_999_750], [9_700_250, 4_999_250], [9_700_750, 4_999_250]]);
+  });
+
+  it('refuses what it cannot write: a custom CRS whose projection has no WKT writer, conflicting blocks, wrong extension', async () => {
+    // Robinson as a bare proj4 string: no EPSG code, and no .prj / GeoKeys writer for the projection.
+    const robinCrs = parseCrs('+proj=robin +lon_0=0 +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs');
+    expect(robinCrs.epsg).toBeNull();
+    expect(() => crsToPrjWkt(robinCrs)).toThrow(UnsupportedCrsError);
+    const robin = join(dir, 'robin.tif');
+    expect(() => writeGeoTiff(robin, { grid: { ...grid, crs: robinCrs }, bandNames: ['a'], bands: [a] })).toThrow(/robin projection has no GeoTIFF GeoKeys/);
+    expect(existsSync(robin)).toBe(false);
     const touching: SiteCentre[] = [centres[1], { ...centres[2], x: 448_750, y: 4_632_250 }];
     await expect(exportSites(join(dir, 'c.shp'), stack, touching)).rejects.toThrow(SiteConflictError);
     await expect(exportSites(join(dir, 'c.kml'), stack, centres)).rejects.toThrow(/\.geojson, \.gpkg \(GeoPackage\) or \.shp/);

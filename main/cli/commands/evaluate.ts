@@ -28,7 +28,7 @@ interface DepositInput {
   readonly kind: 'points' | 'raster';
 }
 
-async function depositCells(file: string, grid: GridSpec, opts: { assumeCrs?: Crs; alignByIndex?: string; value: number; layer: LayerChoice; asPoints?: boolean }): Promise<DepositInput> {
+async function depositCells(file: string, grid: GridSpec, opts: { assumeCrs?: Crs; alignByIndex?: string; value: number; layer: LayerChoice; asPoints?: boolean; log?: (m: string) => void }): Promise<DepositInput> {
   if (/^\.tiff?$/i.test(extname(file))) {
     const label = await readGeoTiff(file);
     if (opts.asPoints) {
@@ -44,7 +44,7 @@ async function depositCells(file: string, grid: GridSpec, opts: { assumeCrs?: Cr
     });
     return { cells: r.cells, outsideMap: r.dropped.length, kind: 'raster' };
   }
-  const layer = await readVector(file, { targetCrs: grid.crs ?? undefined, assumeCrs: opts.assumeCrs, ...opts.layer });
+  const layer = await readVector(file, { targetCrs: grid.crs ?? undefined, assumeCrs: opts.assumeCrs, grid, log: opts.log, ...opts.layer });
   const pts = layerPoints(layer);
   if (pts.x.length === 0) {
     throw new InvalidFileError(file, `holds ${layer.features.length} feature(s) but no points`, 'Give deposits as Point features (or a raster of 1s on the map grid)');
@@ -112,6 +112,7 @@ export const evaluateCommand: Command = {
     io.progress(0.1, 'reading deposits');
     const deposits = await depositCells(depositsPath, grid, {
       assumeCrs,
+      log: io.err,
       alignByIndex: optionalString(args, 'align-by-index'),
       value: optionalNumber(args, 'deposit-value', 'evaluate') ?? 1,
       layer: layerFor(args, 'deposits'),
@@ -124,7 +125,7 @@ export const evaluateCommand: Command = {
     let exclude: Uint8Array | undefined;
     const sitesPath = optionalString(args, 'exclude-training');
     if (sitesPath) {
-      const sites = await readSitesGeoJson(sitesPath, grid, { assumeCrs, ...layerFor(args, 'exclude-training'), dedupe: dedupeOf(args, 'evaluate'), dedupeFlag: DEDUPE_FIRST_FLAG });
+      const sites = await readSitesGeoJson(sitesPath, grid, { assumeCrs, log: io.err, ...layerFor(args, 'exclude-training'), dedupe: dedupeOf(args, 'evaluate'), dedupeFlag: DEDUPE_FIRST_FLAG });
       exclude = new Uint8Array(grid.rows * grid.cols);
       for (const s of sites.sites) exclude[s.row * grid.cols + s.col] = 1;
     }

@@ -1,6 +1,7 @@
 import type { Command } from '../command.ts';
 import { optionalNumber, optionalString, requireString } from '../command.ts';
 import { initBackend, type BackendPreference } from '../../models/backend.ts';
+import { parseCrs } from '../../grid/crs.ts';
 import { loadRun } from '../../maps/run-models.ts';
 import { openStackSource, matchBands } from '../../maps/stack-source.ts';
 import { explainRun } from '../../maps/explain.ts';
@@ -32,6 +33,7 @@ export const explainCommand: Command = {
   options: {
     run: { type: 'string', description: 'run folder written by "geoanomaly train"', valueName: 'RUN_DIR' },
     stack: { type: 'string', description: 'element stack the run was trained on', valueName: 'PATH' },
+    crs: { type: 'string', description: 'CRS of the --sites layer if it declares none (EPSG:N or proj4); declared CRSs are reprojected onto the stack\'s (logged)', valueName: 'CRS' },
     sites: { type: 'string', description: 'training sites GeoJSON (deposit block centres are explained)', valueName: 'FILE' },
     model: { type: 'string', description: 'model name(s), comma separated, or all', valueName: 'NAME', default: 'all' },
     layer: { type: 'string', description: 'layer to explain (default: last convolutional / first deformable layer)', valueName: 'NAME' },
@@ -62,7 +64,8 @@ export const explainCommand: Command = {
     const full = await readStack(stackPath);
     const idx = matchBands({ bandNames: full.bandNames, path: stackPath }, run.bandNames);
     const stack = makeStack(full.grid, [...run.bandNames], idx.map((i) => full.bands[i]), stackPath);
-    const sites = await readSitesGeoJson(sitesPath, stack.grid, { ...layerFor(args, 'sites', { generic: false }), dedupe: dedupeOf(args, 'explain'), dedupeFlag: DEDUPE_FIRST_FLAG });
+    const sitesCrs = optionalString(args, 'crs');
+    const sites = await readSitesGeoJson(sitesPath, stack.grid, { assumeCrs: sitesCrs ? parseCrs(sitesCrs) : undefined, log: (m) => io.err(`explain: ${m}`), ...layerFor(args, 'sites', { generic: false }), dedupe: dedupeOf(args, 'explain'), dedupeFlag: DEDUPE_FIRST_FLAG });
     const note = sitesReadNote(sitesPath, sites);
     if (note) io.err(`explain: ${note}`);
     const onlyCam = args.values.gradcam === true;

@@ -4,6 +4,7 @@ import { readGeoTiff } from '../../io/geotiff-read.ts';
 import { writeGeoTiff } from '../../io/geotiff-write.ts';
 import { writeJsonAtomic } from '../../util/atomic-write.ts';
 import { InvalidOptionError } from '../../errors.ts';
+import { parseCrs } from '../../grid/crs.ts';
 import { faultDistanceFromFile, parseWhere } from '../../faults/fault-inputs.ts';
 import { faultBuffers } from '../../faults/distance-to-faults.ts';
 import { defaultRingWidth, fitDensityPowerLaw, type PowerLawFit, type RingDistance } from '../../faults/power-law.ts';
@@ -52,6 +53,7 @@ export const faultsCommand: Command = {
     'buffers-out': { type: 'string', description: 'output GeoTIFF with one 0/1 band per buffer width', valueName: 'OUT.tif' },
     'fault-where': { type: 'string', description: 'use only fault features whose property KEY equals VALUE (e.g. favourable=true)', valueName: 'KEY=VALUE' },
     'align-by-index': { type: 'string', description: 'pair a deposit/fault raster on another grid by array index: its cell (r,c) is grid cell (r+R, c+C)', valueName: 'R,C' },
+    crs: { type: 'string', description: 'CRS of vector inputs that declare none (EPSG:N or proj4); declared CRSs are reprojected onto the grid\'s (logged)', valueName: 'CRS' },
     'drop-outside': { type: 'boolean', description: 'drop deposits outside the grid (reported) instead of failing' },
     ...LAYER_OPTION,
     ...inputLayerOptions('faults', 'deposits'),
@@ -83,9 +85,11 @@ export const faultsCommand: Command = {
     const grid = ref.grid;
     const excluded = new Uint8Array(grid.rows * grid.cols);
     ref.bands[0].forEach((v, i) => (excluded[i] = Number.isNaN(v) ? 1 : 0));
-    const ctx = { signal: io.signal, progress: io.progress };
+    const ctx = { signal: io.signal, progress: io.progress, log: (m: string) => io.err(`faults: ${m}`) };
     const whereArg = optionalString(args, 'fault-where');
-    const fd = await faultDistanceFromFile(faultsPath, grid, { alignByIndex, where: whereArg ? parseWhere(whereArg) : undefined, ...layerFor(args, 'faults') }, ctx);
+    const crsText = optionalString(args, 'crs');
+    const assumeCrs = crsText ? parseCrs(crsText) : undefined;
+    const fd = await faultDistanceFromFile(faultsPath, grid, { alignByIndex, assumeCrs, where: whereArg ? parseWhere(whereArg) : undefined, ...layerFor(args, 'faults') }, ctx);
     io.out(`faults: ${fd.elements} ${fd.kind === 'lines' ? 'segments' : 'fault cells'} (${fd.elementsInGrid} in the grid)`);
     const distance = Float32Array.from(fd.distanceM, (d, i) => (excluded[i] ? NaN : d));
 
@@ -104,6 +108,8 @@ export const faultsCommand: Command = {
         outside: args.values['drop-outside'] ? 'drop' : 'error',
         ...layerFor(args, 'deposits'),
         dedupe: dedupeOf(args, 'faults'),
+        assumeCrs,
+        log: ctx.log,
       });
       if (dep.duplicatesDropped) io.err(`faults: --dedupe first: dropped ${dep.duplicatesDropped} deposit feature(s) in cells already holding a deposit`);
       if (dep.alignment && !dep.alignment.aligned) io.err(`faults: ${depositsPath} paired by index (${align}) although ${dep.alignment.problems.join('; ')}`);

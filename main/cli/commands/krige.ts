@@ -1,8 +1,9 @@
 import type { Command } from '../command.ts';
 import { optionalNumber, optionalString, requireString } from '../command.ts';
-import { InvalidOptionError } from '../../errors.ts';
+import { CrsError, InvalidOptionError } from '../../errors.ts';
 import { parseCrs, requireProjected, sameCrs } from '../../grid/crs.ts';
 import { assertGridSize } from '../../kriging/grid-size-limit.ts';
+import { assertPlausibleCoordinates, boundsOfPositions, reprojectPoints } from '../../grid/reproject.ts';
 import { gridFromExtent, type GridSpec } from '../../grid/grid-spec.ts';
 import { readGeoTiffInfo } from '../../io/geotiff-read.ts';
 import { writeGeoTiff } from '../../io/geotiff-write.ts';
@@ -55,7 +56,7 @@ export const krigeCommand: Command = {
     samples: { type: 'string', description: 'sample table (CSV, TSV or XLSX)', valueName: 'FILE' },
     x: { type: 'string', description: 'x (easting) column', valueName: 'COL' },
     y: { type: 'string', description: 'y (northing) column', valueName: 'COL' },
-    crs: { type: 'string', description: 'CRS of x/y, projected in metres (EPSG:N or proj4)', valueName: 'CRS' },
+    crs: { type: 'string', description: 'CRS of x/y (EPSG:N or proj4): projected in metres, or any CRS (e.g. EPSG:4326 lon/lat) with --like, whose grid CRS the samples are then reprojected to (logged)', valueName: 'CRS' },
     fields: { type: 'string', description: 'comma-separated element columns, or "all"', valueName: 'A,B|all' },
     cell: { type: 'string', description: 'cell size in metres', valueName: 'METRES' },
     extent: { type: 'string', description: 'grid extent in CRS units', valueName: 'xmin,ymin,xmax,ymax' },
@@ -78,8 +79,7 @@ export const krigeCommand: Command = {
     const samplesFile = requireString(args, 'samples', cmd);
     const xCol = requireString(args, 'x', cmd);
     const yCol = requireString(args, 'y', cmd);
-    const crs = parseCrs(requireString(args, 'crs', cmd));
-    requireProjected(crs, samplesFile);
+    const declaredCrs = parseCrs(requireString(args, 'crs', cmd));
     const fieldsArg = requireString(args, 'fields', cmd);
     const out = requireString(args, 'out', cmd);
     const like = optionalString(args, 'like');
@@ -92,7 +92,29 @@ export const krigeCommand: Command = {
     const variogramArg = optionalString(args, 'variogram');
     const variogram = variogramArg ? parseVariogramSpec(variogramArg) : undefined;
 
-    const table = await readSampleTable(samplesFile, { x: xCol, y: yCol, crs });
+    const table = await readSampleTable(samplesFile, { x: xCol, y: yCol, crs: declaredCrs });
+    const likeInfo = like ? await readGeoTiffInfo(like) : null;
+    const what = `${samplesFile} (columns ${xCol}/${yCol})`;
+    // Degrees declared as metres (or the reverse) would krige onto a 1×1-cell map (issue 19).
+    assertPlausibleCoordinates(what, boundsOfPositions(Array.from(table.x, (x, i) => [x, table.y[i]])), declaredCrs, { flag: '--crs' }, likeInfo?.grid);
+    let crs = declaredCrs;
+    let sx = table.x;
+    let sy = table.y;
+    if (likeInfo?.grid.crs && !sameCrs(likeInfo.grid.crs, declaredCrs)) {
+      // Samples in another CRS than the --like grid (lon/lat tables, another datum): onto the grid's CRS.
+      const r = reprojectPoints(samplesFile, Array.from(table.x), Array.from(table.y), declaredCrs, likeInfo.grid.crs, (m) => io.err(`krige: ${m}`));
+      sx = Float64Array.from(r.x);
+      sy = Float64Array.from(r.y);
+      crs = likeInfo.grid.crs;
+    }
+    if (crs.geographic && !likeInfo) {
+      throw new CrsError(
+        `${what} is in ${crs.name} (degrees); kriging needs metres. Give --like GRID.tif (a projected grid) to reproject the samples onto its CRS, ` +
+          'or give the coordinates in a projected CRS.',
+        { file: samplesFile, crs: crs.name },
+      );
+    }
+    requireProjected(crs, samplesFile);
     const wanted = fieldsArg.trim().toLowerCase() === 'all' ? table.columns : fieldsArg.split(',').map((s) => s.trim()).filter(Boolean);
     const unknown = wanted.filter((f) => !table.values[f]);
     if (unknown.length > 0) {
@@ -101,20 +123,15 @@ export const krigeCommand: Command = {
     if (wanted.length === 0) throw new InvalidOptionError(`geoanomaly krige: ${samplesFile} has no numeric element column to krige`);
 
     let grid: GridSpec;
-    if (like) {
-      const info = await readGeoTiffInfo(like);
-      grid = info.grid;
-      if (grid.crs && !sameCrs(grid.crs, crs)) {
-        throw new InvalidOptionError(`geoanomaly krige: --like ${like} is in ${grid.crs.name} but the samples are in ${crs.name}; reproject one of them (or give --crs matching the grid)`);
-      }
-      grid = { ...grid, crs };
+    if (likeInfo) {
+      grid = { ...likeInfo.grid, crs };
     } else {
       let extent = extentArg ? parseExtent(extentArg) : null;
       if (!extent) {
         let xmin = Infinity, xmax = -Infinity, ymin = Infinity, ymax = -Infinity;
-        for (let i = 0; i < table.x.length; i++) {
-          xmin = Math.min(xmin, table.x[i]); xmax = Math.max(xmax, table.x[i]);
-          ymin = Math.min(ymin, table.y[i]); ymax = Math.max(ymax, table.y[i]);
+        for (let i = 0; i < sx.length; i++) {
+          xmin = Math.min(xmin, sx[i]); xmax = Math.max(xmax, sx[i]);
+          ymin = Math.min(ymin, sy[i]); ymax = Math.max(ymax, sy[i]);
         }
         // Snap outward to whole cells so sample-bounding-box grids line up between runs.
         extent = {
@@ -145,7 +162,7 @@ export const krigeCommand: Command = {
       log: args.values.log === true,
       threads: positiveInt(args, 'threads'),
     };
-    const input = { x: table.x, y: table.y, fields: wanted.map((name) => ({ name, values: table.values[name] })), source: samplesFile };
+    const input = { x: sx, y: sy, fields: wanted.map((name) => ({ name, values: table.values[name] })), source: samplesFile };
     const cvFile = optionalString(args, 'cv');
     const ctx = { signal: io.signal, progress: io.progress };
     io.err(`kriging ${wanted.length} element(s) from ${table.rowCount} samples onto ${grid.cols}×${grid.rows} cells of ${grid.cellSizeX} m`);

@@ -1,6 +1,7 @@
 import type { Command } from '../command.ts';
 import { optionalNumber, optionalString, requireString } from '../command.ts';
 import { InvalidOptionError } from '../../errors.ts';
+import { parseCrs } from '../../grid/crs.ts';
 import { parseExtent, writeMapLayout } from '../../export/map-layout.ts';
 import { PAPER_NAMES, type Orientation, type PaperName } from '../../export/paper.ts';
 import type { StretchKind } from '../../figures/stretch.ts';
@@ -26,6 +27,7 @@ export const layoutCommand: Command = {
     extent: { type: 'string', description: 'map only this extent, in the raster CRS (default: the whole layer)', valueName: 'XMIN,YMIN,XMAX,YMAX' },
     deposits: { type: 'string', description: 'deposit points to draw (GeoJSON / Shapefile)', valueName: 'FILE' },
     faults: { type: 'string', description: 'fault lines to draw (GeoJSON / Shapefile)', valueName: 'FILE' },
+    crs: { type: 'string', description: 'CRS of --deposits/--faults/--sites layers that declare none (EPSG:N or proj4); declared CRSs are reprojected onto the raster\'s', valueName: 'CRS' },
     sites: { type: 'string', description: 'training sites to draw (sites GeoJSON; block centres)', valueName: 'FILE' },
     out: { type: 'string', description: 'output page: .pdf (page box = paper size) or .png (pHYs = DPI)', valueName: 'FILE' },
     ...LAYER_OPTION,
@@ -44,6 +46,7 @@ export const layoutCommand: Command = {
     const pct = (optionalString(args, 'percentiles') ?? '2,98').split(',').map(Number);
     if (pct.length !== 2 || pct.some((v) => !Number.isFinite(v))) throw new InvalidOptionError('geoanomaly layout: --percentiles must be two numbers LOW,HIGH');
     const extent = optionalString(args, 'extent');
+    const crsText = optionalString(args, 'crs');
     const r = await writeMapLayout(
       out,
       {
@@ -63,8 +66,9 @@ export const layoutCommand: Command = {
         faults: optionalString(args, 'faults'),
         sites: optionalString(args, 'sites'),
         overlayLayers: { deposits: layerFor(args, 'deposits'), faults: layerFor(args, 'faults'), sites: layerFor(args, 'sites') },
+        crs: crsText ? parseCrs(crsText) : undefined,
       },
-      { signal: io.signal, progress: io.progress },
+      { signal: io.signal, progress: io.progress, log: io.err },
     );
     io.out(`wrote ${r.path}: ${r.format.toUpperCase()} ${r.page.paper} ${r.page.orientation} (${r.page.widthPt.toFixed(2)} × ${r.page.heightPt.toFixed(2)} pt), ${r.widthPx} × ${r.heightPx} px`);
     return 0;

@@ -2,6 +2,7 @@ import type { Command } from '../command.ts';
 import { optionalNumber, optionalString, requireString } from '../command.ts';
 import { readGeoTiff } from '../../io/geotiff-read.ts';
 import { InvalidOptionError } from '../../errors.ts';
+import { parseCrs } from '../../grid/crs.ts';
 import { faultDistanceFromFile, parseWhere } from '../../faults/fault-inputs.ts';
 import { parseIndexAlignment } from '../../sites/label-cells.ts';
 import { readSiteCells } from '../../sites/site-inputs.ts';
@@ -37,6 +38,7 @@ export const sitesCommand: Command = {
       description:
         'label rasters on another grid: each marked cell (deposits: non-zero; negatives: --negative-value) becomes a point at its centre in the raster\'s own georeferencing, placed in the grid cell that holds it (no resampling)',
     },
+    crs: { type: 'string', description: 'CRS of vector inputs that declare none (EPSG:N or proj4); declared CRSs are reprojected onto the grid\'s (logged)', valueName: 'CRS' },
     'drop-outside': { type: 'boolean', description: 'drop deposits/negatives outside the grid (reported) instead of failing' },
     out: { type: 'string', description: 'output sites file: .geojson, .gpkg (GeoPackage, layer "sites") or .shp (ESRI Shapefile with .prj)', valueName: 'SITES.geojson|.gpkg|.shp' },
     ...LAYER_OPTION,
@@ -67,7 +69,10 @@ export const sitesCommand: Command = {
     const excluded = new Uint8Array(grid.rows * grid.cols);
     ref.bands[0].forEach((v, i) => (excluded[i] = Number.isNaN(v) ? 1 : 0));
 
-    const dep = await readSiteCells(depositsPath, grid, { role: 'deposit', value: Number(optionalString(args, 'deposit-value') ?? '1'), alignByIndex, outside, dedupe, asPoints, ...layerFor(args, 'deposits') });
+    const crsText = optionalString(args, 'crs');
+    const assumeCrs = crsText ? parseCrs(crsText) : undefined;
+    const log = (m: string): void => io.err(`sites: ${m}`);
+    const dep = await readSiteCells(depositsPath, grid, { role: 'deposit', value: Number(optionalString(args, 'deposit-value') ?? '1'), alignByIndex, outside, dedupe, asPoints, assumeCrs, log, ...layerFor(args, 'deposits') });
     if (dep.alignment && !dep.alignment.aligned) io.err(`sites: ${depositsPath} paired by index (${align}) although ${dep.alignment.problems.join('; ')}`);
     if (dep.dropped.length > 0) io.err(`sites: dropped ${dep.dropped.length} deposit(s) outside the grid`);
     if (dep.duplicatesDropped) io.err(`sites: --dedupe first: dropped ${dep.duplicatesDropped} deposit feature(s) in cells already holding a deposit`);
@@ -85,7 +90,7 @@ export const sitesCommand: Command = {
       const faultsPath = optionalString(args, 'faults');
       const whereArg = optionalString(args, 'fault-where');
       const where = whereArg ? parseWhere(whereArg) : undefined;
-      const faultDistanceM = faultsPath ? (await faultDistanceFromFile(faultsPath, grid, { alignByIndex, where, ...layerFor(args, 'faults') }, { signal: io.signal, progress: io.progress })).distanceM : undefined;
+      const faultDistanceM = faultsPath ? (await faultDistanceFromFile(faultsPath, grid, { alignByIndex, where, assumeCrs, ...layerFor(args, 'faults') }, { signal: io.signal, progress: io.progress, log })).distanceM : undefined;
       negatives = {
         kind: 'auto',
         count: int('count'),
@@ -96,7 +101,7 @@ export const sitesCommand: Command = {
         excluded,
       };
     } else {
-      const neg = await readSiteCells(negArg, grid, { role: 'negative', value: Number(optionalString(args, 'negative-value') ?? '1'), alignByIndex, outside, dedupe, asPoints, ...layerFor(args, 'negatives') });
+      const neg = await readSiteCells(negArg, grid, { role: 'negative', value: Number(optionalString(args, 'negative-value') ?? '1'), alignByIndex, outside, dedupe, asPoints, assumeCrs, log, ...layerFor(args, 'negatives') });
       if (neg.alignment && !neg.alignment.aligned) io.err(`sites: ${negArg} paired by index (${align}) although ${neg.alignment.problems.join('; ')}`);
       if (neg.dropped.length > 0) io.err(`sites: dropped ${neg.dropped.length} negative(s) outside the grid`);
       if (neg.duplicatesDropped) io.err(`sites: --dedupe first: dropped ${neg.duplicatesDropped} negative feature(s) in cells already holding a negative`);

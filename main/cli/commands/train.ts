@@ -9,6 +9,7 @@ import type { RasterStack } from '../../grid/raster.ts';
 import { readSitesGeoJson, sitesReadNote } from '../../sites/sites-geojson.ts';
 import { LAYER_OPTION, inputLayerOptions, layerFor } from '../layer-options.ts';
 import { DEDUPE_FIRST_FLAG, dedupeOf, dedupeOption } from '../dedupe-option.ts';
+import { parseCrs } from '../../grid/crs.ts';
 import { extractPatches } from '../../sites/patches.ts';
 import { BAND_TRANSFORMS, type BandTransform } from '../../sites/band-transform.ts';
 import { bandOnGridByIndex, parseIndexAlignment } from '../../sites/label-cells.ts';
@@ -69,6 +70,7 @@ export const trainCommand: Command = {
   paths: { outputs: { out: 'dir' }, inputs: ['stack', 'sites', 'knowledge', 'mask', 'holdout-region'] },
   options: {
     stack: { type: 'string', description: 'element stack: multiband GeoTIFF or folder of single-band GeoTIFFs', valueName: 'PATH' },
+    crs: { type: 'string', description: 'CRS of the --sites layer if it declares none (EPSG:N or proj4); declared CRSs are reprojected onto the stack\'s (logged)', valueName: 'CRS' },
     sites: { type: 'string', description: 'training sites GeoJSON (from "geoanomaly sites")', valueName: 'FILE' },
     knowledge: { type: 'string', multiple: true, description: 'knowledge raster(s) w for the geology term (repeatable)', valueName: 'W.tif' },
     'align-by-index': {
@@ -250,7 +252,8 @@ export const trainCommand: Command = {
     io.err(`backend: ${backend.detail}`);
 
     const rawStack = await readStack(stackPath);
-    const rawSites = await readSitesGeoJson(sitesPath, rawStack.grid, { ...layerFor(args, 'sites'), dedupe: dedupeOf(args, 'train'), dedupeFlag: DEDUPE_FIRST_FLAG });
+    const sitesCrs = optionalString(args, 'crs');
+    const rawSites = await readSitesGeoJson(sitesPath, rawStack.grid, { assumeCrs: sitesCrs ? parseCrs(sitesCrs) : undefined, log: (m) => io.err(`train: ${m}`), ...layerFor(args, 'sites'), dedupe: dedupeOf(args, 'train'), dedupeFlag: DEDUPE_FIRST_FLAG });
     const sitesNote = sitesReadNote(sitesPath, rawSites);
     if (sitesNote) io.err(`train: ${sitesNote}`);
     // --mask / --nodata (main/sites/training-area.ts): cells outside the study area become nodata.

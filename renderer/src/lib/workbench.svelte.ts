@@ -177,6 +177,7 @@ export class Workbench {
         const targetCrs = crs ? (crs.epsg !== null ? `EPSG:${crs.epsg}` : crs.proj4) : undefined;
         const data = await this.api.request('getVectorData', { source: spec.source, table: spec.table, targetCrs });
         this.vectors = new Map(this.vectors).set(spec.id, data);
+        if (data.reprojected) this.addLog('info', data.reprojected);
       }
       const { [spec.id]: _gone, ...rest } = this.layerErrors;
       this.layerErrors = rest;
