@@ -27,6 +27,7 @@ export const predictCommand: Command = {
     'folded, DCN as GridSample + Conv) and runs onnxruntime-node on the CPU (optional package,',
     'install with ONNXRUNTIME_NODE_INSTALL=skip); auto = onnx when onnxruntime-node loads, else tfjs.',
     'The engine that ran is logged and written into the GeoTIFF metadata (prediction_engine).',
+    'With --queue URL the tiles run on "geoanomaly worker" processes (any machine sharing the files).',
     'Example: geoanomaly predict --run run --stack stack.tif --model all --difference gk-dcn,gk-cnn --out prob.tif',
   ].join('\n'),
   options: {
@@ -47,6 +48,7 @@ export const predictCommand: Command = {
     'intra-op-threads': { type: 'string', description: 'engine onnx: ONNX Runtime threads per worker thread', valueName: 'N', default: '1' },
     'save-onnx': { type: 'boolean', description: 'engine onnx: also write RUN_DIR/models/<model>/model.onnx' },
     out: { type: 'string', description: 'output GeoTIFF', valueName: 'PROB.tif' },
+    queue: { type: 'string', description: 'run the tiles as units on a Redis queue (redis://[:PASSWORD@]HOST:PORT[/DB] or rediss://) served by "geoanomaly worker"; same bits as without', valueName: 'URL' },
   },
   async run(args, io) {
     const runDir = requireString(args, 'run', 'predict');
@@ -64,7 +66,12 @@ export const predictCommand: Command = {
     const engine = await resolveEngine(enginePreference);
     io.err(`engine: ${engine.detail}`);
     const t0 = performance.now();
-    const { bandNames, modelNames, members } = await predictRunToGeoTiff(
+    const queue = optionalString(args, 'queue');
+    // --queue: the same tiles as units on the queue (main/queue/predict-units.ts); lazily imported.
+    const predictTo = queue
+      ? async (...a: Parameters<typeof predictRunToGeoTiff>) => (await import('../../queue/predict-units.ts')).predictRunToGeoTiffViaQueue(a[0], a[1], { ...a[2], queue, log: io.err }, a[3])
+      : predictRunToGeoTiff;
+    const { bandNames, modelNames, members } = await predictTo(
       stackPath,
       out,
       {
