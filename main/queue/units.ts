@@ -20,7 +20,7 @@ export interface QueueUnit<P = unknown> {
   readonly payload: P;
 }
 
-export type UnitKind = 'predict-tile';
+export type UnitKind = 'predict-tile' | 'train';
 
 /** What a worker returns for a finished unit (its result itself lies in the unit's resultPath). */
 export interface UnitReceipt {
@@ -35,4 +35,5 @@ export type UnitHandler = (payload: unknown, ctx: JobContext & { readonly thread
 /** Handlers by kind, imported lazily so a worker loads tfjs / ONNX Runtime only for units that need them. */
 export const UNIT_HANDLERS: Readonly<Record<UnitKind, () => Promise<UnitHandler>>> = {
   'predict-tile': async () => (await import('./predict-units.ts')).runPredictTileUnit,
+  train: async () => (await import('./train-units.ts')).runTrainUnit,
 };
