@@ -20,7 +20,7 @@ export interface QueueUnit<P = unknown> {
   readonly payload: P;
 }
 
-export type UnitKind = 'predict-tile' | 'train';
+export type UnitKind = 'predict-tile' | 'train' | 'krige-block';
 
 /** What a worker returns for a finished unit (its result itself lies in the unit's resultPath). */
 export interface UnitReceipt {
@@ -36,4 +36,5 @@ export type UnitHandler = (payload: unknown, ctx: JobContext & { readonly thread
 export const UNIT_HANDLERS: Readonly<Record<UnitKind, () => Promise<UnitHandler>>> = {
   'predict-tile': async () => (await import('./predict-units.ts')).runPredictTileUnit,
   train: async () => (await import('./train-units.ts')).runTrainUnit,
+  'krige-block': async () => (await import('./krige-units.ts')).runKrigeBlockUnit,
 };

@@ -5,17 +5,32 @@ import { initBackend } from '../../main/models/backend.ts';
 import { crossValidateAndFit } from '../../main/models/cross-validate.ts';
 import { predictDepositProbability } from '../../main/models/train.ts';
 import { crossValidateAndFitViaQueue } from '../../main/queue/train-units.ts';
+import { krigeGridViaQueue } from '../../main/queue/krige-units.ts';
+import { krigeGrid } from '../../main/kriging/krige-grid.ts';
+import type { GridSpec } from '../../main/grid/grid-spec.ts';
+import { Rng } from '../../main/util/rng.ts';
 import { filesUnder } from '../../main/queue/input-hash.ts';
 import { tempDir } from '../helpers/paths.ts';
 import { startRedis, type RedisHarness, type WorkerChild } from '../helpers/redis-server.ts';
 import { TINY, toyData } from '../models/toy-data.ts';
 
 /**
- * Training through a real redis-server with 3 `geoanomaly worker` processes against the local
- * run (crossValidateAndFit on one thread, the path tests/models/parallel-cv.test.ts checks the
- * worker threads against): 3 folds × 2 repeats × 2 models + 2 final models = 14 units.
+ * Training and kriging through a real redis-server with 3 `geoanomaly worker` processes against
+ * the local runs: crossValidateAndFit on one thread (the path tests/models/parallel-cv.test.ts
+ * checks the worker threads against): 3 folds × 2 repeats × 2 models + 2 final models = 14 units;
+ * krigeGrid on one thread (tests/kriging/krige-grid.test.ts, checked against gstat and kt3d there).
  */
-describe('training through the Redis queue (BullMQ, real redis-server, 3 worker processes)', () => {
+function survey(seed: number, n: number) {
+  const rng = new Rng(seed);
+  const x = Float64Array.from({ length: n }, () => rng.range(440000, 450000));
+  const y = Float64Array.from({ length: n }, () => rng.range(4600000, 4608000));
+  const cu = Float64Array.from(x, (v, i) => Math.exp(3 + Math.sin((v - 440000) / 1500) + 0.5 * Math.cos((y[i] - 4600000) / 1100) + rng.normal(0, 0.2)));
+  const au = Float64Array.from(x, (v, i) => (i % 7 === 3 ? NaN : Math.exp(1 + Math.cos((v - 440000) / 2500) + rng.normal(0, 0.3))));
+  return { x, y, fields: [{ name: 'Cu', values: cu }, { name: 'Au', values: au }], source: 'synthetic' };
+}
+const GRID: GridSpec = { originX: 440000, originY: 4608000, cellSizeX: 250, cellSizeY: 250, rows: 32, cols: 40, crs: null };
+
+describe('training and kriging through the Redis queue (BullMQ, real redis-server, 3 worker processes)', () => {
   let h: RedisHarness;
   let workers: WorkerChild[];
   beforeAll(async () => {
@@ -68,5 +83,21 @@ describe('training through the Redis queue (BullMQ, real redis-server, 3 worker 
     } finally {
       for (const m of [local, viaQueue]) for (const r of m.values()) r.final.model.dispose();
     }
+  });
+
+  it('kriging row blocks of two neighbour groups (log, nmax, missing values) are bit-identical to the local run', { timeout: 120_000 }, async () => {
+    const input = survey(1, 600);
+    const local = await krigeGrid(input, GRID, { nmax: 24, log: true, threads: 1 });
+    const workDir = tempDir('ga-qkrige-');
+    const q = await krigeGridViaQueue(input, GRID, { nmax: 24, log: true }, { url: h.url, workDir, units: 8 });
+    expect(q.prediction.bandNames).toEqual(['Cu', 'Au']);
+    for (let f = 0; f < 2; f++) {
+      expect(Buffer.from(q.prediction.bands[f].buffer).equals(Buffer.from(local.prediction.bands[f].buffer))).toBe(true);
+      expect(Buffer.from(q.variance.bands[f].buffer).equals(Buffer.from(local.variance.bands[f].buffer))).toBe(true);
+    }
+    expect(q.models.map((m) => m.pointCount)).toEqual(local.models.map((m) => m.pointCount));
+    expect(q.cellsWithoutNeighbours).toEqual(local.cellsWithoutNeighbours);
+    expect(readdirSync(workDir)).toEqual([]);
+    expect(workers.flatMap((w) => w.log.filter((l) => /^ran krige group/.test(l)))).toHaveLength(8);
   });
 });

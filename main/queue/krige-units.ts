@@ -1,0 +1,112 @@
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { GridSpec } from '../grid/grid-spec.ts';
+import { makeStack } from '../grid/raster.ts';
+import { InvalidOptionError } from '../errors.ts';
+import { report, subJob, throwIfCancelled, type JobContext } from '../jobs/job.ts';
+import { checkKrigeOptions, type KrigeOptions } from '../kriging/krige-options.ts';
+import type { KrigeResult } from '../kriging/krige-grid.ts';
+import { PredictorCache, predictBlock, type BlockResult, type BlockTask, type PredictionData } from '../kriging/predict-block.ts';
+import { prepareKriging, type SampleInput } from '../kriging/prepare-samples.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import { hashInputs } from './input-hash.ts';
+import { decodePlain, encodePlain } from './plain-codec.ts';
+import { newRunId, runUnits } from './queue-client.ts';
+import type { QueueUnit, UnitHandler } from './units.ts';
+
+/**
+ * Kriging through the queue: the units of krige-grid.ts (a block of grid rows of one neighbour
+ * group of variables), each run by kriging-worker.ts' code (predictBlock with a PredictorCache),
+ * and assembled here exactly as krigeGrid does. The prepared samples and variograms travel once
+ * per run as a file on the shared storage (hashed). Blocks do not change the numbers (krigeGrid
+ * gives the same bits for any thread count, tests/kriging/krige-grid.test.ts), so the result is
+ * bit-identical to the local run.
+ */
+export interface KrigeBlockPayload {
+  readonly inputPath: string;
+  readonly task: BlockTask;
+}
+
+let cached: { path: string; data: PredictionData; cache: PredictorCache } | null = null;
+
+/** Worker side of a 'krige-block' unit. */
+export const runKrigeBlockUnit: UnitHandler = async (payload, ctx) => {
+  const p = payload as KrigeBlockPayload;
+  if (cached?.path !== p.inputPath) {
+    const data = decodePlain<PredictionData>(readFileSync(p.inputPath));
+    cached = { path: p.inputPath, data, cache: new PredictorCache(data) };
+  }
+  const result = predictBlock(cached.data, cached.cache, p.task, (f) => report(ctx, f, 'block'), () => throwIfCancelled(ctx, 'kriging'));
+  return encodePlain(result);
+};
+
+/** Units a kriging run is split into (about; at least one block per neighbour group). */
+export const KRIGE_QUEUE_UNITS = 32;
+
+export async function krigeGridViaQueue(
+  input: SampleInput,
+  grid: GridSpec,
+  options: KrigeOptions,
+  queue: { readonly url: string; readonly workDir: string; readonly log?: (line: string) => void; readonly attempts?: number; readonly units?: number },
+  ctx?: JobContext,
+): Promise<KrigeResult> {
+  const o = checkKrigeOptions(options);
+  if (!(grid.rows >= 1 && grid.cols >= 1)) throw new InvalidOptionError(`grid must have at least one cell, got ${grid.rows}×${grid.cols}`);
+  const prepared = prepareKriging(input, o, subJob(ctx, 0, 0.05, 'variograms'));
+  throwIfCancelled(ctx, 'kriging');
+  const data: PredictionData = { origin: prepared.origin, x: prepared.x, y: prepared.y, groups: prepared.groups, options: o, grid };
+  const nGroups = prepared.groups.length;
+  const blocksPerGroup = Math.min(grid.rows, Math.max(1, Math.ceil((queue.units ?? KRIGE_QUEUE_UNITS) / nGroups)));
+  const rowsPerBlock = Math.ceil(grid.rows / blocksPerGroup);
+  const tasks: BlockTask[] = [];
+  for (let g = 0; g < nGroups; g++) {
+    for (let r = 0; r < grid.rows; r += rowsPerBlock) tasks.push({ group: g, rowStart: r, rowEnd: Math.min(grid.rows, r + rowsPerBlock) });
+  }
+  const runId = newRunId('krige');
+  const dir = join(resolve(queue.workDir), `.queue-${runId}`);
+  mkdirSync(dir, { recursive: true });
+  try {
+    const inputPath = join(dir, 'input.json');
+    writeFileAtomic(inputPath, encodePlain(data));
+    const inputs = await hashInputs([inputPath]);
+    const units: QueueUnit<KrigeBlockPayload>[] = tasks.map((task, i) => ({
+      runId,
+      index: i,
+      kind: 'krige-block',
+      label: `krige group ${task.group} rows ${task.rowStart}–${task.rowEnd}`,
+      inputs,
+      resultPath: join(dir, `block-${i}.json`),
+      payload: { inputPath, task },
+    }));
+    await runUnits(queue.url, units, { label: 'kriging', log: queue.log, attempts: queue.attempts }, subJob(ctx, 0.05, 1));
+    const results = units.map((u) => decodePlain<BlockResult>(readFileSync(u.resultPath)));
+    // The assembly of krigeGrid.
+    const nf = input.fields.length;
+    const cells = grid.rows * grid.cols;
+    const pred = Array.from({ length: nf }, () => new Float32Array(cells));
+    const vars = Array.from({ length: nf }, () => new Float32Array(cells));
+    const tooFew = new Array<number>(nf).fill(0);
+    for (const r of results) {
+      const g = prepared.groups[r.group];
+      const rows = r.rowEnd - r.rowStart;
+      g.fields.forEach((f, k) => {
+        const from = k * rows * grid.cols;
+        pred[f.fieldIndex].set(r.pred.subarray(from, from + rows * grid.cols), r.rowStart * grid.cols);
+        vars[f.fieldIndex].set(r.variance.subarray(from, from + rows * grid.cols), r.rowStart * grid.cols);
+        tooFew[f.fieldIndex] += r.tooFew[k];
+      });
+    }
+    report(ctx, 1, 'kriging done');
+    const names = input.fields.map((f) => f.name);
+    return {
+      prediction: makeStack(grid, names, pred, input.source),
+      variance: makeStack(grid, names.slice(), vars, input.source),
+      models: prepared.fieldModels,
+      cellsWithoutNeighbours: Object.fromEntries(names.map((n, i) => [n, tooFew[i]])),
+      mergedDuplicates: prepared.mergedDuplicates,
+      threads: 1,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
