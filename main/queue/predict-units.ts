@@ -12,7 +12,7 @@ import { resolveEngine, type EngineChoice } from '../maps/onnx/onnx-run.ts';
 import type { TransformStats } from '../sites/band-transform.ts';
 import { hashInputs } from './input-hash.ts';
 import { newRunId, runUnits, type RunUnitsOptions } from './queue-client.ts';
-import type { QueueUnit, UnitHandler } from './units.ts';
+import type { QueueUnit, UnitHandler, UnitReceipt } from './units.ts';
 
 /**
  * Prediction through the queue: one unit per tile of rows, the tile plan of the local path
@@ -154,7 +154,7 @@ export async function predictRunToGeoTiffViaQueue(
   outPath: string,
   options: QueuePredictOptions,
   ctx?: JobContext,
-): Promise<{ bandNames: string[]; modelNames: string[]; engine: EngineChoice; members: Record<string, string[]>; units: number; workers: string[] }> {
+): Promise<{ bandNames: string[]; modelNames: string[]; engine: EngineChoice; members: Record<string, string[]>; units: number; workers: string[]; receipts: UnitReceipt[] }> {
   const o = checkPredictRunOptions(options);
   throwIfCancelled(ctx, 'prediction');
   const engine = await resolveEngine(o.engine, options.ortLoader);
@@ -204,7 +204,7 @@ export async function predictRunToGeoTiffViaQueue(
   }));
   const extraBands = ensemble ? wanted.map((k) => `sd_${k}`) : [];
   const runOptions: RunUnitsOptions = { label: 'prediction', log: options.log, attempts: options.attempts };
-  let receipts: { worker: string }[] = [];
+  let receipts: UnitReceipt[] = [];
   try {
     const { bandNames } = await writePredictionGeoTiff(
       grid,
@@ -222,7 +222,7 @@ export async function predictRunToGeoTiffViaQueue(
       },
     );
     report(ctx, 1, 'prediction done');
-    return { bandNames, modelNames: wanted, engine, members, units: units.length, workers: [...new Set(receipts.map((r) => r.worker))] };
+    return { bandNames, modelNames: wanted, engine, members, units: units.length, workers: [...new Set(receipts.map((r) => r.worker))], receipts };
   } finally {
     rmSync(resultDir, { recursive: true, force: true });
   }

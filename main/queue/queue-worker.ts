@@ -74,7 +74,7 @@ async function processUnit(conn: QueueConnection, job: Job, me: string, threads:
     writeFileAtomic(unit.resultPath, bytes);
     const ms = performance.now() - t0;
     log(`ran ${unit.label} (run ${unit.runId}, unit ${unit.index}) in ${(ms / 1000).toFixed(2)} s`);
-    return { worker: me, ms, bytes: bytes.length };
+    return { worker: me, ms, bytes: bytes.length, maxRssKB: process.resourceUsage().maxRSS };
   } catch (e) {
     log(`failed ${unit.label} (run ${unit.runId}, unit ${unit.index}): ${serializeError(e).name}: ${serializeError(e).message}`);
     // A named error (bad input, hash mismatch, cancel) fails the same way on every worker: no retry.

@@ -27,6 +27,8 @@ export interface UnitReceipt {
   readonly worker: string;
   readonly ms: number;
   readonly bytes: number;
+  /** Peak resident memory of the worker process so far (KB, process.resourceUsage().maxRSS). */
+  readonly maxRssKB: number;
 }
 
 /** Runs one unit's payload with the local path's code; returns the result bytes the worker writes. */
