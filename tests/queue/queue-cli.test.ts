@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeGeoTiff } from '../../main/io/geotiff-write.ts';
+import { initBackend } from '../../main/models/backend.ts';
+import { transformStack } from '../../main/sites/band-transform.ts';
+import { writeRandomRun } from '../maps/random-run.ts';
 import { krigeGrid } from '../../main/kriging/krige-grid.ts';
 import { krigeGridViaQueue } from '../../main/queue/krige-units.ts';
 import type { GridSpec } from '../../main/grid/grid-spec.ts';
@@ -59,5 +64,28 @@ describe('geoanomaly worker and --queue on the command line', () => {
     const r = cli('worker', '--help');
     expect(r.code).toBe(0);
     for (const flag of ['--queue URL', '--concurrency N', '--threads N', '--once', '--lock-ms MS']) expect(r.stdout).toContain(flag);
+  });
+
+  it('predict --queue URL with one worker writes the same file as predict without it, and logs the redacted queue', { timeout: 180_000 }, async () => {
+    await initBackend('wasm');
+    const dir = tempDir();
+    const grid: GridSpec = { originX: 0, originY: 2000, cellSizeX: 100, cellSizeY: 100, rows: 20, cols: 15, crs: null };
+    const rng = new Rng(2);
+    const names = ['Au', 'Cu', 'As'];
+    const stack = { grid, bandNames: names, bands: names.map(() => Float32Array.from({ length: 300 }, () => Math.exp(rng.normal(1, 0.8)))) };
+    const { stats } = transformStack(stack, { transform: 'log10-standardize' });
+    writeGeoTiff(join(dir, 's.tif'), stack);
+    await writeRandomRun(join(dir, 'run'), ['cnn'], stats, { patchSize: 5, stemFilters: 4, stageFilters: [4, 4], denseUnits: 4 }, 3);
+    const w = h.startWorker();
+    await w.waitFor(/on queue redis:/);
+    const base = ['predict', '--run', join(dir, 'run'), '--stack', join(dir, 's.tif'), '--engine', 'tfjs', '--backend', 'wasm', '--ensemble', 'final'];
+    const plain = cli(...base, '--threads', '1', '--out', join(dir, 'a.tif'));
+    expect(plain.code, plain.stderr).toBe(0);
+    const queued = cli(...base, '--queue', h.url, '--out', join(dir, 'b.tif'));
+    expect(queued.code, queued.stderr).toBe(0);
+    expect(queued.stderr).toMatch(/queue redis:\/\/127\.0\.0\.1:\d+: \d+ prediction units enqueued/);
+    expect(readFileSync(join(dir, 'b.tif')).equals(readFileSync(join(dir, 'a.tif')))).toBe(true);
+    // spawnSync blocked this process: the worker's log lines arrive now.
+    await expect(w.waitFor(/^ran predict tile rows/, 10_000)).resolves.toMatch(/^ran predict tile rows 0–2 /); // ⌈20 / 16⌉ = 2 rows per tile (defaultTileRows)
   });
 });

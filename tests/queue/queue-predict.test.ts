@@ -162,4 +162,28 @@ describe('prediction through the Redis queue (BullMQ, real redis-server, worker 
     expect(workers[1].log.some((l) => l.startsWith(`ran ${killedLabel} `))).toBe(true);
     expect(await leftovers(h)).toEqual([]);
   });
+
+  it('SIGTERM on a worker mid-unit: it finishes that unit, takes no other, exits 0; the run completes identical', { timeout: 240_000 }, async () => {
+    const f = await fixture(60, 40);
+    const local = join(f.dir, 'local.tif');
+    await predictRunToGeoTiff(f.stackPath, local, { runDir: f.runDir, threads: 1, batchSize: 64, tileRows: 3, engine: 'tfjs', backend: 'wasm' });
+    const gentle = h.startWorker(WORKER_FLAGS);
+    await gentle.waitFor(/on queue redis:/);
+    const mark = gentle.log.length;
+    let termLabel = '';
+    const terminator = gentle.waitFor(/^start predict tile rows/, 120_000).then((line) => {
+      termLabel = /^start (predict tile rows \S+)/.exec(line)?.[1] ?? '';
+      gentle.child.kill('SIGTERM');
+    });
+    const out = join(f.dir, 'queue.tif');
+    await predictRunToGeoTiffViaQueue(f.stackPath, out, { runDir: f.runDir, batchSize: 64, tileRows: 3, engine: 'tfjs', backend: 'wasm', queue: h.url });
+    await terminator;
+    expect(await gentle.exited).toBe(0);
+    const after = gentle.log.slice(mark);
+    expect(after.some((l) => l.startsWith(`ran ${termLabel} `))).toBe(true); // finished the unit it held
+    expect(after.filter((l) => /^start predict/.test(l)).length).toBeLessThanOrEqual(2); // at most one more fetched before the signal
+    expect(after.some((l) => /stopping \(finishing running units\)/.test(l))).toBe(true);
+    expect(readFileSync(out).equals(readFileSync(local))).toBe(true);
+    expect(await leftovers(h)).toEqual([]);
+  });
 });
