@@ -72,66 +72,92 @@ interface LoadedModels {
   dispose(): Promise<void>;
 }
 
-// One set of loaded models per worker process (the last run's): tiles of a run share them, like
-// the models a local worker thread loads once for all its tiles.
-let loaded: Promise<LoadedModels> | null = null;
+// Loaded models per worker process, by run and settings: tiles of a run share them, like the
+// models a local worker thread loads once for all its tiles. With --concurrency > 1 units of two
+// runs may interleave, so an entry is disposed only when no unit uses it and a newer one exists.
+const loaded = new Map<string, { models: Promise<LoadedModels>; users: number; lastUse: number }>();
+let useClock = 0;
 
-async function load(p: PredictTilePayload, intraOpThreads: number): Promise<LoadedModels> {
+async function acquire(p: PredictTilePayload, intraOpThreads: number): Promise<{ models: LoadedModels; release: () => Promise<void> }> {
   const key = JSON.stringify([p.stackPath, p.runDir, p.models, p.engine, p.backend, p.shareStem, intraOpThreads]);
-  const prev = loaded ? await loaded.catch(() => null) : null;
-  if (prev && prev.key === key) return prev;
-  if (prev) await prev.dispose();
-  loaded = (async (): Promise<LoadedModels> => {
-    // The same loading as maps/predict-worker.ts, with the export the local main thread does for engine onnx.
-    if (p.engine === 'onnx') {
-      const { exportRunToOnnx } = await import('../maps/onnx/onnx-run.ts');
-      const { loadOrt, onnxRunClassifiers } = await import('../maps/onnx/onnx-runtime.ts');
-      const onnx = await exportRunToOnnx(p.runDir, p.models, { backend: p.backend, save: false, shareStem: p.shareStem });
-      const classifiers = await onnxRunClassifiers(await loadOrt(), onnx, intraOpThreads);
-      const source = await openStackSource(p.stackPath);
-      return {
-        key, window: onnx.window, bandNames: onnx.bandNames, stats: onnx.stats, classifiers, source,
-        dispose: async () => {
-          await source.close();
-          for (const c of classifiers) await c.dispose();
-        },
-      };
+  let entry = loaded.get(key);
+  if (!entry) {
+    entry = { models: load(p, intraOpThreads, key), users: 0, lastUse: 0 };
+    loaded.set(key, entry);
+    entry.models.catch(() => loaded.delete(key));
+  }
+  entry.users++;
+  entry.lastUse = ++useClock;
+  const e = entry;
+  const release = async (): Promise<void> => {
+    e.users--;
+    // Keep the most recently used entry (the next tile of the run); dispose idle older ones.
+    const newest = Math.max(...[...loaded.values()].map((x) => x.lastUse));
+    for (const [k, x] of loaded) {
+      if (x.users === 0 && x.lastUse < newest) {
+        loaded.delete(k);
+        await (await x.models).dispose();
+      }
     }
-    const { initBackend } = await import('../models/backend.ts');
-    const { loadRun, runClassifiers } = await import('../maps/run-models.ts');
-    await initBackend(p.backend);
-    const run = await loadRun(p.runDir, [...p.models]);
+  };
+  try {
+    return { models: await e.models, release };
+  } catch (err) {
+    e.users--;
+    throw err;
+  }
+}
+
+async function load(p: PredictTilePayload, intraOpThreads: number, key: string): Promise<LoadedModels> {
+  // The same loading as maps/predict-worker.ts, with the export the local main thread does for engine onnx.
+  if (p.engine === 'onnx') {
+    const { exportRunToOnnx } = await import('../maps/onnx/onnx-run.ts');
+    const { loadOrt, onnxRunClassifiers } = await import('../maps/onnx/onnx-runtime.ts');
+    const onnx = await exportRunToOnnx(p.runDir, p.models, { backend: p.backend, save: false, shareStem: p.shareStem });
+    const classifiers = await onnxRunClassifiers(await loadOrt(), onnx, intraOpThreads);
     const source = await openStackSource(p.stackPath);
     return {
-      key, window: run.window, bandNames: run.bandNames, stats: run.stats, classifiers: runClassifiers(run), source,
+      key, window: onnx.window, bandNames: onnx.bandNames, stats: onnx.stats, classifiers, source,
       dispose: async () => {
         await source.close();
-        for (const m of run.models.values()) m.dispose();
+        for (const c of classifiers) await c.dispose();
       },
     };
-  })();
-  loaded.catch(() => {
-    loaded = null;
-  });
-  return loaded;
+  }
+  const { initBackend } = await import('../models/backend.ts');
+  const { loadRun, runClassifiers } = await import('../maps/run-models.ts');
+  await initBackend(p.backend);
+  const run = await loadRun(p.runDir, [...p.models]);
+  const source = await openStackSource(p.stackPath);
+  return {
+    key, window: run.window, bandNames: run.bandNames, stats: run.stats, classifiers: runClassifiers(run), source,
+    dispose: async () => {
+      await source.close();
+      for (const m of run.models.values()) m.dispose();
+    },
+  };
 }
 
 /** Worker side of a 'predict-tile' unit. */
 export const runPredictTileUnit: UnitHandler = async (payload, ctx) => {
   const p = payload as PredictTilePayload;
-  const m = await load(p, ctx.threads ?? p.intraOpThreads);
+  const { models: m, release } = await acquire(p, ctx.threads ?? p.intraOpThreads);
   const rows = m.source.grid.rows;
   const height = p.rowEnd - p.rowStart;
   let bytes: Uint8Array | null = null;
-  await predictMap(
-    m.source,
-    m.classifiers,
-    { window: m.window, bandNames: m.bandNames, stats: m.stats, batchSize: p.batchSize, tileRows: height, rows: [p.rowStart, p.rowEnd] },
-    (rowStart, probabilities, mask) => {
-      bytes = encodeTileResult(rowStart, probabilities, mask);
-    },
-    { signal: ctx.signal, progress: (f) => report(ctx, (f * rows - p.rowStart) / height, 'tile') },
-  );
+  try {
+    await predictMap(
+      m.source,
+      m.classifiers,
+      { window: m.window, bandNames: m.bandNames, stats: m.stats, batchSize: p.batchSize, tileRows: height, rows: [p.rowStart, p.rowEnd] },
+      (rowStart, probabilities, mask) => {
+        bytes = encodeTileResult(rowStart, probabilities, mask);
+      },
+      { signal: ctx.signal, progress: (f) => report(ctx, (f * rows - p.rowStart) / height, 'tile') },
+    );
+  } finally {
+    await release();
+  }
   if (!bytes) throw new Error(`tile ${p.rowStart}–${p.rowEnd} produced no rows`);
   return bytes;
 };

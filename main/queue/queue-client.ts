@@ -4,7 +4,7 @@ import { CancelledError } from '../errors.ts';
 import { rebuildError } from '../jobs/worker-pool.ts';
 import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import { QUEUE_NAME, cancelKey, openQueueConnection } from './connection.ts';
-import { QueueUnitFailedError } from './queue-errors.ts';
+import { QueueUnitFailedError, QueueUnreachableError } from './queue-errors.ts';
 import type { QueueUnit, UnitReceipt } from './units.ts';
 
 /**
@@ -127,7 +127,11 @@ export async function runUnits(queueUrl: string, units: readonly QueueUnit[], op
         setTimeout(res, POLL_MS);
       }), aborted]);
       // Events can be missed (a reconnect); the job's state in Redis is the truth.
-      await pollStates(queue, ids, receipts, finish, fail);
+      try {
+        await pollStates(queue, ids, receipts, finish, fail);
+      } catch (e) {
+        throw new QueueUnreachableError(conn.redacted, `lost during the run: ${(e as Error).message.split(conn.url).join(conn.redacted)}`);
+      }
     }
     if (ctx?.signal?.aborted) throw new CancelledError(options.label);
     if (failure) throw failure;

@@ -36,7 +36,8 @@ describe('training and kriging through the Redis queue (BullMQ, real redis-serve
   beforeAll(async () => {
     await initBackend('wasm');
     h = await startRedis();
-    workers = [0, 1, 2].map(() => h.startWorker());
+    // One of them runs 2 units at once (--concurrency 2).
+    workers = [['--concurrency', '2'], [], []].map((flags) => h.startWorker(flags));
     await Promise.all(workers.map((w) => w.waitFor(/on queue redis:\/\/127\.0\.0\.1/)));
   }, 60_000);
   afterAll(async () => {
