@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { main } from '../../main/cli/main.ts';
+import { crsFromEpsg } from '../../main/grid/crs.ts';
+import { buildSites } from '../../main/sites/build-sites.ts';
+import { writeSitesGeoJson } from '../../main/sites/sites-geojson.ts';
+import { filesUnder } from '../../main/queue/input-hash.ts';
 import { join } from 'node:path';
 import { writeGeoTiff } from '../../main/io/geotiff-write.ts';
 import { initBackend } from '../../main/models/backend.ts';
@@ -87,5 +92,29 @@ describe('geoanomaly worker and --queue on the command line', () => {
     expect(readFileSync(join(dir, 'b.tif')).equals(readFileSync(join(dir, 'a.tif')))).toBe(true);
     // spawnSync blocked this process: the worker's log lines arrive now.
     await expect(w.waitFor(/^ran predict tile rows/, 10_000)).resolves.toMatch(/^ran predict tile rows 0–2 /); // ⌈20 / 16⌉ = 2 rows per tile (defaultTileRows)
+  });
+
+  it('train --queue URL writes the same metrics.json, roc.json and model weights as train --threads 1', { timeout: 240_000 }, async () => {
+    // The survey of tests/models/train-cli.test.ts: 24 × 24 cells, Au raised around four deposits.
+    const dir = tempDir();
+    const grid: GridSpec = { originX: 500_000, originY: 4_600_000, cellSizeX: 1000, cellSizeY: 1000, rows: 24, cols: 24, crs: crsFromEpsg(32645) };
+    const deposits = [5 * 24 + 5, 5 * 24 + 18, 18 * 24 + 5, 18 * 24 + 18];
+    const negatives = [11 * 24 + 2, 2 * 24 + 11, 21 * 24 + 11, 11 * 24 + 21];
+    const rng = new Rng(2);
+    const bands = [0, 1, 2].map(() => Float32Array.from({ length: 576 }, () => Math.exp(rng.normal(1, 0.3))));
+    for (const d of deposits) for (let dr = -2; dr <= 2; dr++) for (let dc = -2; dc <= 2; dc++) bands[0][(Math.floor(d / 24) + dr) * 24 + (d % 24) + dc] *= 4;
+    writeGeoTiff(join(dir, 'stack.tif'), { grid, bandNames: ['Au', 'Cu', 'As'], bands });
+    writeSitesGeoJson(join(dir, 'sites.geojson'), buildSites(grid, { depositCells: deposits, negatives: { kind: 'user', cells: negatives } }).set);
+    const w = h.startWorker();
+    await w.waitFor(/on queue redis:/);
+    const args = ['train', '--stack', join(dir, 'stack.tif'), '--sites', join(dir, 'sites.geojson'), '--model', 'cnn', '--epochs', '2', '--folds', '2', '--repeats', '2', '--patch-size', '5', '--seed', '3', '--engine', 'tfjs', '--backend', 'wasm'];
+    expect(await main([...args, '--threads', '1', '--out', join(dir, 'local')])).toBe(0);
+    expect(await main([...args, '--queue', h.url, '--out', join(dir, 'queue')])).toBe(0);
+    for (const f of ['metrics.json', 'roc.json']) expect(readFileSync(join(dir, 'queue', f), 'utf8'), f).toBe(readFileSync(join(dir, 'local', f), 'utf8'));
+    const bins = (d: string): string[] => filesUnder(d).filter((f) => f.endsWith('.bin')).map((f) => f.slice(d.length));
+    expect(bins(join(dir, 'queue'))).toEqual(bins(join(dir, 'local')));
+    expect(bins(join(dir, 'local'))).toHaveLength(5); // final model + 2 × 2 fold models
+    for (const f of bins(join(dir, 'local'))) expect(readFileSync(join(dir, 'queue', f)).equals(readFileSync(join(dir, 'local', f))), f).toBe(true);
+    expect((await w.waitFor(/^ran train cnn final model/, 10_000)).length).toBeGreaterThan(0);
   });
 });
