@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { main } from '../../main/cli/main.ts';
 import { crsFromEpsg } from '../../main/grid/crs.ts';
 import { buildSites } from '../../main/sites/build-sites.ts';
@@ -116,5 +116,25 @@ describe('geoanomaly worker and --queue on the command line', () => {
     expect(bins(join(dir, 'local'))).toHaveLength(5); // final model + 2 × 2 fold models
     for (const f of bins(join(dir, 'local'))) expect(readFileSync(join(dir, 'queue', f)).equals(readFileSync(join(dir, 'local', f))), f).toBe(true);
     expect((await w.waitFor(/^ran train cnn final model/, 10_000)).length).toBeGreaterThan(0);
+  });
+
+  it('krige --queue URL writes the same prediction and variance GeoTIFFs as krige --threads 1', { timeout: 120_000 }, async () => {
+    const dir = tempDir();
+    const rng = new Rng(8);
+    const rows = ['x,y,Cu,Au'];
+    for (let i = 0; i < 150; i++) {
+      const x = 500_000 + rng.range(0, 8000);
+      const y = 4_600_000 + rng.range(0, 6000);
+      rows.push(`${x.toFixed(1)},${y.toFixed(1)},${Math.exp(2 + Math.sin(x / 1500) + rng.normal(0, 0.2)).toFixed(3)},${i % 5 === 0 ? '<0.5' : (1 + rng.uniform()).toFixed(3)}`);
+    }
+    writeFileSync(join(dir, 's.csv'), rows.join('\n') + '\n');
+    const w = h.startWorker();
+    await w.waitFor(/on queue redis:/);
+    const args = ['krige', '--samples', join(dir, 's.csv'), '--x', 'x', '--y', 'y', '--crs', 'EPSG:32645', '--fields', 'all', '--cell', '500', '--log', '--nmax', '16'];
+    expect(await main([...args, '--threads', '1', '--out', join(dir, 'a.tif'), '--variance', join(dir, 'av.tif')])).toBe(0);
+    expect(await main([...args, '--queue', h.url, '--out', join(dir, 'b.tif'), '--variance', join(dir, 'bv.tif')])).toBe(0);
+    expect(readFileSync(join(dir, 'b.tif')).equals(readFileSync(join(dir, 'a.tif')))).toBe(true);
+    expect(readFileSync(join(dir, 'bv.tif')).equals(readFileSync(join(dir, 'av.tif')))).toBe(true);
+    await expect(w.waitFor(/^ran krige group/, 10_000)).resolves.toBeTruthy();
   });
 });
