@@ -92,6 +92,8 @@ describe('geoanomaly worker and --queue on the command line', () => {
     expect(readFileSync(join(dir, 'b.tif')).equals(readFileSync(join(dir, 'a.tif')))).toBe(true);
     // spawnSync blocked this process: the worker's log lines arrive now.
     await expect(w.waitFor(/^ran predict tile rows/, 10_000)).resolves.toMatch(/^ran predict tile rows 0–2 /); // ⌈20 / 16⌉ = 2 rows per tile (defaultTileRows)
+    w.child.kill('SIGTERM'); // the next test's units go to its own worker
+    expect(await w.exited).toBe(0);
   });
 
   it('train --queue URL writes the same metrics.json, roc.json and model weights as train --threads 1', { timeout: 240_000 }, async () => {
@@ -116,6 +118,8 @@ describe('geoanomaly worker and --queue on the command line', () => {
     expect(bins(join(dir, 'local'))).toHaveLength(5); // final model + 2 × 2 fold models
     for (const f of bins(join(dir, 'local'))) expect(readFileSync(join(dir, 'queue', f)).equals(readFileSync(join(dir, 'local', f))), f).toBe(true);
     expect((await w.waitFor(/^ran train cnn final model/, 10_000)).length).toBeGreaterThan(0);
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
   });
 
   it('krige --queue URL writes the same prediction and variance GeoTIFFs as krige --threads 1', { timeout: 120_000 }, async () => {
@@ -136,5 +140,7 @@ describe('geoanomaly worker and --queue on the command line', () => {
     expect(readFileSync(join(dir, 'b.tif')).equals(readFileSync(join(dir, 'a.tif')))).toBe(true);
     expect(readFileSync(join(dir, 'bv.tif')).equals(readFileSync(join(dir, 'av.tif')))).toBe(true);
     await expect(w.waitFor(/^ran krige group/, 10_000)).resolves.toBeTruthy();
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
   });
 });

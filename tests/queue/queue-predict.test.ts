@@ -20,11 +20,13 @@ import { writeRandomRun } from '../maps/random-run.ts';
 /**
  * Prediction through a real redis-server with `geoanomaly worker` child processes, against the
  * local run (predictRunToGeoTiff on one thread, the reference path of tests/maps/parallel-predict):
- * the GeoTIFFs must be the same bytes. Workers run with short BullMQ locks (2 s) so a killed
+ * the GeoTIFFs must be the same bytes. Workers run with short BullMQ locks (4 s) so a killed
  * worker's unit is retried within seconds.
  */
 const names = ['Au', 'Cu', 'As', 'Sb'];
-const WORKER_FLAGS = ['--lock-ms', '2000', '--stalled-ms', '1000'];
+// Short enough for the kill test, long enough that a busy worker on a loaded machine (tfjs start-up
+// in its first unit) keeps its lock.
+const WORKER_FLAGS = ['--lock-ms', '4000', '--stalled-ms', '1000'];
 
 async function fixture(rows: number, cols: number): Promise<{ dir: string; stackPath: string; runDir: string }> {
   await initBackend('wasm');
@@ -60,7 +62,7 @@ describe('prediction through the Redis queue (BullMQ, real redis-server, worker 
     await h?.stop();
   }, 30_000);
 
-  it('2 workers write the same GeoTIFF bytes as the local run; every tile ran once and the run leaves nothing in Redis', { timeout: 180_000 }, async () => {
+  it('2 workers write the same GeoTIFF bytes as the local run; every tile ran and the run leaves nothing in Redis', { timeout: 180_000 }, async () => {
     const f = await fixture(37, 29);
     const local = join(f.dir, 'local.tif');
     const viaQueue = join(f.dir, 'queue.tif');
@@ -79,7 +81,9 @@ describe('prediction through the Redis queue (BullMQ, real redis-server, worker 
     expect(progress.at(-1)).toMatch(/prediction done/);
     expect(progress.some((m) => /\d+\/8 units, \d worker/.test(m))).toBe(true);
     const ran = workers.flatMap((w) => w.log.filter((l) => /^ran predict tile rows/.test(l)));
-    expect(ran).toHaveLength(8);
+    // Every tile ran; one may run twice if a worker on a loaded machine let its lock lapse (same bytes).
+    expect(new Set(ran.map((l) => /^ran (predict tile rows \S+)/.exec(l)?.[1])).size).toBe(8);
+    expect(ran.length).toBeGreaterThanOrEqual(8);
     expect(readdirSync(f.dir).filter((n) => n.startsWith('.'))).toEqual([]); // unit results removed
     expect(await leftovers(h)).toEqual([]);
   });
