@@ -25,6 +25,8 @@ import type { QueueUnit, UnitHandler } from './units.ts';
 export interface KrigeBlockPayload {
   readonly inputPath: string;
   readonly task: BlockTask;
+  /** Cells predicted between two yields to the event loop (see runKrigeBlockUnit). */
+  readonly sliceCells: number;
 }
 
 let cached: { path: string; data: PredictionData; cache: PredictorCache } | null = null;
@@ -36,9 +38,40 @@ export const runKrigeBlockUnit: UnitHandler = async (payload, ctx) => {
     const data = decodePlain<PredictionData>(readFileSync(p.inputPath));
     cached = { path: p.inputPath, data, cache: new PredictorCache(data) };
   }
-  const result = predictBlock(cached.data, cached.cache, p.task, (f) => report(ctx, f, 'block'), () => throwIfCancelled(ctx, 'kriging'));
-  return encodePlain(result);
+  const { data, cache } = cached;
+  // predictBlock is synchronous; one call over a big block would hold the event loop for minutes,
+  // so BullMQ could not renew the unit's lock (another worker would run it again) and the cancel
+  // poll would not run. The block is predicted in slices with a yield between them. Rows do not
+  // depend on the split (a fresh factorisation per row; krigeGrid is bit-identical for any thread
+  // count), and slices have an even number of rows so each row keeps its serpentine direction.
+  const { group, rowStart, rowEnd } = p.task;
+  const rows = rowEnd - rowStart;
+  const cols = data.grid.cols;
+  const slice = Math.max(2, 2 * Math.ceil(p.sliceCells / cols / 2));
+  let pred: Float32Array | null = null;
+  let variance: Float32Array | null = null;
+  let tooFew: number[] = [];
+  for (let a = rowStart; a < rowEnd; a += slice) {
+    throwIfCancelled(ctx, 'kriging');
+    const b = Math.min(rowEnd, a + slice);
+    const part = predictBlock(data, cache, { group, rowStart: a, rowEnd: b }, (f) => report(ctx, (a - rowStart + f * (b - a)) / rows, 'block'), () => throwIfCancelled(ctx, 'kriging'));
+    const nf = part.tooFew.length;
+    pred ??= new Float32Array(nf * rows * cols);
+    variance ??= new Float32Array(nf * rows * cols);
+    if (tooFew.length === 0) tooFew = new Array<number>(nf).fill(0);
+    for (let f = 0; f < nf; f++) {
+      // Field-major layout of BlockResult: (f·rows + (r − rowStart))·cols + c.
+      pred.set(part.pred.subarray(f * (b - a) * cols, (f + 1) * (b - a) * cols), (f * rows + (a - rowStart)) * cols);
+      variance.set(part.variance.subarray(f * (b - a) * cols, (f + 1) * (b - a) * cols), (f * rows + (a - rowStart)) * cols);
+      tooFew[f] += part.tooFew[f];
+    }
+    await new Promise((res) => setImmediate(res));
+  }
+  return encodePlain({ group, rowStart, rowEnd, pred: pred ?? new Float32Array(0), variance: variance ?? new Float32Array(0), tooFew } satisfies BlockResult);
 };
+
+/** Cells predicted between two yields to the event loop in a worker's kriging unit. @default */
+export const KRIGE_SLICE_CELLS = 20_000;
 
 /** Units a kriging run is split into (about; at least one block per neighbour group). */
 export const KRIGE_QUEUE_UNITS = 32;
@@ -47,7 +80,7 @@ export async function krigeGridViaQueue(
   input: SampleInput,
   grid: GridSpec,
   options: KrigeOptions,
-  queue: { readonly url: string; readonly workDir: string; readonly log?: (line: string) => void; readonly attempts?: number; readonly units?: number },
+  queue: { readonly url: string; readonly workDir: string; readonly log?: (line: string) => void; readonly attempts?: number; readonly units?: number; readonly sliceCells?: number },
   ctx?: JobContext,
 ): Promise<KrigeResult> {
   const o = checkKrigeOptions(options);
@@ -76,7 +109,7 @@ export async function krigeGridViaQueue(
       label: `krige group ${task.group} rows ${task.rowStart}–${task.rowEnd}`,
       inputs,
       resultPath: join(dir, `block-${i}.json`),
-      payload: { inputPath, task },
+      payload: { inputPath, task, sliceCells: queue.sliceCells ?? KRIGE_SLICE_CELLS },
     }));
     await runUnits(queue.url, units, { label: 'kriging', log: queue.log, attempts: queue.attempts }, subJob(ctx, 0.05, 1));
     const results = units.map((u) => decodePlain<BlockResult>(readFileSync(u.resultPath)));

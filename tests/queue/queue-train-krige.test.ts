@@ -90,7 +90,7 @@ describe('training and kriging through the Redis queue (BullMQ, real redis-serve
     const input = survey(1, 600);
     const local = await krigeGrid(input, GRID, { nmax: 24, log: true, threads: 1 });
     const workDir = tempDir('ga-qkrige-');
-    const q = await krigeGridViaQueue(input, GRID, { nmax: 24, log: true }, { url: h.url, workDir, units: 8 });
+    const q = await krigeGridViaQueue(input, GRID, { nmax: 24, log: true }, { url: h.url, workDir, units: 8, sliceCells: 80 }); // 4 blocks of 8 rows per group, each in 2-row slices (80 cells / 40 columns)
     expect(q.prediction.bandNames).toEqual(['Cu', 'Au']);
     for (let f = 0; f < 2; f++) {
       expect(Buffer.from(q.prediction.bands[f].buffer).equals(Buffer.from(local.prediction.bands[f].buffer))).toBe(true);
