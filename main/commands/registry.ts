@@ -26,4 +26,5 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'xrf', summary: 'micro-XRF anomaly detection (MSFA-Net, RX, local RX, Auto-AD) with AUC against a truth mask', load: async () => (await import('../cli/commands/xrf.ts')).xrfCommand },
   { name: 'layout', summary: 'map layout for reports: PNG or PDF page with title, legend, scale bar, north arrow, CRS, overlays, inset', load: async () => (await import('../cli/commands/layout.ts')).layoutCommand },
   { name: 'report', summary: 'report of a training run (HTML or PDF): metrics, fold plots, maps, manifest', load: async () => (await import('../cli/commands/report.ts')).reportCommand },
+  { name: 'worker', summary: 'run the units (prediction tiles, CV folds, kriging blocks) of --queue runs from a Redis queue (BullMQ); one per machine', load: async () => (await import('../cli/commands/worker.ts')).workerCommand },
 ];

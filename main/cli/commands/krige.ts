@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import type { Command } from '../command.ts';
 import { optionalNumber, optionalString, requireString } from '../command.ts';
 import { CrsError, InvalidOptionError } from '../../errors.ts';
@@ -73,6 +74,7 @@ export const krigeCommand: Command = {
     variance: { type: 'string', description: 'also write the kriging variance stack', valueName: 'VAR.tif' },
     cv: { type: 'string', description: 'also write leave-one-out cross-validation (summary + per-point errors)', valueName: 'CV.json' },
     threads: { type: 'string', description: 'worker threads (default: all cores)', valueName: 'N' },
+    queue: { type: 'string', description: 'krige the row blocks as units on a Redis queue (redis://[:PASSWORD@]HOST:PORT[/DB] or rediss://) served by "geoanomaly worker" on machines sharing the output folder; same bits as without', valueName: 'URL' },
   },
   async run(args, io) {
     const cmd = 'krige';
@@ -166,7 +168,12 @@ export const krigeCommand: Command = {
     const cvFile = optionalString(args, 'cv');
     const ctx = { signal: io.signal, progress: io.progress };
     io.err(`kriging ${wanted.length} element(s) from ${table.rowCount} samples onto ${grid.cols}×${grid.rows} cells of ${grid.cellSizeX} m`);
-    const result = await krigeGrid(input, grid, options, cvFile ? subJob(ctx, 0, 0.8) : ctx);
+    const queue = optionalString(args, 'queue');
+    const krigeCtx = cvFile ? subJob(ctx, 0, 0.8) : ctx;
+    // --queue: the same blocks as units on the queue (main/queue/krige-units.ts); lazily imported.
+    const result = queue
+      ? await (await import('../../queue/krige-units.ts')).krigeGridViaQueue(input, grid, options, { url: queue, workDir: dirname(resolve(out)), log: io.err }, krigeCtx)
+      : await krigeGrid(input, grid, options, krigeCtx);
     const metadata: Record<string, string> = { KRIGING: `ordinary kriging${options.log ? ' of log(value), lognormal back-transform' : ''}` };
     for (const m of result.models) {
       metadata[`VARIOGRAM_${m.name}`] = describeModel(m.model);

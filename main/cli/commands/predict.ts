@@ -27,6 +27,7 @@ export const predictCommand: Command = {
     'folded, DCN as GridSample + Conv) and runs onnxruntime-node on the CPU (optional package,',
     'install with ONNXRUNTIME_NODE_INSTALL=skip); auto = onnx when onnxruntime-node loads, else tfjs.',
     'The engine that ran is logged and written into the GeoTIFF metadata (prediction_engine).',
+    'With --queue URL the tiles run on "geoanomaly worker" processes (any machine sharing the files).',
     'Example: geoanomaly predict --run run --stack stack.tif --model all --difference gk-dcn,gk-cnn --out prob.tif',
   ].join('\n'),
   paths: { outputs: { out: 'file' }, inputs: ['run', 'stack'] },
@@ -54,6 +55,7 @@ export const predictCommand: Command = {
     },
     mask: { type: 'string', description: 'study-area mask: a GeoTIFF on the stack grid (inside = non-zero, finite) or polygons (.gpkg, .geojson, …); cells outside are nodata in every window and in the map', valueName: 'AREA.tif|.gpkg' },
     out: { type: 'string', description: 'output GeoTIFF', valueName: 'PROB.tif' },
+    queue: { type: 'string', description: 'run the tiles as units on a Redis queue (redis://[:PASSWORD@]HOST:PORT[/DB] or rediss://) served by "geoanomaly worker"; same bits as without', valueName: 'URL' },
   },
   async run(args, io) {
     const runDir = requireString(args, 'run', 'predict');
@@ -75,7 +77,12 @@ export const predictCommand: Command = {
     const trainedMask = (readManifest(runDir).options as { mask?: string | null }).mask;
     if (trainedMask && !optionalString(args, 'mask')) io.err(`predict: the run was trained with --mask ${trainedMask}; pass --mask to leave the cells outside the study area nodata in the map`);
     const t0 = performance.now();
-    const { bandNames, modelNames, members } = await predictRunToGeoTiff(
+    const queue = optionalString(args, 'queue');
+    // --queue: the same tiles as units on the queue (main/queue/predict-units.ts); lazily imported.
+    const predictTo = queue
+      ? async (...a: Parameters<typeof predictRunToGeoTiff>) => (await import('../../queue/predict-units.ts')).predictRunToGeoTiffViaQueue(a[0], a[1], { ...a[2], queue, log: io.err }, a[3])
+      : predictRunToGeoTiff;
+    const { bandNames, modelNames, members } = await predictTo(
       stackPath,
       out,
       {

@@ -155,6 +155,11 @@ export const trainCommand: Command = {
     ...LAYER_OPTION,
     ...inputLayerOptions('sites'),
     ...dedupeOption('two or more sites'),
+    queue: {
+      type: 'string',
+      description: 'train the folds × repeats × models and the final models as units on a Redis queue (redis://[:PASSWORD@]HOST:PORT[/DB] or rediss://) served by "geoanomaly worker" on machines sharing RUN_DIR; one thread per unit, the bits of --threads 1',
+      valueName: 'URL',
+    },
   },
   details: [
     'Writes RUN_DIR/metrics.json: { "<model>": { "folds": [{acc, auc, kappa, mcc, precision, recall, f1}, …],',
@@ -290,7 +295,13 @@ export const trainCommand: Command = {
         `${new Set(data.siteIds).size} site groups; ${patches.clipped.filter(Boolean).length} clipped by the grid edge)`,
     );
 
-    const results = kinds.length > 0 ? await crossValidateAndFit(kinds, data, cvOptions, { signal: io.signal, progress: io.progress }) : new Map<string, ModelRunResult>();
+    const queue = optionalString(args, 'queue');
+    const jobCtx = { signal: io.signal, progress: io.progress };
+    // --queue: the same fits as units on the queue (main/queue/train-units.ts); lazily imported.
+    const fit = queue
+      ? async () => (await import('../../queue/train-units.ts')).crossValidateAndFitViaQueue(kinds, data, cvOptions, { url: queue, workDir: outDir, log: io.err }, jobCtx)
+      : () => crossValidateAndFit(kinds, data, cvOptions, jobCtx);
+    const results = kinds.length > 0 ? await fit() : new Map<string, ModelRunResult>();
     // RPCA of the stack's log10 values (unsupervised: no label enters it) for pc and the default index.
     let components: RobustComponents | undefined;
     const needRpca = baselines.includes('pc') || (baselines.includes('index') && !(indexElements && indexElements.length > 0));

@@ -1,0 +1,42 @@
+import type { HashedInput } from './input-hash.ts';
+import type { JobContext } from '../jobs/job.ts';
+
+/**
+ * A unit of work on the queue (one BullMQ job): plain data. It names its input files with their
+ * SHA-256 (checked by the worker before it runs), the unit-scoped path where the worker writes
+ * its result (on the shared storage, atomically), and the payload its kind's handler receives.
+ * A unit is seeded by its identity (run, kind, index: seeds are computed by the command into the
+ * payload), never by the worker that runs it, so any number of workers gives the same bits.
+ */
+export interface QueueUnit<P = unknown> {
+  /** Id of the command's run: every job id and key of the run starts with it. */
+  readonly runId: string;
+  readonly index: number;
+  readonly kind: UnitKind;
+  /** For logs: what the unit computes ("predict tile rows 0–8"). */
+  readonly label: string;
+  readonly inputs: readonly HashedInput[];
+  readonly resultPath: string;
+  readonly payload: P;
+}
+
+export type UnitKind = 'predict-tile' | 'train' | 'krige-block';
+
+/** What a worker returns for a finished unit (its result itself lies in the unit's resultPath). */
+export interface UnitReceipt {
+  readonly worker: string;
+  readonly ms: number;
+  readonly bytes: number;
+  /** Peak resident memory of the worker process so far (KB, process.resourceUsage().maxRSS). */
+  readonly maxRssKB: number;
+}
+
+/** Runs one unit's payload with the local path's code; returns the result bytes the worker writes. */
+export type UnitHandler = (payload: unknown, ctx: JobContext & { readonly threads: number | null }) => Promise<Uint8Array>;
+
+/** Handlers by kind, imported lazily so a worker loads tfjs / ONNX Runtime only for units that need them. */
+export const UNIT_HANDLERS: Readonly<Record<UnitKind, () => Promise<UnitHandler>>> = {
+  'predict-tile': async () => (await import('./predict-units.ts')).runPredictTileUnit,
+  train: async () => (await import('./train-units.ts')).runTrainUnit,
+  'krige-block': async () => (await import('./krige-units.ts')).runKrigeBlockUnit,
+};
