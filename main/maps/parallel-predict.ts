@@ -1,8 +1,7 @@
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { CancelledError, InvalidOptionError, WorkbenchError, type ErrorDetails } from '../errors.ts';
 import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
-import { defaultThreads, rebuildError } from '../jobs/worker-pool.ts';
+import { defaultThreads, rebuildError, tsxBootstrap } from '../jobs/worker-pool.ts';
 import { initBackend, type BackendPreference } from '../models/backend.ts';
 import { ensembleMembers, isBaselineEntry, loadableNames, readManifest, type EnsembleMode } from '../models/run-store.ts';
 import { groupMeanSd } from './ensemble-bands.ts';
@@ -376,12 +375,9 @@ async function predictInThisThread(
 }
 
 // Same bootstrap as jobs/worker-pool.ts (Node 20 cannot start a .ts worker with --import tsx):
-// register tsx's loader, then import the TypeScript worker module named in workerData.entry.
-const TSX_API = createRequire(import.meta.url).resolve('tsx/esm/api');
-const BOOTSTRAP =
-  `const { register } = require(${JSON.stringify(TSX_API)}); register();\n` +
-  `const { workerData } = require('node:worker_threads');\n` +
-  `import(workerData.entry).catch((e) => { setImmediate(() => { throw e; }); });\n`;
+// it registers tsx's loader only for a TypeScript entry (the sources); from dist/ the entry is
+// JavaScript and the worker starts without a loader.
+const BOOTSTRAP = tsxBootstrap();
 const WORKER_URL = moduleUrl('./predict-worker.ts', import.meta.url);
 
 type FromWorker =
