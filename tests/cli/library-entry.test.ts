@@ -120,6 +120,13 @@ describe('geoanomaly CLI from dist/ (no tsx)', () => {
     expect(modules.filter((u) => u.includes('/dist/main/cli/commands/') && !u.endsWith('/index.js'))).toEqual([]);
   });
 
+  it('`--version` reads package.json from the package root (main/util/package-root.ts resolves it from dist/ too)', async () => {
+    const { stdout, modules } = await cliWithTrace(['--version']);
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(stdout.trim()).toBe(pkg.version);
+    expect(modules.some((u) => u.endsWith('/dist/main/util/package-root.js'))).toBe(true);
+  });
+
   it('`info` on a vector layer reports the feature count ogrinfo reports, without TF.js or ONNX Runtime', async () => {
     const { stdout, modules } = await cliWithTrace(['info', POINTS]);
     const ogr = execFileSync('ogrinfo', ['-so', '-al', POINTS], { encoding: 'utf8' });
