@@ -127,6 +127,15 @@ describe('geoanomaly CLI from dist/ (no tsx)', () => {
     expect(modules.some((u) => u.endsWith('/dist/main/util/package-root.js'))).toBe(true);
   });
 
+  it("the app's renderer folder resolves from dist/ to the package's renderer/ (non-TS assets)", async () => {
+    const script = "const m = await import('./dist/main/api/renderer-build.js'); console.log(JSON.stringify([m.RENDERER_ROOT, m.RENDERER_DIST]));";
+    const { stdout } = await plainNode(['--input-type=module', '-e', script]);
+    const [root, dist] = JSON.parse(stdout.trim()) as [string, string];
+    expect(relative(REPO_ROOT, root)).toBe('renderer');
+    expect(relative(REPO_ROOT, dist)).toBe(join('renderer', 'dist'));
+    expect(existsSync(join(root, 'vite.config.ts'))).toBe(true);
+  });
+
   it('`info` on a vector layer reports the feature count ogrinfo reports, without TF.js or ONNX Runtime', async () => {
     const { stdout, modules } = await cliWithTrace(['info', POINTS]);
     const ogr = execFileSync('ogrinfo', ['-so', '-al', POINTS], { encoding: 'utf8' });
