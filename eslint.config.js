@@ -92,8 +92,8 @@ function restrictedSpecifiers(dir, layer, folders, allow = []) {
   };
   for (const f of folders) {
     if (f === '' || f === dir || layerOf(f) < layer) continue;
-    // A sub-folder of one's own folder (or its parent) in the same layer is the same module group.
-    if (dir !== '' && layerOf(f) === layerOf(dir) && (f.startsWith(`${dir}/`) || dir.startsWith(`${f}/`))) continue;
+    // Sub-folders of one top folder in the same layer (models/, models/kernels/, …) are one module group.
+    if (dir !== '' && layerOf(f) === layerOf(dir) && f.split('/')[0] === dir.split('/')[0]) continue;
     add(f, '[^/]+', `main/${f}/ (layer ${layerOf(f)})`);
   }
   for (const f of ROOT_FILES) if (dir !== '' && layerOf(f) >= layer) add('', escapeRegex(f), `main/${f} (layer ${layerOf(f)})`);
