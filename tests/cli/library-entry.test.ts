@@ -34,6 +34,9 @@ async function nodeWithTrace(args: string[]): Promise<{ stdout: string; modules:
   }
 }
 
+/** Whether a module whose URL ends with `suffix` was loaded. */
+const modulesFrom = (modules: string[], suffix: string): boolean => modules.some((u) => u.endsWith(suffix));
+
 /** The loaded modules that belong to `pkg` (a path segment under node_modules). */
 const fromPackage = (modules: string[], pkg: string): string[] => modules.filter((u) => u.includes(`/node_modules/${pkg}/`));
 
@@ -217,6 +220,25 @@ describe('worker threads start from dist/ JavaScript', () => {
     expect(r.exitCode).toBe(0);
     const direct = await cliWithTrace(['info', POINTS]);
     expect(r.lines.join('\n')).toBe(direct.stdout.trimEnd());
+  });
+
+  it('MSFA-Net on 2 data-parallel replicas (data-parallel-worker + replica module) from dist/ writes the same bytes as from the sources', async () => {
+    const dir = tempDir('ga-dist-msfa-');
+    try {
+      const cube = join(REPO_ROOT, 'tests/fixtures/xrf/formats/cube.h5');
+      const xrf = (out: string): string[] => [join(REPO_ROOT, 'main/cli/bin.mjs'), 'xrf', '--cube', cube, '--method', 'msfa', '--epochs', '2', '--threads', '2', '--seed', '1', '--out', join(dir, out)];
+      const compiled = await nodeWithTrace(xrf('dist'));
+      expect(modulesFrom(compiled.modules, '/dist/main/models/data-parallel.js')).toBe(true);
+      expect(fromPackage(compiled.modules, 'tsx')).toEqual([]);
+      await plainNode(xrf('source'), { GEOANOMALY_FROM_SOURCE: '1' });
+      const metrics = JSON.parse(readFileSync(join(dir, 'dist', 'metrics.json'), 'utf8')) as { msfa: { backend: string; finalLoss: number } };
+      expect(metrics.msfa.backend).toMatch(/× 2 data-parallel replicas$/); // the replicas really ran on worker threads
+      const a = readFileSync(join(dir, 'dist', 'msfa-score.tif'));
+      expect(a.equals(readFileSync(join(dir, 'source', 'msfa-score.tif')))).toBe(true); // exact: same seed, same code
+      expect(gdalinfo(join(dir, 'dist', 'msfa-score.tif')).size).toEqual([5, 6]); // reference: GDAL reads the 6×5 score map
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('kriging on 2 worker threads from dist/ writes the same bytes as from the TypeScript sources', async () => {
