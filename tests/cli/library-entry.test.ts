@@ -64,6 +64,11 @@ describe("library entry (`import … from 'geoanomaly-workbench'`, as README doc
     expect(r.fns).toEqual(['function', 'function']);
   });
 
+  it('`node -e "import(\'geoanomaly-workbench\')"` (CommonJS eval, dynamic import) works with no loader', async () => {
+    const { stdout } = await plainNode(['-e', "import('geoanomaly-workbench').then((m) => console.log(typeof m.readStack, typeof m.krigeGrid))"]);
+    expect(stdout.trim()).toBe('function function');
+  });
+
   it("ships .d.ts types where package.json's `types` and `exports` point", () => {
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { types: string; exports: { '.': { types: string; default: string } } };
     expect(pkg.exports['.'].default).toBe('./dist/main/index.js');
