@@ -44,6 +44,9 @@ function distIsCurrent() {
 
 let main;
 if (distIsCurrent()) {
+  // Stack traces (printed with GEOANOMALY_DEBUG) then name the .ts sources through dist's source
+  // maps; only then, since Node reads each module's map as it loads when this is on.
+  if (process.env.GEOANOMALY_DEBUG) process.setSourceMapsEnabled(true);
   ({ main } = await import(compiledMain.href));
 } else {
   const { register } = await import('tsx/esm/api');

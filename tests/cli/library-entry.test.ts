@@ -144,6 +144,16 @@ describe('geoanomaly CLI from dist/ (no tsx)', () => {
     expect(existsSync(join(root, 'vite.config.ts'))).toBe(true);
   });
 
+  it('with GEOANOMALY_DEBUG a failing command prints a stack that names the .ts sources (dist source maps)', async () => {
+    const r = await plainNode([join(REPO_ROOT, 'main/cli/bin.mjs'), 'info', join(REPO_ROOT, 'no-such-file.tif')], { GEOANOMALY_DEBUG: '1' }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('InvalidFileError');
+    expect(r.stderr).toMatch(/main\/cli\/commands\/info\.ts:\d+:\d+/);
+  });
+
   it('`info` on a vector layer reports the feature count ogrinfo reports, without TF.js or ONNX Runtime', async () => {
     const { stdout, modules } = await cliWithTrace(['info', POINTS]);
     const ogr = execFileSync('ogrinfo', ['-so', '-al', POINTS], { encoding: 'utf8' });
