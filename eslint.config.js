@@ -6,7 +6,7 @@ import { URL } from 'node:url';
 
 /**
  * Layers of the compute core (main/), lowest first: a module may import its own folder and the
- * folders of lower layers, never a folder of its own or a higher layer (issue 17's
+ * folders of lower layers, never a folder of the same or a higher layer (issue 17's
  * `util → grid → io → … → cli/api → renderer/electron`). Folders are relative to main/; a
  * sub-folder not listed (models/kernels, cli/commands, …) belongs to its parent's layer.
  * The order is the one today's imports follow; ARCHITECTURE.md draws it.
@@ -21,7 +21,7 @@ export const LAYERS = [
   ['sites'],
   ['models'],
   ['maps'],
-  ['xrf', 'export'],
+  ['xrf', 'export', 'queue'], // queue/: the job queue of branch h-queue (imports kriging, maps, models; cli/commands/worker.ts above it)
   ['project'],
   ['index.ts'], // the library entry: everything above is the app's and the CLI's
   // The front doors. The registry (commands/) names the CLI's command modules and loads them
