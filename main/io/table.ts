@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import Papa from 'papaparse';
+import { ExcelJS } from './exceljs-lazy.ts';
 import type { Crs } from '../grid/crs.ts';
 import { makeTransform } from '../grid/crs.ts';
 import { EmptyInputError, InvalidFileError, InvalidOptionError, UnparseableCellError } from '../errors.ts';
@@ -68,9 +69,6 @@ function readDelimited(file: string): unknown[][] {
 }
 
 async function readXlsx(file: string): Promise<unknown[][]> {
-  // Imported here, not at the top: exceljs is ~150 modules (≈0.4 s), and every command that reads
-  // a CSV (and `info` on any file) would otherwise load it at start (bench/startup.ts).
-  const { default: ExcelJS } = await import('exceljs');
   const wb = new ExcelJS.Workbook();
   try {
     await wb.xlsx.readFile(file);

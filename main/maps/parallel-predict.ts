@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { CancelledError, InvalidOptionError, WorkbenchError, type ErrorDetails } from '../errors.ts';
 import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
-import { defaultThreads, rebuildError, tsxBootstrap } from '../jobs/worker-pool.ts';
+import { defaultThreads, rebuildError } from '../jobs/worker-pool.ts';
 import { initBackend, type BackendPreference } from '../models/backend.ts';
 import { ensembleMembers, isBaselineEntry, loadableNames, readManifest, type EnsembleMode } from '../models/run-store.ts';
 import { groupMeanSd } from './ensemble-bands.ts';
@@ -11,6 +11,7 @@ import { matchBands, openStackSource } from './stack-source.ts';
 import { checkEngine, exportRunToOnnx, resolveEngine, type EngineChoice, type EnginePreference, type OnnxRunPayload } from './onnx/onnx-run.ts';
 import { onnxRunClassifiers, type OrtLoader } from './onnx/onnx-runtime.ts';
 import { moduleUrl } from '../util/module-url.ts';
+import { tsxBootstrap } from '../jobs/worker-pool.ts';
 
 /**
  * Full-map prediction of a trained run on worker threads.
