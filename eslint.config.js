@@ -47,6 +47,7 @@ export const KNOWN_UPWARD_IMPORTS = {
   'models/onnx-train/onnx-trainer.ts': ['maps/onnx/onnx-runtime.ts'],
   'models/onnx-train/train-graph.ts': ['maps/onnx/graph-builder.ts', 'maps/onnx/onnx-proto.ts'],
   'export/sites-export.ts': ['api/site-requests.ts', 'api/contract.ts'],
+  'sites/sites-file.ts': ['export/shapefile.ts'], // arrives with branch h-inputs (already in int)
   'project/autosave.ts': ['api/contract.ts'],
   'project/project-file.ts': ['api/contract.ts'],
   'project/recent-projects.ts': ['api/contract.ts'],

@@ -63,6 +63,8 @@ describe('layering lint (eslint.config.js LAYERS, no upward imports)', () => {
     const files = sourceFiles(REPO_ROOT, ['main']);
     const edges = importEdges(files, fileReader(REPO_ROOT));
     for (const [from, tos] of Object.entries(KNOWN_UPWARD_IMPORTS)) {
+      // An entry may name a file that a branch not merged here yet adds; once the file exists, its import must too.
+      if (!files.includes(`main/${from}`)) continue;
       for (const to of tos) {
         const hit = edges.some((e) => e.from === `main/${from}` && (to.endsWith('/*') ? e.to.startsWith(`main/${to.slice(0, -1)}`) : e.to === `main/${to}`));
         expect(hit, `KNOWN_UPWARD_IMPORTS: main/${from} → main/${to} no longer exists: remove the entry`).toBe(true);
