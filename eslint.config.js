@@ -47,7 +47,15 @@ export const KNOWN_UPWARD_IMPORTS = {
   'models/onnx-train/onnx-trainer.ts': ['maps/onnx/onnx-runtime.ts'],
   'models/onnx-train/train-graph.ts': ['maps/onnx/graph-builder.ts', 'maps/onnx/onnx-proto.ts'],
   'export/sites-export.ts': ['api/site-requests.ts', 'api/contract.ts'],
-  'sites/sites-file.ts': ['export/shapefile.ts'], // arrives with branch h-inputs (already in int)
+  'sites/sites-file.ts': ['export/shapefile.ts'], // from branch h-inputs (in int)
+  // From branch h-holdout (in int): hold-out workflows placed in eval/, which sits below models/ and maps/.
+  'eval/holdout-cli.ts': ['commands/command.ts', 'models/cross-validate.ts'],
+  'eval/holdout-run.ts': [
+    'sites/site-blocks.ts', 'sites/band-transform.ts', 'models/train.ts', 'models/architectures.ts',
+    'models/baselines/baseline-models.ts', 'maps/run-models.ts', 'maps/predict-map.ts', 'maps/stack-source.ts',
+  ],
+  'eval/region-holdout.ts': ['sites/site-blocks.ts'],
+  'eval/seed-ensemble.ts': ['models/architectures.ts', 'models/train.ts', 'models/run-store.ts'],
   'project/autosave.ts': ['api/contract.ts'],
   'project/project-file.ts': ['api/contract.ts'],
   'project/recent-projects.ts': ['api/contract.ts'],
