@@ -5,17 +5,19 @@ import { throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import type { ComputeJobRequest, JobResult } from './contract.ts';
 import { rebuildError } from '../jobs/worker-pool.ts';
 import type { CommandWorkerInput, CommandWorkerMessage } from './command-worker.ts';
+import { moduleUrl } from '../util/module-url.ts';
 
 /** A command failed inside its worker; carries the original error's name and details. */
 export class CommandJobError extends WorkbenchError {}
 
 // Node 20 loads a worker's entry before `--import tsx` hooks apply, so the worker starts from a
-// CommonJS bootstrap that registers tsx and then imports the TypeScript entry (the mechanism
-// of main/jobs/worker-pool.ts and main/cli/bin.mjs).
-const TSX_API = createRequire(import.meta.url).resolve('tsx/esm/api');
+// CommonJS bootstrap that imports the entry (the mechanism of main/jobs/worker-pool.ts and
+// main/cli/bin.mjs). From the sources the entry is TypeScript and the bootstrap registers tsx
+// first; from the compiled package (dist/) it is JavaScript and needs no loader.
+const WORKER_URL = moduleUrl('./command-worker.ts', import.meta.url);
 const BOOTSTRAP =
-  `const { register } = require(${JSON.stringify(TSX_API)}); register();\n` +
-  `import(${JSON.stringify(new URL('./command-worker.ts', import.meta.url).href)}).catch((e) => { setImmediate(() => { throw e; }); });\n`;
+  (/\.ts$/.test(WORKER_URL.pathname) ? `require(${JSON.stringify(createRequire(import.meta.url).resolve('tsx/esm/api'))}).register();\n` : '') +
+  `import(${JSON.stringify(WORKER_URL.href)}).catch((e) => { setImmediate(() => { throw e; }); });\n`;
 
 /** How long a cancelled command may take to stop by itself before its worker is terminated. */
 const CANCEL_GRACE_MS = 2000;
@@ -33,7 +35,7 @@ export function toArgv(req: ComputeJobRequest): string[] {
 }
 
 /**
- * Runs `geoanomaly <command> <argv>` in a worker thread (TypeScript through tsx, like the CLI),
+ * Runs `geoanomaly <command> <argv>` in a worker thread (the same code as the CLI: dist/ JS, or the sources through tsx),
  * relaying progress to the job context. Cancel asks the command to stop through its signal and
  * terminates the worker if it has not stopped within CANCEL_GRACE_MS.
  */

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import Papa from 'papaparse';
-import ExcelJS from 'exceljs';
+import { ExcelJS } from './exceljs-lazy.ts';
 import type { Crs } from '../grid/crs.ts';
 import { makeTransform } from '../grid/crs.ts';
 import { EmptyInputError, InvalidFileError, InvalidOptionError, UnparseableCellError, WorkbenchError } from '../errors.ts';

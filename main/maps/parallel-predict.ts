@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { CancelledError, InvalidOptionError, WorkbenchError, type ErrorDetails } from '../errors.ts';
 import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
@@ -12,6 +11,7 @@ import { matchBands, openStackSource } from './stack-source.ts';
 import { checkEngine, exportRunToOnnx, resolveEngine, type EngineChoice, type EnginePreference, type OnnxRunPayload } from './onnx/onnx-run.ts';
 import { onnxRunClassifiers, type OrtLoader } from './onnx/onnx-runtime.ts';
 import { moduleUrl } from '../util/module-url.ts';
+import { tsxBootstrap } from '../jobs/worker-pool.ts';
 
 /**
  * Full-map prediction of a trained run on worker threads.
@@ -382,12 +382,9 @@ async function predictInThisThread(
 }
 
 // Same bootstrap as jobs/worker-pool.ts (Node 20 cannot start a .ts worker with --import tsx):
-// register tsx's loader, then import the TypeScript worker module named in workerData.entry.
-const TSX_API = createRequire(import.meta.url).resolve('tsx/esm/api');
-const BOOTSTRAP =
-  `const { register } = require(${JSON.stringify(TSX_API)}); register();\n` +
-  `const { workerData } = require('node:worker_threads');\n` +
-  `import(workerData.entry).catch((e) => { setImmediate(() => { throw e; }); });\n`;
+// it registers tsx's loader only for a TypeScript entry (the sources); from dist/ the entry is
+// JavaScript and the worker starts without a loader.
+const BOOTSTRAP = tsxBootstrap();
 const WORKER_URL = moduleUrl('./predict-worker.ts', import.meta.url);
 
 type FromWorker =
