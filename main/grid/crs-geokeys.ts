@@ -162,6 +162,9 @@ export function crsFromGeoKeys(keys: Keys | null): GeoKeyCrs {
     const def = `+proj=longlat ${datumProj4(keys)} +no_defs`;
     return { crs: identify(def, citation) };
   }
+  // A projected model type with no CRS code and no projection keys at all declares no CRS (our own
+  // writer does this for a raster without a CRS, and so do some tools): unknown, not an error.
+  if (pcs === undefined && num(keys, 'ProjectionGeoKey', 'ProjCoordTransGeoKey') === undefined) return { crs: null };
   const projection = projectionProj4(keys);
   if (!projection) {
     const ct = num(keys, 'ProjCoordTransGeoKey');

@@ -98,7 +98,10 @@ describe('region hold-out cells', () => {
   it('names the problem: both flags, a polygon off the grid, a region that leaves one class', async () => {
     expect(() => holdoutSpecFromArgs({ values: { 'holdout-region': 'a.gpkg', 'holdout-blocks': '3' }, positionals: [] })).toThrow(/either --holdout-region POLYGON or --holdout-blocks N, not both/);
     expect(() => holdoutSpecFromArgs({ values: { 'holdout-blocks': '1' }, positionals: [] })).toThrow(/--holdout-blocks must be an integer ≥ 2, got 1/);
-    const far = { ...polygon, features: [{ ...polygon.features[0], geometry: { type: 'Polygon', coordinates: [[[0, 0], [10, 0], [10, 10], [0, 0]]] } }] };
+    // 100 km east of the grid: plausible coordinates for its CRS (degrees would be refused as such first).
+    const ox = grid.originX + 100_000;
+    const oy = grid.originY;
+    const far = { ...polygon, features: [{ ...polygon.features[0], geometry: { type: 'Polygon', coordinates: [[[ox, oy], [ox + 1000, oy], [ox + 1000, oy + 1000], [ox, oy]]] } }] };
     writeFileSync(join(dir, 'far.geojson'), JSON.stringify(far));
     await expect(holdoutRegions({ kind: 'region', path: join(dir, 'far.geojson') }, grid)).rejects.toThrow(/covers no cell centre of the 30×40 grid. Check its CRS/);
     const everything = { name: 'all', cells: new Uint8Array(n).fill(1) };
