@@ -10,6 +10,7 @@ import { defaultRingWidth, fitDensityPowerLaw, type PowerLawFit, type RingDistan
 import { ringWeights, weightMap, type WeightNormalisation } from '../../faults/weight-map.ts';
 import { parseIndexAlignment } from '../../sites/label-cells.ts';
 import { readSiteCells } from '../../sites/site-inputs.ts';
+import { checkPowerLaw, formatWarning } from '../../eval/trust-checks.ts';
 
 function parseWidths(text: string): number[] {
   const widths = text.split(',').map((s) => Number(s.trim()));
@@ -47,6 +48,11 @@ export const faultsCommand: Command = {
     report: { type: 'string', description: 'output JSON with N, k, r2 and the per-ring counts and areas', valueName: 'OUT.json' },
     buffers: { type: 'string', description: 'fault buffer widths in metres, comma-separated', valueName: 'W1,W2,…' },
     'buffers-out': { type: 'string', description: 'output GeoTIFF with one 0/1 band per buffer width', valueName: 'OUT.tif' },
+    'fault-threshold': {
+      type: 'string',
+      description: 'fault raster: cells with value ≥ V are faults (for continuous rasters; default: every non-zero cell)',
+      valueName: 'V',
+    },
     'fault-where': { type: 'string', description: 'use only fault features whose property KEY equals VALUE (e.g. favourable=true)', valueName: 'KEY=VALUE' },
     'align-by-index': { type: 'string', description: 'pair a deposit/fault raster on another grid by array index: its cell (r,c) is grid cell (r+R, c+C)', valueName: 'R,C' },
     'drop-outside': { type: 'boolean', description: 'drop deposits outside the grid (reported) instead of failing' },
@@ -76,7 +82,8 @@ export const faultsCommand: Command = {
     ref.bands[0].forEach((v, i) => (excluded[i] = Number.isNaN(v) ? 1 : 0));
     const ctx = { signal: io.signal, progress: io.progress };
     const whereArg = optionalString(args, 'fault-where');
-    const fd = await faultDistanceFromFile(faultsPath, grid, { alignByIndex, where: whereArg ? parseWhere(whereArg) : undefined }, ctx);
+    const threshold = optionalNumber(args, 'fault-threshold', 'faults');
+    const fd = await faultDistanceFromFile(faultsPath, grid, { alignByIndex, where: whereArg ? parseWhere(whereArg) : undefined, threshold }, ctx);
     io.out(`faults: ${fd.elements} ${fd.kind === 'lines' ? 'segments' : 'fault cells'} (${fd.elementsInGrid} in the grid)`);
     const distance = Float32Array.from(fd.distanceM, (d, i) => (excluded[i] ? NaN : d));
 
@@ -98,6 +105,8 @@ export const faultsCommand: Command = {
       if (dep.dropped.length > 0) io.err(`faults: dropped ${dep.dropped.length} deposit(s) outside the grid`);
       fit = fitDensityPowerLaw(grid, distance, dep.cells, { ringWidthM, maxRing: maxRingOpt, minRing, ringDistance, excluded });
       io.out(`power law: m(d) = ${fit.N.toPrecision(4)}·d^${fit.k.toFixed(4)}  (R² = ${fit.r2.toFixed(4)}, ${fit.depositCells} deposit cells, ${fit.rings.filter((r) => r.usedInFit).length} rings fitted)`);
+      // Only a fitted law is checked: a given --k is the user's choice.
+      if (givenK === undefined) for (const w of checkPowerLaw(fit)) io.err(formatWarning(w));
     }
     const k = givenK ?? (fit as PowerLawFit).k;
     const maxRing = maxRingOpt ?? fit?.maxRing ?? 12;
@@ -128,6 +137,7 @@ export const faultsCommand: Command = {
     if (reportOut) {
       writeJsonAtomic(reportOut, {
         ...(fit ?? { N: null, k, r2: null, rings: [] }),
+        warnings: fit && givenK === undefined ? checkPowerLaw(fit) : [],
         weight: { ...weightOpts, ringWeights: Array.from(ringWeights(weightOpts)).slice(1) },
         faults: { file: faultsPath, kind: fd.kind, elements: fd.elements, elementsInGrid: fd.elementsInGrid },
         grid: gridPath,
