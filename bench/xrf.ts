@@ -6,6 +6,11 @@
  *                                              synthetic cube, single thread and data-parallel on
  *                                              N worker threads (ratios in the same run); global RX
  *                                              on 1000×1000×100
+ *   npx tsx bench/xrf.ts rx [--side 1000] [--bands 100] [--threads 2] [--with-js]
+ *                                              global RX on a side×side×bands synthetic cube: the GEMM
+ *                                              path (main/xrf/rx-onnx.ts, ONNX Runtime) against NumPy
+ *                                              (bench/peers/rx_numpy.py, the same algorithm, same cube,
+ *                                              same run); scores compared; --with-js adds the JS loops
  *   npx tsx bench/xrf.ts results [--seeds 1,2] [--epochs 150] [--out FILE]
  *                                              AUC of RX, LRX, Auto-AD, MSFA-Net and its ablations on
  *                                              HYDICE, abu-beach-4 (../shared) and the synthetic sample
@@ -14,6 +19,11 @@
  * for the CPU. The machine must not be loaded for the wall numbers to mean anything.
  */
 import { parseArgs } from 'node:util';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { globalRxFast } from '../main/xrf/rx-onnx.ts';
 import { writeJsonAtomic } from '../main/util/atomic-write.ts';
 import { readCube } from '../main/xrf/cube-import.ts';
 import { normalizeCube, type SpectralCube } from '../main/xrf/cube.ts';
@@ -26,7 +36,7 @@ import { rocAuc } from '../main/eval/metrics.ts';
 const { values, positionals } = parseArgs({
   args: process.argv.slice(2),
   allowPositionals: true,
-  options: { threads: { type: 'string' }, rows: { type: 'string' }, epochs: { type: 'string' }, seeds: { type: 'string' }, out: { type: 'string' }, datasets: { type: 'string' }, methods: { type: 'string' }, 'skip-rx': { type: 'boolean' } },
+  options: { threads: { type: 'string' }, rows: { type: 'string' }, epochs: { type: 'string' }, seeds: { type: 'string' }, out: { type: 'string' }, datasets: { type: 'string' }, methods: { type: 'string' }, 'skip-rx': { type: 'boolean' }, side: { type: 'string' }, bands: { type: 'string' }, 'with-js': { type: 'boolean' } },
 });
 const mode = positionals[0] ?? 'timing';
 
@@ -57,17 +67,54 @@ async function timing(): Promise<void> {
     const wall = k.wallS(), cpu = k.cpuS();
     perEpoch[threads] = { wall: r.secondsPerEpoch, cpu: r.cpuSecondsPerEpoch };
     console.log(`MSFA-Net ${epochs} epochs on ${side}×${side}×100, ${threads} thread(s) (${r.backend}): ${wall.toFixed(1)} s wall, ${cpu.toFixed(1)} s CPU in all; replica start-up ${r.startupSeconds.toFixed(1)} s`);
-    console.log(`  training loop: ${r.secondsPerEpoch.toFixed(2)} s/epoch wall, ${r.cpuSecondsPerEpoch.toFixed(2)} CPU-s/epoch (all threads) → 150 epochs ≈ ${((r.secondsPerEpoch * 150) / 60).toFixed(1)} min wall (goal < 10 min)`);
+    console.log(`  training loop: ${r.secondsPerEpoch.toFixed(2)} s/epoch wall, ${r.cpuSecondsPerEpoch.toFixed(2)} CPU-s/epoch (all threads) → 150 epochs ≈ ${((r.secondsPerEpoch * 150) / 60).toFixed(1)} min wall (goal ≤ 6 min, issue 15)`);
   }
   const base = perEpoch[threadList[0]];
   for (const t of threadList.slice(1)) {
     console.log(`  speed-up ${t} threads vs ${threadList[0]}: ${(base.wall / perEpoch[t].wall).toFixed(2)}× wall; CPU-s/epoch ratio ${(perEpoch[t].cpu / base.cpu).toFixed(2)} (1.00 = no parallel overhead)`);
   }
   if (values['skip-rx']) return;
-  const rx = syntheticSample({ rows: 1000, cols: 1000, channels: 100, seed: 2, supersample: 1 });
-  k = clock();
-  globalRx(rx.cube);
-  console.log(`global RX on 1000×1000×100: ${k.wallS().toFixed(1)} s wall, ${k.cpuS().toFixed(1)} s CPU`);
+  await rxBench();
+}
+
+async function rxBench(): Promise<void> {
+  const side = Number(values.side ?? 1000);
+  const B = Number(values.bands ?? 100);
+  const threads = Number(values.threads ?? 2);
+  const n = side * side;
+  let k = clock();
+  const rx = syntheticSample({ rows: side, cols: side, channels: B, seed: 2, supersample: 1 });
+  console.log(`synthetic ${side}×${side}×${B}: generated in ${k.wallS().toFixed(1)} s wall`);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-rx-'));
+  try {
+    const cubeFile = join(dir, 'cube.f32');
+    const px = rx.cube.pixels;
+    writeFileSync(cubeFile, new Uint8Array(px.buffer, px.byteOffset, px.byteLength));
+    // Warm-up of both sides (ORT session creation, BLAS thread start) on a small slice is not
+    // counted; each timed run starts from the cube in memory.
+    await globalRxFast({ rows: 64, cols: 64, bandCount: B, pixels: px.subarray(0, 64 * 64 * B) }, { threads });
+    k = clock();
+    const fast = await globalRxFast(rx.cube, { threads, engine: 'onnx' });
+    const fastWall = k.wallS(), fastCpu = k.cpuS();
+    console.log(`global RX (GEMM, ONNX Runtime ${threads} threads) on ${side}×${side}×${B}: ${fastWall.toFixed(2)} s wall, ${fastCpu.toFixed(2)} s CPU; rank ${fast.rank}`);
+    const scoresFile = join(dir, 'scores.f64');
+    const peerOut = execFileSync('/usr/bin/python3', ['bench/peers/rx_numpy.py', cubeFile, String(n), String(B), '32768', scoresFile], { encoding: 'utf8' });
+    const peer = JSON.parse(peerOut.trim().split('\n').at(-1) as string) as { total_s: number; covariance_s: number; scores_s: number; blas: string };
+    console.log(`global RX (NumPy ${peer.blas}) on the same cube: ${peer.total_s.toFixed(2)} s (covariance ${peer.covariance_s.toFixed(2)} s, scores ${peer.scores_s.toFixed(2)} s; excludes reading the cube)`);
+    const ref = new Float64Array(readFileSync(scoresFile).buffer.slice(0));
+    let maxRel = 0;
+    for (let i = 0; i < n; i++) maxRel = Math.max(maxRel, Math.abs(fast.scores[i] - ref[i]) / Math.max(1, ref[i]));
+    console.log(`  scores vs NumPy: max |Δ|/max(1, score) = ${maxRel.toExponential(2)}`);
+    console.log(`  ratio ours/NumPy: ${(fastWall / peer.total_s).toFixed(2)}× (goal ≤ 1.5×); absolute ${fastWall.toFixed(2)} s (goal ≤ 5 s)`);
+    if (values['with-js']) {
+      k = clock();
+      globalRx(rx.cube);
+      const jsWall = k.wallS();
+      console.log(`global RX (JS loops, one thread): ${jsWall.toFixed(1)} s wall, ${k.cpuS().toFixed(1)} s CPU → GEMM path ${(jsWall / fastWall).toFixed(1)}× faster`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function results(): Promise<void> {
@@ -112,4 +159,4 @@ async function results(): Promise<void> {
   console.log(JSON.stringify(table, null, 1));
 }
 
-await (mode === 'results' ? results() : timing());
+await (mode === 'results' ? results() : mode === 'rx' ? rxBench() : timing());

@@ -26,6 +26,8 @@ export interface BrowserHostOptions {
   readonly dataDir: string;
   /** Fixed token (tests); default: 32 random bytes, hex. */
   readonly token?: string;
+  /** Where connection errors are logged (never with the token). @default console.error */
+  readonly log?: (line: string) => void;
 }
 
 export interface BrowserHost {
@@ -83,6 +85,19 @@ function tokenMatches(given: string | null, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** Largest WebSocket message accepted; a frame declaring more is refused with close code 1009. */
+export const MAX_WS_PAYLOAD_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The close code RFC 6455 prescribes for each protocol violation `ws` reports (the library
+ * sends that close frame itself; this table lets the log say which one went out).
+ */
+export function closeCodeFor(errorCode: string | undefined): 1002 | 1007 | 1009 {
+  if (errorCode === 'WS_ERR_INVALID_UTF8') return 1007;
+  if (errorCode === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || errorCode === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH') return 1009;
+  return 1002;
+}
+
 function reject(socket: Duplex, status: number, reason: string): void {
   socket.write(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   socket.destroy();
@@ -94,6 +109,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     throw new Error(`${staticDir}/index.html not found: build the renderer first (npx vite build renderer)`);
   }
   const token = options.token ?? randomBytes(32).toString('hex');
+  const log = options.log ?? ((line: string) => console.error(line));
   const clients = new Set<WebSocket>();
   const emit: EmitFn = <E extends keyof Events>(name: E, payload: Events[E]) => {
     const frame = encodeMessage({ t: 'evt', name, payload });
@@ -130,8 +146,18 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     else res.end(readFileSync(file));
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_PAYLOAD_BYTES });
+  // A peer that resets its connection mid-handshake (or sends garbage HTTP) must cost only
+  // that connection: without these listeners the error would be an uncaught exception that
+  // ends the whole backend, its running jobs and any pending autosave.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    log(`geoanomaly serve: malformed HTTP request refused (${err.code ?? err.message})`);
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
   server.on('upgrade', (req, socket, head) => {
+    const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    socket.on('error', (err: NodeJS.ErrnoException) => log(`geoanomaly serve: connection ${peer} failed (${err.code ?? err.message})`));
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
     if (!allowedHosts().includes(req.headers.host ?? '')) return reject(socket, 421, 'Misdirected Request');
     if (url.pathname !== '/ws') return reject(socket, 404, 'Not Found');
@@ -143,6 +169,15 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     wss.handleUpgrade(req, socket, head, (ws) => {
       clients.add(ws);
       ws.on('close', () => clients.delete(ws));
+      // A protocol violation (unmasked frame, RSV bit, reserved opcode, oversized length,
+      // invalid UTF-8): ws has already sent the close frame with the RFC 6455 code; we log it
+      // (the peer and the code, never the request URL, which carries the token) and drop only
+      // this socket if the peer does not finish the closing handshake.
+      ws.on('error', (err: Error & { code?: string }) => {
+        log(`geoanomaly serve: WebSocket ${peer} closed with ${closeCodeFor(err.code)} (${err.code ?? 'error'}: ${err.message})`);
+        clients.delete(ws);
+        setTimeout(() => ws.terminate(), 1000).unref();
+      });
       ws.on('message', (data, isBinary) => {
         void (async () => {
           let msg: WireMessage;
@@ -158,7 +193,12 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
           const r = await dispatch(handlers, msg.name, msg.params);
           if (ws.readyState !== ws.OPEN) return;
           ws.send(encodeMessage(r.ok ? { t: 'res', id: msg.id, ok: true, result: r.result } : { t: 'res', id: msg.id, ok: false, error: r.error }));
-        })();
+        })().catch((e: unknown) => {
+          // An answer that cannot be encoded or sent must not become an unhandled rejection
+          // (which ends the process): log it and drop this connection only.
+          log(`geoanomaly serve: WebSocket ${peer} dropped (${(e as Error).message})`);
+          ws.terminate();
+        });
       });
     });
   });

@@ -4,8 +4,8 @@
  * The app and the CLI thus execute the same command code, off the main event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { commands } from '../cli/commands/index.ts';
-import { parseCommandArgs } from '../cli/command.ts';
+import { COMMANDS } from '../commands/registry.ts';
+import { findCommand, parseCommandArgs } from '../commands/command.ts';
 import { serializeError } from '../errors.ts';
 
 export interface CommandWorkerInput {
@@ -29,8 +29,9 @@ port.on('message', (m: unknown) => {
 const post = (m: CommandWorkerMessage): void => port.postMessage(m);
 
 try {
-  const cmd = commands.find((c) => c.name === input.command);
-  if (!cmd) throw new Error(`no command "${input.command}" in this build`);
+  const entry = findCommand(COMMANDS, input.command);
+  if (!entry) throw new Error(`no command "${input.command}" in this build`);
+  const cmd = await entry.load();
   const args = parseCommandArgs(cmd, [...input.argv]);
   const exitCode = await cmd.run(args, {
     out: (line) => post({ t: 'out', line }),

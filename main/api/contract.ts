@@ -388,6 +388,63 @@ export interface XrfCubeInfo {
   /** True when the cube has a CRS (map coordinates); false for lab images in pixel coordinates. */
   readonly georeferenced: boolean;
   readonly crsName: string | null;
+  /** The channels' energy/wavelength (from the file or the band names), else channel numbers. */
+  readonly axis: XrfAxis;
+  readonly pixelSizeUm: number | null;
+  /** The HDF5 dataset the cube was read from when one was given, else null. */
+  readonly dataset: string | null;
+}
+
+/** Spectral axis of a cube for plots and CSV: `title` is e.g. "energy (keV)". */
+export interface XrfAxis {
+  readonly quantity: 'energy' | 'wavelength' | 'channel';
+  readonly unit: string;
+  readonly title: string;
+  readonly values: readonly number[];
+}
+
+/** A clicked pixel: its spectrum, the background mean spectrum and its anomaly score. */
+export interface XrfPixelSpectrum {
+  readonly row: number;
+  readonly col: number;
+  readonly spectrum: readonly number[];
+  readonly background: readonly number[];
+  readonly backgroundPixels: number;
+  readonly backgroundRule: 'score ≤ 95th percentile' | 'all pixels';
+  /** The pixel's value in the given score map, or null when none was given. */
+  readonly score: number | null;
+  readonly axis: XrfAxis;
+}
+
+/** Mean spectrum of a brushed rectangle (rows and cols inclusive). */
+export interface XrfRegionSpectrum {
+  readonly rows: readonly [number, number];
+  readonly cols: readonly [number, number];
+  readonly pixelCount: number;
+  readonly mean: readonly number[];
+  readonly axis: XrfAxis;
+}
+
+/** One band as a map, row-major, with its value range. */
+export interface XrfElementMap {
+  readonly band: number;
+  readonly name: string;
+  readonly rows: number;
+  readonly cols: number;
+  readonly values: Float32Array;
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface XrfSpectrumSeries {
+  readonly label: string;
+  readonly values: readonly number[];
+}
+
+export interface XrfSpectraCsv {
+  readonly path: string;
+  readonly rows: number;
+  readonly columns: number;
 }
 
 /** Three bands of a cube, each stretched between two percentiles: RGBA bytes, row-major. */
@@ -458,9 +515,17 @@ export interface Requests {
   /** Writes (once) the seeded synthetic micro-XRF sample into the data folder: cube and truth mask TIFFs. */
   xrfSyntheticSample: (p: { readonly seed?: number; readonly rows?: number; readonly cols?: number; readonly channels?: number }) => XrfSyntheticFiles;
   /** Size and band names of a micro-XRF cube (.mat, multi-band .tif, .csv, folder of element images). */
-  xrfCubeInfo: (p: { readonly path: string }) => XrfCubeInfo;
+  xrfCubeInfo: (p: { readonly path: string; readonly dataset?: string }) => XrfCubeInfo;
   /** RGB composite of three bands (0-based indices), each stretched between two percentiles (default 2–98). */
-  xrfComposite: (p: { readonly path: string; readonly bands: readonly [number, number, number]; readonly percentiles?: readonly [number, number] }) => XrfComposite;
+  xrfComposite: (p: { readonly path: string; readonly dataset?: string; readonly bands: readonly [number, number, number]; readonly percentiles?: readonly [number, number] }) => XrfComposite;
+  /** A pixel's spectrum, the background mean spectrum and (with `scoreTiff`, a run's score map) its anomaly score. */
+  xrfPixelSpectrum: (p: { readonly path: string; readonly dataset?: string; readonly row: number; readonly col: number; readonly scoreTiff?: string }) => XrfPixelSpectrum;
+  /** Mean spectrum of the rectangle between two pixel corners. */
+  xrfRegionSpectrum: (p: { readonly path: string; readonly dataset?: string; readonly row0: number; readonly col0: number; readonly row1: number; readonly col1: number }) => XrfRegionSpectrum;
+  /** One band (0-based) of a cube as a map: the viewer's per-element maps. */
+  xrfElementMap: (p: { readonly path: string; readonly dataset?: string; readonly band: number }) => XrfElementMap;
+  /** Writes spectra as CSV (band, axis value, one column per spectrum), atomically. */
+  xrfExportSpectra: (p: { readonly path: string; readonly dataset?: string; readonly out: string; readonly spectra: readonly XrfSpectrumSeries[] }) => XrfSpectraCsv;
   /** A JSON result file a job wrote (CV summary, fault report, metrics); `.json` only, ≤ 20 MB. */
   readJsonResult: (p: { readonly path: string }) => unknown;
   /** A raster layer (all bands, or the chosen ones in that order) to one GeoTIFF, atomically. */
@@ -527,6 +592,10 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   'xrfSyntheticSample',
   'xrfCubeInfo',
   'xrfComposite',
+  'xrfPixelSpectrum',
+  'xrfRegionSpectrum',
+  'xrfElementMap',
+  'xrfExportSpectra',
   'explainSite',
   'describeRun',
 ];

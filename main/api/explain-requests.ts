@@ -15,6 +15,7 @@ import { cellCenterX, cellCenterY, cellOf, inGrid } from '../grid/grid-spec.ts';
 import { extractPatches } from '../sites/patches.ts';
 import type { Site } from '../sites/site-blocks.ts';
 import { InvalidFileError, InvalidOptionError } from '../errors.ts';
+import { checkUserFile, checkUserFileOrFolder } from '../util/user-file.ts';
 import type { ExplainSiteParams, ModelSiteExplanation, SiteExplanation } from './contract.ts';
 
 /**
@@ -96,8 +97,10 @@ export async function explainSite(p: ExplainSiteParams): Promise<SiteExplanation
   if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) throw new InvalidOptionError(`explainSite needs finite x and y, got ${p.x}, ${p.y}`);
   const classIndex = p.classIndex ?? 1;
   if (classIndex !== 0 && classIndex !== 1) throw new InvalidOptionError(`explainSite: class must be 0 or 1, got ${classIndex}`);
+  await checkUserFile(join(p.runDir, MANIFEST_FILE), 'json');
   const run = await runFor(p.runDir);
   const stackPath = p.stack ?? runStackPath(p.runDir);
+  await checkUserFileOrFolder(stackPath, 'raster', ['.tif', '.tiff']);
   const stack = await stackFor(stackPath, run.bandNames);
   const g = stack.grid;
   const { row, col } = cellOf(g, p.x, p.y);
@@ -175,7 +178,8 @@ export async function explainSite(p: ExplainSiteParams): Promise<SiteExplanation
 }
 
 /** What the Compare view needs to know about a run before the first click. */
-export function describeRun(runDir: string): { runDir: string; models: string[]; stack: string | null; sites: string | null; window: number | null } {
+export async function describeRun(runDir: string): Promise<{ runDir: string; models: string[]; stack: string | null; sites: string | null; window: number | null }> {
+  await checkUserFile(join(runDir, MANIFEST_FILE), 'json');
   const m = readManifest(runDir);
   let stack: string | null = null;
   try {

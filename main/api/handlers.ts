@@ -4,9 +4,10 @@ import { WorkbenchError, InvalidOptionError, InvalidFileError, serializeError } 
 import { parseCrs, type Crs } from '../grid/crs.ts';
 import { readGeoTiffInfo, readStack } from '../io/geotiff-read.ts';
 import type { RasterStack } from '../grid/raster.ts';
-import { emptyProject, loadProject, saveProject, autosavePathFor, PROJECT_EXTENSION } from '../project/project-file.ts';
+import { emptyProject, loadProject, openProjectFile, saveProject, autosavePathFor, PROJECT_EXTENSION } from '../project/project-file.ts';
 import { readRecentProjects, touchRecentProject } from '../project/recent-projects.ts';
 import { Autosaver } from '../project/autosave.ts';
+import { checkUserFile, checkUserFileOrFolder } from '../util/user-file.ts';
 import { JobManager, type EmitFn } from './job-manager.ts';
 import { runCommandInWorker, toArgv } from './command-job.ts';
 import {
@@ -95,6 +96,19 @@ interface DemoModule {
   writeDemoSurvey(dir: string, options: { seed: number }): { samples: string; faults: string; deposits: string; truth: string; manifest: string };
 }
 
+/** The files a folder stack reader loads (main/io/geotiff-read.ts readStack). */
+const RASTER_FILES = ['.tif', '.tiff'];
+
+/**
+ * Every path a request names is checked before a reader touches it (main/util/user-file.ts):
+ * a regular file (symlinks resolved) or a folder of regular files, within the size limit of
+ * the whole-file read that follows. A device, FIFO or huge file answers a named error instead
+ * of filling memory or blocking the one event loop every window shares.
+ */
+const checkRaster = (path: string) => checkUserFileOrFolder(path, 'raster', RASTER_FILES);
+const checkTable = (path: string) => checkUserFile(path, 'table');
+const checkVector = (path: string) => checkUserFile(path, 'vector');
+
 /** Seed of the bundled demo survey: every first start shows the same data. */
 export const DEMO_SEED = 20260219;
 
@@ -116,8 +130,9 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
 
   // A few recently used stacks stay in memory: switching bands must not re-read the file.
   const stackCache = new Map<string, { mtimeMs: number; stack: Promise<RasterStack> }>();
-  const getStack = (source: string): Promise<RasterStack> => {
+  const getStack = async (source: string): Promise<RasterStack> => {
     const path = resolve(source);
+    await checkRaster(path);
     const mtimeMs = existsSync(path) ? statSync(path).mtimeMs : -1;
     const hit = stackCache.get(path);
     if (hit && hit.mtimeMs === mtimeMs) return hit.stack;
@@ -129,13 +144,13 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
   };
 
   const availableServices = async (): Promise<ComputeRequestName[]> => {
-    const { commands } = await import('../cli/commands/index.ts');
-    return COMPUTE_REQUESTS.filter((n) => commands.some((c) => c.name === n));
+    const { COMMANDS } = await import('../commands/registry.ts');
+    return COMPUTE_REQUESTS.filter((n) => COMMANDS.some((c) => c.name === n));
   };
 
   const rasterLayer = async (path: string): Promise<RasterLayerSpec> => {
     let bandNames: string[];
-    if (statSync(path).isDirectory()) {
+    if ((await checkRaster(path)).isDirectory) {
       bandNames = (await getStack(path)).bandNames;
     } else {
       const info = await readGeoTiffInfo(path);
@@ -157,6 +172,7 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
 
   const vectorLayer = async (path: string, role?: VectorLayerSpec['role']): Promise<VectorLayerSpec> => {
     const { readVector } = await import('../io/vector.ts');
+    await checkVector(path);
     await readVector(path);
     const r = role ?? guessRole(path);
     const name = basename(path, extname(path));
@@ -214,7 +230,7 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
     },
     openDemoProject: openDemo,
     async openProject(p) {
-      return opened(loadProject(p.path));
+      return opened(await openProjectFile(p.path));
     },
     async saveProject(p) {
       if (!p.path) throw new InvalidOptionError('saveProject needs a path; ask the user where to save the project');
@@ -232,6 +248,7 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
     },
     async previewTable(p) {
       const { readTableCells } = await import('../io/table.ts');
+      await checkTable(p.path);
       const { header, rows } = await readTableCells(p.path);
       const find = (re: RegExp): string | null => header.find((h) => re.test(h)) ?? null;
       return {
@@ -247,6 +264,7 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
       if (p.kind === 'raster') return rasterLayer(p.path);
       if (p.kind === 'vector') return vectorLayer(p.path, p.role);
       const { readSampleTable } = await import('../io/table.ts');
+      await checkTable(p.path);
       const table = await readSampleTable(p.path, { x: p.table.x, y: p.table.y, crs: parseCrs(p.table.crs) });
       const name = basename(p.path, extname(p.path));
       const layer: VectorLayerSpec = {
@@ -279,6 +297,7 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
       const targetCrs = p.targetCrs ? parseCrs(p.targetCrs) : undefined;
       if (p.table) {
         const { readSampleTable } = await import('../io/table.ts');
+        await checkTable(p.source);
         const t = await readSampleTable(p.source, { x: p.table.x, y: p.table.y, crs: parseCrs(p.table.crs), targetCrs });
         const features = Array.from({ length: t.rowCount }, (_, i) => ({
           type: 'Feature' as const,
@@ -291,6 +310,7 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
         return { source: p.source, crs: crsInfo(t.crs), geojson: { type: 'FeatureCollection', features } };
       }
       const { readVector } = await import('../io/vector.ts');
+      await checkVector(p.source);
       const v = await readVector(p.source, { targetCrs });
       return { source: p.source, crs: crsInfo(v.crs), geojson: { type: 'FeatureCollection', features: v.features } };
     },
@@ -327,11 +347,27 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
     },
     async xrfCubeInfo(p) {
       const { xrfCubeInfo } = await import('./xrf-requests.ts');
-      return xrfCubeInfo(p.path);
+      return xrfCubeInfo(p.path, p.dataset);
     },
     async xrfComposite(p) {
       const { xrfComposite } = await import('./xrf-requests.ts');
-      return xrfComposite(p.path, p.bands, p.percentiles);
+      return xrfComposite(p.path, p.bands, p.percentiles, p.dataset);
+    },
+    async xrfPixelSpectrum(p) {
+      const { xrfPixelSpectrum } = await import('./xrf-requests.ts');
+      return xrfPixelSpectrum(p);
+    },
+    async xrfRegionSpectrum(p) {
+      const { xrfRegionSpectrum } = await import('./xrf-requests.ts');
+      return xrfRegionSpectrum(p);
+    },
+    async xrfElementMap(p) {
+      const { xrfElementMap } = await import('./xrf-requests.ts');
+      return xrfElementMap(p);
+    },
+    async xrfExportSpectra(p) {
+      const { xrfExportSpectra } = await import('./xrf-requests.ts');
+      return xrfExportSpectra(p);
     },
     async readJsonResult(p) {
       const { readJsonResult } = await import('./kriging-requests.ts');

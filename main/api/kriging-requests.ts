@@ -1,6 +1,6 @@
-import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { InvalidFileError, InvalidOptionError } from '../errors.ts';
+import { checkUserFile, readUserFile } from '../util/user-file.ts';
 import { parseCrs } from '../grid/crs.ts';
 import { readSampleTable } from '../io/table.ts';
 import { checkKrigeOptions, describeModel, parseVariogramSpec, prepareKriging, semivariance, validateModel } from '../kriging/index.ts';
@@ -8,8 +8,6 @@ import type { Params, VariogramPreview } from './contract.ts';
 
 /** Points of the drawn model curve between 0 and the cutoff. */
 const CURVE_POINTS = 120;
-/** A result file is read whole into memory and sent over the contract. */
-const MAX_JSON_BYTES = 20 * 1024 * 1024;
 
 /**
  * The Kriging panel's preview: runs the very preparation step of `geoanomaly krige`
@@ -18,6 +16,7 @@ const MAX_JSON_BYTES = 20 * 1024 * 1024;
  * It takes well under a second for a few thousand samples, so it runs in the request itself.
  */
 export async function variogramPreview(p: Params<'krigeVariogram'>): Promise<VariogramPreview> {
+  await checkUserFile(p.samples, 'table');
   const table = await readSampleTable(p.samples, { x: p.table.x, y: p.table.y, crs: parseCrs(p.table.crs) });
   const values = table.values[p.field];
   if (!values) throw new InvalidOptionError(`${p.samples} has no numeric column "${p.field}" (numeric columns: ${table.columns.join(', ')})`, { field: p.field });
@@ -49,13 +48,14 @@ export async function variogramPreview(p: Params<'krigeVariogram'>): Promise<Var
   };
 }
 
-export function readJsonResult(path: string): unknown {
+/** A result file (metrics.json, roc.json, …), read whole (at most READ_LIMITS.json) off the event loop. */
+export async function readJsonResult(path: string): Promise<unknown> {
   if (extname(path).toLowerCase() !== '.json') throw new InvalidOptionError(`readJsonResult reads .json result files only, got ${path}`, { path });
-  const size = statSync(path).size;
-  if (size > MAX_JSON_BYTES) throw new InvalidFileError(path, `${size} bytes, more than the ${MAX_JSON_BYTES} a result file may have`, 'Open it outside the app');
+  const text = (await readUserFile(path, 'json')).toString('utf8');
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
-  } catch (e) {
-    throw new InvalidFileError(path, `not valid JSON (${(e as Error).message})`, 'The job may have been interrupted; run it again');
+    return JSON.parse(text) as unknown;
+  } catch {
+    // The parser's message quotes the file's first bytes; name the file, not its content.
+    throw new InvalidFileError(path, 'not valid JSON', 'The job may have been interrupted; run it again');
   }
 }

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { packageRootUrl } from '../util/package-root.ts';
 
-/** renderer/ and its build output, located from this file so any working directory works. */
-export const RENDERER_ROOT = fileURLToPath(new URL('../../renderer/', import.meta.url));
+/** renderer/ and its build output, located from the package root so any working directory (and dist/) works. */
+export const RENDERER_ROOT = fileURLToPath(new URL('renderer/', packageRootUrl()));
 export const RENDERER_DIST = join(RENDERER_ROOT, 'dist');
 
 /**

@@ -1,5 +1,5 @@
-import { statSync } from 'node:fs';
 import { readGeoTiffInfo, readStack } from '../io/geotiff-read.ts';
+import { checkUserFile, checkUserFileOrFolder } from '../util/user-file.ts';
 import { cellCenterX, cellCenterY, cellOf, inGrid, type GridSpec } from '../grid/grid-spec.ts';
 import { blocksAround, countLabels, mergeSites, type Site, type SiteSource } from '../sites/site-blocks.ts';
 import { readSitesGeoJson, writeSitesGeoJson } from '../sites/sites-geojson.ts';
@@ -14,12 +14,13 @@ import type { SiteCentre, SitesWritten } from './contract.ts';
  */
 
 async function gridOf(source: string): Promise<GridSpec> {
-  return statSync(source).isDirectory() ? (await readStack(source)).grid : (await readGeoTiffInfo(source)).grid;
+  return (await checkUserFileOrFolder(source, 'raster', ['.tif', '.tiff'])).isDirectory ? (await readStack(source)).grid : (await readGeoTiffInfo(source)).grid;
 }
 
 /** One centre per siteId: the cell flagged `centre`, else the block cell nearest the block's mean. */
 export async function readSiteCentres(path: string, gridSource: string): Promise<SiteCentre[]> {
   const grid = await gridOf(gridSource);
+  await checkUserFile(path, 'vector');
   const set = await readSitesGeoJson(path, grid);
   const blocks = new Map<string, Site[]>();
   for (const s of set.sites) {

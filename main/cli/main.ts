@@ -1,6 +1,7 @@
 import { commands } from './commands/index.ts';
-import { formatHelp, parseCommandArgs, type CliIo } from './command.ts';
+import { findCommand, formatHelp, parseCommandArgs, type CliIo } from './command.ts';
 import { serializeError, CancelledError } from '../errors.ts';
+import { packageRootUrl } from '../util/package-root.ts';
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;
@@ -41,12 +42,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (name === '--version' || name === '-v') {
     const { readFileSync } = await import('node:fs');
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL('package.json', packageRootUrl()), 'utf8')) as { version: string };
     process.stdout.write(pkg.version + '\n');
     return 0;
   }
-  const cmd = commands.find((c) => c.name === name);
-  if (!cmd) {
+  const entry = findCommand(commands, name);
+  if (!entry) {
     process.stderr.write(`geoanomaly: unknown command "${name}"\n\n${topHelp()}\n`);
     return 2;
   }
@@ -54,6 +55,8 @@ export async function main(argv: string[]): Promise<number> {
   const onSig = (): void => ac.abort();
   process.once('SIGINT', onSig);
   try {
+    // Only now is the command's module (and whatever it needs: TensorFlow.js, ONNX Runtime…) imported.
+    const cmd = await entry.load();
     const args = parseCommandArgs(cmd, rest);
     if (args.values.help) {
       process.stdout.write(formatHelp(cmd) + '\n');

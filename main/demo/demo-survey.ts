@@ -31,6 +31,22 @@ export interface DemoSurveyOptions {
   readonly heightM?: number;
   /** Cell size of the ground-truth anomaly raster. @default 500 */
   readonly truthCellSizeM?: number;
+  /**
+   * Halo sd along the controlling fault's strike and across it: their ratio is the anomalies'
+   * elongation (equal = isotropic blobs). @default 2500 and 700
+   */
+  readonly haloAlongM?: number;
+  readonly haloAcrossM?: number;
+  /**
+   * Strength of fault control in [0, 1]: 1 = deposits placed by the power law and the
+   * hydrothermal factor raised along the ore-controlling faults (the default survey); 0 = deposits
+   * placed uniformly and no fault-related enrichment; between = a mixture. @default 1
+   */
+  readonly faultControl?: number;
+  /** Multiplier of each element's own (non-shared) noise. @default 1 */
+  readonly noise?: number;
+  /** Decoy anomalies: halos of the same shape and strength with no deposit (not in the truth raster). @default 0 */
+  readonly decoyCount?: number;
 }
 
 export interface DemoTruth {
@@ -42,6 +58,10 @@ export interface DemoTruth {
   readonly oreFaultIds: string[];
   readonly haloSigmaAlongM: number;
   readonly haloSigmaAcrossM: number;
+  /** Present when the options differ from the default survey's. */
+  readonly faultControl?: number;
+  readonly noise?: number;
+  readonly decoys?: { readonly x: number; readonly y: number; readonly strength: number }[];
 }
 
 export interface DemoSurvey {
@@ -144,9 +164,18 @@ export function generateDemoSurvey(options: DemoSurveyOptions = {}, ctx?: JobCon
   const widthM = options.widthM ?? 60000;
   const heightM = options.heightM ?? 40000;
   const truthCell = options.truthCellSizeM ?? 500;
+  const haloAlong = options.haloAlongM ?? HALO_ALONG_M;
+  const haloAcross = options.haloAcrossM ?? HALO_ACROSS_M;
+  const faultControl = options.faultControl ?? 1;
+  const noise = options.noise ?? 1;
+  const decoyCount = options.decoyCount ?? 0;
   if (!(sampleCount >= 50 && depositCount >= 3 && k < 0 && widthM >= 10000 && heightM >= 10000)) {
     throw new InvalidOptionError('demo survey needs ≥ 50 samples, ≥ 3 deposits, k < 0 and an area of at least 10 × 10 km', { sampleCount, depositCount, k, widthM, heightM });
   }
+  if (!(haloAlong >= 100 && haloAcross >= 100)) throw new InvalidOptionError(`demo survey: halo sds must be ≥ 100 m (--halo-along, --halo-across), got ${haloAlong} and ${haloAcross}`);
+  if (!(faultControl >= 0 && faultControl <= 1)) throw new InvalidOptionError(`demo survey: fault control must be in [0, 1] (--fault-control), got ${faultControl}`);
+  if (!(noise >= 0 && Number.isFinite(noise))) throw new InvalidOptionError(`demo survey: noise must be ≥ 0 (--noise), got ${noise}`);
+  if (!(Number.isInteger(decoyCount) && decoyCount >= 0)) throw new InvalidOptionError(`demo survey: decoys must be an integer ≥ 0 (--decoys), got ${decoyCount}`);
   const root = new Rng(seed);
   const crs = crsFromEpsg(32645);
   const extent: Extent = { xmin: ORIGIN_X, ymin: ORIGIN_Y, xmax: ORIGIN_X + widthM, ymax: ORIGIN_Y + heightM };
@@ -186,23 +215,39 @@ export function generateDemoSurvey(options: DemoSurveyOptions = {}, ctx?: JobCon
     const x = dr.range(extent.xmin + border, extent.xmax - border);
     const y = dr.range(extent.ymin + border, extent.ymax - border);
     const { d, azimuth } = nearestSegment(oreSegs, x, y);
-    const accept = d <= REF_DISTANCE_M ? 1 : Math.pow(d / REF_DISTANCE_M, k);
+    // faultControl = 1 leaves the power-law acceptance exactly as it is (default output unchanged).
+    const accept = faultControl * (d <= REF_DISTANCE_M ? 1 : Math.pow(d / REF_DISTANCE_M, k)) + (1 - faultControl);
     if (dr.uniform() < accept) deposits.push({ x: Math.round(x), y: Math.round(y), strength: dr.range(0.45, 1.0), azimuth });
   }
   report(ctx, 0.25, 'deposits');
 
-  const haloAt = (x: number, y: number): number => {
-    let h = 0;
-    for (const dep of deposits) {
+  // Decoys: uniform positions, fault-parallel like the deposits' halos, from their own stream (a
+  // fresh Rng of the seed, forked with label 6: forking `root` would advance it and change every
+  // later draw of the default survey).
+  const decoyRng = new Rng(seed).fork(6);
+  const decoys: { x: number; y: number; strength: number; azimuth: number }[] = [];
+  for (let i = 0; i < decoyCount; i++) {
+    const x = decoyRng.range(extent.xmin + border, extent.xmax - border);
+    const y = decoyRng.range(extent.ymin + border, extent.ymax - border);
+    decoys.push({ x: Math.round(x), y: Math.round(y), strength: decoyRng.range(0.45, 1.0), azimuth: nearestSegment(oreSegs, x, y).azimuth });
+  }
+
+  const haloOf = (sources: readonly { x: number; y: number; strength: number; azimuth: number }[], x: number, y: number, h0 = 0): number => {
+    let h = h0;
+    for (const dep of sources) {
       const dx = x - dep.x;
       const dy = y - dep.y;
       const along = dx * Math.sin(dep.azimuth) + dy * Math.cos(dep.azimuth);
       const across = dx * Math.cos(dep.azimuth) - dy * Math.sin(dep.azimuth);
-      const q = (along * along) / (HALO_ALONG_M * HALO_ALONG_M) + (across * across) / (HALO_ACROSS_M * HALO_ACROSS_M);
+      const q = (along * along) / (haloAlong * haloAlong) + (across * across) / (haloAcross * haloAcross);
       if (q < 30) h = Math.max(h, dep.strength * Math.exp(-0.5 * q));
     }
     return h;
   };
+  /** Mineralisation halo (the truth raster): deposits only. */
+  const haloAt = (x: number, y: number): number => haloOf(deposits, x, y);
+  /** What the samples see: deposits and decoys. */
+  const geochemHaloAt = (x: number, y: number): number => (decoys.length > 0 ? haloOf(decoys, x, y, haloAt(x, y)) : haloAt(x, y));
 
   // Samples: a jittered lattice with gaps plus scattered infill — irregular like a real survey.
   const sr = root.fork(3);
@@ -233,13 +278,13 @@ export function generateDemoSurvey(options: DemoSurveyOptions = {}, ctx?: JobCon
     const y = ys[i];
     const dFault = nearestSegment(oreSegs, x, y).d;
     const z = fields.map((f) => f(x, y));
-    z[3] += 0.8 * Math.exp(-dFault / 1500);
-    const halo = haloAt(x, y);
+    z[3] += 0.8 * faultControl * Math.exp(-dFault / 1500);
+    const halo = geochemHaloAt(x, y);
     const row = [`S${String(i + 1).padStart(5, '0')}`, String(x), String(y)];
     for (const el of DEMO_ELEMENTS) {
       const shared = el.loadings.reduce((s, l, f) => s + l * z[f], 0);
       const own = Math.sqrt(Math.max(0.15, 1 - el.loadings.reduce((s, l) => s + l * l, 0)));
-      const logV = Math.log(el.median) + el.logSd * (shared + own * er.normal()) + el.halo * halo * (1 + 0.15 * er.normal());
+      const logV = Math.log(el.median) + el.logSd * (shared + own * er.normal() * noise) + el.halo * halo * (1 + 0.15 * er.normal());
       const v = Math.exp(logV);
       if (er.uniform() < 0.004) row.push('');
       else if (v < el.detectionLimit) row.push(`<${el.detectionLimit}`);
@@ -284,8 +329,11 @@ export function generateDemoSurvey(options: DemoSurveyOptions = {}, ctx?: JobCon
       powerLawRefDistanceM: REF_DISTANCE_M,
       depositCount,
       oreFaultIds: oreIds,
-      haloSigmaAlongM: HALO_ALONG_M,
-      haloSigmaAcrossM: HALO_ACROSS_M,
+      haloSigmaAlongM: haloAlong,
+      haloSigmaAcrossM: haloAcross,
+      ...(faultControl !== 1 ? { faultControl } : {}),
+      ...(noise !== 1 ? { noise } : {}),
+      ...(decoys.length > 0 ? { decoys: decoys.map((d) => ({ x: d.x, y: d.y, strength: Number(d.strength.toFixed(3)) })) } : {}),
     },
   };
 }

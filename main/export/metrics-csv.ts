@@ -4,6 +4,7 @@ import Papa from 'papaparse';
 import { InvalidFileError, InvalidOptionError } from '../errors.ts';
 import { METRIC_NAMES, type MetricName } from '../models/cross-validate.ts';
 import { METRICS_FILE } from '../models/run-store.ts';
+import type { Comparison } from '../eval/bootstrap.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { RunFolderError } from './export-errors.ts';
 
@@ -45,12 +46,28 @@ export function readRunMetrics(runDir: string): RunMetrics {
   if (m === null || typeof m !== 'object' || Array.isArray(m) || Object.keys(m).length === 0) {
     throw new InvalidFileError(path, 'holds no model entries', 'Re-run training to rewrite it');
   }
+  // "comparisons" (paired site-bootstrap differences, eval/bootstrap.ts) is not a model: readRunComparisons.
+  const { comparisons: _comparisons, ...models } = m as Record<string, unknown>;
+  if (Object.keys(models).length === 0) throw new InvalidFileError(path, 'holds no model entries', 'Re-run training to rewrite it');
+  m = models;
   for (const [model, e] of Object.entries(m as Record<string, unknown>)) {
     const entry = e as Partial<ModelMetrics> | null;
     const ok = entry && Array.isArray(entry.folds) && entry.mean && entry.sd && METRIC_NAMES.every((k) => typeof entry.mean?.[k] === 'number');
     if (!ok) throw new InvalidFileError(path, `model "${model}" lacks folds/mean/sd of the metrics ${METRIC_NAMES.join(', ')}`, 'Re-run training to rewrite it', { model });
   }
   return m as RunMetrics;
+}
+
+/** The paired comparisons of RUN_DIR/metrics.json ([] for runs written before they existed). */
+export function readRunComparisons(runDir: string): Comparison[] {
+  const path = join(runDir, METRICS_FILE);
+  if (!existsSync(path)) return [];
+  try {
+    const c = (JSON.parse(readFileSync(path, 'utf8')) as { comparisons?: unknown }).comparisons;
+    return Array.isArray(c) ? (c as Comparison[]) : [];
+  } catch {
+    return [];
+  }
 }
 
 function cell(v: number | undefined): string {

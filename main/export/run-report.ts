@@ -11,7 +11,8 @@ import { MANIFEST_FILE, readManifest, type RunManifest } from '../models/run-sto
 import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { RunFolderError } from './export-errors.ts';
-import { readRunMetrics, type RunMetrics } from './metrics-csv.ts';
+import { readRunComparisons, readRunMetrics, type RunMetrics } from './metrics-csv.ts';
+import { formatComparison, type Comparison } from '../eval/bootstrap.ts';
 
 /**
  * The report of one training run, as a self-contained HTML page (images inlined as data URIs)
@@ -38,6 +39,8 @@ export interface RunReport {
   readonly runDir: string;
   readonly manifest: RunManifest;
   readonly metrics: RunMetrics;
+  /** metrics.json's paired comparisons (eval/bootstrap.ts); [] for older runs. */
+  readonly comparisons: readonly Comparison[];
   readonly charts: readonly ReportImage[];
   readonly maps: readonly ReportImage[];
 }
@@ -94,7 +97,7 @@ export async function buildRunReport(runDir: string, options: RunReportOptions =
   report(ctx, 0.4, options.map ? `drawing ${options.map}` : 'no maps given');
   const maps = options.map ? await mapImages(options.map, options.deposits) : [];
   throwIfCancelled(ctx, 'run report');
-  return { title: options.title ?? `Training run ${basename(runDir)}`, runDir, manifest, metrics, charts, maps };
+  return { title: options.title ?? `Training run ${basename(runDir)}`, runDir, manifest, metrics, comparisons: readRunComparisons(runDir), charts, maps };
 }
 
 // ------------------------------------------------------------------------------------------
@@ -103,7 +106,15 @@ export async function buildRunReport(runDir: string, options: RunReportOptions =
 const fmt = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : '–');
 
 function metricsRows(r: RunReport): string[][] {
-  return Object.entries(r.metrics).map(([model, m]) => [model, ...METRIC_NAMES.map((k) => `${fmt(m.mean[k])} ± ${fmt(m.sd[k])}`)]);
+  return Object.entries(r.metrics).map(([model, m]) => [model, ...METRIC_NAMES.map((k) => `${fmt(m.mean[k])} ± ${fmt(m.sd[k])}`), m.ci95?.auc ? `[${fmt(m.ci95.auc[0])}, ${fmt(m.ci95.auc[1])}]` : '–']);
+}
+
+const COMPARISON_NOTE =
+  'Paired site bootstrap: held-out sites resampled with replacement in every fold of every repeat, the same resample for both models; 95% percentile interval of the difference of the mean fold AUC.';
+
+/** "GK-DCN − CNN: ΔAUC +0.03 [−0.05, +0.11] (the interval includes 0: …)", one line per pair. */
+function comparisonLines(r: RunReport): string[] {
+  return r.comparisons.map((c) => formatComparison(c));
 }
 
 function foldRows(r: RunReport): string[][] {
@@ -139,7 +150,7 @@ function modelRows(r: RunReport): string[][] {
   return Object.entries(r.manifest.models).map(([k, v]) => [k, v.path, String(v.epochs), v.geology ? `a = [${v.geology.a.map((x) => x.toFixed(4)).join(', ')}], b = ${v.geology.b.toFixed(4)}` : '–']);
 }
 
-const METRIC_HEAD = ['Model', ...METRIC_NAMES];
+const METRIC_HEAD = ['Model', ...METRIC_NAMES, 'AUC 95% CI'];
 const FOLD_HEAD = ['Model', 'Repeat', 'Fold', ...METRIC_NAMES];
 
 // ------------------------------------------------------------------------------------------
@@ -172,6 +183,9 @@ export function renderReportHtml(r: RunReport): string {
     htmlTable(null, summaryRows(r), 'kv'),
     '<h2>Cross-validation metrics (mean ± sd)</h2>',
     htmlTable(METRIC_HEAD, metricsRows(r), 'metrics'),
+    ...(r.comparisons.length > 0
+      ? ['<h2>Paired comparisons (ΔAUC, 95% interval)</h2>', `<ul class="comparisons">${comparisonLines(r).map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`, `<p>${esc(COMPARISON_NOTE)}</p>`]
+      : []),
     '<h2>Every fold</h2>',
     htmlTable(FOLD_HEAD, foldRows(r), 'folds'),
     '<h2>Plots</h2>',
@@ -200,7 +214,7 @@ const MARGIN = 48;
 
 /** Standard PDF fonts cover WinAnsi only: spell out the few other symbols used, '?' for the rest. */
 function pdfSafe(text: string, font: PDFFont): string {
-  const spelled = text.replace(/λ/g, 'lambda').replace(/ρ/g, 'rho').replace(/≤/g, '<=').replace(/≥/g, '>=').replace(/→/g, '->').replace(/–/g, '-');
+  const spelled = text.replace(/λ/g, 'lambda').replace(/ρ/g, 'rho').replace(/≤/g, '<=').replace(/≥/g, '>=').replace(/→/g, '->').replace(/–/g, '-').replace(/−/g, '-').replace(/Δ/g, 'Delta ');
   const ok = new Set(font.getCharacterSet());
   return [...spelled].map((ch) => (ok.has(ch.codePointAt(0) ?? 0) ? ch : '?')).join('');
 }
@@ -307,7 +321,12 @@ export async function renderReportPdf(r: RunReport): Promise<Uint8Array> {
   pdf.heading('Run');
   pdf.table(null, summaryRows(r), [1, 4], 8);
   pdf.heading('Cross-validation metrics (mean ± sd)');
-  pdf.table(METRIC_HEAD, metricsRows(r), [0.9, 1, 1, 1, 1, 1, 1, 1], 7);
+  pdf.table(METRIC_HEAD, metricsRows(r), [0.9, 1, 1, 1, 1, 1, 1, 1, 1], 7);
+  if (r.comparisons.length > 0) {
+    pdf.heading('Paired comparisons (ΔAUC, 95% interval)');
+    for (const l of comparisonLines(r)) pdf.text(l, 8);
+    pdf.text(COMPARISON_NOTE, 7);
+  }
   pdf.heading('Every fold');
   pdf.table(FOLD_HEAD, foldRows(r), [1, 0.6, 0.5, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8], 7);
   pdf.heading('Plots');

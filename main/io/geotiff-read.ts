@@ -1,4 +1,5 @@
-import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { readdirSync, statSync, existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { fromArrayBuffer, type GeoTIFFImage } from 'geotiff';
 import type { GridSpec } from '../grid/grid-spec.ts';
@@ -37,7 +38,7 @@ async function openTiff(file: string): Promise<{ image: GeoTIFFImage; count: num
   if (!existsSync(file)) {
     throw new InvalidFileError(file, 'file not found', 'Check the path');
   }
-  const buf = readFileSync(file);
+  const buf = await readFile(file); // async: the app's backend reads rasters on its event loop
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
   try {
     const tiff = await fromArrayBuffer(ab);

@@ -6,6 +6,10 @@ import type { Feature, FeatureCollection, Geometry, Position } from 'geojson';
 import type { Crs } from '../grid/crs.ts';
 import { crsFromEpsg, crsFromWkt, makeTransform } from '../grid/crs.ts';
 import { CrsError, EmptyInputError, InvalidFileError } from '../errors.ts';
+import { readGeoPackageLayer } from './geopackage-read.ts';
+import { readFlatGeobuf } from './flatgeobuf.ts';
+import { readKml } from './kml.ts';
+import { validateFeatures } from './geometry-validation.ts';
 
 /** A vector layer in its own (or the requested) CRS. Coordinates are never silently reprojected. */
 export interface VectorLayer {
@@ -21,7 +25,14 @@ export interface VectorReadOptions {
   readonly assumeCrs?: Crs;
   /** Accept a layer with no features. @default false */
   readonly allowEmpty?: boolean;
+  /** Layer of a multi-layer file (GeoPackage); required when it holds several. */
+  readonly layer?: string;
+  /** The command's flag that names the layer, quoted in errors. @default '--layer' */
+  readonly layerFlag?: string;
 }
+
+/** File extensions readVector understands (the CLI's `info` dispatches on the same list). */
+export const VECTOR_EXTENSIONS: readonly string[] = ['.geojson', '.json', '.shp', '.zip', '.gpkg', '.fgb', '.kml', '.kmz'];
 
 function mapPositions(g: Geometry, f: (p: Position) => Position): Geometry {
   switch (g.type) {
@@ -154,7 +165,10 @@ function readShapefileParts(file: string, parts: ShapefileParts, assumeCrs: Crs 
   return { crs, features: fc.features };
 }
 
-/** Reads GeoJSON or a Shapefile (.shp with siblings, or a .zip) keeping its own coordinates. */
+/**
+ * Reads GeoJSON, a Shapefile (.shp with siblings, or a .zip), a GeoPackage layer, FlatGeobuf or
+ * KML/KMZ keeping its own coordinates; every geometry is checked (geometry-validation.ts).
+ */
 export async function readVector(file: string, options: VectorReadOptions = {}): Promise<VectorLayer> {
   if (!existsSync(file)) throw new InvalidFileError(file, 'file not found', 'Check the path');
   const ext = extname(file).toLowerCase();
@@ -162,12 +176,28 @@ export async function readVector(file: string, options: VectorReadOptions = {}):
   if (ext === '.geojson' || ext === '.json') read = readGeoJson(file);
   else if (ext === '.shp') read = readShapefileParts(file, shapefilePartsFromFolder(file), options.assumeCrs);
   else if (ext === '.zip') read = readShapefileParts(file, await shapefilePartsFromZip(file), options.assumeCrs);
-  else throw new InvalidFileError(file, `unsupported vector type "${ext}"`, 'Use GeoJSON (.geojson/.json) or a Shapefile (.shp or zipped)');
+  else if (ext === '.gpkg') read = await readGeoPackageLayer(file, { layer: options.layer, layerFlag: options.layerFlag });
+  else if (ext === '.fgb') read = await readFlatGeobuf(file);
+  else if (ext === '.kml' || ext === '.kmz') read = await readKml(file);
+  else {
+    throw new InvalidFileError(
+      file,
+      `unsupported vector type "${ext}"`,
+      'Use GeoJSON (.geojson/.json), a Shapefile (.shp or zipped), GeoPackage (.gpkg), FlatGeobuf (.fgb) or KML/KMZ',
+    );
+  }
   let { crs, features } = read;
   if (!crs && options.assumeCrs) crs = options.assumeCrs;
-  features = features.filter((f) => f.geometry !== null);
+  const total = features.length;
+  validateFeatures(file, features); // before filtering, so the feature numbers are the file's
+  features = features.filter((f) => f.geometry !== null && f.geometry !== undefined);
   if (features.length === 0 && !options.allowEmpty) {
-    throw new EmptyInputError(file, 'the layer has no features with geometry', 'Check that the right layer was exported');
+    throw new EmptyInputError(
+      file,
+      total === 0 ? 'the layer has 0 features, and this command needs at least one' : `none of the layer's ${total} feature(s) has a geometry`,
+      'Check that the right layer was exported (a GeoPackage: choose it with --layer NAME; see geoanomaly info FILE)',
+      { features: total },
+    );
   }
   if (options.targetCrs) {
     if (!crs) {

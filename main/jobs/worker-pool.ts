@@ -27,6 +27,8 @@ import { report, throwIfCancelled } from './job.ts';
  * 2. If esbuild cannot be loaded or bundling fails, each worker starts from a tiny CommonJS
  *    bootstrap that registers tsx's loader (resolved from this file, so the working directory does
  *    not matter) and imports the TypeScript worker module: the mechanism of main/cli/bin.mjs.
+ *    From the compiled package (dist/, where callers name their workers with util/module-url.ts)
+ *    the worker module is JavaScript and the bootstrap imports it without tsx.
  * Worker modules must therefore not depend on import.meta at their top level.
  *
  * Messages (plain structured-clone data):
@@ -71,12 +73,16 @@ export function rebuildError(e: { name: string; message: string; details: ErrorD
   return err;
 }
 
-/** CommonJS bootstrap that runs a TypeScript worker through tsx (fallback path; data-parallel training uses it too). */
+/**
+ * CommonJS bootstrap that imports the worker module named in `workerData.entry` (fallback path;
+ * data-parallel training, prediction and the app's command jobs use it too). A `.ts` entry (the
+ * sources) registers tsx's loader first; a `.js` entry (the compiled dist/) needs no loader.
+ */
 export function tsxBootstrap(): string {
   const tsxApi = createRequire(import.meta.url).resolve('tsx/esm/api');
   return (
-    `const { register } = require(${JSON.stringify(tsxApi)}); register();\n` +
     `const { workerData } = require('node:worker_threads');\n` +
+    `if (/\\.ts$/.test(new URL(workerData.entry).pathname)) require(${JSON.stringify(tsxApi)}).register();\n` +
     `import(workerData.entry).catch((e) => { setImmediate(() => { throw e; }); });\n`
   );
 }

@@ -7,6 +7,7 @@ import { runTasks } from '../jobs/worker-pool.ts';
 import { checkKrigeOptions, type KrigeOptions } from './krige-options.ts';
 import { PredictorCache, predictBlock, type BlockResult, type BlockTask, type PredictionData } from './predict-block.ts';
 import { prepareKriging, type FieldModel, type SampleInput } from './prepare-samples.ts';
+import { moduleUrl } from '../util/module-url.ts';
 
 export interface KrigeResult {
   /** Predictions, one band per variable (back-transformed with `log`). NaN = too few neighbours. */
@@ -23,7 +24,7 @@ export interface KrigeResult {
   readonly threads: number;
 }
 
-const WORKER_URL = new URL('./kriging-worker.ts', import.meta.url);
+const WORKER_URL = moduleUrl('./kriging-worker.ts', import.meta.url);
 
 /**
  * Kriges every variable of `input` onto `grid` (cell centres), fitting a variogram per variable

@@ -4,12 +4,14 @@ import { CancelledError, InvalidOptionError, WorkbenchError, type ErrorDetails }
 import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import { defaultThreads, rebuildError } from '../jobs/worker-pool.ts';
 import { initBackend, type BackendPreference } from '../models/backend.ts';
-import { readManifest } from '../models/run-store.ts';
+import { ensembleMembers, isBaselineEntry, loadableNames, readManifest, type EnsembleMode } from '../models/run-store.ts';
+import { groupMeanSd } from './ensemble-bands.ts';
 import { predictMap, writePredictionGeoTiff, type PredictionOutputOptions, type PredictionSink } from './predict-map.ts';
-import { loadRun, runClassifiers } from './run-models.ts';
+import { baselineClassifiers, loadRun, runClassifiers, runTransform } from './run-models.ts';
 import { matchBands, openStackSource } from './stack-source.ts';
 import { checkEngine, exportRunToOnnx, resolveEngine, type EngineChoice, type EnginePreference, type OnnxRunPayload } from './onnx/onnx-run.ts';
 import { onnxRunClassifiers, type OrtLoader } from './onnx/onnx-runtime.ts';
+import { moduleUrl } from '../util/module-url.ts';
 
 /**
  * Full-map prediction of a trained run on worker threads.
@@ -171,8 +173,9 @@ interface RunPlan {
 async function planRun(stackPath: string, o: CheckedPredictRunOptions, sharedTiles: boolean): Promise<RunPlan> {
   const manifest = readManifest(o.runDir);
   const available = Object.keys(manifest.models);
+  const loadable = loadableNames(manifest);
   const wanted = o.models.length > 0 && !(o.models.length === 1 && o.models[0] === 'all') ? o.models : available;
-  const missing = wanted.filter((k) => !available.includes(k));
+  const missing = wanted.filter((k) => !loadable.includes(k));
   if (missing.length > 0) throw new InvalidOptionError(`run ${o.runDir} has no trained model ${missing.join(', ')} (it has ${available.join(', ')})`);
   const window = (manifest.patch as { size?: number }).size ?? 0;
   const source = await openStackSource(stackPath);
@@ -246,30 +249,98 @@ function smallSharedMap(onnx: OnnxRunPayload | null, cells: number): boolean {
 /** Stem-block size (padded cells) of small maps in this thread: the Tianshan grid (125 × 297 padded) in one block; ≈ 6.4 KB of shared maps per cell (CNN). */
 export const SMALL_MAP_TILE_CELLS = 40_000;
 
-/** predictRun into a GeoTIFF (one band per model, optional difference, mask); no file is left on error or cancel. */
+/**
+ * predictRun into a GeoTIFF (one band per model, optional difference, mask); no file is left on
+ * error or cancel. With `ensemble` (the CLI's default 'folds') each model's band p_<model> is the
+ * mean over its ensemble members (run-store.ts ensembleMembers: the final model and CV fold
+ * models) and a band sd_<model> holds their sd (ensemble-bands.ts). Baselines (models/<kind>/
+ * baseline.json) are predicted in this thread through the same windows (predictMap), networks
+ * through predictRun; their rows are merged in the sink.
+ */
 export async function predictRunToGeoTiff(
   stackPath: string,
   outPath: string,
-  options: PredictRunOptions,
+  options: PredictRunOptions & { readonly ensemble?: EnsembleMode },
   ctx?: JobContext,
-): Promise<{ bandNames: string[]; modelNames: string[]; engine: EngineChoice }> {
+): Promise<{ bandNames: string[]; modelNames: string[]; engine: EngineChoice; members: Record<string, string[]> }> {
   const o = checkPredictRunOptions(options);
   // Resolved here so the file's metadata can name the engine that wrote it.
   const engine = await resolveEngine(o.engine, options.ortLoader);
   const plan = await planRun(stackPath, o, engine.name === 'onnx' && o.shareStem);
+  const manifest = readManifest(o.runDir);
+  const ensemble = options.ensemble;
+  const members: Record<string, string[]> = {};
+  for (const k of plan.modelNames) members[k] = ensemble && manifest.models[k] ? ensembleMembers(manifest, k, ensemble) : [k];
+  const isBase = (k: string): boolean => isBaselineEntry(manifest.models[k.split('/')[0]]);
+  const bases = plan.modelNames.filter(isBase);
+  const nets = plan.modelNames.filter((k) => !isBase(k));
+  const flat = (names: readonly string[]): { list: string[]; groups: number[][] } => {
+    const list: string[] = [];
+    const groups = names.map((k) => members[k].map((m) => list.push(m) - 1));
+    return { list, groups };
+  };
+  const netMembers = flat(nets);
+  const baseMembers = flat(bases);
   const source = await openStackSource(stackPath);
   const grid = source.grid;
   await source.close();
+  const extraBands = ensemble ? plan.modelNames.map((k) => `sd_${k}`) : [];
   const { bandNames } = await writePredictionGeoTiff(
     grid,
     plan.modelNames,
-    { ...options, metadata: { ...(options.metadata ?? {}), prediction_engine: engine.detail } },
+    { ...options, extraBands, metadata: { ...(options.metadata ?? {}), prediction_engine: engine.detail, ...(ensemble ? { ensemble: `${ensemble}: ${plan.modelNames.map((k) => `${k} ${members[k].length} member(s)`).join(', ')}` } : {}) } },
     outPath,
     async (sink) => {
-      await predictRun(stackPath, { ...options, models: plan.modelNames, engine: engine.name }, sink, ctx);
+      const cells = grid.rows * grid.cols;
+      // Baselines: whole-grid mean/sd per model (4 bytes × 2 per cell and model).
+      const baseMean = bases.map(() => new Float32Array(cells));
+      const baseSd = bases.map(() => new Float32Array(cells));
+      const baseMask = new Float32Array(cells);
+      if (bases.length > 0) {
+        const { window, stats } = runTransform(o.runDir, manifest);
+        const src = await openStackSource(stackPath);
+        try {
+          const classifiers = baselineClassifiers(o.runDir, baseMembers.list, window, manifest.bandNames.length);
+          await predictMap(src, classifiers, { window, bandNames: manifest.bandNames, stats, batchSize: o.batchSize }, (rowStart, probs, mask) => {
+            const { means, sds } = groupMeanSd(baseMembers.groups, probs);
+            const at = rowStart * grid.cols;
+            means.forEach((m, i) => baseMean[i].set(m, at));
+            sds.forEach((d, i) => baseSd[i].set(d, at));
+            baseMask.set(mask, at);
+          }, nets.length > 0 ? undefined : ctx);
+        } finally {
+          await src.close();
+        }
+      }
+      const emit = (rowStart: number, netMeans: Float32Array[], netSds: Float32Array[], mask: Float32Array): void => {
+        const at = rowStart * grid.cols;
+        const len = mask.length;
+        const pick = (k: string, which: 'mean' | 'sd'): Float32Array => {
+          const ni = nets.indexOf(k);
+          if (ni >= 0) return which === 'mean' ? netMeans[ni] : netSds[ni];
+          const bi = bases.indexOf(k);
+          return (which === 'mean' ? baseMean[bi] : baseSd[bi]).subarray(at, at + len);
+        };
+        const bands = plan.modelNames.map((k) => pick(k, 'mean'));
+        if (ensemble) for (const k of plan.modelNames) bands.push(pick(k, 'sd'));
+        sink(rowStart, bands, mask);
+      };
+      if (nets.length === 0) {
+        emit(0, [], [], baseMask);
+        return;
+      }
+      await predictRun(
+        stackPath,
+        { ...options, models: netMembers.list, engine: engine.name },
+        (rowStart, probs, mask) => {
+          const { means, sds } = groupMeanSd(netMembers.groups, probs);
+          emit(rowStart, means, sds, mask);
+        },
+        ctx,
+      );
     },
   );
-  return { bandNames, modelNames: plan.modelNames, engine };
+  return { bandNames, modelNames: plan.modelNames, engine, members };
 }
 
 async function predictInThisThread(
@@ -311,7 +382,7 @@ const BOOTSTRAP =
   `const { register } = require(${JSON.stringify(TSX_API)}); register();\n` +
   `const { workerData } = require('node:worker_threads');\n` +
   `import(workerData.entry).catch((e) => { setImmediate(() => { throw e; }); });\n`;
-const WORKER_URL = new URL('./predict-worker.ts', import.meta.url);
+const WORKER_URL = moduleUrl('./predict-worker.ts', import.meta.url);
 
 type FromWorker =
   | { kind: 'progress'; index: number; fraction: number }

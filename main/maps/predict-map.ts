@@ -283,6 +283,11 @@ export interface PredictionOutputOptions {
   readonly bandPrefix?: string;
   /** Extra dataset metadata items of the GeoTIFF (e.g. the prediction engine). @default none */
   readonly metadata?: Readonly<Record<string, string>>;
+  /**
+   * Names of further bands after the difference band (e.g. the ensembles' sd_<model>); the sink's
+   * probability arrays then hold the model bands followed by these, in this order. @default none
+   */
+  readonly extraBands?: readonly string[];
 }
 
 /**
@@ -306,12 +311,14 @@ export async function writePredictionGeoTiff(
     if (diffIdx[0] < 0 || diffIdx[1] < 0) throw new InvalidOptionError(`difference needs both models among ${modelNames.join(', ')}`);
     names.push(`diff_${diff[0]}_minus_${diff[1]}`);
   }
-  const bandNames = [...names, 'window_mask'];
+  const extra = options.extraBands ?? [];
+  const nModels = modelNames.length;
+  const bandNames = [...names, ...extra, 'window_mask'];
   const w = new GeoTiffWriter(outPath, grid, bandNames, { nodata: -9999, metadata: { ...(options.metadata ?? {}), window_mask: 'bit 1 = window left the grid (reflect-padded); bit 2 = window held nodata filled with the band mean' } });
   try {
     await produce((rowStart, probs, mask) => {
-      probs.forEach((p, m) => w.writeRows(m, rowStart, p));
-      let b = probs.length;
+      for (let m = 0; m < nModels; m++) w.writeRows(m, rowStart, probs[m]);
+      let b = nModels;
       if (diffIdx) {
         const a = probs[diffIdx[0]];
         const c = probs[diffIdx[1]];
@@ -319,6 +326,7 @@ export async function writePredictionGeoTiff(
         for (let i = 0; i < d.length; i++) d[i] = a[i] - c[i];
         w.writeRows(b++, rowStart, d);
       }
+      for (let e = 0; e < extra.length; e++) w.writeRows(b++, rowStart, probs[nModels + e]);
       w.writeRows(b, rowStart, mask);
     });
     w.close();

@@ -5,7 +5,7 @@
  */
 import { serveTasks, workerInput } from '../jobs/worker-pool.ts';
 import { initBackend, type BackendPreference } from './backend.ts';
-import { evaluateFold, type CvTask, type CvTaskResult, type CvWorkerInput } from './cross-validate.ts';
+import { evaluateFold, finalTuning, type CvTask, type CvTaskResult, type CvWorkerInput } from './cross-validate.ts';
 import { trainModel } from './train.ts';
 import { fileModelHandler } from './run-store.ts';
 
@@ -20,11 +20,12 @@ serveTasks<CvTask, CvTaskResult>(async (task, tctx) => {
     return { result: { type: 'fold', fold: await evaluateFold(task.kind, input.data, task.spec, input.options, ctx), backend: b.name } };
   }
   const all = Array.from({ length: input.data.n }, (_, i) => i);
-  const trained = await trainModel(task.kind, input.data, all, { ...input.options.train, seed: input.options.seed }, ctx);
+  const tuned = await finalTuning(task.kind, input.data, input.options);
+  const trained = await trainModel(task.kind, input.data, all, { ...input.options.train, ...(tuned?.chosen ?? {}), seed: input.options.seed }, ctx);
   try {
     await trained.model.save(fileModelHandler(task.saveDir));
     const { model: _model, ...rest } = trained;
-    return { result: { type: 'final', trained: rest } };
+    return { result: { type: 'final', trained: rest, ...(tuned ? { tuned } : {}) } };
   } finally {
     trained.model.dispose();
   }

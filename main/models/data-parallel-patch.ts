@@ -9,6 +9,7 @@ import { createGeologyVariables, totalLoss, type GeologyTermVariables } from './
 import type { JobContext } from '../jobs/job.ts';
 import { DataParallelTrainer, type ProgramRef, type Replica, type ReplicaInfo, type SharedArrays } from './data-parallel.ts';
 import type { CheckedTrainOptions, TrainingData } from './train.ts';
+import { moduleUrl } from '../util/module-url.ts';
 
 export interface PatchReplicaSpec {
   readonly kind: ModelKind;
@@ -21,7 +22,7 @@ export interface PatchReplicaSpec {
   readonly dropoutSeed: number;
 }
 
-export const PATCH_PROGRAM: ProgramRef = { module: new URL('./data-parallel-patch.ts', import.meta.url).href, factory: 'createPatchReplica' };
+export const PATCH_PROGRAM: ProgramRef = { module: moduleUrl('./data-parallel-patch.ts', import.meta.url).href, factory: 'createPatchReplica' };
 
 /** The arrays a patch replica reads: x [n·k·k·C], labels [n] (float), knowledge [n·nKnowledge] (optional). */
 export function patchSharedArrays(x: Float32Array, labels: ArrayLike<number>, knowledge?: Float32Array): SharedArrays {

@@ -31,6 +31,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import { CancelledError, InvalidOptionError, WorkbenchError, type ErrorDetails } from '../errors.ts';
 import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import { defaultThreads, rebuildError, tsxBootstrap } from '../jobs/worker-pool.ts';
+import { moduleUrl } from '../util/module-url.ts';
 
 /** What a replica knows about itself. */
 export interface ReplicaInfo {
@@ -213,7 +214,7 @@ export class DataParallelTrainer {
     const shared: SharedArrays = {};
     for (const [k, v] of Object.entries(o.shared)) shared[k] = sharedCopy(v);
     const script = tsxBootstrap();
-    const entry = new URL('./data-parallel-worker.ts', import.meta.url).href;
+    const entry = moduleUrl('./data-parallel-worker.ts', import.meta.url).href;
     const workers: Worker[] = [];
     for (let index = 0; index < threads; index++) {
       const input: WorkerInit = { program: o.program, spec: o.spec, shared, info: { index, count: threads }, backend: o.backend ?? 'wasm', learningRate: o.learningRate };

@@ -5,6 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidFileError } from '../errors.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.ts';
+import type { SavedBaseline } from './baselines/baseline-models.ts';
+import { packageRootUrl } from '../util/package-root.ts';
 // Registers the custom layers so that saved models deserialize (registerClass side effects).
 import './architectures.ts';
 
@@ -15,6 +17,7 @@ import './architectures.ts';
  *   RUN_DIR/metrics.json                cross-validation metrics per model
  *   RUN_DIR/models/<kind>/model.json    final model of each kind (trained on all sites), tfjs
  *   RUN_DIR/models/<kind>/weights.bin   "layers-model" format, loadable by tf.loadLayersModel
+ *   RUN_DIR/models/<baseline>/baseline.json   a baseline (index, pc, logreg, rf), plain JSON
  *
  * Models are written through a small file IOHandler: tfjs' own `file://` handler lives in
  * tfjs-node, which is an optional native dependency we cannot assume. The files are the
@@ -89,6 +92,74 @@ export async function loadModel(runDir: string, kind: string): Promise<tfl.Layer
   return tfl.loadLayersModel(fileModelHandler(modelDir(runDir, kind)));
 }
 
+export const BASELINE_FILE = 'baseline.json';
+
+/** Saves a baseline model (models/baselines/baseline-models.ts) as RUN_DIR/models/<kind>/baseline.json. */
+export function saveBaseline(runDir: string, kind: string, saved: SavedBaseline): string {
+  const path = join(modelDir(runDir, kind), BASELINE_FILE);
+  writeJsonAtomic(path, saved);
+  return path;
+}
+
+export function loadBaseline(runDir: string, kind: string): SavedBaseline {
+  const path = join(modelDir(runDir, kind), BASELINE_FILE);
+  if (!existsSync(path)) throw new InvalidFileError(path, `no saved baseline "${kind}" here`, 'Re-run "geoanomaly train --model … ' + kind + '".');
+  let saved: SavedBaseline;
+  try {
+    saved = JSON.parse(readFileSync(path, 'utf8')) as SavedBaseline;
+  } catch (e) {
+    throw new InvalidFileError(path, `not valid JSON (${(e as Error).message})`, 'Re-run training to rewrite the model.');
+  }
+  if (saved.format !== 'geoanomaly-baseline/1') {
+    throw new InvalidFileError(path, `format is "${String(saved.format)}", expected "geoanomaly-baseline/1"`, 'Re-run training with this version.');
+  }
+  return saved;
+}
+
+/** Whether a manifest model entry is a baseline (its file is baseline.json, not a tfjs model). */
+export function isBaselineEntry(entry: RunManifest['models'][string] | undefined): boolean {
+  return entry?.type === 'baseline';
+}
+
+/** Names of the run's networks (tfjs models; baselines and ensemble members excluded). */
+export function networkNames(manifest: RunManifest): string[] {
+  return Object.entries(manifest.models).filter(([, v]) => v.type !== 'baseline').map(([k]) => k);
+}
+
+/** One CV fold model kept for the ensemble: loadable as model `name` (= "<kind>/fold-r<R>-f<F>", a folder under models/). */
+export interface EnsembleMember {
+  readonly name: string;
+  readonly path: string;
+  readonly repeat: number;
+  readonly fold: number;
+}
+
+export function foldModelName(kind: string, repeat: number, fold: number): string {
+  return `${kind}/fold-r${repeat}-f${fold}`;
+}
+
+/**
+ * Which models `predict` averages per model: 'folds' = the final model and the CV fold models of
+ * the first repeat (each site held out exactly once; k + 1 members), 'all-folds' = the final
+ * model and the fold models of every repeat, 'final' = the final model alone (sd 0).
+ */
+export type EnsembleMode = 'folds' | 'all-folds' | 'final';
+export const ENSEMBLE_MODES: readonly EnsembleMode[] = ['folds', 'all-folds', 'final'];
+
+/** Loadable model names of the ensemble of `kind` (the final model first). */
+export function ensembleMembers(manifest: RunManifest, kind: string, mode: EnsembleMode): string[] {
+  const members = manifest.models[kind]?.members ?? [];
+  if (mode === 'final') return [kind];
+  return [kind, ...members.filter((m) => mode === 'all-folds' || m.repeat === 0).map((m) => m.name)];
+}
+
+/** Every model name the run can load: its models and their ensemble members. */
+export function loadableNames(manifest: RunManifest, type?: 'network' | 'baseline'): string[] {
+  return Object.entries(manifest.models)
+    .filter(([, v]) => type === undefined || (type === 'baseline') === (v.type === 'baseline'))
+    .flatMap(([k, v]) => [k, ...(v.members ?? []).map((m) => m.name)]);
+}
+
 export interface InputRecord {
   /** What the input is: 'stack', 'sites', 'knowledge'. */
   readonly role: string;
@@ -124,7 +195,7 @@ export async function describeInput(role: string, path: string): Promise<InputRe
 
 /** Versions of the packages that determine the numbers. */
 export function packageVersions(): Record<string, string> {
-  const root = new URL('../../', import.meta.url);
+  const root = packageRootUrl();
   const read = (rel: string): string => {
     try {
       return (JSON.parse(readFileSync(new URL(rel, root), 'utf8')) as { version: string }).version;
@@ -158,7 +229,24 @@ export interface RunManifest {
   /** Patch size and the band transform with its whole-grid statistics (needed to predict). */
   readonly patch: Record<string, unknown>;
   /** Final models (trained on all sites), relative paths, with their geology coefficients. */
-  readonly models: Record<string, { readonly path: string; readonly geology?: { a: number[]; b: number }; readonly epochs: number; readonly engine?: 'tfjs' | 'onnx' }>;
+  readonly models: Record<
+    string,
+    {
+      readonly path: string;
+      readonly geology?: { a: number[]; b: number };
+      readonly epochs: number;
+      readonly engine?: 'tfjs' | 'onnx';
+      /** 'baseline': models/<kind>/baseline.json; absent or 'network': a tfjs model. */
+      readonly type?: 'network' | 'baseline';
+      /**
+       * Ensemble members of this model (paths relative to RUN_DIR, tfjs or baseline files of the
+       * same type): the CV fold models, which `predict` averages with the final model.
+       */
+      readonly members?: EnsembleMember[];
+      /** Nested tuning (train --tune): the settings chosen for the final model and for every outer fold, with the inner CV's AUC per candidate. */
+      readonly tuning?: { readonly final: Record<string, number>; readonly folds: { readonly repeat: number; readonly fold: number; readonly chosen: Record<string, number>; readonly candidates: { settings: Record<string, number>; innerAuc: number }[] }[] };
+    }
+  >;
   readonly metrics?: unknown;
 }
 

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { InvalidFileError, WorkbenchError } from '../errors.ts';
 import { writeJsonAtomic } from '../util/atomic-write.ts';
+import { checkUserFile, FileTooLargeError, NotARegularFileError, READ_LIMITS, readUserFile } from '../util/user-file.ts';
 import type { CrsInfo, LayerSpec, OpenedProject, ProjectDocument } from '../api/contract.ts';
 
 /**
@@ -48,7 +49,9 @@ function fail(file: string, problem: string): never {
 export function validateProjectDocument(value: unknown, file: string): ProjectDocument {
   if (value === null || typeof value !== 'object') fail(file, 'is not a JSON object');
   const d = value as Record<string, unknown>;
-  if (d.format !== 'geoanomaly-project') fail(file, `has format ${JSON.stringify(d.format)}, expected "geoanomaly-project"`);
+  // Only what the parser recognised is echoed, and briefly: the file may be anything the user
+  // (or a request) pointed at, and its content is not ours to repeat.
+  if (d.format !== 'geoanomaly-project') fail(file, `is not a GeoAnomaly project (its "format" is ${echo(d.format)}, expected "geoanomaly-project")`);
   if (d.version !== 1) {
     throw new ProjectFormatError(`${file}: project format version ${String(d.version)} is newer than this workbench understands (1). Update the workbench.`, { file, version: d.version });
   }
@@ -67,17 +70,46 @@ export function validateProjectDocument(value: unknown, file: string): ProjectDo
   return d as unknown as ProjectDocument;
 }
 
-export function loadProject(file: string): OpenedProject {
-  const path = resolve(file);
-  if (!existsSync(path)) throw new InvalidFileError(path, 'project file not found', 'Check the path or pick it from the recent projects');
+/** A short, single-line rendering of a parsed value for an error message. */
+function echo(v: unknown): string {
+  if (v === undefined) return 'missing';
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 40 ? `${s.slice(0, 37)}…` : s;
+}
+
+function parseProject(path: string, text: string): OpenedProject {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    fail(path, `is not valid JSON (${(e as Error).message})`);
+    parsed = JSON.parse(text);
+  } catch {
+    // JSON.parse's message quotes the first bytes of the file ("root:x:0:0"… for /etc/passwd):
+    // say what the file is not, never what it holds.
+    fail(path, 'is not a GeoAnomaly project (not a JSON document)');
   }
   const doc = validateProjectDocument(parsed, path);
   return { path, document: mapSources(doc, (s) => toAbsolute(dirname(path), s)) };
+}
+
+/** Synchronous open (CLI, tests): the same checks as openProjectFile. */
+export function loadProject(file: string): OpenedProject {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new InvalidFileError(path, 'project file not found', 'Check the path or pick it from the recent projects');
+  const s = statSync(path);
+  if (!s.isFile()) throw new NotARegularFileError(path, s.isDirectory() ? 'a folder' : 'not a regular file', `a ${PROJECT_EXTENSION} project file`);
+  if (s.size > READ_LIMITS.project) throw new FileTooLargeError(path, s.size, READ_LIMITS.project, 'project');
+  return parseProject(path, readFileSync(path, 'utf8'));
+}
+
+/** Opens a project off the event loop (the app's backend): regular file, size-capped, async read. */
+export async function openProjectFile(file: string): Promise<OpenedProject> {
+  const path = resolve(file);
+  try {
+    await checkUserFile(path, 'project');
+  } catch (e) {
+    if (e instanceof InvalidFileError && e.details.problem === 'file not found') throw new InvalidFileError(path, 'project file not found', 'Check the path or pick it from the recent projects');
+    throw e;
+  }
+  return parseProject(path, (await readUserFile(path, 'project')).toString('utf8'));
 }
 
 /** Saves atomically; returns the absolute path written. */

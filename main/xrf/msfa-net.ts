@@ -9,6 +9,7 @@ import { checkPseudoLabelOptions, pseudoLabels, type PseudoLabelOptions, type Ps
 import { mahalanobisScores } from './rx.ts';
 import { spatialContrast } from './spatial.ts';
 import { DataParallelTrainer, type ProgramRef, type Replica, type SharedArrays } from '../models/data-parallel.ts';
+import { moduleUrl } from '../util/module-url.ts';
 
 /**
  * MSFA-Net (Lu et al. 2025, Minerals 15, 970): an unsupervised per-pixel spectral autoencoder with
@@ -258,7 +259,7 @@ export interface MsfaReplicaSpec {
   readonly options: CheckedMsfaOptions;
 }
 
-export const MSFA_PROGRAM: ProgramRef = { module: new URL('./msfa-net.ts', import.meta.url).href, factory: 'createMsfaReplica' };
+export const MSFA_PROGRAM: ProgramRef = { module: moduleUrl('./msfa-net.ts', import.meta.url).href, factory: 'createMsfaReplica' };
 
 /**
  * One data-parallel replica of MSFA-Net (built in each worker; same seed ⇒ same initial net as

@@ -5,11 +5,12 @@ import type { JobContext } from '../jobs/job.ts';
 import { subJob, throwIfCancelled } from '../jobs/job.ts';
 import type { BackendPreference } from '../models/backend.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.ts';
-import { normalizeCube, NORMALIZATIONS, type Normalization, type SpectralCube } from './cube.ts';
+import { cubeSpectralAxis, normalizeCube, NORMALIZATIONS, type Normalization, type SpectralCube } from './cube.ts';
 import { runAutoAd } from './auto-ad.ts';
 import { boxPlotPng, separability, writeDetectionMaps, type Separability } from './detection-output.ts';
 import { ABLATIONS, runMsfaNet, type Ablation } from './msfa-net.ts';
-import { globalRx, localRx } from './rx.ts';
+import { localRx } from './rx.ts';
+import { globalRxFast } from './rx-onnx.ts';
 
 /** The micro-XRF workflow: normalise, run detectors, write score maps, metrics, ROC and box plot. */
 export type XrfMethod = 'msfa' | 'rx' | 'lrx' | 'autoad';
@@ -40,6 +41,29 @@ export interface MethodMetrics {
   [extra: string]: unknown;
 }
 
+/** What `spectral-axis.json` holds: channel names and their energy/wavelength, pixel size. */
+export interface SpectralAxisRecord {
+  readonly source: string;
+  readonly bandNames: string[];
+  readonly quantity: 'energy' | 'wavelength' | 'channel';
+  readonly unit: string;
+  /** Physical value of each channel (from the file, or from band names such as "6.400keV"), else the 1-based channel index. */
+  readonly values: number[];
+  readonly pixelSizeUm: number | null;
+}
+
+export function spectralAxisRecord(cube: SpectralCube): SpectralAxisRecord {
+  const a = cubeSpectralAxis(cube);
+  return {
+    source: cube.source,
+    bandNames: cube.bandNames,
+    quantity: a.quantity,
+    unit: a.unit,
+    values: a.values,
+    pixelSizeUm: cube.pixelSizeUm ?? null,
+  };
+}
+
 export async function runXrfWorkflow(cube: SpectralCube, o: XrfWorkflowOptions, ctx?: JobContext): Promise<Record<string, MethodMetrics>> {
   if (o.methods.length === 0) throw new InvalidOptionError('xrf: give at least one method');
   for (const m of o.methods) if (!XRF_METHODS.includes(m)) throw new InvalidOptionError(`xrf: unknown method "${m}" (methods: ${XRF_METHODS.join(', ')}, all)`);
@@ -65,7 +89,12 @@ export async function runXrfWorkflow(cube: SpectralCube, o: XrfWorkflowOptions, 
     const t0 = performance.now();
     let scores: Float32Array;
     const extra: Record<string, unknown> = {};
-    if (method === 'rx') scores = globalRx(x, sub);
+    if (method === 'rx') {
+      // Blocked GEMMs on ONNX Runtime when it is installed (bench/xrf.ts rx), else the JS loops.
+      const r = await globalRxFast(x, { threads: o.threads ?? 1 }, sub);
+      scores = r.scores;
+      extra.engine = r.engine;
+    }
     else if (method === 'lrx') scores = localRx(x, {}, sub);
     else if (method === 'autoad') {
       const r = await runAutoAd(x, { seed, backend: o.backend }, sub);
@@ -99,6 +128,8 @@ export async function runXrfWorkflow(cube: SpectralCube, o: XrfWorkflowOptions, 
     metrics[method] = entry;
   }
   writeJsonAtomic(join(o.outDir, 'metrics.json'), metrics);
+  // The spectral axis travels with the outputs: a spectrum plot of any score needs it.
+  writeJsonAtomic(join(o.outDir, 'spectral-axis.json'), spectralAxisRecord(cube));
   if (truth) {
     writeJsonAtomic(join(o.outDir, 'roc.json'), rocs);
     writeJsonAtomic(join(o.outDir, 'separability.json'), seps);

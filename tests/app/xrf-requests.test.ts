@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { compositeRgba, writeSyntheticXrfSample, xrfComposite, xrfCubeInfo } from '../../main/api/xrf-requests.ts';
 import { createHandlers, dispatch } from '../../main/api/handlers.ts';
 import { makeCube } from '../../main/xrf/cube.ts';
@@ -69,4 +69,79 @@ describe('Micro-XRF panel requests (main/api/xrf-requests.ts)', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('viewer queries through the contract: pixel spectrum, region mean, element map, spectra CSV (NeXus fixture with an energy axis)', async () => {
+    const dataDir = tempDir('xrf-req-v-');
+    try {
+      const { handlers } = createHandlers({ dataDir, host: 'browser', emit: () => {} });
+      // tests/fixtures/xrf/make_xrf_formats.py: a 6×5×4 integer cube, energies 6.40, 8.04, 8.63, 3.69 keV.
+      const nxs = new URL('../fixtures/xrf/formats/cube.nxs', import.meta.url).pathname;
+      const cube = await readCube(nxs);
+      const B = 4;
+      const call = async <T>(name: Parameters<typeof dispatch>[1], p: unknown): Promise<T> => {
+        const r = await dispatch(handlers, name, p as never);
+        if (!r.ok) throw new Error(JSON.stringify((r as { error: unknown }).error));
+        return (r as { result: T }).result;
+      };
+      const px = await call<{ spectrum: number[]; background: number[]; score: number | null; axis: { title: string; values: number[] } }>('xrfPixelSpectrum', { path: nxs, row: 2, col: 3 });
+      // Exact: integer counts; the background without a score map is the scene mean (sums of 30 integers / 30).
+      expect(px.spectrum).toEqual(Array.from(cube.pixels.subarray((2 * 5 + 3) * B, (2 * 5 + 4) * B)));
+      for (let b = 0; b < B; b++) {
+        let sum = 0;
+        for (let i = 0; i < 30; i++) sum += cube.pixels[i * B + b];
+        expect(px.background[b]).toBe(sum / 30);
+      }
+      expect(px.score).toBeNull();
+      expect(px.axis).toMatchObject({ title: 'energy (keV)', values: [6.4, 8.04, 8.63, 3.69] });
+      const reg = await call<{ mean: number[]; pixelCount: number }>('xrfRegionSpectrum', { path: nxs, row0: 4, col0: 3, row1: 1, col1: 0 });
+      expect(reg.pixelCount).toBe(16);
+      for (let b = 0; b < B; b++) {
+        let sum = 0;
+        for (let r = 1; r <= 4; r++) for (let c = 0; c <= 3; c++) sum += cube.pixels[(r * 5 + c) * B + b];
+        expect(reg.mean[b]).toBe(sum / 16);
+      }
+      const map = await call<{ values: Float32Array; name: string; min: number; max: number }>('xrfElementMap', { path: nxs, band: 2 });
+      expect(Array.from(map.values)).toEqual(Array.from({ length: 30 }, (_, i) => cube.pixels[i * B + 2]));
+      const out = `${dataDir}/spectra.csv`;
+      await call('xrfExportSpectra', { path: nxs, out, spectra: [{ label: 'pixel, r2 c3', values: px.spectrum }, { label: 'region', values: reg.mean }] });
+      const lines = readFileSync(out, 'utf8').trim().split('\n');
+      expect(lines[0]).toBe('band,energy (keV),"pixel, r2 c3",region');
+      expect(lines[1]).toBe(`band_1,6.4,${px.spectrum[0]},${reg.mean[0]}`);
+      // A generic HDF5 file read through an explicit dataset: the same cube (generator: /entry/data).
+      const h5 = new URL('../fixtures/xrf/formats/cube.h5', import.meta.url).pathname;
+      const info = await call<{ dataset: string | null; rows: number; bandCount: number }>('xrfCubeInfo', { path: h5, dataset: '/entry/data' });
+      expect(info).toMatchObject({ dataset: '/entry/data', rows: 6, bandCount: 4 });
+      expect((await call<{ spectrum: number[] }>('xrfPixelSpectrum', { path: h5, dataset: '/entry/data', row: 2, col: 3 })).spectrum).toEqual(px.spectrum);
+      const wrong = await dispatch(handlers, 'xrfCubeInfo', { path: h5, dataset: '/entry/energy' });
+      expect(wrong.ok).toBe(false);
+      expect((wrong as { error: { message: string } }).error.message).toMatch(/dataset \/entry\/energy has rank 1/);
+      const bad = await dispatch(handlers, 'xrfPixelSpectrum', { path: nxs, row: 6, col: 0 });
+      expect(bad.ok).toBe(false);
+      expect((bad as { error: { message: string } }).error.message).toMatch(/pixel \(row 6, col 0\) is outside the 6×5 cube/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('an xrf job on a HyperSpy file runs in a worker thread (h5wasm there too) and writes the energy axis', async () => {
+    const dataDir = tempDir('xrf-req-job-');
+    const events: { name: string; payload: unknown }[] = [];
+    const { handlers, jobs } = createHandlers({ dataDir, host: 'browser', emit: (name, payload) => events.push({ name, payload }) });
+    try {
+      const hspy = new URL('../fixtures/xrf/formats/cube.hspy', import.meta.url).pathname;
+      const out = `${dataDir}/run`;
+      const { jobId } = await handlers.xrf({ options: { cube: hspy, method: 'rx', out } });
+      await jobs.settled(jobId);
+      const mine = events.filter((e) => (e.payload as { jobId?: string }).jobId === jobId);
+      expect(mine.at(-1)?.name, JSON.stringify(mine.at(-1)?.payload)).toBe('jobDone');
+      const axis = JSON.parse(readFileSync(`${out}/spectral-axis.json`, 'utf8')) as { quantity: string; unit: string; values: number[] };
+      // HyperSpy axis-2 of the generator: offset 1.0 keV, scale 0.02 keV; rel 1e-12.
+      expect([axis.quantity, axis.unit]).toEqual(['energy', 'keV']);
+      axis.values.forEach((v, k) => expect(Math.abs(v - (1 + 0.02 * k))).toBeLessThan(1e-12));
+      expect(Object.keys(JSON.parse(readFileSync(`${out}/metrics.json`, 'utf8')) as object)).toEqual(['rx']);
+    } finally {
+      jobs.cancelAll();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -51,14 +51,15 @@ describe('sites requests', () => {
 });
 
 describe('readJsonResult', () => {
-  it('reads .json files only and names a broken one', () => {
+  it('reads .json files only and names a broken one', async () => {
     const ok = join(work, 'r.json');
     writeFileSync(ok, '{"a": [1, 2]}');
-    expect(readJsonResult(ok)).toEqual({ a: [1, 2] });
-    expect(() => readJsonResult(join(work, 'grid.tif'))).toThrow(/\.json/);
+    // readJsonResult reads asynchronously (never blocking the server's event loop).
+    expect(await readJsonResult(ok)).toEqual({ a: [1, 2] });
+    await expect(readJsonResult(join(work, 'grid.tif'))).rejects.toThrow(/\.json/);
     const bad = join(work, 'bad.json');
     writeFileSync(bad, '{"a": ');
-    expect(() => readJsonResult(bad)).toThrow(bad);
+    await expect(readJsonResult(bad)).rejects.toThrow(bad);
   });
 });
 

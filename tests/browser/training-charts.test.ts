@@ -74,7 +74,9 @@ describe.skipIf(!haveChromium)('Training charts (browser host)', () => {
     const runDir = join(s.dataDir, 'runs', runName);
     const metrics = JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8')) as Record<string, unknown>;
     const roc = JSON.parse(readFileSync(join(runDir, 'roc.json'), 'utf8')) as Record<string, { folds: unknown[] }>;
-    expect(Object.keys(metrics)).toEqual(['cnn', 'dcn']);
+    expect(Object.keys(metrics)).toEqual(['cnn', 'dcn', 'comparisons']);
+    // One paired comparison for the one pair of models run.
+    expect((metrics.comparisons as { a: string; b: string }[]).map((c) => `${c.a}-${c.b}`)).toEqual(['dcn-cnn']);
     expect(Object.keys(roc)).toEqual(['cnn', 'dcn']);
     expect(roc.cnn.folds).toHaveLength(2);
     for (const id of ['radar-chart', 'roc-chart', 'cv-box-plot']) {

@@ -26,7 +26,8 @@ describe('geoanomaly demo (the README main job), with minimal training', () => {
       expect(ev.auc).toBeLessThanOrEqual(1);
     }
     const prob = gdalinfo(join(out, 'maps', 'probability.tif'));
-    expect(prob.bands.map((b) => b.description)).toEqual(['p_cnn', 'p_dcn', 'p_gk-cnn', 'p_gk-dcn', 'diff_gk-dcn_minus_gk-cnn', 'window_mask']);
+    // predict's default ensemble (final + fold models) adds one sd_<model> band per model.
+    expect(prob.bands.map((b) => b.description)).toEqual(['p_cnn', 'p_dcn', 'p_gk-cnn', 'p_gk-dcn', 'diff_gk-dcn_minus_gk-cnn', 'sd_cnn', 'sd_dcn', 'sd_gk-cnn', 'sd_gk-dcn', 'window_mask']);
     const stack = gdalinfo(join(out, 'grids', 'stack.tif'));
     expect(stack.bands).toHaveLength(39);
     for (const f of ['maps/probability-maps.png', 'maps/probability-maps.svg', 'explain/gradcam-cnn-vs-dcn.png', 'explain/gradcam-gk-cnn-vs-gk-dcn.png', 'explain/offsets-dcn.png', 'knowledge/powerlaw.json', 'sites.geojson', 'run/manifest.json']) {

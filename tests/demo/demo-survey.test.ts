@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { writeDemoSurvey } from '../../main/demo/demo-survey.ts';
 import { readSampleTable } from '../../main/io/table.ts';
 import { readVector } from '../../main/io/vector.ts';
@@ -91,5 +92,45 @@ describe('demo survey generator', () => {
     }
     const meanAll = truth.bands[0].reduce((s, v) => s + v, 0) / truth.bands[0].length;
     expect(atDeposits / 40).toBeGreaterThan(3 * meanAll);
+  });
+});
+
+describe('demo survey regimes (skill benchmark options)', () => {
+  it('without options writes exactly the files of the version before the options existed (sha256 of seed 7)', () => {
+    // Hashes of the files written by main/demo/demo-survey.ts before the regime options were added
+    // (commit 0e28292, seed 7), measured with sha256sum.
+    const expected: Record<string, string> = {
+      'anomaly-truth.tif': 'c299971bed41e0f01af4e161fde613800ca709230484da96f157e607e5b7d3b7',
+      'demo.json': '766dd3f4a6a9f67f26b85e485632f48cf2ced693ec3b396da9a242092d4ad7eb',
+      'deposits.geojson': '7aa5acb2445665bf75dd514637ad277810dbebc6ccffeb2b88816358b4df3dc9',
+      'faults.geojson': '76795f9fd3fbee66bb21472c61bf0a6a8a3b3a1d8428275bb0c6cf2a4e056ea8',
+      'samples.csv': '265b9bebf1457b98874348a07b3bb675d6d03d376e4516239ee27c59dc61e142',
+    };
+    const d = tempDir();
+    writeDemoSurvey(d, { seed: 7 });
+    for (const [f, h] of Object.entries(expected)) expect(createHash('sha256').update(readFileSync(join(d, f))).digest('hex'), f).toBe(h);
+  });
+
+  it('isotropic, uniform, noisy with decoys: decoys raise the samples but not the truth, deposits ignore the faults', async () => {
+    const base = tempDir();
+    const iso = tempDir();
+    writeDemoSurvey(base, { seed: 3, haloAlongM: 1200, haloAcrossM: 1200, faultControl: 0 });
+    writeDemoSurvey(iso, { seed: 3, haloAlongM: 1200, haloAcrossM: 1200, faultControl: 0, decoyCount: 6 });
+    const meta = JSON.parse(readFileSync(join(iso, 'demo.json'), 'utf8')) as { truth: { decoys: { x: number; y: number }[]; faultControl: number; haloSigmaAlongM: number } };
+    expect(meta.truth.decoys).toHaveLength(6);
+    expect(meta.truth.faultControl).toBe(0);
+    expect(meta.truth.haloSigmaAlongM).toBe(1200);
+    // Same deposits and truth (decoys are not mineralisation); different samples.
+    expect(readFileSync(join(iso, 'deposits.geojson')).equals(readFileSync(join(base, 'deposits.geojson')))).toBe(true);
+    expect(readFileSync(join(iso, 'anomaly-truth.tif')).equals(readFileSync(join(base, 'anomaly-truth.tif')))).toBe(true);
+    expect(readFileSync(join(iso, 'samples.csv')).equals(readFileSync(join(base, 'samples.csv')))).toBe(false);
+    // The truth raster still carries the deposits’ halos.
+    const truth = await readGeoTiff(join(iso, 'anomaly-truth.tif'));
+    expect(truth.bands[0].some((v) => v > 0.3)).toBe(true);
+  });
+
+  it('refuses out-of-range regime options with the flag to fix', () => {
+    expect(() => writeDemoSurvey(tempDir(), { faultControl: 1.5 })).toThrow(/--fault-control/);
+    expect(() => writeDemoSurvey(tempDir(), { decoyCount: -1 })).toThrow(/--decoys/);
   });
 });

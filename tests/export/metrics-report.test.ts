@@ -40,7 +40,9 @@ beforeAll(async () => {
   const common = ['--epochs', '1', '--folds', '2', '--repeats', '2', '--patch-size', '5', '--seed', '3', '--threads', '1'];
   expect(await main(['train', '--stack', stack, '--sites', sites, '--model', 'cnn,dcn', ...common, '--out', runDir])).toBe(0);
   expect(await main(['predict', '--run', runDir, '--stack', stack, '--threads', '1', '--out', prob])).toBe(0);
-  metrics = JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8')) as RunMetrics;
+  // The model entries (metrics.json also holds "comparisons", which readRunMetrics sets apart).
+  const { comparisons: _c, ...models } = JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8')) as Record<string, unknown>;
+  metrics = models as unknown as RunMetrics;
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -100,6 +102,8 @@ describe('run report', () => {
     expect(html.match(/<tr><td>(cnn|dcn)<\/td><td>\d<\/td><td>\d<\/td>/g)).toHaveLength(8);
     expect(html).toContain('<td>Seed</td><td>3</td>');
     expect(html).toContain('p_cnn, p_dcn');
+    // The paired comparison of the two models, stated plainly.
+    expect(html).toMatch(/<li>DCN − CNN: ΔAUC [+−]\d\.\d\d \[[+−]\d\.\d\d, [+−]\d\.\d\d\] \((the interval includes 0|DCN is better|CNN is better)/);
   });
 
   it('PDF: A4 pages (±1 pt), text with the metrics and full input hashes, every page rasterises', async () => {
@@ -116,6 +120,7 @@ describe('run report', () => {
     expect(text).toContain('Cross-validation metrics (mean ± sd)');
     expect(text).toContain(`SHA-256 ${sha256(stack)}`);
     expect(text).toContain(`${metrics.dcn.mean.auc.toFixed(3)} ± ${metrics.dcn.sd.auc.toFixed(3)}`);
+    expect(text).toMatch(/DCN - CNN: Delta AUC [+-]\d\.\d\d/);
     const prefix = join(dir, 'report-page');
     execFileSync('pdftoppm', ['-r', '20', '-png', out, prefix]);
     for (let p = 1; p <= pages; p++) {

@@ -56,7 +56,8 @@ describe('predict --engine onnx (onnxruntime-node) vs --engine tfjs', () => {
     const ref = await readGeoTiff(out('tfjs.tif'));
     const two = await readGeoTiff(out('onnx2.tif'));
     const one = await readGeoTiff(out('onnx1.tif'));
-    expect(two.bandNames).toEqual(['p_cnn', 'p_dcn', 'diff_dcn_minus_cnn', 'window_mask']);
+    // The ensemble default adds the members' spread per model (sd_<model>, maps/ensemble-bands.ts).
+    expect(two.bandNames).toEqual(['p_cnn', 'p_dcn', 'diff_dcn_minus_cnn', 'sd_cnn', 'sd_dcn', 'window_mask']);
     expect(two.bandNames).toEqual(ref.bandNames);
     const cells = f.grid.rows * f.grid.cols;
     for (let b = 0; b < ref.bands.length; b++) {
@@ -79,7 +80,7 @@ describe('predict --engine onnx (onnxruntime-node) vs --engine tfjs', () => {
 
     const info = gdalinfo(out('onnx2.tif')) as ReturnType<typeof gdalinfo> & { metadata?: Record<string, Record<string, string>> };
     expect(info.size).toEqual([f.grid.cols, f.grid.rows]);
-    expect(info.bands).toHaveLength(4);
+    expect(info.bands).toHaveLength(6);
     expect(info.bands[0].minimum).toBeGreaterThan(0);
     expect(info.bands[0].maximum).toBeLessThan(1);
     expect(info.metadata?.['']?.prediction_engine).toMatch(/^onnx \(onnxruntime-node \d+\.\d+\.\d+, CPU; requested\)$/);

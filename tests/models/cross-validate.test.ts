@@ -6,11 +6,14 @@ import {
   foldsFor,
   metricsJsonEntry,
   METRIC_NAMES,
+  BOOTSTRAP_REPLICATES,
+  scoredFolds,
   trainSeedFor,
 } from '../../main/models/cross-validate.ts';
 import { predictDepositProbability, trainModel } from '../../main/models/train.ts';
 import { chooseThreshold, classificationMetrics } from '../../main/eval/metrics.ts';
 import { summarize } from '../../main/eval/folds.ts';
+import { siteBootstrapIntervals } from '../../main/eval/bootstrap.ts';
 import { InvalidOptionError } from '../../main/errors.ts';
 import { TINY, toyData } from './toy-data.ts';
 
@@ -72,18 +75,18 @@ describe('crossValidate', () => {
     expect(r.folds[0].nTest).toBe(f0.test.length);
   });
 
-  it('summarises folds × repeats: mean and sd over all folds, CI from per-repeat means; metrics.json shape', async () => {
+  it('summarises folds × repeats: mean and sd over all folds, CI from the site bootstrap; metrics.json shape', async () => {
     const r = await crossValidate('gk-cnn', data, { folds: 2, repeats: 2, seed: 1, train });
     expect(r.folds).toHaveLength(4);
     for (const m of METRIC_NAMES) {
       const s = summarize(r.folds.map((f) => f.metrics[m]));
       expect(r.mean[m]).toBe(s.mean);
       expect(r.sd[m]).toBe(s.sd);
-      const perRepeat = [0, 1].map((rep) => {
-        const v = r.folds.filter((f) => f.repeat === rep).map((f) => f.metrics[m]);
-        return (v[0] + v[1]) / 2;
-      });
-      expect(r.ci95[m]).toEqual(summarize(perRepeat).ci95);
+      // The interval is the seeded site bootstrap of the held-out scores (eval/bootstrap.ts), inside the metric's range.
+      expect(r.ci95[m]).toEqual(siteBootstrapIntervals(scoredFolds(r.folds, data), { replicates: BOOTSTRAP_REPLICATES, seed: 1 })[m]);
+      const [lo, hi] = m === 'kappa' || m === 'mcc' ? [-1, 1] : [0, 1];
+      expect(r.ci95[m][0]).toBeGreaterThanOrEqual(lo);
+      expect(r.ci95[m][1]).toBeLessThanOrEqual(hi);
     }
     for (const f of r.folds) {
       expect(f.threshold).toBe(0.5);

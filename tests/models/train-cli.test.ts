@@ -48,8 +48,11 @@ describe('geoanomaly train', () => {
     ]);
     expect(code).toBe(0);
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Record<string, { folds: Record<string, number>[]; mean: Record<string, number>; sd: Record<string, number> }>;
-    expect(Object.keys(metrics)).toEqual(['cnn', 'gk-dcn']);
-    for (const m of Object.values(metrics)) {
+    const { comparisons, ...models } = metrics as Record<string, unknown>;
+    expect(Object.keys(models)).toEqual(['cnn', 'gk-dcn']);
+    // One paired comparison (gk-dcn − cnn) in the shape.
+    expect(comparisons).toEqual([expect.objectContaining({ a: 'gk-dcn', b: 'cnn', metric: 'auc', method: 'site bootstrap' })]);
+    for (const m of Object.values(models) as { folds: Record<string, number>[]; mean: Record<string, number>; sd: Record<string, number> }[]) {
       expect(m.folds).toHaveLength(2);
       for (const f of m.folds) expect(Object.keys(f).sort()).toEqual([...METRIC_NAMES].sort());
       for (const k of METRIC_NAMES) {

@@ -32,6 +32,8 @@ describe('Micro-XRF panel parameters', () => {
     const base = { cube: '/c.tif', truth: '', methods: ['rx', 'msfa'] as const, ablation: 'none' as const, epochs: 2, seed: 1, threads: null };
     expect(xrfRequest({ ...base, methods: ['msfa', 'rx'] }, '/out').options).toEqual({ cube: '/c.tif', method: 'msfa,rx', ablation: 'none', epochs: 2, seed: 1, out: '/out' });
     expect(xrfRequest({ ...base, methods: ['msfa', 'rx', 'lrx', 'autoad'], truth: '/t.tif', threads: 2 }, '/o').options).toMatchObject({ method: 'all', truth: '/t.tif', threads: 2 });
+    expect(xrfRequest({ ...base, dataset: '/entry/data' }, '/o').options.dataset).toBe('/entry/data');
+    expect('dataset' in xrfRequest({ ...base, dataset: '' }, '/o').options).toBe(false);
   });
 
   it('picks the Cu, Fe and Si Kα channels for the default composite', () => {

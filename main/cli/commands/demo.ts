@@ -20,10 +20,11 @@ interface Step {
 }
 
 async function runStep(step: Step, io: CliIo, from: number, to: number): Promise<void> {
-  const { commands } = await import('./index.ts');
+  const { COMMANDS } = await import('../../commands/registry.ts');
   const [name, ...rest] = step.args;
-  const cmd = commands.find((c) => c.name === name);
-  if (!cmd) throw new PipelineStepError(`pipeline step "${step.title}" needs the "${name}" command, which this build lacks`);
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) throw new PipelineStepError(`pipeline step "${step.title}" needs the "${name}" command, which this build lacks`);
+  const cmd = await entry.load();
   const { parseCommandArgs } = await import('../command.ts');
   const lines: string[] = [];
   const code = await cmd.run(parseCommandArgs(cmd, rest), {
@@ -167,7 +168,7 @@ export const demoCommand: Command = {
     const metrics = JSON.parse(readFileSync(p('run', 'metrics.json'), 'utf8')) as Record<string, { mean: Record<string, number>; sd: Record<string, number> }>;
     const power = JSON.parse(readFileSync(p('knowledge', 'powerlaw.json'), 'utf8')) as { N: number; k: number; r2: number };
     const keys = ['acc', 'auc', 'kappa', 'mcc', 'precision', 'recall', 'f1'];
-    const rows = Object.entries(metrics).map(([m, v]) => `| ${m} | ${keys.map((k) => `${fmt(v.mean?.[k])} ± ${fmt(v.sd?.[k])}`).join(' | ')} |`);
+    const rows = Object.entries(metrics).filter(([m]) => m !== 'comparisons').map(([m, v]) => `| ${m} | ${keys.map((k) => `${fmt(v.mean?.[k])} ± ${fmt(v.sd?.[k])}`).join(' | ')} |`);
     const evalRows = ['cnn', 'dcn', 'gk-cnn', 'gk-dcn']
       .filter((m) => existsSync(p('eval', `${m}.json`)))
       .map((m) => {

@@ -14,6 +14,7 @@ import { readSitesGeoJson } from '../../sites/sites-geojson.ts';
 import { evaluateMap } from '../../eval/success-rate.ts';
 import { anomalyClasses, concentrationArea } from '../../eval/concentration-area.ts';
 import { writeJsonAtomic } from '../../util/atomic-write.ts';
+import { comparisonRecord, depositPlacements, formatComparison, pairedDepositBootstrap, type Comparison } from '../../eval/bootstrap.ts';
 import { InvalidFileError, InvalidOptionError } from '../../errors.ts';
 
 interface DepositInput {
@@ -52,7 +53,7 @@ async function depositCells(file: string, grid: GridSpec, opts: { assumeCrs?: Cr
 export const evaluateCommand: Command = {
   name: 'evaluate',
   summary: 'map-level evaluation: AUC, success-rate curve, P–A plot, C–A thresholds',
-  usage: '--map PROB.tif --deposits FILE [--exclude-training SITES.geojson] --out EVAL.json',
+  usage: '--map PROB.tif --deposits FILE [--exclude-training SITES.geojson] [--compare A,B,… [--compare-map OTHER.tif]] --out EVAL.json',
   options: {
     map: { type: 'string', description: 'probability or anomaly map (GeoTIFF; first band unless --band)', valueName: 'PROB.tif' },
     band: { type: 'string', description: 'band name of the map to evaluate', valueName: 'NAME' },
@@ -64,6 +65,13 @@ export const evaluateCommand: Command = {
     'ca-breaks': { type: 'string', description: 'comma-separated C–A breaks to use instead of the automatic fit', valueName: 'V1,V2,…' },
     'ca-segments': { type: 'string', description: 'fix the number of C–A segments (2–4; default chosen by BIC)', valueName: 'N' },
     classes: { type: 'string', description: 'also write the C–A anomaly classes raster', valueName: 'CLASSES.tif' },
+    compare: {
+      type: 'string',
+      description: 'bands (e.g. p_gk-dcn,p_cnn,p_rf) whose map AUCs at the deposits are compared pairwise: paired bootstrap over deposits → "comparisons" in EVAL.json',
+      valueName: 'A,B,…',
+    },
+    'compare-map': { type: 'string', description: 'read the --compare bands from this GeoTIFF instead of --map (same grid)', valueName: 'OTHER.tif' },
+    seed: { type: 'string', description: 'seed of the comparison bootstrap', valueName: 'N', default: '1' },
     out: { type: 'string', description: 'evaluation JSON (keys auc, successRate, paIntersection, caBreaks, …)', valueName: 'EVAL.json' },
   },
   details:
@@ -141,7 +149,27 @@ export const evaluateCommand: Command = {
         classes: classesPath ?? null,
       },
     };
-    writeJsonAtomic(outPath, report);
+    // Paired comparisons of map AUCs at the same deposits (eval/bootstrap.ts pairedDepositBootstrap).
+    const compareBands = optionalString(args, 'compare')?.split(',').map((x) => x.trim()).filter((x) => x !== '') ?? [];
+    const comparisons: Comparison[] = [];
+    if (compareBands.length > 0) {
+      if (compareBands.length < 2) throw new InvalidOptionError('evaluate: --compare needs at least two band names, e.g. --compare p_gk-dcn,p_cnn');
+      const cmpPath = optionalString(args, 'compare-map');
+      const cmpMap = cmpPath ? await readGeoTiff(cmpPath) : map;
+      if (cmpPath && (cmpMap.grid.rows !== grid.rows || cmpMap.grid.cols !== grid.cols)) {
+        throw new InvalidOptionError(`evaluate: --compare-map ${cmpPath} is ${cmpMap.grid.rows}×${cmpMap.grid.cols} cells, --map is ${grid.rows}×${grid.cols}; give maps on one grid`);
+      }
+      const placements = compareBands.map((name) => depositPlacements(cmpMap.bands[bandIndex(cmpMap, name)], deposits.cells, exclude));
+      const seed = optionalNumber(args, 'seed', 'evaluate') ?? 1;
+      for (let i = 0; i < compareBands.length; i++) {
+        for (let j = i + 1; j < compareBands.length; j++) {
+          const c = comparisonRecord(compareBands[i], compareBands[j], 'map auc', pairedDepositBootstrap(placements[i], placements[j], { seed }), 'deposit bootstrap');
+          comparisons.push(c);
+          io.out(formatComparison({ ...c, a: c.a.replace(/^p_/, ''), b: c.b.replace(/^p_/, ''), metric: 'auc' }));
+        }
+      }
+    }
+    writeJsonAtomic(outPath, comparisons.length > 0 ? { ...report, comparisons } : report);
     io.progress(1, 'done');
     io.out(
       `AUC ${evaluation.auc.toFixed(4)} · success-rate AUC ${evaluation.successRate.auc.toFixed(4)} · ` +

@@ -1,35 +1,12 @@
-import type { Command } from '../command.ts';
-import { infoCommand } from './info.ts';
-import { krigeCommand } from './krige.ts';
-import { demoDataCommand } from './demo-data.ts';
-import { serveCommand } from './serve.ts';
-import { faultsCommand } from './faults.ts';
-import { sitesCommand } from './sites.ts';
-import { evaluateCommand } from './evaluate.ts';
-import { rpcaCommand } from './rpca.ts';
-import { trainCommand } from './train.ts';
-import { predictCommand } from './predict.ts';
-import { explainCommand } from './explain.ts';
-import { demoCommand } from './demo.ts';
-import { xrfCommand } from './xrf.ts';
-import { layoutCommand } from './layout.ts';
-import { reportCommand } from './report.ts';
+import type { CommandEntry } from '../command.ts';
+import { COMMANDS } from '../../commands/registry.ts';
 
-/** Every `geoanomaly` subcommand, in the order `--help` lists them. One entry point, one list. */
-export const commands: readonly Command[] = [
-  infoCommand,
-  krigeCommand,
-  demoDataCommand,
-  serveCommand,
-  faultsCommand,
-  sitesCommand,
-  evaluateCommand,
-  rpcaCommand,
-  trainCommand,
-  predictCommand,
-  explainCommand,
-  demoCommand,
-  xrfCommand,
-  layoutCommand,
-  reportCommand,
+/**
+ * Every `geoanomaly` subcommand, in the order `--help` lists them: the shared registry
+ * (main/commands/registry.ts, where a new command gets its one line) plus `serve`, which starts
+ * the app's browser host and so belongs to the CLI alone (main/api must not import it back).
+ */
+export const commands: readonly CommandEntry[] = [
+  ...COMMANDS,
+  { name: 'serve', summary: 'run the workbench in a web browser (local only, token-protected)', load: async () => (await import('./serve.ts')).serveCommand },
 ];

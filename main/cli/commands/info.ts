@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Command } from '../command.ts';
 import { optionalString } from '../command.ts';
@@ -11,6 +11,32 @@ import { guessCoordinateColumns, inspectSampleTable, readTableCells } from '../.
 import { InvalidFileError, InvalidOptionError } from '../../errors.ts';
 
 type Out = (l: string) => void;
+
+const HDF5_INFO_EXT = ['.h5', '.hdf5', '.he5', '.nxs', '.nx5', '.hspy'];
+
+/** HDF5 files (and MAT v7.3): every dataset with shape and dtype, for choosing `xrf --dataset`. Heavy import kept inside. */
+async function describeHdf5(file: string, out: Out): Promise<void> {
+  const { listHdf5Datasets } = await import('../../xrf/hdf5-cube.ts');
+  const list = await listHdf5Datasets(file);
+  out(`${file}: HDF5 file, ${list.length} dataset(s)`);
+  for (const d of list) out(`  ${d.path.padEnd(40)} ${(d.shape.join('×') || 'scalar').padEnd(16)} ${d.dtype}${d.attributes.length ? `  attrs: ${d.attributes.join(', ')}` : ''}`);
+}
+
+/** ENVI header: size, interleave, data type, byte order, spectral axis (heavy import kept inside). */
+async function describeEnvi(file: string, out: Out): Promise<void> {
+  const { enviPair, readEnviHeader } = await import('../../xrf/envi-cube.ts');
+  const { hdr, data } = enviPair(file);
+  const h = readEnviHeader(hdr);
+  out(`${hdr}: ENVI header, data file ${data}`);
+  out(`  size:       ${h.samples} samples × ${h.lines} lines × ${h.bands} bands, ${h.interleave.toUpperCase()}, data type ${h.dataType}, byte order ${h.byteOrder}, header offset ${h.headerOffset}`);
+  if (h.bandNames) out(`  bands:      ${h.bandNames.slice(0, 8).join(', ')}${h.bands > 8 ? ', …' : ''}`);
+  if (h.spectralAxis) out(`  axis:       ${h.spectralAxis.quantity} ${h.spectralAxis.values[0]} … ${h.spectralAxis.values.at(-1)} ${h.spectralAxis.unit}`);
+  if (h.pixelSizeUm) out(`  pixel size: ${h.pixelSizeUm} µm`);
+}
+
+function isHdf5Mat(file: string): boolean {
+  return extname(file).toLowerCase() === '.mat' && readFileSync(file).subarray(0, 10).toString('latin1') === 'MATLAB 7.3';
+}
 
 async function describeRaster(path: string, out: Out): Promise<void> {
   const stack = await readStack(path);
@@ -80,7 +106,7 @@ async function describeTable(file: string, xCol: string | undefined, yCol: strin
 
 export const infoCommand: Command = {
   name: 'info',
-  summary: 'describe a raster, raster folder, vector layer or sample table',
+  summary: 'describe a raster, raster folder, vector layer, sample table or HDF5 file',
   usage: 'FILE [--x COL --y COL --crs EPSG:N]',
   details: [
     'Examples:',
@@ -88,6 +114,8 @@ export const infoCommand: Command = {
     '  geoanomaly info ../shared/data/tianshan-gkdcn/elements     (a folder of single-band GeoTIFFs)',
     '  geoanomaly info faults.geojson',
     '  geoanomaly info samples.csv --x x --y y --crs EPSG:32645',
+    '  geoanomaly info scan.h5        (HDF5, NeXus .nxs, HyperSpy .hspy, MATLAB v7.3 .mat: datasets, shapes, dtypes)',
+    '  geoanomaly info scan.hdr       (ENVI header: size, interleave, data type, spectral axis)',
     'Exit status 0 when the file is readable, 1 with a named error otherwise.',
   ].join('\n'),
   options: {
@@ -101,10 +129,12 @@ export const infoCommand: Command = {
     if (!existsSync(file)) throw new InvalidFileError(file, 'no such file or folder', 'Check the path');
     const ext = extname(file).toLowerCase();
     const crs = optionalString(args, 'crs');
-    if (statSync(file).isDirectory() || ext === '.tif' || ext === '.tiff') await describeRaster(file, io.out);
+    if (!statSync(file).isDirectory() && (HDF5_INFO_EXT.includes(ext) || isHdf5Mat(file))) await describeHdf5(file, io.out);
+    else if (ext === '.hdr') await describeEnvi(file, io.out);
+    else if (statSync(file).isDirectory() || ext === '.tif' || ext === '.tiff') await describeRaster(file, io.out);
     else if (['.geojson', '.json', '.shp', '.zip'].includes(ext)) await describeVector(file, crs, io.out);
     else if (['.csv', '.tsv', '.txt', '.xlsx'].includes(ext)) await describeTable(file, optionalString(args, 'x'), optionalString(args, 'y'), crs, io.out);
-    else throw new InvalidFileError(file, `unknown file type "${ext}"`, 'Give a GeoTIFF (.tif), a folder of GeoTIFFs, GeoJSON, a Shapefile (.shp/.zip) or a table (.csv/.tsv/.xlsx)');
+    else throw new InvalidFileError(file, `unknown file type "${ext}"`, 'Give a GeoTIFF (.tif), a folder of GeoTIFFs, GeoJSON, a Shapefile (.shp/.zip), a table (.csv/.tsv/.xlsx), an HDF5 file (.h5/.nxs/.hspy) or an ENVI header (.hdr)');
     return 0;
   },
 };

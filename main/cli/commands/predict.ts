@@ -6,12 +6,17 @@ import { defaultThreads } from '../../jobs/worker-pool.ts';
 import { readGeoTiffInfo } from '../../io/geotiff-read.ts';
 import { InvalidOptionError } from '../../errors.ts';
 import { checkEngine, resolveEngine } from '../../maps/onnx/onnx-run.ts';
+import { ENSEMBLE_MODES, type EnsembleMode } from '../../models/run-store.ts';
 
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'anomaly probability maps of trained models over a whole stack (streamed in tiles)',
-  usage: '--run RUN_DIR --stack STACK.tif|DIR [--model NAME|all] [--difference A,B] [--threads N] [--engine auto|tfjs|onnx] --out PROB.tif',
+  usage: '--run RUN_DIR --stack STACK.tif|DIR [--model NAME|all] [--ensemble folds|all-folds|final] [--difference A,B] [--threads N] [--engine auto|tfjs|onnx] --out PROB.tif',
   details: [
+    'Ensembles (default --ensemble folds): p_<model> is the mean deposit probability of the final model and the',
+    'CV fold models of the first repeat (k + 1 members), sd_<model> their standard deviation (n − 1); all-folds',
+    'uses the fold models of every repeat; final = the final model alone (sd 0). Baselines (index, pc, logreg,',
+    'rf) are predicted through the same windows. Band order: p_<model>…, diff_A_minus_B, sd_<model>…, window_mask.',
     'Writes one Float32 band per model (p_<model>, the deposit probability), an optional',
     'difference band (diff_A_minus_B) and window_mask (bit 1: the window left the grid and was',
     'reflect-padded; bit 2: it held nodata filled with the band mean). Nodata centre cells stay',
@@ -29,6 +34,12 @@ export const predictCommand: Command = {
     stack: { type: 'string', description: 'element stack (multiband GeoTIFF or folder of GeoTIFFs)', valueName: 'PATH' },
     model: { type: 'string', description: 'model name(s), comma separated, or all', valueName: 'NAME', default: 'all' },
     difference: { type: 'string', description: 'add a difference band A − B of two models', valueName: 'A,B' },
+    ensemble: {
+      type: 'string',
+      description: 'members averaged per model: folds (final + first-repeat fold models), all-folds (every fold model), final (the final model only); writes sd_<model> bands',
+      valueName: 'MODE',
+      default: 'folds',
+    },
     batch: { type: 'string', description: 'windows per inference batch', valueName: 'N', default: '1024' },
     backend: { type: 'string', description: 'auto | wasm | cpu | tensorflow', valueName: 'NAME', default: 'auto' },
     threads: { type: 'string', description: 'worker threads (1 = predict in the main thread; default: all cores)', valueName: 'N' },
@@ -47,11 +58,13 @@ export const predictCommand: Command = {
     const diff = optionalString(args, 'difference')?.split(',').map((s) => s.trim());
     if (diff && diff.length !== 2) throw new InvalidOptionError('geoanomaly predict: --difference takes two model names, e.g. gk-dcn,gk-cnn');
     const threads = optionalNumber(args, 'threads', 'predict') ?? defaultThreads();
+    const ensemble = (optionalString(args, 'ensemble') ?? 'folds') as EnsembleMode;
+    if (!ENSEMBLE_MODES.includes(ensemble)) throw new InvalidOptionError(`geoanomaly predict: --ensemble must be one of ${ENSEMBLE_MODES.join(', ')}, got "${ensemble}"`);
     const enginePreference = checkEngine(optionalString(args, 'engine'));
     const engine = await resolveEngine(enginePreference);
     io.err(`engine: ${engine.detail}`);
     const t0 = performance.now();
-    const { bandNames, modelNames } = await predictRunToGeoTiff(
+    const { bandNames, modelNames, members } = await predictRunToGeoTiff(
       stackPath,
       out,
       {
@@ -64,12 +77,14 @@ export const predictCommand: Command = {
         saveOnnx: args.values['save-onnx'] === true,
         batchSize: optionalNumber(args, 'batch', 'predict'),
         difference: diff as [string, string] | undefined,
+        ensemble,
       },
       { signal: io.signal, progress: io.progress },
     );
     const secs = (performance.now() - t0) / 1000;
+    io.err(`ensemble ${ensemble}: ${modelNames.map((k) => `${k} ${members[k].length} member(s)`).join(', ')}`);
     const info = await readGeoTiffInfo(out);
-    const windows = info.grid.rows * info.grid.cols * modelNames.length;
+    const windows = info.grid.rows * info.grid.cols * Object.values(members).reduce((a, m) => a + m.length, 0);
     io.out(`${out}: ${bandNames.join(', ')} on ${info.grid.rows}×${info.grid.cols} cells (${info.grid.crs?.name ?? 'no CRS'})`);
     io.out(`${windows} windows in ${secs.toFixed(1)} s (${(windows / secs).toFixed(0)} windows/s, ${threads} thread${threads === 1 ? '' : 's'}, worker start-up included); engine ${engine.detail}`);
     return 0;

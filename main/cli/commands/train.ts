@@ -12,11 +12,15 @@ import { BAND_TRANSFORMS, type BandTransform } from '../../sites/band-transform.
 import { bandOnGridByIndex, parseIndexAlignment } from '../../sites/label-cells.ts';
 import { initBackend, type BackendPreference } from '../../models/backend.ts';
 import { defaultThreads } from '../../jobs/worker-pool.ts';
-import { parseModelKinds, usesGeology } from '../../models/architectures.ts';
+import { usesGeology } from '../../models/architectures.ts';
+import { parseModelList, comparisonOrder } from '../../models/baselines/model-list.ts';
+import type { BaselineKind, RobustComponents } from '../../models/baselines/baseline-models.ts';
+import { robustPca } from '../../eval/robust-pca.ts';
+import { formatComparison } from '../../eval/bootstrap.ts';
 import { trainingDataFrom, TRAIN_ENGINES, type TrainEngine } from '../../models/train.ts';
 import { loadOrt, ortVersion, OnnxRuntimeUnavailableError } from '../../maps/onnx/onnx-runtime.ts';
-import { crossValidateAndFit, metricsJsonEntry, type CvProtocol } from '../../models/cross-validate.ts';
-import { describeInput, packageVersions, saveModel, writeManifest, METRICS_FILE, type RunManifest } from '../../models/run-store.ts';
+import { compareModels, crossValidateAndFit, crossValidateBaselines, metricsJsonEntry, type BaselineRunResult, type CrossValidationResult, type CvProtocol, type ModelRunResult, type TunableOption, type TuneGrid } from '../../models/cross-validate.ts';
+import { describeInput, foldModelName, packageVersions, saveBaseline, saveModel, writeManifest, METRICS_FILE, type EnsembleMember, type RunManifest } from '../../models/run-store.ts';
 import { writeJsonAtomic } from '../../util/atomic-write.ts';
 import { modelRoc, ROC_FILE } from '../../models/run-roc.ts';
 import type { ThresholdMode } from '../../eval/metrics.ts';
@@ -35,11 +39,27 @@ function listOption(args: ParsedArgs, name: string): string[] {
   return (Array.isArray(v) ? v : [String(v)]).filter((s) => s !== '');
 }
 
+const TUNE_FLAGS: Record<string, TunableOption> = { lambda: 'lambda', epochs: 'epochs', lr: 'learningRate', 'weight-decay': 'weightDecay', patience: 'patience', batch: 'batchSize' };
+
+/** `--tune lambda=0.1,1,10 --tune epochs=30,60` → { lambda: [0.1, 1, 10], epochs: [30, 60] }. */
+export function parseTune(specs: readonly string[]): TuneGrid {
+  const grid: Record<string, number[]> = {};
+  for (const spec of specs) {
+    const m = /^([a-z-]+)=(.+)$/.exec(spec.trim());
+    const key = m ? TUNE_FLAGS[m[1]] : undefined;
+    if (!m || !key) throw new InvalidOptionError(`geoanomaly train: --tune "${spec}" is not OPTION=V1,V2,…; OPTION is one of ${Object.keys(TUNE_FLAGS).join(', ')} (e.g. --tune lambda=0.1,1,10)`);
+    const values = m[2].split(',').map((v) => Number(v.trim()));
+    if (values.some((v) => !Number.isFinite(v))) throw new InvalidOptionError(`geoanomaly train: --tune ${m[1]} values must be numbers, got "${m[2]}"`);
+    grid[key] = values;
+  }
+  return grid as TuneGrid;
+}
+
 export const trainCommand: Command = {
   name: 'train',
-  summary: 'cross-validate and train CNN / DCN / GK-CNN / GK-DCN patch classifiers',
+  summary: 'cross-validate and train CNN / DCN / GK-CNN / GK-DCN patch classifiers and baselines (index, pc, logreg, rf)',
   usage:
-    '--stack STACK.tif|DIR --sites SITES.geojson [--knowledge W.tif …] --model cnn|dcn|gk-cnn|gk-dcn|all ' +
+    '--stack STACK.tif|DIR --sites SITES.geojson [--knowledge W.tif …] --model all,baselines|cnn,dcn,gk-cnn,gk-dcn,index,pc,logreg,rf [--index-elements A,B,…] ' +
     '[--epochs N] [--batch N] [--lr X] [--lambda X] [--folds K] [--repeats R] [--seed N] [--engine auto|tfjs|onnx] --out RUN_DIR',
   options: {
     stack: { type: 'string', description: 'element stack: multiband GeoTIFF or folder of single-band GeoTIFFs', valueName: 'PATH' },
@@ -50,7 +70,25 @@ export const trainCommand: Command = {
       description: 'knowledge rasters on another grid are paired by array index: their cell (r, c) is stack cell (r+R, c+C)',
       valueName: 'R,C',
     },
-    model: { type: 'string', description: 'cnn, dcn, gk-cnn, gk-dcn, a comma list, or all', valueName: 'KIND', default: 'all' },
+    model: {
+      type: 'string',
+      description: 'comma list of networks (cnn, dcn, gk-cnn, gk-dcn; all = the four) and baselines (index, pc, logreg, rf; baselines = the four)',
+      valueName: 'LIST',
+      default: 'all',
+    },
+    tune: {
+      type: 'string',
+      multiple: true,
+      description:
+        'nested tuning (networks), repeatable: OPTION=V1,V2,… with OPTION lambda, epochs, lr, weight-decay, patience or batch; each outer fold picks the best mean AUC of an inner grouped CV on its own training sites (--inner-folds); the manifest records the choices',
+      valueName: 'OPT=V,…',
+    },
+    'inner-folds': { type: 'string', description: 'folds of the inner CV of --tune', valueName: 'K', default: '3' },
+    'index-elements': {
+      type: 'string',
+      description: 'elements of the index baseline (mean z-score of log10 values); default: those loading positively on the robust PC most correlated with the training deposits',
+      valueName: 'A,B,…',
+    },
     epochs: { type: 'string', description: 'maximum epochs per fit', valueName: 'N', default: '60' },
     batch: { type: 'string', description: 'mini-batch size', valueName: 'N', default: '64' },
     lr: { type: 'string', description: 'Adam learning rate', valueName: 'X', default: '0.001' },
@@ -81,7 +119,13 @@ export const trainCommand: Command = {
   },
   details: [
     'Writes RUN_DIR/metrics.json: { "<model>": { "folds": [{acc, auc, kappa, mcc, precision, recall, f1}, …],',
-    '"mean": {…}, "sd": {…}, "ci95": {…} } }, RUN_DIR/manifest.json (inputs\' SHA-256, options, seed,',
+    '"mean": {…}, "sd": {…}, "ci95": {…} }, "comparisons": [{ "a", "b", "metric": "auc", "diff", "ci95", "method": "site bootstrap" }] },',
+    'ci95 = 95% site-bootstrap percentile interval of the mean (held-out sites resampled in every fold; always inside',
+    'the metric\'s range); comparisons = paired site bootstrap of every pair of models (same resample for both).',
+    'Baselines run in the same folds: index (mean z of log10 values over --index-elements), pc (the robust PC',
+    'most correlated with the training deposits), logreg (ml-logistic-regression) and rf (ml-random-forest) on',
+    'per-site features (each element\'s centre value, window mean and sd); saved as models/<kind>/baseline.json.',
+    'RUN_DIR/manifest.json (inputs\' SHA-256, options, seed,',
     'backend, package versions, band names, transform statistics) and one final model per kind,',
     'trained on all sites, under RUN_DIR/models/<kind>/ (TensorFlow.js layers format).',
     'RUN_DIR/roc.json: per model every fold\'s ROC points { folds: [{repeat, fold, auc, fpr, tpr}], mean: {fpr, tpr, auc} }',
@@ -100,7 +144,9 @@ export const trainCommand: Command = {
     if (existsSync(outDir) && !statSync(outDir).isDirectory()) {
       throw new InvalidOptionError(`geoanomaly train: --out ${outDir} exists and is not a directory`);
     }
-    const kinds = parseModelKinds(optionalString(args, 'model') ?? 'all');
+    const { networks: kinds, baselines } = parseModelList(optionalString(args, 'model') ?? 'all');
+    const tune = parseTune(listOption(args, 'tune'));
+    const indexElements = optionalString(args, 'index-elements')?.split(',').map((e) => e.trim()).filter((e) => e !== '');
     const knowledgePaths = listOption(args, 'knowledge');
     const needGeology = kinds.filter(usesGeology);
     if (needGeology.length > 0 && knowledgePaths.length === 0) {
@@ -155,6 +201,10 @@ export const trainCommand: Command = {
       },
       threads,
       backend: optionalString(args, 'backend') ?? 'auto',
+      // Every fold model is kept for predict's ensembles (mean and sd bands).
+      saveFoldModels: outDir,
+      tune,
+      innerFolds: intOption(args, 'inner-folds', 2) ?? 3,
     };
 
     const backend = await initBackend((optionalString(args, 'backend') ?? 'auto') as BackendPreference);
@@ -192,26 +242,74 @@ export const trainCommand: Command = {
         `${new Set(data.siteIds).size} site groups; ${patches.clipped.filter(Boolean).length} clipped by the grid edge)`,
     );
 
-    const results = await crossValidateAndFit(kinds, data, cvOptions, { signal: io.signal, progress: io.progress });
+    const results = kinds.length > 0 ? await crossValidateAndFit(kinds, data, cvOptions, { signal: io.signal, progress: io.progress }) : new Map<string, ModelRunResult>();
+    // RPCA of the stack's log10 values (unsupervised: no label enters it) for pc and the default index.
+    let components: RobustComponents | undefined;
+    const needRpca = baselines.includes('pc') || (baselines.includes('index') && !(indexElements && indexElements.length > 0));
+    if (needRpca && transform === 'log10-standardize') {
+      const rp = robustPca(stack, { transform: 'log10', maxSamples: 20_000, seed, biplotSamples: 0 });
+      components = { center: rp.center, loadings: rp.loadings, explained: rp.explained };
+      io.err(`robust PCA for the baselines: ${rp.mcd.cellsUsed} cells${rp.mcd.subsampled ? ' (seeded subsample)' : ''}, PC1 explains ${(100 * rp.explained[0]).toFixed(1)}%`);
+    }
+    const baselineResults =
+      baselines.length > 0
+        ? crossValidateBaselines(
+            baselines,
+            data,
+            { bandNames: stack.bandNames, components, scaling: components ? { means: patches.stats.means, stds: patches.stats.stds } : undefined, indexElements },
+            cvOptions,
+            { signal: io.signal, progress: io.progress },
+          )
+        : new Map<BaselineKind, BaselineRunResult>();
     const metrics: Record<string, unknown> = {};
     const models: RunManifest['models'] = {};
+    const cvs = new Map<string, CrossValidationResult>();
+    const line = (kind: string, cv: CrossValidationResult): void => {
+      const m = cv.mean;
+      io.out(
+        `${kind.padEnd(7)} ${protocol} ${cvOptions.folds}-fold × ${cvOptions.repeats}: acc ${m.acc.toFixed(3)} ± ${cv.sd.acc.toFixed(3)}, ` +
+          `AUC ${m.auc.toFixed(3)} ± ${cv.sd.auc.toFixed(3)} [${cv.ci95.auc[0].toFixed(3)}, ${cv.ci95.auc[1].toFixed(3)}], kappa ${m.kappa.toFixed(3)}, MCC ${m.mcc.toFixed(3)}, F1 ${m.f1.toFixed(3)}`,
+      );
+    };
     try {
       for (const [kind, r] of results) {
         metrics[kind] = metricsJsonEntry(r.cv);
+        cvs.set(kind, r.cv);
         const dir = await saveModel(r.final.model, outDir, kind);
-        models[kind] = { path: join(dir, 'model.json'), epochs: r.final.bestEpoch, engine: r.final.engine, ...(r.final.geology ? { geology: r.final.geology } : {}) };
-        const m = r.cv.mean;
-        io.out(
-          `${kind.padEnd(7)} ${protocol} ${cvOptions.folds}-fold × ${cvOptions.repeats}: acc ${m.acc.toFixed(3)} ± ${r.cv.sd.acc.toFixed(3)}, ` +
-            `AUC ${m.auc.toFixed(3)} ± ${r.cv.sd.auc.toFixed(3)}, kappa ${m.kappa.toFixed(3)}, MCC ${m.mcc.toFixed(3)}, F1 ${m.f1.toFixed(3)}`,
-        );
+        const members: EnsembleMember[] = r.cv.folds.map((f) => {
+          const name = foldModelName(kind, f.repeat, f.fold);
+          return { name, path: join('models', name, 'model.json'), repeat: f.repeat, fold: f.fold };
+        });
+        const tuning = r.finalTuned
+          ? { final: r.finalTuned.chosen, folds: r.cv.folds.map((f) => ({ repeat: f.repeat, fold: f.fold, chosen: f.tuned?.chosen ?? {}, candidates: [...(f.tuned?.candidates ?? [])] })) }
+          : undefined;
+        if (tuning) io.out(`${kind.padEnd(7)} tuned: final ${JSON.stringify(tuning.final)}; folds ${tuning.folds.map((f) => JSON.stringify(f.chosen)).join(' ')}`);
+        models[kind] = { path: join(dir, 'model.json'), epochs: r.final.bestEpoch, engine: r.final.engine, type: 'network', members, ...(tuning ? { tuning } : {}), ...(r.final.geology ? { geology: r.final.geology } : {}) };
+        line(kind, r.cv);
       }
     } finally {
       for (const r of results.values()) r.final.model.dispose();
     }
+    for (const [kind, r] of baselineResults) {
+      metrics[kind] = metricsJsonEntry(r.cv);
+      cvs.set(kind, r.cv);
+      const saved = (model: typeof r.final) => ({ format: 'geoanomaly-baseline/1' as const, bandNames: [...stack.bandNames], patchSize, model });
+      const path = saveBaseline(outDir, kind, saved(r.final));
+      const members: EnsembleMember[] = r.foldModels.map((f) => {
+        const name = foldModelName(kind, f.repeat, f.fold);
+        saveBaseline(outDir, name, saved(f.model));
+        return { name, path: join('models', name, 'baseline.json'), repeat: f.repeat, fold: f.fold };
+      });
+      models[kind] = { path, epochs: 0, type: 'baseline', members };
+      line(kind, r.cv);
+    }
+    const order = comparisonOrder([...cvs.keys()]);
+    const comparisons = compareModels(order.map((k) => [k, cvs.get(k) as CrossValidationResult] as const), data, { metric: 'auc', seed });
+    if (comparisons.length > 0) metrics.comparisons = comparisons;
+    for (const c of comparisons) io.out(formatComparison(c));
     writeJsonAtomic(join(outDir, METRICS_FILE), metrics);
     // Per-fold ROC points and their mean curve, for the app's ROC chart.
-    writeJsonAtomic(join(outDir, ROC_FILE), Object.fromEntries([...results].map(([kind, r]) => [kind, modelRoc(r.cv.folds)])));
+    writeJsonAtomic(join(outDir, ROC_FILE), Object.fromEntries([...cvs].map(([kind, cv]) => [kind, modelRoc(cv.folds)])));
     const inputs = [
       ...(await describeInput('stack', stackPath)),
       ...(await describeInput('sites', sitesPath)),
@@ -223,7 +321,7 @@ export const trainCommand: Command = {
       command: `geoanomaly train ${process.argv.slice(3).join(' ')}`.trim(),
       inputs,
       seed,
-      options: { models: kinds, ...cvOptions, patchSize, transform, alignByIndex: align ?? null, knowledgeNames },
+      options: { models: [...kinds, ...baselines], ...cvOptions, indexElements: indexElements ?? null, patchSize, transform, alignByIndex: align ?? null, knowledgeNames },
       backend,
       engine: { requested: requestedEngine, name: engine, detail: engineDetail },
       packages: packageVersions(),
@@ -232,7 +330,7 @@ export const trainCommand: Command = {
       models,
       metrics,
     });
-    io.out(`wrote ${join(outDir, METRICS_FILE)}, manifest.json and ${results.size} model(s) under ${join(outDir, 'models')}`);
+    io.out(`wrote ${join(outDir, METRICS_FILE)}, manifest.json and ${cvs.size} model(s) under ${join(outDir, 'models')}`);
     return 0;
   },
 };

@@ -12,9 +12,11 @@ import { defaultThreads } from '../../jobs/worker-pool.ts';
 export const xrfCommand: Command = {
   name: 'xrf',
   summary: 'micro-XRF anomaly detection (MSFA-Net, RX, local RX, Auto-AD) with AUC against a truth mask',
-  usage: '--cube FILE [--truth MASK] --method msfa|rx|lrx|autoad|all [--ablation A] [--epochs N] [--seed N] [--threads N] --out DIR',
+  usage: '--cube FILE [--dataset PATH] [--drop-bands A,B] [--truth MASK] --method msfa|rx|lrx|autoad|all [--ablation A] [--epochs N] [--seed N] [--threads N] --out DIR',
   options: {
-    cube: { type: 'string', description: 'cube: .mat (data H×W×B, optional map), multi-band .tif, .csv (x, y, channels) or a folder of element images', valueName: 'FILE' },
+    cube: { type: 'string', description: 'cube: .mat v5 or v7.3 (data H×W×B, optional map), HDF5 .h5/.hdf5 (see --dataset), NeXus .nxs, HyperSpy .hspy, ENVI .hdr/.img, multi-band .tif, .csv (x, y, channels) or a folder of element maps (Fe-Ka.tif, Cu_Ka.bmp, "Zn Ka.txt")', valueName: 'FILE' },
+    dataset: { type: 'string', description: 'HDF5 dataset holding the cube as (rows, cols, channels), e.g. /entry/data; default: the NeXus signal, the HyperSpy data, the MAT variable "data" or the only rank-3 dataset (geoanomaly info FILE.h5 lists them)', valueName: 'PATH' },
+    'drop-bands': { type: 'string', description: 'comma list of band names to leave out after reading (dead NaN channels, sum spectra)', valueName: 'A,B' },
     truth: { type: 'string', description: "truth mask (.tif, .png or .mat 'map'); default: the cube file's own map", valueName: 'MASK' },
     method: { type: 'string', description: 'msfa | rx | lrx | autoad | all, or a comma list', valueName: 'M', default: 'all' },
     ablation: { type: 'string', description: 'MSFA-Net ablation: none | no-attention | no-groups | no-orthogonal', valueName: 'A', default: 'none' },
@@ -27,6 +29,9 @@ export const xrfCommand: Command = {
   },
   details: [
     'Writes DIR/metrics.json as { "<method>": { "auc": …, "seconds": …, … } }; "auc" only when a truth mask is known.',
+    'Writes DIR/spectral-axis.json: band names, the energy (keV) / wavelength (nm) of each channel when the file gives it, pixel size in µm.',
+    'Example: geoanomaly xrf --cube sample.h5 --dataset /entry/data --method rx --out runs/h5',
+    'Example: geoanomaly xrf --cube scan.hdr --method rx,lrx --out runs/envi',
     'Example: geoanomaly xrf --cube ../shared/data/hyperspectral/HYDICE_data.mat --method all --seed 1 --out runs/hydice',
   ].join('\n'),
   async run(args, io) {
@@ -46,10 +51,12 @@ export const xrfCommand: Command = {
     if (!Number.isInteger(seed) || seed < 0) throw new InvalidOptionError(`geoanomaly xrf: --seed must be an integer ≥ 0, got ${seed}`);
     const threads = optionalNumber(args, 'threads', 'xrf') ?? defaultThreads();
     if (!Number.isInteger(threads) || threads < 1) throw new InvalidOptionError(`geoanomaly xrf: --threads must be an integer ≥ 1, got ${threads}`);
-    const cube = await readCube(cubePath);
+    const dropBands = (optionalString(args, 'drop-bands') ?? '').split(',').map((b) => b.trim()).filter((b) => b !== '');
+    const cube = await readCube(cubePath, { dataset: optionalString(args, 'dataset'), dropBands });
     const truthPath = optionalString(args, 'truth');
     const truth = truthPath ? await readTruthMask(truthPath, cube.rows, cube.cols) : cube.truth;
-    io.err(`cube ${cube.rows}×${cube.cols}×${cube.bandCount} from ${cubePath}; truth: ${truthPath ?? (cube.truth ? "the cube's own map" : 'none (no AUC)')}`);
+    const axis = cube.spectralAxis;
+    io.err(`cube ${cube.rows}×${cube.cols}×${cube.bandCount} from ${cubePath}${axis ? `; ${axis.quantity} ${axis.values[0]}…${axis.values.at(-1)} ${axis.unit}` : ''}${cube.pixelSizeUm ? `; pixel ${cube.pixelSizeUm} µm` : ''}; truth: ${truthPath ?? (cube.truth ? "the cube's own map" : 'none (no AUC)')}`);
     const metrics = await runXrfWorkflow(cube, { methods, ablation, epochs, seed, normalization, truth, backend, threads, outDir }, { signal: io.signal, progress: io.progress });
     for (const [m, v] of Object.entries(metrics)) io.out(`${m.padEnd(7)} ${v.auc !== undefined ? `AUC ${v.auc.toFixed(4)}` : 'no truth: no AUC'}  (${v.seconds.toFixed(1)} s)  ${v.scoreTiff}`);
     io.out(`metrics: ${outDir}/metrics.json`);

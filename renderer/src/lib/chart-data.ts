@@ -4,6 +4,7 @@
  * and model (Fig. 12) and the micro-XRF separability box plot. Plain TypeScript with no DOM or
  * Svelte, so it is unit-tested in Node (tests/renderer/chart-data.test.ts).
  */
+import { modelEntries } from './comparisons.ts';
 
 /** The seven metrics of metrics.json, in the paper's order (same list as train-actions.ts). */
 export const CHART_METRICS = ['acc', 'auc', 'kappa', 'mcc', 'precision', 'recall', 'f1'] as const;
@@ -88,7 +89,8 @@ export interface Series<T> {
 
 /** Radar: one series per model, the mean of each metric over all folds × repeats. */
 export function radarSeries(metrics: Readonly<Record<string, RunMetricsEntry>>): { labels: readonly string[]; series: Series<number[]>[] } {
-  const series = Object.entries(metrics).map(([name, m], i) => ({ name, color: seriesColor(i), data: CHART_METRICS.map((k) => m.mean[k]) }));
+  // metrics.json also holds "comparisons" (paired intervals): the charts draw the models only.
+  const series = Object.entries(modelEntries<RunMetricsEntry>(metrics)).map(([name, m], i) => ({ name, color: seriesColor(i), data: CHART_METRICS.map((k) => m.mean[k]) }));
   return { labels: CHART_METRICS.map((k) => k.toUpperCase()), series };
 }
 
@@ -125,7 +127,7 @@ export function xrfRocLines(roc: Readonly<Record<string, XrfRocEntry>>, auc: Rea
 
 /** CV box plots: categories = the seven metrics, one series per model, each box = the metric over folds × repeats. */
 export function cvBoxSeries(metrics: Readonly<Record<string, RunMetricsEntry>>): { labels: readonly string[]; series: Series<BoxStats[]>[] } {
-  const series = Object.entries(metrics).map(([name, m], i) => ({
+  const series = Object.entries(modelEntries<RunMetricsEntry>(metrics)).map(([name, m], i) => ({
     name,
     color: seriesColor(i),
     data: CHART_METRICS.map((k) => boxStats(m.folds.map((f) => f[k]))),

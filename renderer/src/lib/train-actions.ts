@@ -1,6 +1,7 @@
 import type { ComputeJobRequest, RasterLayerSpec } from '../../../main/api/contract.ts';
 import { runOutputPath } from './site-actions.ts';
 import { errorText, type Workbench } from './workbench.svelte.ts';
+import { modelEntries } from './comparisons.ts';
 
 export const MODEL_KINDS = ['cnn', 'dcn', 'gk-cnn', 'gk-dcn'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
@@ -74,7 +75,7 @@ export async function runTraining(
   const outcome = await wb.jobs.start('train', request, `Training: ${p.models.join(', ')}`, onStarted);
   if (!outcome.ok) return fail(outcome.error ? `${outcome.error.name}: ${outcome.error.message}` : 'the training job failed');
   try {
-    const metrics = (await wb.api.request('readJsonResult', { path: `${runDir}/metrics.json` })) as Record<string, MetricsEntry>;
+    const metrics = modelEntries<MetricsEntry>((await wb.api.request('readJsonResult', { path: `${runDir}/metrics.json` })) as Record<string, unknown>);
     return { error: null, runDir, metrics };
   } catch (e) {
     return fail(errorText(e));

@@ -17,6 +17,8 @@ export interface XrfParams {
   readonly seed: number;
   /** Worker threads for MSFA-Net training (`xrf --threads`); null = leave the option out (command default). */
   readonly threads: number | null;
+  /** HDF5 dataset of the cube (`xrf --dataset`); '' or absent = found from the file's layout. */
+  readonly dataset?: string;
 }
 
 /** The `xrf` command's flags for the panel's parameters. */
@@ -31,6 +33,7 @@ export function xrfRequest(p: XrfParams, outDir: string): ComputeJobRequest {
   };
   if (p.truth) options.truth = p.truth;
   if (p.threads !== null) options.threads = p.threads;
+  if (p.dataset) options.dataset = p.dataset;
   return { options };
 }
 
