@@ -54,7 +54,8 @@ export class LearningRateSchedule {
   /** Tells the schedule the validation loss at the end of an epoch ('plateau' only uses it). */
   observe(valLoss: number | undefined): void {
     if (this.o.schedule !== 'plateau' || valLoss === undefined) return;
-    // Keras' default min_delta 1e-4 (relative), so float noise does not count as improvement.
+    // PyTorch ReduceLROnPlateau's default threshold 1e-4 (mode 'rel'), so float noise does not count
+    // as improvement (Keras' min_delta is absolute; a relative one suits losses of any scale).
     if (valLoss < this.bestLoss * (1 - 1e-4)) {
       this.bestLoss = valLoss;
       this.sinceImprovement = 0;
