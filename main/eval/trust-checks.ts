@@ -92,17 +92,34 @@ export function checkPredictionCollapse(scores: ArrayLike<number>, threshold: nu
   ];
 }
 
-/** The same on cross-validation folds: the share of folds whose test predictions are all one class (kappa = MCC = 0). */
-export function checkFoldCollapse(folds: readonly { readonly metrics: { readonly kappa: number; readonly mcc: number; readonly recall: number } }[], subject?: string): TrustWarning[] {
+/** A fold whose held-out samples are all on one side of its threshold (else, without scores: kappa = MCC = 0). */
+function foldCollapsed(f: { readonly metrics: { readonly kappa: number; readonly mcc: number }; readonly testScores?: readonly number[]; readonly threshold?: number }, share: number): boolean {
+  const s = f.testScores;
+  if (s && s.length > 0 && f.threshold !== undefined) {
+    const pos = s.filter((v) => v >= f.threshold!).length;
+    return Math.max(pos, s.length - pos) / s.length >= share;
+  }
+  return f.metrics.kappa === 0 && f.metrics.mcc === 0;
+}
+
+/**
+ * The same on cross-validation folds: warns when at least half the folds predict (almost, share
+ * COLLAPSE_SHARE) one class for every held-out sample, so their kappa and MCC are 0.
+ */
+export function checkFoldCollapse(
+  folds: readonly { readonly metrics: { readonly kappa: number; readonly mcc: number }; readonly testScores?: readonly number[]; readonly threshold?: number }[],
+  subject?: string,
+  share = COLLAPSE_SHARE,
+): TrustWarning[] {
   if (folds.length === 0) return [];
-  const collapsed = folds.filter((f) => f.metrics.kappa === 0 && f.metrics.mcc === 0).length;
+  const collapsed = folds.filter((f) => foldCollapsed(f, share)).length;
   if (collapsed * 2 < folds.length) return [];
   return [
     {
       code: 'predictions-collapse',
       step: 'train',
       ...(subject ? { subject } : {}),
-      message: `${collapsed} of ${folds.length} cross-validation folds predict a single class for every test sample (kappa = MCC = 0).`,
+      message: `${collapsed} of ${folds.length} cross-validation folds predict a single class for (almost) every held-out sample, so their accuracy is the class share and kappa, MCC, precision, recall and F1 carry no skill.`,
       fix: 'train longer before early stopping acts (--min-epochs N, --patience N), lower the learning rate (--lr 0.0003), use --threshold f1-optimal, or add sites.',
       details: { folds: folds.length, collapsed },
     },

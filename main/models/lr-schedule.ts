@@ -13,6 +13,14 @@ import { InvalidOptionError } from '../errors.ts';
 export type LrSchedule = 'constant' | 'cosine' | 'plateau';
 export const LR_SCHEDULES: readonly LrSchedule[] = ['constant', 'cosine', 'plateau'];
 
+/** The CLI's spelling: 'none' (or 'constant'), 'cosine', 'plateau'. */
+export function parseLrSchedule(spec: string): LrSchedule {
+  const s = spec.trim().toLowerCase();
+  if (s === 'none' || s === 'constant') return 'constant';
+  if (s === 'cosine' || s === 'plateau') return s;
+  throw new InvalidOptionError(`learning-rate schedule "${spec}" is not one of cosine, plateau, none (e.g. --lr-schedule cosine)`);
+}
+
 export interface LrScheduleOptions {
   readonly schedule: LrSchedule;
   readonly learningRate: number;

@@ -138,6 +138,18 @@ export interface TrainHooks {
 
 export type CheckedTrainOptions = Required<Omit<TrainOptions, 'architecture'>> & Pick<TrainOptions, 'architecture'>;
 
+/**
+ * Defaults of the convergence options, defined once: checkTrainOptions applies them and the
+ * `train` CLI shows them in --help (see docs/gk-dcn.md, "Training that converges").
+ */
+export const TRAIN_DEFAULTS = {
+  patience: 15,
+  minEpochs: 1,
+  lrSchedule: 'constant' as LrSchedule,
+  augment: [] as readonly Augmentation[],
+  noiseSd: 0.1,
+} as const;
+
 export function checkTrainOptions(o: TrainOptions = {}): CheckedTrainOptions {
   const c: CheckedTrainOptions = {
     epochs: o.epochs ?? 60,
@@ -146,11 +158,11 @@ export function checkTrainOptions(o: TrainOptions = {}): CheckedTrainOptions {
     weightDecay: o.weightDecay ?? 1e-4,
     lambda: o.lambda ?? 1,
     validationFraction: o.validationFraction ?? 0.2,
-    patience: o.patience ?? 15,
-    minEpochs: o.minEpochs ?? 1,
-    lrSchedule: o.lrSchedule ?? 'constant',
-    augment: o.augment ?? [],
-    noiseSd: o.noiseSd ?? 0.1,
+    patience: o.patience ?? TRAIN_DEFAULTS.patience,
+    minEpochs: o.minEpochs ?? TRAIN_DEFAULTS.minEpochs,
+    lrSchedule: o.lrSchedule ?? TRAIN_DEFAULTS.lrSchedule,
+    augment: o.augment ?? TRAIN_DEFAULTS.augment,
+    noiseSd: o.noiseSd ?? TRAIN_DEFAULTS.noiseSd,
     seed: o.seed ?? 1,
     architecture: o.architecture,
     threads: o.threads ?? 1,
