@@ -179,6 +179,19 @@ function insideConvex(hull: readonly [number, number][], x: number, y: number): 
   return true;
 }
 
+/**
+ * Distance beyond which a variogram model says samples no longer inform a cell: the range of a
+ * spherical model, 3a for exponential and √3a for gaussian (95% of the sill, gstat's a; see
+ * main/kriging/variogram-model.ts), the major range under anisotropy. A pure nugget informs no
+ * other point: Infinity, so only the convex hull counts.
+ */
+export function practicalRangeM(m: { readonly type: string; readonly rangeM: number }): number {
+  if (m.type === 'exp') return 3 * m.rangeM;
+  if (m.type === 'gau') return Math.sqrt(3) * m.rangeM;
+  if (m.type === 'sph' && m.rangeM > 0) return m.rangeM;
+  return Infinity;
+}
+
 /** Share of kriged cells beyond which the layer is called mostly extrapolation. */
 export const MAX_EXTRAPOLATED_SHARE = 0.2;
 
@@ -249,8 +262,8 @@ export function checkKrigingExtrapolation(s: Pick<ExtrapolationSummary, 'outside
       code: 'kriging-extrapolation',
       step: 'krige',
       ...(subject ? { subject } : {}),
-      message: `${(hullShare * 100).toFixed(1)}% of the cells lie outside the samples' convex hull and ${(rangeShare * 100).toFixed(1)}% are farther than the variogram range (${farM.toFixed(0)} m) from any sample: there the prediction is the local mean, not data.`,
-      fix: `leave them empty (krige --maxdist ${farM.toFixed(0)}), write and show the kriging variance (--variance VAR.tif), or restrict training and prediction to the sampled area (--mask AREA.tif).`,
+      message: `${(hullShare * 100).toFixed(1)}% of the cells lie outside the samples' convex hull and ${(rangeShare * 100).toFixed(1)}% are farther than the variogram range (${farM.toFixed(0)} m) from any sample: there the prediction is extrapolation (towards the local mean), not data.`,
+      fix: `${Number.isFinite(farM) ? `leave them empty (krige --maxdist ${farM.toFixed(0)}), ` : ''}write and show the kriging variance (--variance VAR.tif) and the extrapolation mask (--extrapolation-mask MASK.tif), or restrict training and prediction to the sampled area (--mask AREA.tif).`,
       details: { cells: s.cells, outsideHull: s.outsideHull, beyondRange: s.beyondRange, rangeM: farM },
     },
   ];

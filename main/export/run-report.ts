@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../util/atomic-write.ts';
 import { RunFolderError } from './export-errors.ts';
 import { readRunComparisons, readRunMetrics, type RunMetrics } from './metrics-csv.ts';
 import { formatComparison, type Comparison } from '../eval/bootstrap.ts';
+import { checkSaturatedMap, formatWarning, type TrustWarning } from '../eval/trust-checks.ts';
 
 /**
  * The report of one training run, as a self-contained HTML page (images inlined as data URIs)
@@ -43,6 +44,8 @@ export interface RunReport {
   readonly comparisons: readonly Comparison[];
   readonly charts: readonly ReportImage[];
   readonly maps: readonly ReportImage[];
+  /** The run's trust warnings (manifest.json `warnings`) and those of the given map (saturated probabilities). */
+  readonly warnings: readonly TrustWarning[];
 }
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
@@ -61,8 +64,25 @@ function foldCharts(metrics: RunMetrics): ReportImage[] {
   });
 }
 
-async function mapImages(map: string, deposits: string | undefined): Promise<ReportImage[]> {
+/** Learning curves of the final networks (manifest.json models.<kind>.history): train and validation loss per epoch. */
+function learningCurveCharts(m: RunManifest): ReportImage[] {
+  return Object.entries(m.models).flatMap(([kind, v]) => {
+    const h = v.history ?? [];
+    if (h.length === 0) return [];
+    const x = h.map((e) => e.epoch);
+    const series: Series[] = [
+      { kind: 'line', x, y: h.map((e) => e.trainLoss), label: 'train loss', colour: PALETTE[0] },
+      ...(h.some((e) => e.valLoss !== undefined) ? [{ kind: 'line' as const, x, y: h.map((e) => e.valLoss ?? NaN), label: 'validation loss', colour: PALETTE[1] }] : []),
+    ];
+    const share = h.some((e) => e.geologyShare !== undefined) ? `; geology-loss share at the kept epoch ${v.geologyShare !== undefined ? `${(100 * v.geologyShare).toFixed(1)}%` : '–'}` : '';
+    const caption = `${kind}: learning curve of the final model (kept epoch ${v.epochs}${v.stoppedEarly ? ', stopped early' : ''}${share})`;
+    return [{ caption, png: renderChart({ title: `${kind} learning curve`, xLabel: 'epoch', yLabel: 'loss', series, width: 560, height: 260, dpi: 150 }) }];
+  });
+}
+
+async function mapImages(map: string, deposits: string | undefined): Promise<{ images: ReportImage[]; warnings: TrustWarning[] }> {
   const stack = await readStack(map);
+  const warnings = stack.bandNames.flatMap((b, i) => (/^p_/.test(b) ? checkSaturatedMap(stack.bands[i], b.slice(2)) : []));
   const points: PointOverlay[] = [];
   if (deposits) {
     const pts = layerPoints(await readVector(deposits, { targetCrs: stack.grid.crs ?? undefined }));
@@ -81,7 +101,7 @@ async function mapImages(map: string, deposits: string | undefined): Promise<Rep
     points,
   }));
   const png = renderMapFigure(panels, { columns: 2, panelWidth: 300, dpi: 150, title: basename(map) });
-  return [{ caption: `${basename(map)}: ${shown.map((x) => x.b).join(', ')}${deposits ? '; red triangles: deposits' : ''}`, png }];
+  return { images: [{ caption: `${basename(map)}: ${shown.map((x) => x.b).join(', ')}${deposits ? '; red triangles: deposits' : ''}`, png }], warnings };
 }
 
 export async function buildRunReport(runDir: string, options: RunReportOptions = {}, ctx?: JobContext): Promise<RunReport> {
@@ -92,12 +112,13 @@ export async function buildRunReport(runDir: string, options: RunReportOptions =
   }
   const manifest = readManifest(runDir);
   report(ctx, 0.2, 'plotting fold metrics');
-  const charts = foldCharts(metrics);
+  const charts = [...foldCharts(metrics), ...learningCurveCharts(manifest)];
   throwIfCancelled(ctx, 'run report');
   report(ctx, 0.4, options.map ? `drawing ${options.map}` : 'no maps given');
-  const maps = options.map ? await mapImages(options.map, options.deposits) : [];
+  const drawn = options.map ? await mapImages(options.map, options.deposits) : { images: [], warnings: [] };
   throwIfCancelled(ctx, 'run report');
-  return { title: options.title ?? `Training run ${basename(runDir)}`, runDir, manifest, metrics, comparisons: readRunComparisons(runDir), charts, maps };
+  const warnings = [...(manifest.warnings ?? []), ...drawn.warnings];
+  return { title: options.title ?? `Training run ${basename(runDir)}`, runDir, manifest, metrics, comparisons: readRunComparisons(runDir), charts, maps: drawn.images, warnings };
 }
 
 // ------------------------------------------------------------------------------------------
@@ -147,7 +168,12 @@ function inputRows(r: RunReport): string[][] {
 }
 
 function modelRows(r: RunReport): string[][] {
-  return Object.entries(r.manifest.models).map(([k, v]) => [k, v.path, String(v.epochs), v.geology ? `a = [${v.geology.a.map((x) => x.toFixed(4)).join(', ')}], b = ${v.geology.b.toFixed(4)}` : '–']);
+  return Object.entries(r.manifest.models).map(([k, v]) => [
+    k,
+    v.path,
+    String(v.epochs),
+    v.geology ? `a = [${v.geology.a.map((x) => x.toFixed(4)).join(', ')}], b = ${v.geology.b.toFixed(4)}${v.geologyShare !== undefined ? `, geology share ${(100 * v.geologyShare).toFixed(1)}%` : ''}` : '–',
+  ]);
 }
 
 const METRIC_HEAD = ['Model', ...METRIC_NAMES, 'AUC 95% CI'];
@@ -181,6 +207,7 @@ export function renderReportHtml(r: RunReport): string {
     `<h1>${esc(r.title)}</h1>`,
     '<h2>Run</h2>',
     htmlTable(null, summaryRows(r), 'kv'),
+    ...(r.warnings.length > 0 ? ['<h2>Warnings: results not to trust as they stand</h2>', `<ul class="warnings">${r.warnings.map((w) => `<li>${esc(formatWarning(w))}</li>`).join('')}</ul>`] : []),
     '<h2>Cross-validation metrics (mean ± sd)</h2>',
     htmlTable(METRIC_HEAD, metricsRows(r), 'metrics'),
     ...(r.comparisons.length > 0
@@ -320,6 +347,10 @@ export async function renderReportPdf(r: RunReport): Promise<Uint8Array> {
   pdf.y -= 6;
   pdf.heading('Run');
   pdf.table(null, summaryRows(r), [1, 4], 8);
+  if (r.warnings.length > 0) {
+    pdf.heading('Warnings: results not to trust as they stand');
+    for (const w of r.warnings) pdf.text(formatWarning(w), 8);
+  }
   pdf.heading('Cross-validation metrics (mean ± sd)');
   pdf.table(METRIC_HEAD, metricsRows(r), [0.9, 1, 1, 1, 1, 1, 1, 1, 1], 7);
   if (r.comparisons.length > 0) {

@@ -5,7 +5,7 @@
  * learns nothing carries its warnings (stderr and manifest.json `warnings`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../main/cli/main.ts';
@@ -17,6 +17,7 @@ import { writeSitesGeoJson } from '../../main/sites/sites-geojson.ts';
 import { readManifest } from '../../main/models/run-store.ts';
 import { LearningRateSchedule } from '../../main/models/lr-schedule.ts';
 import { Rng } from '../../main/util/rng.ts';
+import { writeRunReport } from '../../main/export/run-report.ts';
 
 const grid: GridSpec = { originX: 500_000, originY: 4_600_000, cellSizeX: 1000, cellSizeY: 1000, rows: 20, cols: 20, crs: crsFromEpsg(32645) };
 const deposits = [4 * 20 + 4, 4 * 20 + 15, 15 * 20 + 4, 15 * 20 + 15];
@@ -101,6 +102,18 @@ describe('geoanomaly train: convergence flags', () => {
       expect(w.fix).toMatch(/--/);
       expect(err).toContain(`warning [${w.code}] cnn:`);
     }
+    // The report lists the run's warnings, and a saturated map's (p_cnn ≤ 0.01 on 90% of the cells).
+    const n = grid.rows * grid.cols;
+    const prob = join(dir, 'saturated.tif');
+    writeGeoTiff(prob, { grid, bandNames: ['p_cnn'], bands: [Float32Array.from({ length: n }, (_, i) => (i < 0.9 * n ? 0.001 : 0.5))] });
+    const html = join(dir, 'report.html');
+    const { report } = await writeRunReport(out, html, { map: prob });
+    expect(report.warnings.map((w) => w.code)).toEqual([...codes, 'map-saturated']);
+    const text = readFileSync(html, 'utf8');
+    expect(text).toContain('Warnings: results not to trust as they stand');
+    for (const c of [...codes, 'map-saturated']) expect(text).toContain(`warning [${c}]`);
+    // The learning curve of the final model is plotted.
+    expect(report.charts.map((c) => c.caption)).toContainEqual(expect.stringMatching(/^cnn: learning curve of the final model/));
   });
 
   it('bad values are refused with the flag named', async () => {
