@@ -147,6 +147,30 @@ export function checkValidationImproves(history: readonly { readonly epoch: numb
   ];
 }
 
+/**
+ * The same on cross-validation folds, which keep no curve but their kept epoch: a fold whose
+ * kept epoch is the first one early stopping could choose (epoch `minEpochs`, 1 by default) saw
+ * no validation improvement after it. Warns when at least half the folds are such.
+ */
+export function checkFoldValidation(folds: readonly { readonly bestEpoch: number }[], minEpochs: number, epochs: number, subject?: string): TrustWarning[] {
+  const first = Math.max(1, Math.min(minEpochs, epochs));
+  // With a single eligible epoch there is nothing to improve on.
+  if (folds.length === 0 || first >= epochs) return [];
+  const stuck = folds.filter((f) => f.bestEpoch <= first).length;
+  if (stuck * 2 < folds.length) return [];
+  const kept = folds.map((f) => f.bestEpoch);
+  return [
+    {
+      code: 'validation-never-improves',
+      step: 'train',
+      ...(subject ? { subject } : {}),
+      message: `${stuck} of ${folds.length} cross-validation folds kept epoch ${first}, the first early stopping could keep (kept epochs: ${kept.join(', ')}): their validation loss never improved after it, so those models are barely trained.`,
+      fix: `let early stopping act later (--min-epochs ${Math.max(10, 2 * first)}) with more patience (--patience N), lower the learning rate with a schedule (--lr 0.0003 --lr-schedule plateau), or hold out more sites for validation (--val-fraction 0.3).`,
+      details: { folds: folds.length, stuck, firstEligibleEpoch: first },
+    },
+  ];
+}
+
 /** Convex hull (Andrew's monotone chain; ~20 lines, not worth a dependency), counter-clockwise, no repeated end point. */
 export function convexHull(xs: ArrayLike<number>, ys: ArrayLike<number>): [number, number][] {
   const pts: [number, number][] = [];

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import {
   checkFoldCollapse,
+  checkFoldValidation,
   checkKrigingExtrapolation,
   checkPowerLaw,
   checkPredictionCollapse,
@@ -86,6 +87,22 @@ describe('validation never improves', () => {
     // One epoch or no validation split: nothing to judge.
     expect(checkValidationImproves([{ epoch: 1, valLoss: 0.7 }])).toEqual([]);
     expect(checkValidationImproves([{ epoch: 1 }, { epoch: 2 }])).toEqual([]);
+  });
+});
+
+describe('folds that keep their first eligible epoch', () => {
+  it('warns when at least half the folds kept epoch max(1, minEpochs); not when they trained on', () => {
+    const w = checkFoldValidation([1, 1, 2, 1].map((bestEpoch) => ({ bestEpoch })), 1, 12, 'dcn');
+    expect(w.map((x) => x.code)).toEqual(['validation-never-improves']);
+    expect(w[0].details).toMatchObject({ folds: 4, stuck: 3, firstEligibleEpoch: 1 });
+    expect(w[0].fix).toMatch(/--min-epochs 10/);
+    fixFlagsExist(w[0]);
+    expect(checkFoldValidation([1, 7, 9, 12].map((bestEpoch) => ({ bestEpoch })), 1, 12)).toEqual([]);
+    // With --min-epochs 10 the first eligible epoch is 10: folds kept 10, 10, 14 → warn; 15, 18, 10 → not.
+    expect(checkFoldValidation([10, 10, 14].map((bestEpoch) => ({ bestEpoch })), 10, 40)).toHaveLength(1);
+    expect(checkFoldValidation([15, 18, 10].map((bestEpoch) => ({ bestEpoch })), 10, 40)).toEqual([]);
+    // Only one eligible epoch (minEpochs ≥ epochs): nothing to judge.
+    expect(checkFoldValidation([5, 5].map((bestEpoch) => ({ bestEpoch })), 5, 5)).toEqual([]);
   });
 });
 
