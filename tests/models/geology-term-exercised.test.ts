@@ -86,5 +86,5 @@ describe('geology term', () => {
     rho.large.forEach((v, s) => expect(v, msg).toBeGreaterThan(rho.small[s]));
     const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
     expect(mean(rho.large) - mean(rho.small), msg).toBeGreaterThan(0.1);
-  }, 120_000);
+  });
 });
