@@ -15,6 +15,7 @@ import { RunFolderError } from './export-errors.ts';
 import { readRunHoldout, readRunComparisons, readRunMetrics, type RunMetrics } from './metrics-csv.ts';
 import { formatComparison, type Comparison } from '../eval/bootstrap.ts';
 import type { HoldoutMetrics } from '../eval/region-holdout.ts';
+import { checkSaturatedMap, formatWarning, type TrustWarning } from '../eval/trust-checks.ts';
 
 /**
  * The report of one training run, as a self-contained HTML page (images inlined as data URIs)
@@ -51,6 +52,8 @@ export interface RunReport {
   readonly holdout?: HoldoutMetrics | null;
   readonly charts: readonly ReportImage[];
   readonly maps: readonly ReportImage[];
+  /** The run's trust warnings (manifest.json `warnings`) and those of the given map (saturated probabilities). */
+  readonly warnings: readonly TrustWarning[];
 }
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
@@ -69,8 +72,25 @@ function foldCharts(metrics: RunMetrics): ReportImage[] {
   });
 }
 
-async function mapImages(map: string, deposits: string | undefined, read: Pick<VectorReadOptions, 'assumeCrs' | 'log'> = {}, depositsLayer?: RunReportOptions['depositsLayer']): Promise<ReportImage[]> {
+/** Learning curves of the final networks (manifest.json models.<kind>.history): train and validation loss per epoch. */
+function learningCurveCharts(m: RunManifest): ReportImage[] {
+  return Object.entries(m.models).flatMap(([kind, v]) => {
+    const h = v.history ?? [];
+    if (h.length === 0) return [];
+    const x = h.map((e) => e.epoch);
+    const series: Series[] = [
+      { kind: 'line', x, y: h.map((e) => e.trainLoss), label: 'train loss', colour: PALETTE[0] },
+      ...(h.some((e) => e.valLoss !== undefined) ? [{ kind: 'line' as const, x, y: h.map((e) => e.valLoss ?? NaN), label: 'validation loss', colour: PALETTE[1] }] : []),
+    ];
+    const share = h.some((e) => e.geologyShare !== undefined) ? `; geology-loss share at the kept epoch ${v.geologyShare !== undefined ? `${(100 * v.geologyShare).toFixed(1)}%` : '–'}` : '';
+    const caption = `${kind}: learning curve of the final model (kept epoch ${v.epochs}${v.stoppedEarly ? ', stopped early' : ''}${share})`;
+    return [{ caption, png: renderChart({ title: `${kind} learning curve`, xLabel: 'epoch', yLabel: 'loss', series, width: 560, height: 260, dpi: 150 }) }];
+  });
+}
+
+async function mapImages(map: string, deposits: string | undefined, read: Pick<VectorReadOptions, 'assumeCrs' | 'log'> = {}, depositsLayer?: RunReportOptions['depositsLayer']): Promise<{ images: ReportImage[]; warnings: TrustWarning[] }> {
   const stack = await readStack(map);
+  const warnings = stack.bandNames.flatMap((b, i) => (/^p_/.test(b) ? checkSaturatedMap(stack.bands[i], b.slice(2)) : []));
   const points: PointOverlay[] = [];
   if (deposits) {
     const pts = layerPoints(await readVector(deposits, { targetCrs: stack.grid.crs ?? undefined, grid: stack.grid, ...read, ...depositsLayer }));
@@ -89,7 +109,7 @@ async function mapImages(map: string, deposits: string | undefined, read: Pick<V
     points,
   }));
   const png = renderMapFigure(panels, { columns: 2, panelWidth: 300, dpi: 150, title: basename(map) });
-  return [{ caption: `${basename(map)}: ${shown.map((x) => x.b).join(', ')}${deposits ? '; red triangles: deposits' : ''}`, png }];
+  return { images: [{ caption: `${basename(map)}: ${shown.map((x) => x.b).join(', ')}${deposits ? '; red triangles: deposits' : ''}`, png }], warnings };
 }
 
 export async function buildRunReport(runDir: string, options: RunReportOptions = {}, ctx?: JobContext): Promise<RunReport> {
@@ -100,12 +120,13 @@ export async function buildRunReport(runDir: string, options: RunReportOptions =
   }
   const manifest = readManifest(runDir);
   report(ctx, 0.2, 'plotting fold metrics');
-  const charts = foldCharts(metrics);
+  const charts = [...foldCharts(metrics), ...learningCurveCharts(manifest)];
   throwIfCancelled(ctx, 'run report');
   report(ctx, 0.4, options.map ? `drawing ${options.map}` : 'no maps given');
-  const maps = options.map ? await mapImages(options.map, options.deposits, { assumeCrs: options.crs, log: ctx?.log }, options.depositsLayer) : [];
+  const drawn = options.map ? await mapImages(options.map, options.deposits, { assumeCrs: options.crs, log: ctx?.log }, options.depositsLayer) : { images: [], warnings: [] };
   throwIfCancelled(ctx, 'run report');
-  return { title: options.title ?? `Training run ${basename(runDir)}`, runDir, manifest, metrics, comparisons: readRunComparisons(runDir), holdout: readRunHoldout(runDir), charts, maps };
+  const warnings = [...(manifest.warnings ?? []), ...drawn.warnings];
+  return { title: options.title ?? `Training run ${basename(runDir)}`, runDir, manifest, metrics, comparisons: readRunComparisons(runDir), holdout: readRunHoldout(runDir), charts, maps: drawn.images, warnings };
 }
 
 // ------------------------------------------------------------------------------------------
@@ -163,7 +184,12 @@ function inputRows(r: RunReport): string[][] {
 }
 
 function modelRows(r: RunReport): string[][] {
-  return Object.entries(r.manifest.models).map(([k, v]) => [k, v.path, String(v.epochs), v.geology ? `a = [${v.geology.a.map((x) => x.toFixed(4)).join(', ')}], b = ${v.geology.b.toFixed(4)}` : '–']);
+  return Object.entries(r.manifest.models).map(([k, v]) => [
+    k,
+    v.path,
+    String(v.epochs),
+    v.geology ? `a = [${v.geology.a.map((x) => x.toFixed(4)).join(', ')}], b = ${v.geology.b.toFixed(4)}${v.geologyShare !== undefined ? `, geology share ${(100 * v.geologyShare).toFixed(1)}%` : ''}` : '–',
+  ]);
 }
 
 const METRIC_HEAD = ['Model', ...METRIC_NAMES, 'AUC 95% CI'];
@@ -197,6 +223,7 @@ export function renderReportHtml(r: RunReport): string {
     `<h1>${esc(r.title)}</h1>`,
     '<h2>Run</h2>',
     htmlTable(null, summaryRows(r), 'kv'),
+    ...(r.warnings.length > 0 ? ['<h2>Warnings: results not to trust as they stand</h2>', `<ul class="warnings">${r.warnings.map((w) => `<li>${esc(formatWarning(w))}</li>`).join('')}</ul>`] : []),
     '<h2>Cross-validation metrics (mean ± sd)</h2>',
     htmlTable(METRIC_HEAD, metricsRows(r), 'metrics'),
     ...(r.comparisons.length > 0
@@ -337,6 +364,10 @@ export async function renderReportPdf(r: RunReport): Promise<Uint8Array> {
   pdf.y -= 6;
   pdf.heading('Run');
   pdf.table(null, summaryRows(r), [1, 4], 8);
+  if (r.warnings.length > 0) {
+    pdf.heading('Warnings: results not to trust as they stand');
+    for (const w of r.warnings) pdf.text(formatWarning(w), 8);
+  }
   pdf.heading('Cross-validation metrics (mean ± sd)');
   pdf.table(METRIC_HEAD, metricsRows(r), [0.9, 1, 1, 1, 1, 1, 1, 1, 1], 7);
   if (r.comparisons.length > 0) {

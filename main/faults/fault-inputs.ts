@@ -15,7 +15,8 @@ import { distanceFromFaultMask, distanceFromSegments } from './distance-to-fault
 /**
  * Distance to faults on a reference grid from a file: fault polylines (GeoJSON / Shapefile,
  * reprojected into the grid's CRS; exact point-to-segment distances) or a fault raster
- * (non-zero finite cells are faults; exact Euclidean distance transform). The grid must be
+ * (non-zero finite cells are faults, or with `threshold` cells ≥ it, for continuous rasters such as
+ * a fault-density or lineament-strength map; exact Euclidean distance transform). The grid must be
  * projected (metres). A fault raster on another grid needs `alignByIndex` (explicit pairing).
  */
 export interface FaultFileOptions {
@@ -31,6 +32,11 @@ export interface FaultFileOptions {
   /** Layer of a multi-layer vector file (GeoPackage), and the flag quoted in errors. */
   readonly layer?: string;
   readonly layerFlag?: string;
+  /**
+   * Raster input only: cells with a value ≥ this are faults (a continuous raster would otherwise
+   * make every non-zero cell a fault). @default undefined (every non-zero finite cell)
+   */
+  readonly threshold?: number;
 }
 
 /** Parses "KEY=VALUE" for FaultFileOptions.where. */
@@ -59,8 +65,10 @@ export async function faultDistanceFromFile(path: string, grid: GridSpec, option
     else assertAligned(grid, r.grid, 'the reference grid', path);
     const mask = new Uint8Array(band.length);
     let count = 0;
+    const t = options.threshold;
+    if (t !== undefined && !Number.isFinite(t)) throw new InvalidOptionError(`--fault-threshold must be a finite number, got ${t}`);
     for (let i = 0; i < band.length; i++) {
-      if (Number.isFinite(band[i]) && band[i] !== 0) {
+      if (Number.isFinite(band[i]) && (t === undefined ? band[i] !== 0 : band[i] >= t)) {
         mask[i] = 1;
         count++;
       }
@@ -68,6 +76,7 @@ export async function faultDistanceFromFile(path: string, grid: GridSpec, option
     const distanceM = distanceFromFaultMask(grid, mask, ctx, path);
     return { distanceM, kind: 'raster', elements: count, elementsInGrid: count };
   }
+  if (options.threshold !== undefined) throw new InvalidOptionError(`${path}: --fault-threshold applies to a fault raster, not to fault lines`);
   const layer = await readVector(path, { targetCrs: grid.crs, assumeCrs: options.assumeCrs, grid, log: ctx?.log, crsFix: options.crsFix, layer: options.layer, layerFlag: options.layerFlag });
   let features = layer.features;
   const where = options.where;

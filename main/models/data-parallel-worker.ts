@@ -225,7 +225,11 @@ async function main(): Promise<void> {
       if (m.type === 'init') {
         runner.comm = m.comm;
         post({ type: 'inited' });
-      } else if (m.type === 'epoch') post(runner.epoch(m.count, m.batchSize));
+      } else if (m.type === 'epoch') {
+        // tf.train.adam reads this.learningRate at every step (adam_optimizer.js), so a schedule is one assignment.
+        if (m.learningRate !== undefined) (runner.optimizer as unknown as { learningRate: number }).learningRate = m.learningRate;
+        post(runner.epoch(m.count, m.batchSize));
+      }
       else if (m.type === 'gradients') post(runner.gradients(m.count));
       else if (m.type === 'state') post(runner.state(m.values));
     } catch (e) {

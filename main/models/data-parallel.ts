@@ -137,7 +137,7 @@ export interface WorkerInit {
 
 export type ToReplica =
   | { type: 'init'; comm: CommBuffers }
-  | { type: 'epoch'; count: number; batchSize: number }
+  | { type: 'epoch'; count: number; batchSize: number; learningRate?: number }
   | { type: 'gradients'; count: number }
   | { type: 'state'; values: boolean };
 
@@ -170,6 +170,8 @@ export class DataParallelTrainer {
   private closed = false;
   private waiting: { resolve: (m: FromReplica[]) => void; reject: (e: Error) => void; got: (FromReplica | undefined)[]; left: number; onProgress?: (m: FromReplica) => void } | null = null;
   private maxSamples: number;
+  /** Adam learning rate of the next epochs (a schedule of trainModel); undefined = the start value. */
+  private learningRate: number | undefined;
 
   private constructor(workers: Worker[], label: string, maxSamples: number) {
     this.workers = workers;
@@ -242,13 +244,19 @@ export class DataParallelTrainer {
     }
   }
 
+  /** Sets the replicas' Adam learning rate from the next epoch on (trainModel's schedule). */
+  setLearningRate(lr: number): void {
+    this.learningRate = lr;
+  }
+
   /**
    * One epoch: `order` (sample indices, already shuffled) is cut into batches of `batchSize`;
    * each batch is one synchronous step over all replicas. Resolves when every replica is done.
    */
   async runEpoch(order: ArrayLike<number>, batchSize: number, ctx?: JobContext): Promise<EpochResult> {
     this.writeOrder(order);
-    const res = (await this.request(() => ({ type: 'epoch', count: order.length, batchSize }), ctx, (m) => {
+    const lr = this.learningRate;
+    const res = (await this.request(() => ({ type: 'epoch', count: order.length, batchSize, ...(lr !== undefined ? { learningRate: lr } : {}) }), ctx, (m) => {
       if (m.type === 'progress') report(ctx, m.step / m.steps, `${this.label}: step ${m.step}/${m.steps}`);
     })) as Extract<FromReplica, { type: 'epoch' }>[];
     const r = res[0];

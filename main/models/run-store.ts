@@ -7,6 +7,8 @@ import { InvalidFileError, InvalidOptionError } from '../errors.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.ts';
 import type { SavedBaseline } from './baselines/baseline-models.ts';
 import { packageRootUrl } from '../util/package-root.ts';
+import type { EpochRecord } from './train.ts';
+import type { TrustWarning } from '../eval/trust-checks.ts';
 // Registers the custom layers so that saved models deserialize (registerClass side effects).
 import './architectures.ts';
 
@@ -254,6 +256,11 @@ export interface RunManifest {
     {
       readonly path: string;
       readonly geology?: { a: number[]; b: number };
+      /** gk-*: λ·L_geology / (L_CE + λ·L_geology) at the kept epoch (train.ts EpochRecord.geologyShare). */
+      readonly geologyShare?: number;
+      /** The final model's learning curve: train/validation loss, learning rate, geology share, a and b per epoch. */
+      readonly history?: EpochRecord[];
+      readonly stoppedEarly?: boolean;
       readonly epochs: number;
       readonly engine?: 'tfjs' | 'onnx';
       /** 'baseline': models/<kind>/baseline.json; absent or 'network': a tfjs model. */
@@ -270,6 +277,8 @@ export interface RunManifest {
     }
   >;
   readonly metrics?: unknown;
+  /** Trust warnings of the run (main/eval/trust-checks.ts), each with its fix; [] or absent when none. */
+  readonly warnings?: TrustWarning[];
 }
 
 export function writeManifest(runDir: string, manifest: RunManifest): void {

@@ -6,10 +6,12 @@ import { report, subJob, throwIfCancelled, type JobContext } from '../jobs/job.t
 import { cancelPoint } from '../jobs/cancel-point.ts';
 import { groupedStratifiedKFold } from '../eval/folds.ts';
 import { buildModel, usesGeology, type ArchitectureOptions, type ModelKind } from './architectures.ts';
-import { createGeologyVariables, crossEntropy, totalLoss, type GeologyTermVariables } from './geology-loss.ts';
+import { createGeologyVariables, crossEntropy, geologyLoss, totalLoss, type GeologyTermVariables } from './geology-loss.ts';
 import type { DataParallelTrainer, StateArray } from './data-parallel.ts';
 import type { OrtLoader } from '../maps/onnx/onnx-runtime.ts';
 import type { EpochRunner } from './onnx-train/onnx-trainer.ts';
+import { LearningRateSchedule, LR_SCHEDULES, type LrSchedule } from './lr-schedule.ts';
+import { augmentFitSet, AUGMENTATIONS, type Augmentation } from './augment.ts';
 
 /**
  * Training of one patch classifier: Adam on mini-batches, seeded initialisation and shuffling,
@@ -36,6 +38,13 @@ export interface TrainingData {
   /** Knowledge values at each sample's own centre cell, [n × nKnowledge] row-major. */
   readonly knowledge?: Float32Array;
   readonly nKnowledge: number;
+  /**
+   * Extra windows around each site for the 'shift' augmentation (main/sites/patches.ts
+   * shiftRadius): patches [m, k, k, C], the original sample each was shifted from, and the
+   * knowledge values at each window's own centre [m × nKnowledge]. Never scored: only training
+   * calls whose fit set holds the parent use them (main/models/augment.ts).
+   */
+  readonly shiftWindows?: { readonly x: Float32Array; readonly parent: Int32Array; readonly knowledge?: Float32Array };
 }
 
 /** Builds TrainingData from the sites module's patch set (fields as that module names them). */
@@ -47,6 +56,8 @@ export function trainingDataFrom(p: {
   readonly groupIds?: readonly string[];
   readonly weights?: Float32Array;
   readonly bandNames: readonly string[];
+  /** Shift windows of the patch extraction (its `shift` field), for the 'shift' augmentation. */
+  readonly shift?: { readonly x: Float32Array; readonly parent: Int32Array; readonly weights: Float32Array } | null;
 }): TrainingData {
   const n = p.labels.length;
   const channels = p.bandNames.length;
@@ -62,7 +73,8 @@ export function trainingDataFrom(p: {
   // Grouping unit of the folds: the overlap group (two touching 3×3 blocks would otherwise put
   // near-copies of one another on both sides of a split), else the site.
   const siteIds = p.groupIds && p.groupIds.length === n ? p.groupIds : p.siteIds;
-  return { x: p.x, n, patchSize, channels, labels: p.labels, siteIds, knowledge: nKnowledge > 0 ? p.weights : undefined, nKnowledge };
+  const shiftWindows = p.shift && p.shift.parent.length > 0 ? { x: p.shift.x, parent: p.shift.parent, ...(nKnowledge > 0 ? { knowledge: p.shift.weights } : {}) } : undefined;
+  return { x: p.x, n, patchSize, channels, labels: p.labels, siteIds, knowledge: nKnowledge > 0 ? p.weights : undefined, nKnowledge, ...(shiftWindows ? { shiftWindows } : {}) };
 }
 
 export interface TrainOptions {
@@ -80,6 +92,19 @@ export interface TrainOptions {
   readonly validationFraction?: number;
   /** Epochs without validation-loss improvement before stopping. @default 15 */
   readonly patience?: number;
+  /**
+   * Early stopping may act, and the kept ("best") weights are chosen, only from this epoch on:
+   * with 1–2 validation sites per class the validation loss is noisy and its first minimum is
+   * usually an underfitted epoch 1–3 (docs/gk-dcn.md, "Training that converges"). Capped at
+   * `epochs`. @default 1 (no minimum)
+   */
+  readonly minEpochs?: number;
+  /** Learning-rate schedule per epoch (lr-schedule.ts). @default 'constant' */
+  readonly lrSchedule?: LrSchedule;
+  /** Augmentations of the fit samples (augment.ts), leak-free. @default [] */
+  readonly augment?: readonly Augmentation[];
+  /** Sd of the 'noise' augmentation, in the patches' (standardised) units. @default 0.1 */
+  readonly noiseSd?: number;
   /** Seed of init, dropout, shuffling and the validation split. @default 1 */
   readonly seed?: number;
   /** Network shape; channels and patchSize come from the data. */
@@ -114,6 +139,18 @@ export interface TrainHooks {
 
 export type CheckedTrainOptions = Required<Omit<TrainOptions, 'architecture'>> & Pick<TrainOptions, 'architecture'>;
 
+/**
+ * Defaults of the convergence options, defined once: checkTrainOptions applies them and the
+ * `train` CLI shows them in --help (see docs/gk-dcn.md, "Training that converges").
+ */
+export const TRAIN_DEFAULTS = {
+  patience: 15,
+  minEpochs: 1,
+  lrSchedule: 'constant' as LrSchedule,
+  augment: [] as readonly Augmentation[],
+  noiseSd: 0.1,
+} as const;
+
 export function checkTrainOptions(o: TrainOptions = {}): CheckedTrainOptions {
   const c: CheckedTrainOptions = {
     epochs: o.epochs ?? 60,
@@ -122,7 +159,11 @@ export function checkTrainOptions(o: TrainOptions = {}): CheckedTrainOptions {
     weightDecay: o.weightDecay ?? 1e-4,
     lambda: o.lambda ?? 1,
     validationFraction: o.validationFraction ?? 0.2,
-    patience: o.patience ?? 15,
+    patience: o.patience ?? TRAIN_DEFAULTS.patience,
+    minEpochs: o.minEpochs ?? TRAIN_DEFAULTS.minEpochs,
+    lrSchedule: o.lrSchedule ?? TRAIN_DEFAULTS.lrSchedule,
+    augment: o.augment ?? TRAIN_DEFAULTS.augment,
+    noiseSd: o.noiseSd ?? TRAIN_DEFAULTS.noiseSd,
     seed: o.seed ?? 1,
     architecture: o.architecture,
     threads: o.threads ?? 1,
@@ -142,6 +183,10 @@ export function checkTrainOptions(o: TrainOptions = {}): CheckedTrainOptions {
     throw new InvalidOptionError(`validation fraction must be in [0, 0.5), got ${c.validationFraction}`);
   }
   if (!posInt(c.patience)) throw new InvalidOptionError(`patience must be a positive integer, got ${c.patience}`);
+  if (!posInt(c.minEpochs)) throw new InvalidOptionError(`minimum epochs must be a positive integer, got ${c.minEpochs}`);
+  if (!LR_SCHEDULES.includes(c.lrSchedule)) throw new InvalidOptionError(`learning-rate schedule must be one of ${LR_SCHEDULES.join(', ')}, got ${String(c.lrSchedule)}`);
+  for (const a of c.augment) if (!AUGMENTATIONS.includes(a)) throw new InvalidOptionError(`augmentation must be one of ${AUGMENTATIONS.join(', ')}, got ${String(a)}`);
+  if (!(c.noiseSd >= 0 && Number.isFinite(c.noiseSd))) throw new InvalidOptionError(`noise sd must be ≥ 0, got ${c.noiseSd}`);
   if (!Number.isInteger(c.seed) || c.seed < 0) throw new InvalidOptionError(`seed must be a non-negative integer, got ${c.seed}`);
   if (!posInt(c.threads)) throw new InvalidOptionError(`threads must be a positive integer, got ${c.threads}`);
   if (!TRAIN_ENGINES.includes(c.engine)) throw new InvalidOptionError(`engine must be one of ${TRAIN_ENGINES.join(', ')}, got ${String(c.engine)}`);
@@ -151,11 +196,24 @@ export function checkTrainOptions(o: TrainOptions = {}): CheckedTrainOptions {
 /** A model kind that needs knowledge rasters was given none. */
 export class MissingKnowledgeError extends WorkbenchError {}
 
+/** One point of a learning curve (RUN_DIR/manifest.json models.<kind>.history). */
 export interface EpochRecord {
   readonly epoch: number;
+  /** Mean training loss of the epoch's steps (CE + λ·geology + weight decay, as optimised). */
   readonly trainLoss: number;
   /** Validation cross-entropy (NaN-free: absent when there is no validation split). */
   readonly valLoss?: number;
+  /** Adam learning rate of the epoch. */
+  readonly learningRate?: number;
+  /**
+   * gk-* only: λ·L_geology / (L_CE + λ·L_geology) at the epoch's end, in inference mode, on the
+   * validation sites (on the fit samples without a validation split): how much of the objective
+   * the geology term is.
+   */
+  readonly geologyShare?: number;
+  /** gk-* only: aᵢ and b of the geology term at the epoch's end. */
+  readonly a?: number[];
+  readonly b?: number;
 }
 
 export interface TrainedModel {
@@ -236,14 +294,19 @@ export function predictDepositProbability(model: tfl.LayersModel, data: Training
   return out;
 }
 
-function validationLoss(model: tfl.LayersModel, data: TrainingData, val: readonly number[]): number {
-  const loss = tf.tidy(() => {
-    const probs = model.predict(gatherPatches(data, val), { batchSize: val.length }) as tf.Tensor2D;
-    return crossEntropy(probs, gatherLabels(data, val));
+/** Cross-entropy of samples `idx` in inference mode and, with a geology term, λ·L_geology's share of CE + λ·L_geology. */
+function inferenceLosses(model: tfl.LayersModel, data: TrainingData, idx: readonly number[], geo?: { vars: GeologyTermVariables; lambda: number }): { ce: number; geologyShare?: number } {
+  const [ce, g] = tf.tidy(() => {
+    const probs = model.predict(gatherPatches(data, idx), { batchSize: idx.length }) as tf.Tensor2D;
+    const c = crossEntropy(probs, gatherLabels(data, idx));
+    if (!geo) return [c];
+    const p = tf.squeeze(tf.slice(probs, [0, 1], [-1, 1]), [1]) as tf.Tensor1D;
+    return [c, geologyLoss(p, gatherKnowledge(data, idx), geo.vars)];
   });
-  const v = loss.dataSync()[0];
-  loss.dispose();
-  return v;
+  const v = ce.dataSync()[0];
+  const gl = g ? g.dataSync()[0] * geo!.lambda : undefined;
+  tf.dispose([ce, ...(g ? [g] : [])]);
+  return { ce: v, ...(gl !== undefined ? { geologyShare: v + gl > 0 ? gl / (v + gl) : 0 } : {}) };
 }
 
 /**
@@ -316,7 +379,13 @@ export async function trainModel(
   const rng = new Rng(o.seed);
   const initSeed = rng.nextUint32();
   const shuffleRng = rng.fork(1);
-  const { fit, val } = validationSplit(data, trainIdx, o.validationFraction, rng.nextUint32());
+  const { fit: fitOriginal, val } = validationSplit(data, trainIdx, o.validationFraction, rng.nextUint32());
+  // Augmented copies are made from fit samples only, after both splits (augment.ts); validation
+  // and the geology share are scored on the untouched originals in `data`.
+  const aug = augmentFitSet(data, fitOriginal, o.augment, o.noiseSd, rng.fork(2).nextUint32());
+  const work = aug ? aug.data : data;
+  const fit = aug ? aug.fit : fitOriginal;
+  aug?.redraw();
 
   const architecture = { ...o.architecture, channels: data.channels, patchSize: data.patchSize, seed: initSeed };
   const model = buildModel(kind, architecture);
@@ -330,20 +399,35 @@ export async function trainModel(
   let best = { loss: Infinity, epoch: 0, weights: null as tf.Tensor[] | null, geo: null as { a: number[]; b: number } | null };
   let sinceBest = 0;
   let stoppedEarly = false;
+  const schedule = new LearningRateSchedule({ schedule: o.lrSchedule, learningRate: o.learningRate, epochs: o.epochs });
+  const minEpochs = Math.min(o.minEpochs, o.epochs);
+  // Geology share measured where validation is (or on ≤ 512 fit originals without a split).
+  const shareIdx = val.length > 0 ? val : fitOriginal.slice(0, 512);
   const order = [...fit];
   let dp: DataParallelTrainer | EpochRunner | null = null;
   let engine: 'tfjs' | 'onnx' = 'tfjs';
   try {
     if (o.engine !== 'tfjs') {
-      dp = await startOnnxEngine(kind, model, data, geoVars, o, fit, ctx, hooks);
+      dp = await startOnnxEngine(kind, model, work, geoVars, o, fit, ctx, hooks);
       if (dp) engine = 'onnx';
     }
     if (!dp && o.threads > 1) {
       const { startPatchTrainer } = await import('./data-parallel-patch.ts');
-      dp = await startPatchTrainer(kind, data, architecture, o, fit.length, ctx);
+      // The replicas copy the patches once at start: the per-epoch redraws of 'dihedral' and
+      // 'noise' cannot reach them, so they train on the single draw made above (reported).
+      if (aug && (o.augment.includes('dihedral') || o.augment.includes('noise'))) {
+        report(ctx, 0, `${kind}: data-parallel tfjs replicas train on one fixed draw of the ${o.augment.join(',')} augmentation (redrawn per epoch with --engine onnx or 1 thread)`);
+      }
+      dp = await startPatchTrainer(kind, work, architecture, o, fit.length, ctx);
     }
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
       throwIfCancelled(ctx, `training ${kind}`);
+      if (epoch > 1) aug?.redraw();
+      const lr = schedule.rateFor(epoch);
+      if (dp) dp.setLearningRate(lr);
+      // tf.train.adam reads this.learningRate at every step (adam_optimizer.js); the field is
+      // protected in the typings only.
+      else (optimizer as unknown as { learningRate: number }).learningRate = lr;
       shuffleRng.shuffle(order);
       let lossSum = 0;
       let seen = 0;
@@ -355,9 +439,9 @@ export async function trainModel(
           const batch = order.slice(start, start + o.batchSize);
           // BatchNorm cannot normalise a batch of one sample (zero variance); drop such a remainder.
           if (batch.length < 2) continue;
-          const xb = gatherPatches(data, batch);
-          const yb = gatherLabels(data, batch);
-          const wb = geoVars ? gatherKnowledge(data, batch) : undefined;
+          const xb = gatherPatches(work, batch);
+          const yb = gatherLabels(work, batch);
+          const wb = geoVars ? gatherKnowledge(work, batch) : undefined;
           const loss = optimizer.minimize(
             () => {
               const probs = model.apply(xb, { training: true }) as tf.Tensor2D;
@@ -380,17 +464,27 @@ export async function trainModel(
         }
       }
       const trainLoss = lossSum / Math.max(1, seen);
-      const valLoss = val.length > 0 ? validationLoss(model, data, val) : undefined;
-      history.push({ epoch, trainLoss, ...(valLoss !== undefined ? { valLoss } : {}) });
+      const geoNow = geoVars ? { a: Array.from(geoVars.a.dataSync()), b: geoVars.b.dataSync()[0] } : undefined;
+      const inf = val.length > 0 || (geoVars && o.lambda > 0) ? inferenceLosses(model, data, val.length > 0 ? val : shareIdx, geoVars ? { vars: geoVars, lambda: o.lambda } : undefined) : undefined;
+      const valLoss = val.length > 0 ? inf?.ce : undefined;
+      history.push({
+        epoch,
+        trainLoss,
+        ...(valLoss !== undefined ? { valLoss } : {}),
+        learningRate: lr,
+        ...(inf?.geologyShare !== undefined ? { geologyShare: inf.geologyShare } : {}),
+        ...(geoNow ? { a: geoNow.a, b: geoNow.b } : {}),
+      });
+      schedule.observe(valLoss);
       report(ctx, epoch / o.epochs, `${kind} epoch ${epoch}/${o.epochs} loss ${trainLoss.toFixed(4)}${valLoss !== undefined ? ` val ${valLoss.toFixed(4)}` : ''}`);
-      if (valLoss !== undefined) {
+      if (valLoss !== undefined && epoch >= minEpochs) {
         if (valLoss < best.loss) {
           if (best.weights) tf.dispose(best.weights);
           best = {
             loss: valLoss,
             epoch,
             weights: model.getWeights().map((w) => tf.clone(w)),
-            geo: geoVars ? { a: Array.from(geoVars.a.dataSync()), b: geoVars.b.dataSync()[0] } : null,
+            geo: geoNow ?? null,
           };
           sinceBest = 0;
         } else if (++sinceBest >= o.patience) {

@@ -18,6 +18,11 @@
  *      knowledgeNames  names for Float32Array knowledge layers (default w1, w2, …)
  *      nodata     'error' (default): a patch touching NaN throws; 'fill-mean': NaN becomes the
  *                 band's whole-grid mean (0 after standardisation) and is counted in `filled`
+ *      shiftRadius  r ≥ 1: also cut the 'shift' augmentation windows (the paper's sliding window,
+ *                 widened): every cell within r cells (Chebyshev) of a site's block that is not
+ *                 itself a sample cell of any site becomes an extra window centre, labelled as
+ *                 that site and parented to the nearest sample of the block. Windows touching
+ *                 nodata are skipped with 'error', filled with 'fill-mean'. Default 0 (none).
  *
  * Output (PatchDataset)
  *  - x: Float32Array of shape [n, k, k, C], NHWC (TensorFlow.js's default layout): element
@@ -30,6 +35,9 @@
  *  - rows, cols: Int32Array centre cell of each sample; bandNames; knowledgeNames
  *  - stats: the TransformStats used (to transform the prediction grid identically)
  *  - filled: Int32Array, NaN cells replaced per sample (all 0 with nodata 'error')
+ *  - shift: with shiftRadius, { x [m, k, k, C], parent (sample index), weights [m × nKnowledge],
+ *    rows, cols }; null otherwise. Never part of the samples: training uses them only for fit
+ *    sets that hold the parent (main/models/augment.ts), so they cannot leak across folds.
  *
  * The case study's reference code reads w for sample i at map cell (4 + i // W, 4 + i % W),
  * i.e. as if the samples were all cells of the map in raster order; here w comes from the
@@ -50,8 +58,18 @@ export interface PatchOptions {
   readonly stats?: TransformStats;
   readonly knowledge?: readonly (RasterStack | Float32Array)[];
   readonly knowledgeNames?: readonly string[];
-  /** @default 'error' */
-  readonly nodata?: 'error' | 'fill-mean';
+  /** 'skip': samples whose window touches nodata are left out (listed in `skipped`). @default 'error' */
+  readonly nodata?: 'error' | 'fill-mean' | 'skip';
+  /** Cells around each site block cut as 'shift' augmentation windows. @default 0 */
+  readonly shiftRadius?: number;
+}
+
+export interface ShiftWindows {
+  readonly x: Float32Array;
+  readonly parent: Int32Array;
+  readonly weights: Float32Array;
+  readonly rows: Int32Array;
+  readonly cols: Int32Array;
 }
 
 export interface PatchDataset {
@@ -70,6 +88,9 @@ export interface PatchDataset {
   readonly bandNames: string[];
   readonly stats: TransformStats;
   readonly filled: Int32Array;
+  readonly shift: ShiftWindows | null;
+  /** nodata 'skip': "siteId (row r, col c)" of every sample left out; empty otherwise. */
+  readonly skipped: string[];
 }
 
 /** numpy 'reflect' index: …, 2, 1 | 0, 1, …, n−1 | n−2, n−3, … (period 2n − 2). */
@@ -85,7 +106,7 @@ export function extractPatches(stack: RasterStack, sites: SiteSet, options: Patc
   const k = options.size ?? 9;
   if (!(Number.isInteger(k) && k >= 1 && k % 2 === 1)) throw new InvalidOptionError(`patch size must be an odd integer ≥ 1, got ${k}`);
   const nodata = options.nodata ?? 'error';
-  if (nodata !== 'error' && nodata !== 'fill-mean') throw new InvalidOptionError(`nodata must be "error" or "fill-mean", got "${String(nodata)}"`);
+  if (nodata !== 'error' && nodata !== 'fill-mean' && nodata !== 'skip') throw new InvalidOptionError(`nodata must be "error", "fill-mean" or "skip", got "${String(nodata)}"`);
   const grid = stack.grid;
   assertSitesOnGrid(sites, grid, stack.source ?? 'the stack');
   const list = sites.sites;
@@ -136,17 +157,15 @@ export function extractPatches(stack: RasterStack, sites: SiteSet, options: Patc
   const clipped: boolean[] = [];
   const filled = new Int32Array(n);
   const nanSites: string[] = [];
-  list.forEach((s, i) => {
-    labels[i] = s.label;
-    rowsOut[i] = s.row;
-    colsOut[i] = s.col;
+  /** Cuts the window centred on (row, col) into out[i]; returns whether it was clipped and its NaN count. */
+  const cut = (out: Float32Array, i: number, row: number, col: number): { clip: boolean; nanCount: number } => {
     let clip = false;
     let nanCount = 0;
     for (let py = 0; py < k; py++) {
-      const rr = s.row - h + py;
+      const rr = row - h + py;
       const r = rr < 0 || rr >= rows ? ((clip = true), reflectIndex(rr, rows)) : rr;
       for (let px = 0; px < k; px++) {
-        const cc = s.col - h + px;
+        const cc = col - h + px;
         const c = cc < 0 || cc >= cols ? ((clip = true), reflectIndex(cc, cols)) : cc;
         const cell = r * cols + c;
         const base = ((i * k + py) * k + px) * C;
@@ -154,11 +173,18 @@ export function extractPatches(stack: RasterStack, sites: SiteSet, options: Patc
           const v = bands[b][cell];
           if (Number.isNaN(v)) {
             nanCount++;
-            x[base + b] = fill[b];
-          } else x[base + b] = v;
+            out[base + b] = fill[b];
+          } else out[base + b] = v;
         }
       }
     }
+    return { clip, nanCount };
+  };
+  list.forEach((s, i) => {
+    labels[i] = s.label;
+    rowsOut[i] = s.row;
+    colsOut[i] = s.col;
+    const { clip, nanCount } = cut(x, i, s.row, s.col);
     clipped.push(clip);
     filled[i] = nanCount;
     if (nanCount > 0 && nodata === 'error') nanSites.push(`${s.siteId} (row ${s.row}, col ${s.col}): ${nanCount}`);
@@ -181,7 +207,63 @@ export function extractPatches(stack: RasterStack, sites: SiteSet, options: Patc
       { sites: nanSites.length },
     );
   }
-  return {
+  const shiftRadius = options.shiftRadius ?? 0;
+  if (!(Number.isInteger(shiftRadius) && shiftRadius >= 0)) throw new InvalidOptionError(`shift radius must be an integer ≥ 0, got ${shiftRadius}`);
+  let shift: ShiftWindows | null = null;
+  if (shiftRadius > 0) {
+    // Centres: cells near a block, off every site's own cells (those are samples already), each
+    // taken once (the first site in order that reaches it, so two nearby sites do not both claim it).
+    const taken = new Uint8Array(ncell);
+    list.forEach((s) => (taken[s.row * cols + s.col] = 1));
+    const bySite = new Map<string, number[]>();
+    list.forEach((s, i) => {
+      let g = bySite.get(s.siteId);
+      if (!g) bySite.set(s.siteId, (g = []));
+      g.push(i);
+    });
+    const centres: { row: number; col: number; parent: number }[] = [];
+    for (const members of bySite.values()) {
+      for (const i of members) {
+        for (let dy = -shiftRadius; dy <= shiftRadius; dy++) {
+          for (let dx = -shiftRadius; dx <= shiftRadius; dx++) {
+            const r = list[i].row + dy;
+            const c = list[i].col + dx;
+            if (r < 0 || r >= rows || c < 0 || c >= cols || taken[r * cols + c]) continue;
+            taken[r * cols + c] = 1;
+            // Parent: the block's sample nearest to the centre (ties: the first in order).
+            let parent = members[0];
+            let bestD = Infinity;
+            for (const j of members) {
+              const d = Math.max(Math.abs(list[j].row - r), Math.abs(list[j].col - c));
+              if (d < bestD) [bestD, parent] = [d, j];
+            }
+            centres.push({ row: r, col: c, parent });
+          }
+        }
+      }
+    }
+    const per = k * k * C;
+    const buf = new Float32Array(centres.length * per);
+    const kept: { row: number; col: number; parent: number }[] = [];
+    for (const ctr of centres) {
+      const j = kept.length;
+      const { nanCount } = cut(buf, j, ctr.row, ctr.col);
+      const wOk = knowBands.every((kb) => Number.isFinite(kb[ctr.row * cols + ctr.col]));
+      if ((nanCount > 0 && nodata !== 'fill-mean') || !wOk) continue;
+      kept.push(ctr);
+    }
+    const nK = knowBands.length;
+    shift = {
+      x: buf.slice(0, kept.length * per),
+      parent: Int32Array.from(kept, (c) => c.parent),
+      weights: Float32Array.from({ length: kept.length * nK }, (_, e) => knowBands[e % nK][kept[Math.floor(e / nK)].row * cols + kept[Math.floor(e / nK)].col]),
+      rows: Int32Array.from(kept, (c) => c.row),
+      cols: Int32Array.from(kept, (c) => c.col),
+    };
+  }
+  const all: PatchDataset = {
+    shift,
+    skipped: [],
     x,
     shape: [n, k, k, C],
     size: k,
@@ -197,5 +279,56 @@ export function extractPatches(stack: RasterStack, sites: SiteSet, options: Patc
     bandNames: [...stack.bandNames],
     stats,
     filled,
+  };
+  if (nodata !== 'skip') return all;
+  const keep: number[] = [];
+  for (let i = 0; i < n; i++) if (filled[i] === 0) keep.push(i);
+  if (keep.length === 0) {
+    throw new EmptyInputError(stack.source ?? 'stack', `every one of the ${n} patches touches nodata, so --nodata skip leaves nothing`, 'Use --nodata fill-mean or fill the gaps (kriging)');
+  }
+  return selectSamples(all, keep);
+}
+
+/** The samples `keep` (ascending indices) of a patch set; shift windows of dropped parents go too. */
+export function selectSamples(p: PatchDataset, keep: readonly number[]): PatchDataset {
+  const [, k, , C] = p.shape;
+  const per = k * k * C;
+  const nK = p.nKnowledge;
+  const newIndex = new Int32Array(p.labels.length).fill(-1);
+  keep.forEach((i, j) => (newIndex[i] = j));
+  const x = new Float32Array(keep.length * per);
+  const weights = new Float32Array(keep.length * nK);
+  keep.forEach((i, j) => {
+    x.set(p.x.subarray(i * per, (i + 1) * per), j * per);
+    weights.set(p.weights.subarray(i * nK, (i + 1) * nK), j * nK);
+  });
+  let shift = p.shift;
+  if (shift) {
+    const e = Array.from(shift.parent.keys()).filter((w) => newIndex[shift!.parent[w]] >= 0);
+    const s = shift;
+    shift = {
+      x: Float32Array.from({ length: e.length * per }, (_, v) => s.x[e[Math.floor(v / per)] * per + (v % per)]),
+      parent: Int32Array.from(e, (w) => newIndex[s.parent[w]]),
+      weights: Float32Array.from({ length: e.length * nK }, (_, v) => s.weights[e[Math.floor(v / nK)] * nK + (v % nK)]),
+      rows: Int32Array.from(e, (w) => s.rows[w]),
+      cols: Int32Array.from(e, (w) => s.cols[w]),
+    };
+  }
+  const kept = new Set(keep);
+  const skipped = Array.from(p.labels.keys()).filter((i) => !kept.has(i)).map((i) => `${p.siteIds[i]} (row ${p.rows[i]}, col ${p.cols[i]})`);
+  return {
+    ...p,
+    x,
+    shape: [keep.length, k, k, C],
+    labels: Int32Array.from(keep, (i) => p.labels[i]),
+    siteIds: keep.map((i) => p.siteIds[i]),
+    groupIds: keep.map((i) => p.groupIds[i]),
+    weights,
+    clipped: keep.map((i) => p.clipped[i]),
+    rows: Int32Array.from(keep, (i) => p.rows[i]),
+    cols: Int32Array.from(keep, (i) => p.cols[i]),
+    filled: Int32Array.from(keep, (i) => p.filled[i]),
+    shift,
+    skipped: [...p.skipped, ...skipped],
   };
 }

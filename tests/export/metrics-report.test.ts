@@ -90,9 +90,12 @@ describe('run report', () => {
     const html = readFileSync(out, 'utf8');
     expect(html).not.toMatch(/<script|src="https?:|href="https?:|<link/i);
     const images = [...html.matchAll(/src="data:image\/png;base64,([^"]+)"/g)].map((m) => decodePng(Buffer.from(m[1], 'base64')));
-    // Two fold plots (AUC, MCC) and one map figure; each decodes as a non-trivial PNG.
-    expect(images).toHaveLength(3);
-    expect(r.report.charts).toHaveLength(2);
+    // Two fold plots (AUC, MCC), one learning curve per network (cnn, dcn) and one map figure; each decodes as a non-trivial PNG.
+    expect(images).toHaveLength(5);
+    expect(r.report.charts).toHaveLength(4);
+    expect(r.report.charts.slice(2).map((c) => c.caption.split(':')[0])).toEqual(['cnn', 'dcn']);
+    // The run's trust warnings (manifest.json) are in the report, each line with its fix.
+    for (const w of r.report.warnings) expect(html).toContain(`warning [${w.code}]`);
     expect(r.report.maps).toHaveLength(1);
     for (const img of images) expect(img.width * img.height).toBeGreaterThan(100 * 100);
     expect(html).toContain(sha256(stack));

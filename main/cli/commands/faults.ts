@@ -13,6 +13,7 @@ import { parseIndexAlignment } from '../../sites/label-cells.ts';
 import { readSiteCells } from '../../sites/site-inputs.ts';
 import { LAYER_OPTION, inputLayerOptions, layerFor } from '../layer-options.ts';
 import { dedupeOf, dedupeOption } from '../dedupe-option.ts';
+import { checkPowerLaw, formatWarning } from '../../eval/trust-checks.ts';
 
 function parseWidths(text: string): number[] {
   const widths = text.split(',').map((s) => Number(s.trim()));
@@ -51,6 +52,11 @@ export const faultsCommand: Command = {
     report: { type: 'string', description: 'output JSON with N, k, r2 and the per-ring counts and areas', valueName: 'OUT.json' },
     buffers: { type: 'string', description: 'fault buffer widths in metres, comma-separated', valueName: 'W1,W2,…' },
     'buffers-out': { type: 'string', description: 'output GeoTIFF with one 0/1 band per buffer width', valueName: 'OUT.tif' },
+    'fault-threshold': {
+      type: 'string',
+      description: 'fault raster: cells with value ≥ V are faults (for continuous rasters; default: every non-zero cell)',
+      valueName: 'V',
+    },
     'fault-where': { type: 'string', description: 'use only fault features whose property KEY equals VALUE (e.g. favourable=true)', valueName: 'KEY=VALUE' },
     'align-by-index': { type: 'string', description: 'pair a deposit/fault raster on another grid by array index: its cell (r,c) is grid cell (r+R, c+C)', valueName: 'R,C' },
     crs: { type: 'string', description: 'CRS of vector inputs that declare none (EPSG:N or proj4); declared CRSs are reprojected onto the grid\'s (logged)', valueName: 'CRS' },
@@ -89,7 +95,8 @@ export const faultsCommand: Command = {
     const whereArg = optionalString(args, 'fault-where');
     const crsText = optionalString(args, 'crs');
     const assumeCrs = crsText ? parseCrs(crsText) : undefined;
-    const fd = await faultDistanceFromFile(faultsPath, grid, { alignByIndex, assumeCrs, where: whereArg ? parseWhere(whereArg) : undefined, ...layerFor(args, 'faults') }, ctx);
+    const threshold = optionalNumber(args, 'fault-threshold', 'faults');
+    const fd = await faultDistanceFromFile(faultsPath, grid, { alignByIndex, assumeCrs, where: whereArg ? parseWhere(whereArg) : undefined, threshold, ...layerFor(args, 'faults') }, ctx);
     io.out(`faults: ${fd.elements} ${fd.kind === 'lines' ? 'segments' : 'fault cells'} (${fd.elementsInGrid} in the grid)`);
     const distance = Float32Array.from(fd.distanceM, (d, i) => (excluded[i] ? NaN : d));
 
@@ -116,6 +123,8 @@ export const faultsCommand: Command = {
       if (dep.dropped.length > 0) io.err(`faults: dropped ${dep.dropped.length} deposit(s) outside the grid`);
       fit = fitDensityPowerLaw(grid, distance, dep.cells, { ringWidthM, maxRing: maxRingOpt, minRing, ringDistance, excluded });
       io.out(`power law: m(d) = ${fit.N.toPrecision(4)}·d^${fit.k.toFixed(4)}  (R² = ${fit.r2.toFixed(4)}, ${fit.depositCells} deposit cells, ${fit.rings.filter((r) => r.usedInFit).length} rings fitted)`);
+      // Only a fitted law is checked: a given --k is the user's choice.
+      if (givenK === undefined) for (const w of checkPowerLaw(fit)) io.err(formatWarning(w));
     }
     const k = givenK ?? (fit as PowerLawFit).k;
     const maxRing = maxRingOpt ?? fit?.maxRing ?? 12;
@@ -146,6 +155,7 @@ export const faultsCommand: Command = {
     if (reportOut) {
       writeJsonAtomic(reportOut, {
         ...(fit ?? { N: null, k, r2: null, rings: [] }),
+        warnings: fit && givenK === undefined ? checkPowerLaw(fit) : [],
         weight: { ...weightOpts, ringWeights: Array.from(ringWeights(weightOpts)).slice(1) },
         faults: { file: faultsPath, kind: fd.kind, elements: fd.elements, elementsInGrid: fd.elementsInGrid },
         grid: gridPath,

@@ -15,6 +15,7 @@ import { krigeGrid } from '../../kriging/krige-grid.ts';
 import { crossValidate } from '../../kriging/cross-validation.ts';
 import type { KrigeOptions } from '../../kriging/krige-options.ts';
 import { describeModel, parseVariogramSpec } from '../../kriging/variogram-model.ts';
+import { checkKrigingExtrapolation, extrapolationSummary, formatWarning, practicalRangeM } from '../../eval/trust-checks.ts';
 
 /** Above this many samples, kriging without --nmax uses a neighbourhood instead of all points. */
 const GLOBAL_LIMIT = 2000;
@@ -40,7 +41,7 @@ export const krigeCommand: Command = {
   summary: 'ordinary kriging of sample points onto a grid (one band per element)',
   usage:
     '--samples FILE --x COL --y COL --crs EPSG:N --fields A,B|all (--cell METRES [--extent xmin,ymin,xmax,ymax] | --like GRID.tif) ' +
-    '[--model auto|sph|exp|gau | --variogram MODEL:NUGGET:PSILL:RANGE] [--nmax N] [--maxdist M] [--log] --out STACK.tif [--variance VAR.tif] [--cv CV.json]',
+    '[--model auto|sph|exp|gau | --variogram MODEL:NUGGET:PSILL:RANGE] [--nmax N] [--maxdist M] [--log] --out STACK.tif [--variance VAR.tif] [--cv CV.json] [--extrapolation-mask MASK.tif]',
   details: [
     'Fits a variogram per element (weighted least squares, gstat fit.method 7) unless --variogram fixes one',
     'in gstat\'s parameterisation: "sph:0.05:0.59:897" = nugget 0.05, partial sill 0.59, range 897 m; for exp',
@@ -73,6 +74,11 @@ export const krigeCommand: Command = {
     out: { type: 'string', description: 'output prediction stack (GeoTIFF, one band per element)', valueName: 'STACK.tif' },
     variance: { type: 'string', description: 'also write the kriging variance stack', valueName: 'VAR.tif' },
     cv: { type: 'string', description: 'also write leave-one-out cross-validation (summary + per-point errors)', valueName: 'CV.json' },
+    'extrapolation-mask': {
+      type: 'string',
+      description: "also write where the grid is extrapolation, one band per element: 1 = the cell centre lies outside the samples' convex hull or farther than the variogram's practical range from every sample, 0 = inside (a warning names the share)",
+      valueName: 'MASK.tif',
+    },
     threads: { type: 'string', description: 'worker threads (default: all cores)', valueName: 'N' },
     queue: { type: 'string', description: 'krige the row blocks as units on a Redis queue (redis://[:PASSWORD@]HOST:PORT[/DB] or rediss://) served by "geoanomaly worker" on machines sharing the output folder; same bits as without', valueName: 'URL' },
   },
@@ -183,12 +189,29 @@ export const krigeCommand: Command = {
       if (empty > 0) io.err(`warning: ${m.name}: ${empty} cell(s) left empty: fewer than --nmin samples within --maxdist`);
     }
     if (result.mergedDuplicates > 0) io.err(`note: ${result.mergedDuplicates} coincident sample(s) merged by averaging`);
+    // Trust check: cells outside the samples' hull or beyond the variogram range are the local
+    // mean, not data (main/eval/trust-checks.ts); warned per element, optionally written as a mask.
+    const masks: Float32Array[] = [];
+    for (const m of result.models) {
+      const values = input.fields.find((f) => f.name === m.name)!.values;
+      const keep = Array.from(values.keys()).filter((i) => Number.isFinite(values[i]));
+      const farM = practicalRangeM(m.model);
+      const ex = extrapolationSummary(grid, keep.map((i) => input.x[i]), keep.map((i) => input.y[i]), farM);
+      metadata[`EXTRAPOLATED_${m.name}`] = `${ex.outsideHull} of ${ex.cells} cells outside the samples' convex hull, ${ex.beyondRange} farther than ${farM.toFixed(0)} m from any sample`;
+      for (const w of checkKrigingExtrapolation(ex, farM, m.name)) io.err(formatWarning(w));
+      masks.push(Float32Array.from(ex.mask));
+    }
     writeGeoTiff(out, result.prediction, { metadata });
     io.out(`wrote ${out}`);
     const varFile = optionalString(args, 'variance');
     if (varFile) {
       writeGeoTiff(varFile, result.variance, { metadata: { ...metadata, CONTENT: `kriging variance${options.log ? ' (log scale)' : ''}` } });
       io.out(`wrote ${varFile}`);
+    }
+    const maskFile = optionalString(args, 'extrapolation-mask');
+    if (maskFile) {
+      writeGeoTiff(maskFile, { grid, bandNames: result.models.map((m) => `extrapolated_${m.name}`), bands: masks }, { metadata: { ...metadata, CONTENT: 'extrapolation mask: 1 = outside the convex hull or beyond the practical range' } });
+      io.out(`wrote ${maskFile}`);
     }
     if (cvFile) {
       const cv = await crossValidate(input, options, subJob(ctx, 0.8, 1, 'cross-validation'));

@@ -3,7 +3,8 @@ import { optionalNumber, optionalString, requireString } from '../command.ts';
 import { initBackend, type BackendPreference } from '../../models/backend.ts';
 import { predictRunToGeoTiff } from '../../maps/parallel-predict.ts';
 import { defaultThreads } from '../../jobs/worker-pool.ts';
-import { readGeoTiffInfo } from '../../io/geotiff-read.ts';
+import { readGeoTiff, readGeoTiffInfo } from '../../io/geotiff-read.ts';
+import { checkSaturatedMap, formatWarning } from '../../eval/trust-checks.ts';
 import { InvalidOptionError } from '../../errors.ts';
 import { checkEngine, resolveEngine } from '../../maps/onnx/onnx-run.ts';
 import { ENSEMBLE_MODES, readManifest, type EnsembleMode } from '../../models/run-store.ts';
@@ -28,6 +29,8 @@ export const predictCommand: Command = {
     'install with ONNXRUNTIME_NODE_INSTALL=skip); auto = onnx when onnxruntime-node loads, else tfjs.',
     'The engine that ran is logged and written into the GeoTIFF metadata (prediction_engine).',
     'With --queue URL the tiles run on "geoanomaly worker" processes (any machine sharing the files).',
+    'A p_<model> band whose probabilities are ≤ 0.01 or ≥ 0.99 over more than half the grid is warned about on',
+    'stderr ("warning [map-saturated] …", with the fix); "geoanomaly report --map" lists the same warning.',
     'Example: geoanomaly predict --run run --stack stack.tif --model all --difference gk-dcn,gk-cnn --out prob.tif',
   ].join('\n'),
   paths: { outputs: { out: 'file' }, inputs: ['run', 'stack'] },
@@ -106,6 +109,11 @@ export const predictCommand: Command = {
     const info = await readGeoTiffInfo(out);
     const windows = info.grid.rows * info.grid.cols * Object.values(members).reduce((a, m) => a + m.length, 0);
     io.out(`${out}: ${bandNames.join(', ')} on ${info.grid.rows}×${info.grid.cols} cells (${info.grid.crs?.name ?? 'no CRS'})`);
+    // Trust check: a p_<model> band at ≤ 0.01 or ≥ 0.99 over most of the grid ranks nothing there.
+    const written = await readGeoTiff(out);
+    written.bandNames.forEach((b, i) => {
+      if (/^p_/.test(b)) for (const w of checkSaturatedMap(written.bands[i], b.slice(2))) io.err(formatWarning(w));
+    });
     io.out(`${windows} windows in ${secs.toFixed(1)} s (${(windows / secs).toFixed(0)} windows/s, ${threads} thread${threads === 1 ? '' : 's'}, worker start-up included); engine ${engine.detail}`);
     return 0;
   },

@@ -30,6 +30,11 @@ import type { ThresholdMode } from '../../eval/metrics.ts';
 import { holdoutSpecFromArgs, runHoldoutForTrain } from '../../eval/holdout-cli.ts';
 import { describeTrainingArea, trainingArea } from '../../sites/training-area.ts';
 import { checkSeeds, trainSeedMembers } from '../../eval/seed-ensemble.ts';
+import { parseAugmentations } from '../../models/augment.ts';
+import { parseLrSchedule } from '../../models/lr-schedule.ts';
+import { TRAIN_DEFAULTS } from '../../models/train.ts';
+import { trainingWarnings } from '../../models/training-warnings.ts';
+import { formatWarning, type TrustWarning } from '../../eval/trust-checks.ts';
 
 function intOption(args: ParsedArgs, name: string, min: number): number | undefined {
   const v = optionalNumber(args, name, 'train');
@@ -66,7 +71,8 @@ export const trainCommand: Command = {
   summary: 'cross-validate and train CNN / DCN / GK-CNN / GK-DCN patch classifiers and baselines (index, pc, logreg, rf)',
   usage:
     '--stack STACK.tif|DIR --sites SITES.geojson [--knowledge W.tif …] --model all,baselines|cnn,dcn,gk-cnn,gk-dcn,index,pc,logreg,rf [--index-elements A,B,…] ' +
-    '[--epochs N] [--batch N] [--lr X] [--lambda X] [--folds K] [--repeats R] [--seed N] [--engine auto|tfjs|onnx] [--seeds N] [--mask AREA.tif|.gpkg] [--nodata fill-mean|skip|refuse] [--holdout-region POLYGON|--holdout-blocks N] --out RUN_DIR',
+    '[--epochs N] [--batch N] [--lr X] [--lambda X] [--min-epochs N] [--patience N] [--lr-schedule cosine|plateau|none] ' +
+    '[--augment dihedral,noise,shift|none] [--noise-sd X] [--folds K] [--repeats R] [--seed N] [--engine auto|tfjs|onnx] [--seeds N] [--mask AREA.tif|.gpkg] [--nodata fill-mean|skip|refuse] [--holdout-region POLYGON|--holdout-blocks N] --out RUN_DIR',
   paths: { outputs: { out: 'dir' }, inputs: ['stack', 'sites', 'knowledge', 'mask', 'holdout-region'] },
   options: {
     stack: { type: 'string', description: 'element stack: multiband GeoTIFF or folder of single-band GeoTIFFs', valueName: 'PATH' },
@@ -103,7 +109,28 @@ export const trainCommand: Command = {
     'weight-decay': { type: 'string', description: 'L2 weight decay on kernels', valueName: 'X', default: '0.0001' },
     lambda: { type: 'string', description: 'weight λ of the geology term (gk-* models)', valueName: 'X', default: '1' },
     'val-fraction': { type: 'string', description: 'share of training sites held out for early stopping (0 = none)', valueName: 'X', default: '0.2' },
-    patience: { type: 'string', description: 'early-stopping patience in epochs', valueName: 'N', default: '15' },
+    patience: { type: 'string', description: 'early-stopping patience in epochs (without validation-loss improvement; counted from --min-epochs on)', valueName: 'N', default: String(TRAIN_DEFAULTS.patience) },
+    'min-epochs': {
+      type: 'string',
+      description: 'epochs before early stopping may act; the kept (best-validation) weights are chosen from this epoch on, so 1–2 noisy validation sites cannot keep an underfitted epoch 1–3',
+      valueName: 'N',
+      default: String(TRAIN_DEFAULTS.minEpochs),
+    },
+    'lr-schedule': {
+      type: 'string',
+      description: "learning rate per epoch: 'cosine' (from --lr down to 5% of it over --epochs), 'plateau' (halve after 5 epochs without validation improvement, floor 5%) or 'none' (constant --lr)",
+      valueName: 'S',
+      default: TRAIN_DEFAULTS.lrSchedule === 'constant' ? 'none' : TRAIN_DEFAULTS.lrSchedule,
+    },
+    augment: {
+      type: 'string',
+      description:
+        "leak-free augmentation of the training sites only (copies never reach a test fold or the validation sites): comma list of 'dihedral' (a random one of the 8 rotations/flips per patch and epoch), 'noise' (Gaussian, --noise-sd), 'shift' (the paper's sliding windows centred on cells within --shift-radius of each site block), or 'none'",
+      valueName: 'LIST',
+      default: TRAIN_DEFAULTS.augment.length > 0 ? TRAIN_DEFAULTS.augment.join(',') : 'none',
+    },
+    'noise-sd': { type: 'string', description: "sd of the 'noise' augmentation in standardised band units (after log10-standardize: a share of each band's whole-grid sd)", valueName: 'X', default: String(TRAIN_DEFAULTS.noiseSd) },
+    'shift-radius': { type: 'string', description: "cells around each site block whose windows the 'shift' augmentation adds (Chebyshev distance)", valueName: 'N', default: '1' },
     folds: { type: 'string', description: 'cross-validation folds', valueName: 'K', default: '5' },
     repeats: { type: 'string', description: 'cross-validation repeats (different fold seeds)', valueName: 'R', default: '3' },
     seed: { type: 'string', description: 'seed of folds, initialisation, dropout and shuffling', valueName: 'N', default: '1' },
@@ -174,6 +201,9 @@ export const trainCommand: Command = {
     'trained on all sites, under RUN_DIR/models/<kind>/ (TensorFlow.js layers format).',
     'RUN_DIR/roc.json: per model every fold\'s ROC points { folds: [{repeat, fold, auc, fpr, tpr}], mean: {fpr, tpr, auc} }',
     '(mean = vertical average on 101 false-positive rates; fold AUCs equal metrics.json\'s).',
+    'manifest.json models.<kind>: history (per epoch: trainLoss, valLoss, learningRate, geologyShare, a, b), the kept',
+    'epoch, a, b and geologyShare; manifest.json warnings: trust warnings (predictions collapsing to one class in most',
+    'folds, a validation loss that never improves), each with its fix, also printed on stderr as "warning [code] …".',
     'Folds keep every cell of a site block (and overlapping blocks) together; the decision threshold',
     'is chosen on training folds only.',
     '',
@@ -228,6 +258,8 @@ export const trainCommand: Command = {
       }
     }
     io.err(`training engine: ${engineDetail}`);
+    const augment = optionalString(args, 'augment') !== undefined ? parseAugmentations(optionalString(args, 'augment') as string) : [...TRAIN_DEFAULTS.augment];
+    const shiftRadius = augment.includes('shift') ? (intOption(args, 'shift-radius', 1) ?? 1) : 0;
     const cvOptions = {
       folds: intOption(args, 'folds', 2) ?? 5,
       repeats: intOption(args, 'repeats', 1) ?? 3,
@@ -241,7 +273,11 @@ export const trainCommand: Command = {
         weightDecay: optionalNumber(args, 'weight-decay', 'train') ?? 1e-4,
         lambda: optionalNumber(args, 'lambda', 'train') ?? 1,
         validationFraction: optionalNumber(args, 'val-fraction', 'train') ?? 0.2,
-        patience: intOption(args, 'patience', 1) ?? 15,
+        patience: intOption(args, 'patience', 1) ?? TRAIN_DEFAULTS.patience,
+        minEpochs: intOption(args, 'min-epochs', 1) ?? TRAIN_DEFAULTS.minEpochs,
+        lrSchedule: parseLrSchedule(optionalString(args, 'lr-schedule') ?? TRAIN_DEFAULTS.lrSchedule),
+        augment: augment,
+        noiseSd: optionalNumber(args, 'noise-sd', 'train') ?? TRAIN_DEFAULTS.noiseSd,
         threads,
         engine,
       },
@@ -287,7 +323,7 @@ export const trainCommand: Command = {
       knowledgeNames.push(k.bandNames[0] ?? p);
     }
     const patchSize = intOption(args, 'patch-size', 1) ?? 9;
-    const patches = extractPatches(stack, sites, { size: patchSize, transform, knowledge, knowledgeNames, nodata: area.nodata === 'refuse' ? 'error' : 'fill-mean' });
+    const patches = extractPatches(stack, sites, { size: patchSize, transform, knowledge, knowledgeNames, nodata: area.nodata === 'refuse' ? 'error' : 'fill-mean', shiftRadius });
     const data = trainingDataFrom(patches);
     const nPos = Array.from(patches.labels).filter((l) => l === 1).length;
     io.err(
@@ -323,6 +359,7 @@ export const trainCommand: Command = {
         : new Map<BaselineKind, BaselineRunResult>();
     const metrics: Record<string, unknown> = {};
     const models: RunManifest['models'] = {};
+    const warnings: TrustWarning[] = [];
     const cvs = new Map<string, CrossValidationResult>();
     const line = (kind: string, cv: CrossValidationResult): void => {
       const m = cv.mean;
@@ -345,8 +382,25 @@ export const trainCommand: Command = {
           : undefined;
         if (tuning) io.out(`${kind.padEnd(7)} tuned: final ${JSON.stringify(tuning.final)}; folds ${tuning.folds.map((f) => JSON.stringify(f.chosen)).join(' ')}`);
         const seedMembers = seeds > 1 ? await trainSeedMembers(r.final.kind, data, { ...cvOptions.train, ...(r.finalTuned?.chosen ?? {}) }, { seed, seeds, runDir: outDir }, { signal: io.signal, progress: io.progress }) : [];
-        models[kind] = { path: join(dir, 'model.json'), epochs: r.final.bestEpoch, engine: r.final.engine, type: 'network', members, ...(seedMembers.length > 0 ? { seeds: seedMembers } : {}), ...(tuning ? { tuning } : {}), ...(r.final.geology ? { geology: r.final.geology } : {}) };
+        const kept = r.final.history[r.final.bestEpoch - 1];
+        models[kind] = {
+          path: join(dir, 'model.json'),
+          epochs: r.final.bestEpoch,
+          engine: r.final.engine,
+          type: 'network',
+          members,
+          ...(seedMembers.length > 0 ? { seeds: seedMembers } : {}),
+          ...(tuning ? { tuning } : {}),
+          ...(r.final.geology ? { geology: r.final.geology } : {}),
+          ...(kept?.geologyShare !== undefined ? { geologyShare: kept.geologyShare } : {}),
+          stoppedEarly: r.final.stoppedEarly,
+          history: r.final.history,
+        };
         line(kind, r.cv);
+        if (r.final.geology) {
+          io.out(`${kind.padEnd(7)} geology term: a = [${r.final.geology.a.map((v) => v.toFixed(4)).join(', ')}], b = ${r.final.geology.b.toFixed(4)}${kept?.geologyShare !== undefined ? `, share of the loss ${(100 * kept.geologyShare).toFixed(1)}%` : ''} (epoch ${r.final.bestEpoch})`);
+        }
+        warnings.push(...trainingWarnings(kind, r));
       }
     } finally {
       for (const r of results.values()) r.final.model.dispose();
@@ -363,7 +417,9 @@ export const trainCommand: Command = {
       });
       models[kind] = { path, epochs: 0, type: 'baseline', members };
       line(kind, r.cv);
+      warnings.push(...trainingWarnings(kind, { cv: r.cv }));
     }
+    for (const w of warnings) io.err(formatWarning(w));
     const order = comparisonOrder([...cvs.keys()]);
     const comparisons = compareModels(order.map((k) => [k, cvs.get(k) as CrossValidationResult] as const), data, { metric: 'auc', seed });
     if (comparisons.length > 0) metrics.comparisons = comparisons;
@@ -393,6 +449,7 @@ export const trainCommand: Command = {
       patch: { size: patchSize, transform, stats: patches.stats, samples: data.n, positives: nPos },
       models,
       metrics,
+      warnings,
     });
     io.out(`wrote ${join(outDir, METRICS_FILE)}, manifest.json and ${cvs.size} model(s) under ${join(outDir, 'models')}`);
     return 0;

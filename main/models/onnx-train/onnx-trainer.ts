@@ -54,6 +54,8 @@ export interface EpochRunner {
   runEpoch(order: readonly number[], batchSize: number, ctx?: JobContext): Promise<{ lossSum: number; seen: number }>;
   /** model.weights order, then the geology a [nK] and b [] when present. */
   state(ctx?: JobContext): Promise<StateArray[]>;
+  /** Adam learning rate of the following steps (trainModel's schedule sets it before each epoch). */
+  setLearningRate(lr: number): void;
   close(): Promise<void>;
 }
 
@@ -81,6 +83,8 @@ export class OnnxTrainer implements EpochRunner {
   private accBeta2 = f(BETA2);
   private dropoutCalls = 0;
   private closed = false;
+  /** Adam's lr, applied here in JS: a schedule changes it between epochs (setLearningRate). */
+  private learningRate: number;
 
   private constructor(
     private readonly ort: OrtModule,
@@ -95,6 +99,12 @@ export class OnnxTrainer implements EpochRunner {
     this.kernelIndex = new Set(model.weights.map((w, i) => (/kernel/.test(w.originalName) && w.trainable ? i : -1)).filter((i) => i >= 0));
     this.geoA = geology ? Float32Array.from(geology.a) : null;
     this.geoB = geology ? Float32Array.of(geology.b) : null;
+    this.learningRate = o.learningRate;
+  }
+
+  setLearningRate(lr: number): void {
+    if (!(lr > 0 && Number.isFinite(lr))) throw new InvalidOptionError(`learning rate must be a positive number, got ${lr}`);
+    this.learningRate = lr;
   }
 
   /** Loads onnxruntime-node (OnnxRuntimeUnavailableError if it cannot) and prepares a trainer for `model`'s current weights. */
@@ -260,7 +270,7 @@ export class OnnxTrainer implements EpochRunner {
     // is rounded when stored (m, v and θ are Float32Arrays): ≤ 1 float32 ulp from tfjs' op-by-op
     // rounding, at a third of the JS time of rounding every operation (Math.fround per op
     // measured 6.5 ms per GK-DCN step, serial with ONNX Runtime).
-    const lr = f(this.o.learningRate);
+    const lr = f(this.learningRate);
     const b1 = f(BETA1);
     const b2 = f(BETA2);
     const c1 = f(1 - BETA1);
