@@ -12,6 +12,9 @@ vi.mock('node:fs', async (importOriginal) => {
     ...fs,
     accessSync: (path: import('node:fs').PathLike, mode?: number): void => {
       if (String(path).endsWith('read-only-disk')) throw Object.assign(new Error(`EROFS: read-only file system, access '${String(path)}'`), { code: 'EROFS' });
+      // EACCES as access(2) reports it for a folder the user may not write (output-paths.test.ts
+      // checks the real thing as uid 65534 where the checkout allows it).
+      if (String(path).endsWith('no-permission')) throw Object.assign(new Error(`EACCES: permission denied, access '${String(path)}'`), { code: 'EACCES' });
       fs.accessSync(path, mode);
     },
   };
@@ -30,6 +33,18 @@ describe('output path on a read-only file system (EROFS, injected)', () => {
       expect(e).toBeInstanceOf(OutputPathError);
       expect((e as InstanceType<typeof OutputPathError>).problem).toBe('read-only');
       expect((e as Error).message).toMatch(/--out .*prob\.tif: .*read-only-disk is on a read-only file system\. Give --out a path on a writable disk/);
+    }
+  });
+
+  it('an unwritable folder (EACCES, injected) is refused with OutputPathError "not writable"', () => {
+    const locked = join(tempDir('eacces-'), 'no-permission');
+    mkdirSync(locked);
+    try {
+      checkOutputPaths([{ flag: 'out', path: join(locked, 'sub', 'prob.tif'), kind: 'file' }]);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(OutputPathError);
+      expect((e as Error).message).toMatch(/--out .*no-permission\/sub\/prob\.tif: .*no-permission is not writable/);
     }
   });
 });
