@@ -9,7 +9,7 @@ import { readRecentProjects, touchRecentProject } from '../project/recent-projec
 import { Autosaver } from '../project/autosave.ts';
 import { checkUserFile, checkUserFileOrFolder } from '../util/user-file.ts';
 import { JobManager, type EmitFn } from './job-manager.ts';
-import { runCommandInWorker, toArgv } from './command-job.ts';
+import { QUEUE_CANCEL_GRACE_MS, runCommandInWorker, toArgv } from './command-job.ts';
 import { parseQueueUrl, redactQueueUrl } from '../queue/queue-url.ts';
 import {
   COMPUTE_REQUESTS,
@@ -221,7 +221,8 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
     // it (unless the request names its own --queue). Only argv carries it, never the request the
     // renderer records in the project's runs, and the commands print it redacted.
     if (queueUrl && (QUEUE_REQUESTS as readonly string[]).includes(name) && p.options.queue === undefined) argv.push('--queue', queueUrl);
-    return { jobId: jobs.start(name, (ctx) => runCommandInWorker(name, argv, ctx)) };
+    const viaQueue = argv.includes('--queue');
+    return { jobId: jobs.start(name, (ctx) => runCommandInWorker(name, argv, ctx, viaQueue ? QUEUE_CANCEL_GRACE_MS : undefined)) };
   };
 
 

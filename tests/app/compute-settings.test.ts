@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHandlers, type Handlers } from '../../main/api/handlers.ts';
 import type { JobManager } from '../../main/api/job-manager.ts';
@@ -13,6 +13,8 @@ import { filesUnder } from '../../main/queue/input-hash.ts';
 import { emptyProject } from '../../main/project/project-file.ts';
 import { transformStack } from '../../main/sites/band-transform.ts';
 import { Rng } from '../../main/util/rng.ts';
+import { pixelGrid } from '../../main/xrf/detection-output.ts';
+import { syntheticSample } from '../../main/xrf/synthetic.ts';
 import { writeRandomRun } from '../maps/random-run.ts';
 import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
 import { startRedis, type RedisHarness } from '../helpers/redis-server.ts';
@@ -126,5 +128,40 @@ describe('Settings → Compute: local or a queue URL', () => {
     await handlers.setComputeSettings({ mode: 'local' });
     const again = await runJob(handlers.predict({ options: { ...options, threads: 1, out: join(dir, 'again.tif') } }));
     expect(again.lines.join('\n')).not.toMatch(/queue redis/);
+  });
+
+  it('Cancel on a queued job: the job fails with CancelledError at once; the run leaves no unit in Redis and no output', { timeout: 120_000 }, async () => {
+    const dir = tempDir('ga-compute-cancel-');
+    const s = syntheticSample({ rows: 24, cols: 24, channels: 8, seed: 2 });
+    const { rows, cols, bandCount: B, pixels } = s.cube;
+    writeGeoTiff(join(dir, 'cube.tif'), { grid: pixelGrid(rows, cols), bandNames: s.cube.bandNames, bands: Array.from({ length: B }, (_, b) => Float32Array.from({ length: rows * cols }, (_, i) => pixels[i * B + b])) });
+    await handlers.setComputeSettings({ mode: 'queue', queueUrl: url });
+    const out = join(dir, 'out');
+    // One worker: MSFA-Net (many epochs) runs, the other three methods wait on the queue.
+    const mark = events.length;
+    const { jobId } = await handlers.xrf({ options: { cube: join(dir, 'cube.tif'), method: 'msfa,autoad,rx,lrx', epochs: 2000, threads: 1, out } });
+    const t0 = Date.now();
+    while (!events.slice(mark).some((e) => e.name === 'jobProgress' && (e.payload as { jobId: string; message: string }).jobId === jobId && /xrf: 0\/4 units, 1 worker/.test((e.payload as { message: string }).message))) {
+      if (Date.now() - t0 > 60_000) throw new Error('the xrf job never reported a running unit');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await handlers.cancelJob({ jobId })).cancelled).toBe(true);
+    await jobs.settled(jobId);
+    const end = events.slice(mark).find((e) => e.name === 'jobFailed' && (e.payload as { jobId: string }).jobId === jobId);
+    expect((end?.payload as Events['jobFailed']).error.name).toBe('CancelledError');
+    // The command's cleanup runs on in its worker thread: every job of the run removed, within its 15 s wait.
+    const runKeys = async (): Promise<string[]> => {
+      const keys = (await h.keys()).filter((k) => /xrf-|geoanomaly:cancel/.test(k));
+      for (const list of ['wait', 'active']) if ((await h.redis.llen(`bull:geoanomaly-units:${list}`)) > 0) keys.push(list);
+      return keys;
+    };
+    const until = Date.now() + 20_000;
+    while ((await runKeys()).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 250));
+    expect(await runKeys()).toEqual([]);
+    expect(workerLog.join('')).toMatch(/failed xrf msfa .*CancelledError/);
+    expect(workerLog.join('')).not.toMatch(/start xrf (autoad|rx|lrx)/);
+    expect(existsSync(join(out, 'metrics.json'))).toBe(false);
+    expect(existsSync(join(out, 'msfa-score.tif'))).toBe(false);
+    await handlers.setComputeSettings({ mode: 'local' });
   });
 });
