@@ -21,7 +21,8 @@ export const LAYERS = [
   ['sites'],
   ['models'],
   ['maps'],
-  ['xrf', 'export', 'queue'], // queue/: the job queue of branch h-queue (imports kriging, maps, models; cli/commands/worker.ts above it)
+  ['xrf', 'export'],
+  ['queue'], // queue/: the job queue (imports kriging, maps, models, xrf: the units' local code; cli/commands/worker.ts above it)
   ['project'],
   ['index.ts'], // the library entry: everything above is the app's and the CLI's
   // The front doors. The registry (commands/) names the CLI's command modules and loads them

@@ -22,6 +22,14 @@ const BOOTSTRAP =
 /** How long a cancelled command may take to stop by itself before its worker is terminated. */
 const CANCEL_GRACE_MS = 2000;
 
+/**
+ * The same for a command running through a queue: its cancel removes the run's pending units
+ * and waits (up to 15 s, main/queue/queue-client.ts) for the running ones to stop before it
+ * removes every job of the run; terminating it earlier would leave the run's jobs in Redis.
+ * The job itself ends at once (JobManager); only the worker thread's cleanup takes this long.
+ */
+export const QUEUE_CANCEL_GRACE_MS = 20_000;
+
 /** `{ options: { out: 'x', seed: 3, verbose: true, band: ['a','b'] }, positionals }` → argv. */
 export function toArgv(req: ComputeJobRequest): string[] {
   const argv: string[] = [];
@@ -37,9 +45,9 @@ export function toArgv(req: ComputeJobRequest): string[] {
 /**
  * Runs `geoanomaly <command> <argv>` in a worker thread (the same code as the CLI: dist/ JS, or the sources through tsx),
  * relaying progress to the job context. Cancel asks the command to stop through its signal and
- * terminates the worker if it has not stopped within CANCEL_GRACE_MS.
+ * terminates the worker if it has not stopped within `cancelGraceMs` (CANCEL_GRACE_MS; QUEUE_CANCEL_GRACE_MS for --queue runs).
  */
-export function runCommandInWorker(command: string, argv: readonly string[], ctx: JobContext): Promise<JobResult> {
+export function runCommandInWorker(command: string, argv: readonly string[], ctx: JobContext, cancelGraceMs = CANCEL_GRACE_MS): Promise<JobResult> {
   throwIfCancelled(ctx, command);
   return new Promise<JobResult>((resolvePromise, reject) => {
     const data: CommandWorkerInput = { command, argv };
@@ -59,7 +67,7 @@ export function runCommandInWorker(command: string, argv: readonly string[], ctx
       killTimer = setTimeout(() => {
         void worker.terminate();
         finish(() => reject(new CancelledError(command)));
-      }, CANCEL_GRACE_MS);
+      }, cancelGraceMs);
     };
     ctx.signal?.addEventListener('abort', onAbort, { once: true });
     worker.on('message', (m: CommandWorkerMessage) => {

@@ -366,6 +366,22 @@ export interface SitesExported extends SitesWritten {
 export const COMPUTE_REQUESTS = ['krige', 'faults', 'sites', 'train', 'predict', 'explain', 'evaluate', 'xrf', 'rpca', 'layout', 'report'] as const;
 export type ComputeRequestName = (typeof COMPUTE_REQUESTS)[number];
 
+/** Compute requests whose command takes `--queue URL` (main/queue): they run through the queue when one is set. */
+export const QUEUE_REQUESTS = ['predict', 'train', 'krige', 'xrf'] as const satisfies readonly ComputeRequestName[];
+
+/**
+ * Settings → Compute: where predict/train/krige/xrf jobs run. The queue URL may carry a password
+ * (`redis://:PASS@host`): the backend keeps the full URL in its memory only (never in a project,
+ * the settings, a log or an answer) and answers it redacted; after a restart the user sets it again.
+ */
+export interface ComputeSettings {
+  readonly mode: 'local' | 'queue';
+  /** The queue URL with its password replaced by `***`; null when local. */
+  readonly queueUrl: string | null;
+  /** The requests that run with `--queue` when mode is 'queue'. */
+  readonly queueRequests: readonly ComputeRequestName[];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Micro-XRF panel (main/api/xrf-requests.ts)
 
@@ -496,6 +512,10 @@ export interface Requests {
   /** Training-run report (HTML/PDF) — `geoanomaly report`. */
   report: (p: ComputeJobRequest) => JobStarted;
   cancelJob: (p: { readonly jobId: string }) => { readonly cancelled: boolean };
+  /** Settings → Compute (see ComputeSettings): the current mode and the redacted queue URL. */
+  getComputeSettings: (p: Record<string, never>) => ComputeSettings;
+  /** Sets local compute or a queue URL (checked: redis:// or rediss://); jobs started afterwards use it. */
+  setComputeSettings: (p: { readonly mode: 'local' } | { readonly mode: 'queue'; readonly queueUrl: string }) => ComputeSettings;
   /** Reads a sites GeoJSON (or Shapefile) onto the grid of `gridSource`: one centre per block (siteId). */
   readSites: (p: { readonly path: string; readonly gridSource: string }) => { readonly sites: readonly SiteCentre[] };
   /**
@@ -587,6 +607,8 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   'pickPaths',
   ...COMPUTE_REQUESTS,
   'cancelJob',
+  'getComputeSettings',
+  'setComputeSettings',
   'listJobs',
   'readSites',
   'writeSites',

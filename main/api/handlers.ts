@@ -9,12 +9,15 @@ import { readRecentProjects, touchRecentProject } from '../project/recent-projec
 import { Autosaver } from '../project/autosave.ts';
 import { checkUserFile, checkUserFileOrFolder } from '../util/user-file.ts';
 import { JobManager, type EmitFn } from './job-manager.ts';
-import { runCommandInWorker, toArgv } from './command-job.ts';
+import { QUEUE_CANCEL_GRACE_MS, runCommandInWorker, toArgv } from './command-job.ts';
+import { parseQueueUrl, redactQueueUrl } from '../queue/queue-url.ts';
 import {
   COMPUTE_REQUESTS,
+  QUEUE_REQUESTS,
   isComputeRequest,
   isRequestName,
   type ComputeRequestName,
+  type ComputeSettings,
   type ContractError,
   type CrsInfo,
   type LayerSpec,
@@ -205,13 +208,23 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
     return opened(loadProject(projectPath));
   };
 
+  /** The full queue URL: in this process's memory only (see ComputeSettings). */
+  let queueUrl: string | null = null;
+  const computeSettings = (): ComputeSettings => ({ mode: queueUrl ? 'queue' : 'local', queueUrl: queueUrl ? redactQueueUrl(queueUrl) : null, queueRequests: [...QUEUE_REQUESTS] });
+
   const compute = (name: ComputeRequestName) => async (p: Params<'krige'>) => {
     if (!(await availableServices()).includes(name)) {
       throw new NotAvailableError(`The ${name} service is not available in this build (no "geoanomaly ${name}" command).`, { service: name });
     }
     const argv = toArgv(p);
-    return { jobId: jobs.start(name, (ctx) => runCommandInWorker(name, argv, ctx)) };
+    // Settings → Compute: a queue URL set in this session runs the queue-capable commands through
+    // it (unless the request names its own --queue). Only argv carries it, never the request the
+    // renderer records in the project's runs, and the commands print it redacted.
+    if (queueUrl && (QUEUE_REQUESTS as readonly string[]).includes(name) && p.options.queue === undefined) argv.push('--queue', queueUrl);
+    const viaQueue = argv.includes('--queue');
+    return { jobId: jobs.start(name, (ctx) => runCommandInWorker(name, argv, ctx, viaQueue ? QUEUE_CANCEL_GRACE_MS : undefined)) };
   };
+
 
   const handlers: Handlers = {
     async getAppInfo() {
@@ -389,6 +402,15 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
     async explainSite(p) {
       const { explainSite } = await import('./explain-requests.ts');
       return explainSite(p);
+    },
+    async getComputeSettings() {
+      return computeSettings();
+    },
+    async setComputeSettings(p) {
+      if (p.mode === 'local') queueUrl = null;
+      else if (p.mode === 'queue' && typeof p.queueUrl === 'string') queueUrl = parseQueueUrl(p.queueUrl.trim()).url;
+      else throw new InvalidOptionError('setComputeSettings: mode must be "local", or "queue" with a queueUrl (redis://[:PASSWORD@]HOST:PORT[/DB] or rediss://)');
+      return computeSettings();
     },
     async describeRun(p) {
       const { describeRun } = await import('./explain-requests.ts');

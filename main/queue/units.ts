@@ -20,7 +20,7 @@ export interface QueueUnit<P = unknown> {
   readonly payload: P;
 }
 
-export type UnitKind = 'predict-tile' | 'train' | 'krige-block';
+export type UnitKind = 'predict-tile' | 'train' | 'krige-block' | 'xrf-method';
 
 /** What a worker returns for a finished unit (its result itself lies in the unit's resultPath). */
 export interface UnitReceipt {
@@ -39,4 +39,5 @@ export const UNIT_HANDLERS: Readonly<Record<UnitKind, () => Promise<UnitHandler>
   'predict-tile': async () => (await import('./predict-units.ts')).runPredictTileUnit,
   train: async () => (await import('./train-units.ts')).runTrainUnit,
   'krige-block': async () => (await import('./krige-units.ts')).runKrigeBlockUnit,
+  'xrf-method': async () => (await import('./xrf-units.ts')).runXrfMethodUnit,
 };

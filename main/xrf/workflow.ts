@@ -64,7 +64,80 @@ export function spectralAxisRecord(cube: SpectralCube): SpectralAxisRecord {
   };
 }
 
-export async function runXrfWorkflow(cube: SpectralCube, o: XrfWorkflowOptions, ctx?: JobContext): Promise<Record<string, MethodMetrics>> {
+/** What runXrfMethod needs besides the normalised cube: all of it plain data (it crosses the queue). */
+export interface XrfMethodParams {
+  readonly seed: number;
+  readonly ablation: Ablation;
+  readonly normalization: Normalization;
+  readonly epochs?: number;
+  readonly backend?: BackendPreference;
+  readonly threads: number;
+}
+
+/** One detector's output: the score map, its metrics fields and its compute time. */
+export interface XrfMethodResult {
+  readonly method: XrfMethod;
+  readonly scores: Float32Array;
+  readonly extra: Record<string, unknown>;
+  readonly seconds: number;
+}
+
+/**
+ * Runs one detector on the normalised cube: the unit of work of an xrf run (locally in a loop,
+ * or one queue unit per method, main/queue/xrf-units.ts). Its scores depend only on the cube,
+ * the method and the params (seeded by the run seed), never on where it runs.
+ */
+export async function runXrfMethod(x: SpectralCube, method: XrfMethod, p: XrfMethodParams, ctx?: JobContext): Promise<XrfMethodResult> {
+  const t0 = performance.now();
+  let scores: Float32Array;
+  const extra: Record<string, unknown> = {};
+  if (method === 'rx') {
+    // Blocked GEMMs on ONNX Runtime when it is installed (bench/xrf.ts rx), else the JS loops.
+    const r = await globalRxFast(x, { threads: p.threads }, ctx);
+    scores = r.scores;
+    extra.engine = r.engine;
+  }
+  else if (method === 'lrx') scores = localRx(x, {}, ctx);
+  else if (method === 'autoad') {
+    const r = await runAutoAd(x, { seed: p.seed, backend: p.backend }, ctx);
+    scores = r.scores;
+    Object.assign(extra, { iterations: r.iterations, backend: r.backend });
+  } else {
+    const r = await runMsfaNet(x, { epochs: p.epochs, seed: p.seed, ablation: p.ablation, backend: p.backend, threads: p.threads }, ctx);
+    scores = r.scores;
+    Object.assign(extra, {
+      ablation: p.ablation,
+      epochs: r.options.epochs,
+      finalLoss: r.lossHistory.at(-1),
+      secondsPerEpoch: r.secondsPerEpoch,
+      cpuSecondsPerEpoch: r.cpuSecondsPerEpoch,
+      threads: r.options.threads,
+      backend: r.backend,
+      dbscanClusters: r.pseudo.clusterCount,
+      backgroundEndmembers: r.pseudo.endmemberCount,
+      pseudoAnomalies: r.pseudo.pseudoAnomaly.reduce((a, v) => a + v, 0),
+    });
+  }
+  return { method, scores, extra, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * Computes the methods' results in the given order: the local loop by default; `xrf --queue`
+ * passes one that runs each method as a unit on the queue (main/queue/xrf-units.ts).
+ */
+export type XrfMethodRunner = (x: SpectralCube, methods: readonly XrfMethod[], p: XrfMethodParams, ctx?: JobContext) => Promise<XrfMethodResult[]>;
+
+export const runXrfMethodsLocally: XrfMethodRunner = async (x, methods, p, ctx) => {
+  const out: XrfMethodResult[] = [];
+  const share = 1 / methods.length;
+  for (const [k, method] of methods.entries()) {
+    throwIfCancelled(ctx, 'xrf');
+    out.push(await runXrfMethod(x, method, p, subJob(ctx, k * share, (k + 1) * share, method)));
+  }
+  return out;
+};
+
+export async function runXrfWorkflow(cube: SpectralCube, o: XrfWorkflowOptions, ctx?: JobContext, runMethods: XrfMethodRunner = runXrfMethodsLocally): Promise<Record<string, MethodMetrics>> {
   if (o.methods.length === 0) throw new InvalidOptionError('xrf: give at least one method');
   for (const m of o.methods) if (!XRF_METHODS.includes(m)) throw new InvalidOptionError(`xrf: unknown method "${m}" (methods: ${XRF_METHODS.join(', ')}, all)`);
   const ablation = o.ablation ?? 'none';
@@ -79,44 +152,13 @@ export async function runXrfWorkflow(cube: SpectralCube, o: XrfWorkflowOptions, 
   }
   const x = normalizeCube(cube, normalization);
   const seed = o.seed ?? 1;
+  const params: XrfMethodParams = { seed, ablation, normalization, epochs: o.epochs, backend: o.backend, threads: o.threads ?? 1 };
+  const results = await runMethods(x, o.methods, params, ctx);
+  throwIfCancelled(ctx, 'xrf');
   const metrics: Record<string, MethodMetrics> = {};
   const seps: Separability[] = [];
   const rocs: Record<string, { fpr: number[]; tpr: number[] }> = {};
-  const share = 1 / o.methods.length;
-  for (const [k, method] of o.methods.entries()) {
-    throwIfCancelled(ctx, 'xrf');
-    const sub = subJob(ctx, k * share, (k + 1) * share, method);
-    const t0 = performance.now();
-    let scores: Float32Array;
-    const extra: Record<string, unknown> = {};
-    if (method === 'rx') {
-      // Blocked GEMMs on ONNX Runtime when it is installed (bench/xrf.ts rx), else the JS loops.
-      const r = await globalRxFast(x, { threads: o.threads ?? 1 }, sub);
-      scores = r.scores;
-      extra.engine = r.engine;
-    }
-    else if (method === 'lrx') scores = localRx(x, {}, sub);
-    else if (method === 'autoad') {
-      const r = await runAutoAd(x, { seed, backend: o.backend }, sub);
-      scores = r.scores;
-      Object.assign(extra, { iterations: r.iterations, backend: r.backend });
-    } else {
-      const r = await runMsfaNet(x, { epochs: o.epochs, seed, ablation, backend: o.backend, threads: o.threads ?? 1 }, sub);
-      scores = r.scores;
-      Object.assign(extra, {
-        ablation,
-        epochs: r.options.epochs,
-        finalLoss: r.lossHistory.at(-1),
-        secondsPerEpoch: r.secondsPerEpoch,
-        cpuSecondsPerEpoch: r.cpuSecondsPerEpoch,
-        threads: r.options.threads,
-        backend: r.backend,
-        dbscanClusters: r.pseudo.clusterCount,
-        backgroundEndmembers: r.pseudo.endmemberCount,
-        pseudoAnomalies: r.pseudo.pseudoAnomaly.reduce((a, v) => a + v, 0),
-      });
-    }
-    const seconds = (performance.now() - t0) / 1000;
+  for (const { method, scores, extra, seconds } of results) {
     const [scoreTiff, scorePng] = writeDetectionMaps(o.outDir, method, scores, cube.rows, cube.cols, cube.grid);
     const entry: MethodMetrics = { seconds, scoreTiff, scorePng, seed, normalization, ...extra };
     if (truth) {

@@ -13,7 +13,7 @@ export const workerCommand: Command = {
   summary: 'run the units (prediction tiles, CV folds, kriging blocks) of --queue runs from a Redis queue (BullMQ); one per machine',
   usage: '--queue redis://HOST:PORT[/DB] [--concurrency N] [--threads N] [--once]',
   details: [
-    'Pulls the units that predict, train and krige enqueue with --queue (tiles of rows; CV folds and final models; row blocks), checks the',
+    'Pulls the units that predict, train, krige and xrf enqueue with --queue (tiles of rows; CV folds and final models; row blocks; detector methods), checks the',
     'SHA-256 of each unit\'s inputs (every machine must see the same files at the same paths: a shared',
     'filesystem such as NFS), runs it with the same code as the local path and writes its result to the',
     'unit\'s temporary path next to the output; the command assembles the output atomically.',

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Command } from '../command.ts';
 import { optionalNumber, optionalString, requireString } from '../command.ts';
 import { InvalidOptionError } from '../../errors.ts';
@@ -12,7 +12,7 @@ import { defaultThreads } from '../../jobs/worker-pool.ts';
 export const xrfCommand: Command = {
   name: 'xrf',
   summary: 'micro-XRF anomaly detection (MSFA-Net, RX, local RX, Auto-AD) with AUC against a truth mask',
-  usage: '--cube FILE [--dataset PATH] [--drop-bands A,B] [--truth MASK] --method msfa|rx|lrx|autoad|all [--ablation A] [--epochs N] [--seed N] [--threads N] --out DIR',
+  usage: '--cube FILE [--dataset PATH] [--drop-bands A,B] [--truth MASK] --method msfa|rx|lrx|autoad|all [--ablation A] [--epochs N] [--seed N] [--threads N] [--queue URL] --out DIR',
   paths: { outputs: { out: 'dir' }, inputs: ['cube', 'truth'] },
   options: {
     cube: { type: 'string', description: 'cube: .mat v5 or v7.3 (data H×W×B, optional map), HDF5 .h5/.hdf5 (see --dataset), NeXus .nxs, HyperSpy .hspy, ENVI .hdr/.img, multi-band .tif, .csv (x, y, channels) or a folder of element maps (Fe-Ka.tif, Cu_Ka.bmp, "Zn Ka.txt")', valueName: 'FILE' },
@@ -26,6 +26,7 @@ export const xrfCommand: Command = {
     normalize: { type: 'string', description: `band normalisation: ${NORMALIZATIONS.join(' | ')}`, valueName: 'N', default: 'minmax-band' },
     backend: { type: 'string', description: 'TensorFlow.js backend: auto | wasm | cpu | tensorflow', valueName: 'B', default: 'wasm' },
     threads: { type: 'string', description: 'MSFA-Net training threads (data-parallel replicas; 1 = this thread; default: all cores)', valueName: 'N' },
+    queue: { type: 'string', description: 'run each detector method as a unit on a Redis queue (redis://[:PASSWORD@]HOST:PORT[/DB] or rediss://) served by "geoanomaly worker" on machines sharing the output folder\'s parent; same score maps and metrics (timing fields aside) as without', valueName: 'URL' },
     out: { type: 'string', description: 'output folder (metrics.json, <method>-score.tif/.png, roc.json, separability.json/.png)', valueName: 'DIR' },
   },
   details: [
@@ -34,6 +35,7 @@ export const xrfCommand: Command = {
     'Example: geoanomaly xrf --cube sample.h5 --dataset /entry/data --method rx --out runs/h5',
     'Example: geoanomaly xrf --cube scan.hdr --method rx,lrx --out runs/envi',
     'Example: geoanomaly xrf --cube ../shared/data/hyperspectral/HYDICE_data.mat --method all --seed 1 --out runs/hydice',
+    'With --queue URL each method (msfa, rx, lrx, autoad) is one unit run by "geoanomaly worker" processes; the normalised cube is written once under the output folder\'s parent (.queue-<run>/, removed after) and the maps and metrics are written here as without --queue.',
   ].join('\n'),
   async run(args, io) {
     const cubePath = requireString(args, 'cube', 'xrf');
@@ -58,7 +60,13 @@ export const xrfCommand: Command = {
     const truth = truthPath ? await readTruthMask(truthPath, cube.rows, cube.cols) : cube.truth;
     const axis = cube.spectralAxis;
     io.err(`cube ${cube.rows}×${cube.cols}×${cube.bandCount} from ${cubePath}${axis ? `; ${axis.quantity} ${axis.values[0]}…${axis.values.at(-1)} ${axis.unit}` : ''}${cube.pixelSizeUm ? `; pixel ${cube.pixelSizeUm} µm` : ''}; truth: ${truthPath ?? (cube.truth ? "the cube's own map" : 'none (no AUC)')}`);
-    const metrics = await runXrfWorkflow(cube, { methods, ablation, epochs, seed, normalization, truth, backend, threads, outDir }, { signal: io.signal, progress: io.progress });
+    const queue = optionalString(args, 'queue');
+    const wo = { methods, ablation, epochs, seed, normalization, truth, backend, threads, outDir };
+    const jobCtx = { signal: io.signal, progress: io.progress };
+    // --queue: one unit per method (main/queue/xrf-units.ts); lazily imported (bullmq only when asked).
+    const metrics = queue
+      ? await (await import('../../queue/xrf-units.ts')).runXrfWorkflowViaQueue(cube, wo, { url: queue, workDir: dirname(outDir), log: io.err }, jobCtx)
+      : await runXrfWorkflow(cube, wo, jobCtx);
     for (const [m, v] of Object.entries(metrics)) io.out(`${m.padEnd(7)} ${v.auc !== undefined ? `AUC ${v.auc.toFixed(4)}` : 'no truth: no AUC'}  (${v.seconds.toFixed(1)} s)  ${v.scoreTiff}`);
     io.out(`metrics: ${outDir}/metrics.json`);
     return 0;
