@@ -7,7 +7,7 @@ import { cancelPoint } from '../jobs/cancel-point.ts';
 import { runTasks } from '../jobs/worker-pool.ts';
 import { checkKrigeOptions, type KrigeOptions } from './krige-options.ts';
 import { PredictorCache, predictBlock, type BlockResult, type BlockTask, type PredictionData } from './predict-block.ts';
-import { prepareKriging, type FieldModel, type SampleInput } from './prepare-samples.ts';
+import { prepareKriging, type FieldModel, type PreparedKriging, type SampleInput } from './prepare-samples.ts';
 import { moduleUrl } from '../util/module-url.ts';
 import { assertGridSize } from './grid-size-limit.ts';
 
@@ -69,6 +69,15 @@ export async function krigeGrid(input: SampleInput, grid: GridSpec, options: Kri
   } else {
     results = await runTasks<BlockTask, BlockResult>(WORKER_URL, tasks, { threads, workerData: data, label: 'kriging' }, predJob);
   }
+  report(ctx, 1, 'kriging done');
+  return assembleKrigeResult(input, grid, prepared, results, Math.max(1, threads));
+}
+
+/**
+ * The kriged stacks from the row blocks of every field group, in any order: shared by the local
+ * path above and the queue's assembly (main/queue/krige-units.ts), so both give the same bits.
+ */
+export function assembleKrigeResult(input: SampleInput, grid: GridSpec, prepared: PreparedKriging, results: readonly BlockResult[], threads: number): KrigeResult {
   const nf = input.fields.length;
   const cells = grid.rows * grid.cols;
   const pred = Array.from({ length: nf }, () => new Float32Array(cells));
@@ -84,7 +93,6 @@ export async function krigeGrid(input: SampleInput, grid: GridSpec, options: Kri
       tooFew[f.fieldIndex] += r.tooFew[k];
     });
   }
-  report(ctx, 1, 'kriging done');
   const names = input.fields.map((f) => f.name);
   return {
     prediction: makeStack(grid, names, pred, input.source),
@@ -92,6 +100,6 @@ export async function krigeGrid(input: SampleInput, grid: GridSpec, options: Kri
     models: prepared.fieldModels,
     cellsWithoutNeighbours: Object.fromEntries(names.map((n, i) => [n, tooFew[i]])),
     mergedDuplicates: prepared.mergedDuplicates,
-    threads: Math.max(1, threads),
+    threads,
   };
 }

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidFileError, InvalidOptionError } from '../errors.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.ts';
+import { sha256File } from '../util/file-hash.ts';
 import type { SavedBaseline } from './baselines/baseline-models.ts';
 import { packageRootUrl } from '../util/package-root.ts';
 import type { EpochRecord } from './train.ts';
@@ -190,17 +190,7 @@ export interface InputRecord {
   readonly sha256: string;
 }
 
-/** SHA-256 of a file, streamed (stacks can be large). */
-export async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  await new Promise<void>((res, rej) => {
-    createReadStream(path)
-      .on('data', (c) => h.update(c))
-      .on('end', () => res())
-      .on('error', rej);
-  });
-  return h.digest('hex');
-}
+export { sha256File };
 
 /** Input records of a file, or of every file in a folder (e.g. a folder of single-band GeoTIFFs). */
 export async function describeInput(role: string, path: string): Promise<InputRecord[]> {

@@ -1,7 +1,9 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { sha256File } from '../util/file-hash.ts';
 import { InputHashMismatchError } from './queue-errors.ts';
+
+export { sha256File };
 
 /** An input file of a unit: its absolute path on the shared storage and the SHA-256 of its bytes. */
 export interface HashedInput {
@@ -9,16 +11,6 @@ export interface HashedInput {
   readonly sha256: string;
 }
 
-export async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  await new Promise<void>((res, rej) => {
-    createReadStream(path)
-      .on('data', (c) => h.update(c))
-      .on('end', () => res())
-      .on('error', rej);
-  });
-  return h.digest('hex');
-}
 
 /** Every regular file under `path` (itself if it is a file), sorted, absolute. */
 export function filesUnder(path: string): string[] {

@@ -1,11 +1,10 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { GridSpec } from '../grid/grid-spec.ts';
-import { makeStack } from '../grid/raster.ts';
 import { InvalidOptionError } from '../errors.ts';
 import { report, subJob, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import { checkKrigeOptions, type KrigeOptions } from '../kriging/krige-options.ts';
-import type { KrigeResult } from '../kriging/krige-grid.ts';
+import { assembleKrigeResult, type KrigeResult } from '../kriging/krige-grid.ts';
 import { PredictorCache, predictBlock, type BlockResult, type BlockTask, type PredictionData } from '../kriging/predict-block.ts';
 import { prepareKriging, type SampleInput } from '../kriging/prepare-samples.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
@@ -113,32 +112,8 @@ export async function krigeGridViaQueue(
     }));
     await runUnits(queue.url, units, { label: 'kriging', log: queue.log, attempts: queue.attempts }, subJob(ctx, 0.05, 1));
     const results = units.map((u) => decodePlain<BlockResult>(readFileSync(u.resultPath)));
-    // The assembly of krigeGrid.
-    const nf = input.fields.length;
-    const cells = grid.rows * grid.cols;
-    const pred = Array.from({ length: nf }, () => new Float32Array(cells));
-    const vars = Array.from({ length: nf }, () => new Float32Array(cells));
-    const tooFew = new Array<number>(nf).fill(0);
-    for (const r of results) {
-      const g = prepared.groups[r.group];
-      const rows = r.rowEnd - r.rowStart;
-      g.fields.forEach((f, k) => {
-        const from = k * rows * grid.cols;
-        pred[f.fieldIndex].set(r.pred.subarray(from, from + rows * grid.cols), r.rowStart * grid.cols);
-        vars[f.fieldIndex].set(r.variance.subarray(from, from + rows * grid.cols), r.rowStart * grid.cols);
-        tooFew[f.fieldIndex] += r.tooFew[k];
-      });
-    }
     report(ctx, 1, 'kriging done');
-    const names = input.fields.map((f) => f.name);
-    return {
-      prediction: makeStack(grid, names, pred, input.source),
-      variance: makeStack(grid, names.slice(), vars, input.source),
-      models: prepared.fieldModels,
-      cellsWithoutNeighbours: Object.fromEntries(names.map((n, i) => [n, tooFew[i]])),
-      mergedDuplicates: prepared.mergedDuplicates,
-      threads: 1,
-    };
+    return assembleKrigeResult(input, grid, prepared, results, 1); // the assembly of krigeGrid
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
