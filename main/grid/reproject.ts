@@ -29,7 +29,8 @@ export function crsLabel(crs: Crs): string {
   return crs.epsg !== null ? `EPSG:${crs.epsg}` : crs.name;
 }
 
-function mapPositions(g: Geometry, f: (p: Position) => Position): Geometry {
+/** A geometry with every position mapped by f (reprojection, axis swaps). */
+export function mapPositions(g: Geometry, f: (p: Position) => Position): Geometry {
   switch (g.type) {
     case 'Point':
       return { ...g, coordinates: f(g.coordinates) };

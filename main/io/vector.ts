@@ -7,7 +7,7 @@ import type { Feature, FeatureCollection, Geometry, Position } from 'geojson';
 import type { Crs } from '../grid/crs.ts';
 import { crsFromEpsg, crsFromWkt } from '../grid/crs.ts';
 import type { GridSpec } from '../grid/grid-spec.ts';
-import { assertPlausibleCoordinates, featureBounds, reprojectFeatures, undeclaredCrsError, UndeclaredCrsError, type CrsFix, type CrsLog } from '../grid/reproject.ts';
+import { assertPlausibleCoordinates, featureBounds, mapPositions, reprojectFeatures, undeclaredCrsError, UndeclaredCrsError, type CrsFix, type CrsLog } from '../grid/reproject.ts';
 import { CrsError, EmptyInputError, InvalidFileError } from '../errors.ts';
 import { readGeoPackageLayer } from './geopackage-read.ts';
 import { readFlatGeobuf } from './flatgeobuf.ts';
@@ -43,22 +43,6 @@ export interface VectorReadOptions {
 /** File extensions readVector understands (the CLI's `info` dispatches on the same list). */
 export const VECTOR_EXTENSIONS: readonly string[] = ['.geojson', '.json', '.shp', '.zip', '.gpkg', '.fgb', '.kml', '.kmz'];
 
-function mapPositions(g: Geometry, f: (p: Position) => Position): Geometry {
-  switch (g.type) {
-    case 'Point':
-      return { ...g, coordinates: f(g.coordinates) };
-    case 'MultiPoint':
-    case 'LineString':
-      return { ...g, coordinates: g.coordinates.map(f) };
-    case 'MultiLineString':
-    case 'Polygon':
-      return { ...g, coordinates: g.coordinates.map((l) => l.map(f)) };
-    case 'MultiPolygon':
-      return { ...g, coordinates: g.coordinates.map((p) => p.map((l) => l.map(f))) };
-    case 'GeometryCollection':
-      return { ...g, geometries: g.geometries.map((x) => mapPositions(x, f)) };
-  }
-}
 
 /** Calls fn on every vertex of every feature. */
 export function forEachPosition(features: readonly Feature[], fn: (p: Position) => void): void {
