@@ -14,6 +14,8 @@
  * This file is imported by the renderer too (type-only), so it must not import Node modules.
  */
 
+import type { StudyState } from '../project/study-types.ts';
+
 /** A coordinate reference system as it crosses the contract (see main/grid/crs.ts). */
 export interface CrsInfo {
   readonly epsg: number | null;
@@ -127,7 +129,8 @@ export interface MapViewState {
 /** The project document as saved to disk (`*.gaproj`, JSON). */
 export interface ProjectDocument {
   readonly format: 'geoanomaly-project';
-  readonly version: 1;
+  /** 1: before the guided study; 2: adds `study` (main/project/project-file.ts reads both, writes 2). */
+  readonly version: 1 | 2;
   readonly name: string;
   readonly crs: CrsInfo | null;
   /** Draw order: first = bottom. */
@@ -135,6 +138,8 @@ export interface ProjectDocument {
   readonly sites: readonly SiteSetSpec[];
   readonly runs: readonly RunRecord[];
   readonly view: MapViewState | null;
+  /** The guided study (New study wizard): raw inputs and a record of each step (version 2). */
+  readonly study?: StudyState;
 }
 
 /** A project as the backend hands it to the UI: the document with absolute layer sources. */

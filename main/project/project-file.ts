@@ -5,6 +5,7 @@ import { writeJsonAtomic } from '../util/atomic-write.ts';
 import { removeStaleTemps } from '../util/stale-temp.ts';
 import { checkUserFile, FileTooLargeError, NotARegularFileError, READ_LIMITS, readUserFile } from '../util/user-file.ts';
 import type { CrsInfo, LayerSpec, OpenedProject, ProjectDocument } from '../api/contract.ts';
+import { mapStudyPaths, studyProblem } from './study-steps.ts';
 
 /**
  * The project file (`*.gaproj`): a JSON document listing layers (with styles), training-site
@@ -12,14 +13,21 @@ import type { CrsInfo, LayerSpec, OpenedProject, ProjectDocument } from '../api/
  * folder so a project folder can be moved or shared; in memory (OpenedProject) they are
  * absolute. Saving goes through writeJsonAtomic (temp file, fsync, rename, directory fsync),
  * so a crash or kill during a save leaves the previous file or the new one, never a mix.
+ *
+ * Format versions: 1 (layers, sites, runs, view); 2 adds the optional guided `study` (inputs and
+ * step records, main/project/study-steps.ts). Version 1 files open as version 2 without a study;
+ * files are always written as the current version.
  */
 
 export const PROJECT_EXTENSION = '.gaproj';
 
+/** The version this workbench writes; it reads this one and every older one. */
+export const PROJECT_FORMAT_VERSION = 2;
+
 export class ProjectFormatError extends WorkbenchError {}
 
 export function emptyProject(name = 'Untitled project', crs: CrsInfo | null = null): ProjectDocument {
-  return { format: 'geoanomaly-project', version: 1, name, crs, layers: [], sites: [], runs: [], view: null };
+  return { format: 'geoanomaly-project', version: PROJECT_FORMAT_VERSION, name, crs, layers: [], sites: [], runs: [], view: null };
 }
 
 function mapSources(doc: ProjectDocument, f: (source: string) => string): ProjectDocument {
@@ -27,6 +35,7 @@ function mapSources(doc: ProjectDocument, f: (source: string) => string): Projec
     ...doc,
     layers: doc.layers.map((l) => ({ ...l, source: f(l.source) }) as LayerSpec),
     sites: doc.sites.map((s) => ({ ...s, source: f(s.source) })),
+    ...(doc.study ? { study: mapStudyPaths(doc.study, f) } : {}),
   };
 }
 
@@ -53,8 +62,11 @@ export function validateProjectDocument(value: unknown, file: string): ProjectDo
   // Only what the parser recognised is echoed, and briefly: the file may be anything the user
   // (or a request) pointed at, and its content is not ours to repeat.
   if (d.format !== 'geoanomaly-project') fail(file, `is not a GeoAnomaly project (its "format" is ${echo(d.format)}, expected "geoanomaly-project")`);
-  if (d.version !== 1) {
-    throw new ProjectFormatError(`${file}: project format version ${String(d.version)} is newer than this workbench understands (1). Update the workbench.`, { file, version: d.version });
+  if (d.version !== 1 && d.version !== PROJECT_FORMAT_VERSION) {
+    if (typeof d.version === 'number' && Number.isInteger(d.version) && d.version > PROJECT_FORMAT_VERSION) {
+      throw new ProjectFormatError(`${file}: project format version ${String(d.version)} is newer than this workbench understands (${PROJECT_FORMAT_VERSION}). Update the workbench.`, { file, version: d.version });
+    }
+    fail(file, `has format version ${echo(d.version)}, expected 1 or ${PROJECT_FORMAT_VERSION}`);
   }
   if (typeof d.name !== 'string') fail(file, 'has no project name');
   for (const key of ['layers', 'sites', 'runs'] as const) {
@@ -68,7 +80,13 @@ export function validateProjectDocument(value: unknown, file: string): ProjectDo
     if (typeof layer.opacity !== 'number' || layer.opacity < 0 || layer.opacity > 1) fail(file, `layer ${i} opacity must be a number in 0…1`);
     if (layer.kind === 'raster' && (typeof layer.band !== 'string' || !Array.isArray(layer.bandNames))) fail(file, `raster layer ${i} has no band`);
   });
-  return d as unknown as ProjectDocument;
+  if (d.study !== undefined) {
+    if (d.version === 1) fail(file, 'is format version 1 but has a "study" (added in version 2)');
+    const problem = studyProblem(d.study);
+    if (problem) fail(file, problem);
+  }
+  // Version 1 → 2 adds only the optional study: the upgrade is the version number.
+  return { ...(d as unknown as ProjectDocument), version: PROJECT_FORMAT_VERSION };
 }
 
 /** A short, single-line rendering of a parsed value for an error message. */
