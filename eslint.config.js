@@ -60,6 +60,8 @@ export const KNOWN_UPWARD_IMPORTS = {
   'project/autosave.ts': ['api/contract.ts'],
   'project/project-file.ts': ['api/contract.ts'],
   'project/recent-projects.ts': ['api/contract.ts'],
+  'project/session-autosave.ts': ['api/contract.ts'], // type-only, as the three above (branch h-study)
+  'project/study-types.ts': ['api/contract.ts'], // type-only: ProjectDocument, SiteCentre (branch h-study)
 };
 
 const MAIN = new URL('./main/', import.meta.url);

@@ -14,7 +14,7 @@
  * This file is imported by the renderer too (type-only), so it must not import Node modules.
  */
 
-import type { StudyState } from '../project/study-types.ts';
+import { STUDY_REQUEST_NAMES, type StudyRequests, type StudyState } from '../project/study-types.ts';
 
 /** A coordinate reference system as it crosses the contract (see main/grid/crs.ts). */
 export interface CrsInfo {
@@ -486,7 +486,7 @@ export interface XrfComposite {
 // The channel maps
 
 /** Request name → (params) => result. Every request takes exactly one plain params object. */
-export interface Requests {
+export interface Requests extends StudyRequests {
   getAppInfo: (p: Record<string, never>) => AppInfo;
   newProject: (p: { readonly name?: string; readonly crs?: string }) => OpenedProject;
   /** Opens the bundled demo survey, generating it into the user data folder on first use. */
@@ -605,6 +605,7 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   'saveProject',
   'autosaveProject',
   'listRecentProjects',
+  ...STUDY_REQUEST_NAMES,
   'previewTable',
   'importLayer',
   'getRasterBand',

@@ -5,6 +5,7 @@ import { parseCrs, type Crs } from '../grid/crs.ts';
 import { readGeoTiffInfo, readStack } from '../io/geotiff-read.ts';
 import type { RasterStack } from '../grid/raster.ts';
 import { emptyProject, loadProject, openProjectFile, saveProject, autosavePathFor, PROJECT_EXTENSION } from '../project/project-file.ts';
+import { createStudyHandlers } from './study-requests.ts';
 import { readRecentProjects, touchRecentProject } from '../project/recent-projects.ts';
 import { Autosaver } from '../project/autosave.ts';
 import { checkUserFile, checkUserFileOrFolder } from '../util/user-file.ts';
@@ -227,6 +228,7 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
 
 
   const handlers: Handlers = {
+    ...createStudyHandlers({ dataDir, autosaver }),
     async getAppInfo() {
       return {
         name: 'GeoAnomaly Workbench',

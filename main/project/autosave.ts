@@ -15,7 +15,7 @@ export interface AutosaveOptions {
  */
 export class Autosaver {
   private timer: ReturnType<typeof setTimeout> | null = null;
-  private pending: { path: string; doc: ProjectDocument } | null = null;
+  private pending: { path: string; doc: ProjectDocument; afterSave?: (written: string) => void } | null = null;
   private readonly delayMs: number;
   private readonly onError: (e: unknown) => void;
 
@@ -24,9 +24,12 @@ export class Autosaver {
     this.onError = options.onError ?? ((e) => console.warn('autosave failed:', e));
   }
 
-  /** Records a change; the document is written `delayMs` after the last call. */
-  changed(path: string, doc: ProjectDocument): void {
-    this.pending = { path, doc };
+  /**
+   * Records a change; the document is written `delayMs` after the last call. `afterSave` runs
+   * once that document is on disk (the session autosave removes the sites file it superseded).
+   */
+  changed(path: string, doc: ProjectDocument, afterSave?: (written: string) => void): void {
+    this.pending = { path, doc, afterSave };
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.flush(), this.delayMs);
   }
@@ -39,7 +42,9 @@ export class Autosaver {
     this.pending = null;
     if (!p) return null;
     try {
-      return saveProject(p.path, p.doc);
+      const written = saveProject(p.path, p.doc);
+      p.afterSave?.(written);
+      return written;
     } catch (e) {
       this.onError(e);
       return null;

@@ -5,7 +5,7 @@ import { sha256File } from '../util/file-hash.ts';
 import {
   STUDY_STEP_IDS,
   type StepInputRecord,
-  type StepOptionValue,
+  type StepRun,
   type StepStatus,
   type StudyInputs,
   type StudyState,
@@ -124,16 +124,6 @@ export async function hashStudyInputs(study: StudyState, hash: (path: string) =>
   const out = new Map<string, string | null>();
   for (const p of recordedInputPaths(study)) out.set(p, existsSync(p) ? await hash(p) : null);
   return out;
-}
-
-export interface StepRun {
-  readonly step: StudyStepId;
-  readonly inputs: readonly { readonly role: string; readonly path: string }[];
-  readonly options?: Readonly<Record<string, StepOptionValue>>;
-  readonly outputs?: readonly string[];
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly runId?: string;
 }
 
 /**

@@ -1,6 +1,9 @@
 import { InvalidOptionError } from '../errors.ts';
 import { qnorm } from '../eval/distributions.ts';
 import { inspectSampleTable, type SampleTableOptions } from '../io/table.ts';
+import type { ElementSummary, TableSummary } from './study-types.ts';
+
+export type { ElementSummary, TableSummary };
 
 /**
  * Step 1 of the guided study: what a geochemist checks in a sample table before kriging it.
@@ -10,33 +13,6 @@ import { inspectSampleTable, type SampleTableOptions } from '../io/table.ts';
  * check), else of the values themselves. Censored cells hold their substituted value
  * (censorFraction × limit, see io/table.ts), as kriging will see them.
  */
-
-export interface ElementSummary {
-  readonly name: string;
-  readonly unit: string | null;
-  /** Finite values (censored ones included, substituted). */
-  readonly count: number;
-  readonly censored: number;
-  readonly missing: number;
-  readonly min: number;
-  readonly max: number;
-  /** Whether histogram and probability plot are of log10 values. */
-  readonly log10: boolean;
-  /** Bin edges (bins + 1), in the plotted scale (log10 or raw), as numpy.histogram. */
-  readonly edges: readonly number[];
-  readonly counts: readonly number[];
-  /** Normal quantiles of the plotting positions (scipy.stats.probplot's "osm"). */
-  readonly quantiles: readonly number[];
-  /** The sorted values in the plotted scale ("osr"). */
-  readonly sorted: readonly number[];
-}
-
-export interface TableSummary {
-  readonly path: string;
-  readonly rows: number;
-  readonly duplicateLocations: number;
-  readonly elements: readonly ElementSummary[];
-}
 
 export const DEFAULT_SUMMARY_BINS = 20;
 

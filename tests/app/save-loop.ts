@@ -32,7 +32,7 @@ function stop(at: string): never {
 
 let tempFd = -1;
 fs.openSync = ((p: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode) => {
-  const fd = orig.openSync(p, flags, mode);
+  const fd = orig.openSync(p, flags ?? 'r', mode);
   if (String(p).endsWith('.tmp') && flags === 'w') {
     tempFd = fd;
     if (phase === 'open') stop('open');
