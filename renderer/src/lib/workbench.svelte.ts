@@ -17,6 +17,7 @@ import type { LoadedRaster } from './map/workbench-map.ts';
 import { JobTracker } from './jobs.svelte.ts';
 import { cellAt, nextSiteId, snapToCell, type SiteMode } from './sites.ts';
 import type { ExportTarget } from './export-actions.ts';
+import { sessionAutosave } from './study-autosave.ts';
 import { DIGITIZED_SITES_ID, runRecord, sitesPathFor, withRun, withSiteSet } from './project-records.ts';
 
 /** Coalesces bursts of edits (a dragged slider) before the backend's own autosave debounce. */
@@ -255,7 +256,7 @@ export class Workbench {
     if (!this.doc) return;
     this.pushUndo();
     this.sites = next;
-    this.updateHistoryFlags();
+    this.changed(); // digitizing edits are autosaved too (study-autosave.ts)
   }
 
   private changed(): void {
@@ -264,7 +265,7 @@ export class Workbench {
     if (this.autosaveTimer) clearTimeout(this.autosaveTimer);
     this.autosaveTimer = setTimeout(() => {
       const doc = this.doc;
-      if (doc) void this.api.request('autosaveProject', { path: this.projectPath, document: doc }).catch((e) => this.addLog('warn', `Autosave failed: ${errorText(e)}`));
+      if (doc) void this.api.request('autosaveSession', sessionAutosave(this.projectPath, doc, this.sites, this.siteGridLayer)).catch((e) => this.addLog('warn', `Autosave failed: ${errorText(e)}`));
     }, AUTOSAVE_DELAY_MS);
   }
 
