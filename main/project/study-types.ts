@@ -101,6 +101,8 @@ export interface TableSummary {
   readonly path: string;
   readonly rows: number;
   readonly duplicateLocations: number;
+  /** Bounding box of the sample coordinates [xmin, ymin, xmax, ymax] (the wizard's default kriging cell is a fraction of it). */
+  readonly extent: readonly [number, number, number, number];
   readonly elements: readonly ElementSummary[];
 }
 

@@ -85,6 +85,7 @@ export async function summarizeTable(path: string, options: SampleTableOptions, 
     path,
     rows: t.rowCount,
     duplicateLocations: t.duplicateLocations,
+    extent: [Math.min(...t.x), Math.min(...t.y), Math.max(...t.x), Math.max(...t.y)],
     elements: t.columns.map((c) => summarizeElement(c, t.units[c] ?? null, t.values[c], t.censored[c] ?? 0, t.missing[c] ?? 0, bins)),
   };
 }

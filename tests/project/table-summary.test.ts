@@ -20,7 +20,7 @@ interface Expected {
   osm: number[];
   osr: number[];
 }
-const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as Record<string, Expected>;
+const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as Record<string, Expected> & { extent: unknown };
 
 const close = (a: readonly number[], b: readonly number[], tol: number): void => {
   expect(a.length).toBe(b.length);
@@ -31,9 +31,11 @@ describe('study step 1: table summary', () => {
   it('matches numpy.histogram and scipy.stats.probplot per element, with units and censored counts', async () => {
     const s = await summarizeTable(join(DIR, 'samples.csv'), { x: 'x', y: 'y', crs: parseCrs('EPSG:32633') });
     expect(s.rows).toBe(60);
+    // numpy min/max of the x and y columns the generator wrote (exact: the CSV's own decimals).
+    expect(s.extent).toEqual(expected.extent as unknown as number[]);
     expect(s.elements.map((e) => e.name)).toEqual(['Au', 'Cu', 'As']);
     for (const e of s.elements) {
-      const r = expected[e.name];
+      const r = expected[e.name] as Expected;
       expect({ unit: e.unit, count: e.count, censored: e.censored, missing: e.missing, log10: e.log10 }).toEqual({ unit: r.unit, count: r.count, censored: r.censored, missing: r.missing, log10: r.log10 });
       expect(e.min).toBeCloseTo(r.min, 12);
       expect(e.max).toBeCloseTo(r.max, 12);

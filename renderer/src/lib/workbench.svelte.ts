@@ -18,6 +18,7 @@ import { JobTracker } from './jobs.svelte.ts';
 import { cellAt, nextSiteId, snapToCell, type SiteMode } from './sites.ts';
 import type { ExportTarget } from './export-actions.ts';
 import { sessionAutosave } from './study-autosave.ts';
+import type { StudyState } from '../../../main/project/study-types.ts';
 import { DIGITIZED_SITES_ID, runRecord, sitesPathFor, withRun, withSiteSet } from './project-records.ts';
 
 /** Coalesces bursts of edits (a dragged slider) before the backend's own autosave debounce. */
@@ -158,6 +159,16 @@ export class Workbench {
     this.doc = withRun(this.doc, run);
     this.undoStack = this.undoStack.map((s) => ({ ...s, doc: withRun(s.doc, run) }));
     this.redoStack = this.redoStack.map((s) => ({ ...s, doc: withRun(s.doc, run) }));
+    this.changed();
+  }
+
+  /** Records the guided study's state (study.svelte.ts); like a run, a fact kept through undo/redo. */
+  recordStudy(study: StudyState): void {
+    if (!this.doc) return;
+    const put = (d: ProjectDocument): ProjectDocument => ({ ...d, study });
+    this.doc = put(this.doc);
+    this.undoStack = this.undoStack.map((s) => ({ ...s, doc: put(s.doc) }));
+    this.redoStack = this.redoStack.map((s) => ({ ...s, doc: put(s.doc) }));
     this.changed();
   }
 
