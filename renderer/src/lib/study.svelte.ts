@@ -21,7 +21,11 @@ export function defaultOptions(table: SampleTableMapping, summary: TableSummary 
   const [x0, y0, x1, y1] = summary?.extent ?? [0, 0, 0, 0];
   const side = Math.max(x1 - x0, y1 - y0);
   const cellM = side > 0 ? Math.max(50, Math.round(side / 40 / 50) * 50) : 500;
-  return { table, fields: summary ? summary.elements.slice(0, 3).map((e) => e.name) : [], cellM, log: true, negatives: null, seed: 1, models: ['cnn', 'dcn'], epochs: 3, folds: 2, patchSize: 5 };
+  // The pathfinder elements of a gold survey when the table has them, else its first three.
+  const names = summary?.elements.map((e) => e.name) ?? [];
+  const preferred = ['Au', 'Cu', 'As'].filter((n) => names.includes(n));
+  const fields = preferred.length > 0 ? preferred : names.slice(0, 3);
+  return { table, fields, cellM, log: true, negatives: null, seed: 1, models: ['cnn', 'dcn'], epochs: 3, folds: 2, patchSize: 5 };
 }
 
 /** ETA from the elapsed time and the fraction done (a linear extrapolation; null until 2 % done). */
@@ -82,6 +86,14 @@ export class StudyController {
     } catch (e) {
       this.error = errorText(e);
     }
+  }
+
+  /** The table picture of a study reopened (or recorded earlier in this session): re-read, not rerun. */
+  async ensureSummary(): Promise<void> {
+    const s = this.study;
+    if (this.summary || this.running || !s?.steps.table || !s.inputs.samples || !this.options) return;
+    const r = await jobs.runTableStep(this.wb, s.inputs.samples, this.options.table);
+    if (r.error === null) this.summary = r.view;
   }
 
   setOptions(patch: Partial<jobs.StudyOptions>): void {
