@@ -21,6 +21,8 @@ export interface StudyOptions {
   readonly cellM: number;
   readonly log: boolean;
   readonly negatives: number | null;
+  /** Deposits of different features in one cell count once (`--dedupe first`); else the command refuses them. */
+  readonly dedupe: boolean;
   readonly seed: number;
   readonly models: readonly string[];
   readonly epochs: number;
@@ -84,12 +86,12 @@ export async function runKrigingStep(wb: Workbench, samples: string, o: StudyOpt
 }
 
 /** Step 3: `faults` on the kriging grid: distance and weight maps and the log–log power law. */
-export async function runFaultsStep(wb: Workbench, faults: string, deposits: string, grid: string, onStarted: (jobId: string) => void): Promise<StepOutcome<{ weight: string; report: PowerLawReport }>> {
+export async function runFaultsStep(wb: Workbench, faults: string, deposits: string, grid: string, o: StudyOptions, onStarted: (jobId: string) => void): Promise<StepOutcome<{ weight: string; report: PowerLawReport }>> {
   const startedAt = now();
   const distance = runOutputPath(wb, 'study-fault-distance', 'tif');
   const weight = distance.replace('fault-distance', 'fault-weight');
   const report = distance.replace('fault-distance', 'fault-powerlaw').replace(/\.tif$/, '.json');
-  const options = { faults, grid, deposits, distance, weight, report };
+  const options = { faults, grid, deposits, distance, weight, report, ...(o.dedupe ? { dedupe: 'first' } : {}) };
   const err = await job(wb, 'faults', options, 'Study · faults', onStarted);
   if (err) return { error: err };
   try {
@@ -107,7 +109,7 @@ export async function runFaultsStep(wb: Workbench, faults: string, deposits: str
 export async function runSitesStep(wb: Workbench, deposits: string, faults: string | null, grid: string, o: StudyOptions, onStarted: (jobId: string) => void): Promise<StepOutcome<{ sites: string; positive: number; negative: number }>> {
   const startedAt = now();
   const out = runOutputPath(wb, 'study-sites', 'geojson');
-  const options = { deposits, grid, negatives: 'auto', seed: o.seed, out, ...(faults ? { faults } : {}), ...(o.negatives !== null ? { count: o.negatives } : {}) };
+  const options = { deposits, grid, negatives: 'auto', seed: o.seed, out, ...(o.dedupe ? { dedupe: 'first' } : {}), ...(faults ? { faults } : {}), ...(o.negatives !== null ? { count: o.negatives } : {}) };
   const err = await job(wb, 'sites', options, 'Study · training sites', onStarted);
   if (err) return { error: err };
   try {
