@@ -74,6 +74,9 @@ describe.skipIf(!haveChromium)('guided study (browser host)', () => {
     await page.click('[data-testid="study-step-kriging"]');
     await page.fill('[data-testid="study-fields"]', (await page.inputValue('[data-testid="study-fields"]')).split(',').slice(0, 2).join(','));
     await page.locator('[data-testid="study-fields"]').dispatchEvent('change');
+    // 1 km cells, as tests/browser/whole-workflow.test.ts: a small grid keeps every step short.
+    await page.fill('[data-testid="study-cell"]', '1000');
+    await page.locator('[data-testid="study-cell"]').dispatchEvent('change');
     await runStep('kriging');
     await runStep('faults');
     await page.click('[data-testid="study-step-faults"]');

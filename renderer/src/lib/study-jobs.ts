@@ -21,6 +21,9 @@ export interface StudyOptions {
   readonly cellM: number;
   readonly log: boolean;
   readonly negatives: number | null;
+  /** Negatives at least this far from any deposit / fault (m); null = 3 cells / 1 cell of the kriged grid (the command's 10 / 5 cells leave no room on a small survey grid). */
+  readonly minDepositM: number | null;
+  readonly minFaultM: number | null;
   /** Deposits of different features in one cell count once (`--dedupe first`); else the command refuses them. */
   readonly dedupe: boolean;
   readonly seed: number;
@@ -109,7 +112,9 @@ export async function runFaultsStep(wb: Workbench, faults: string, deposits: str
 export async function runSitesStep(wb: Workbench, deposits: string, faults: string | null, grid: string, o: StudyOptions, onStarted: (jobId: string) => void): Promise<StepOutcome<{ sites: string; positive: number; negative: number }>> {
   const startedAt = now();
   const out = runOutputPath(wb, 'study-sites', 'geojson');
-  const options = { deposits, grid, negatives: 'auto', seed: o.seed, out, ...(o.dedupe ? { dedupe: 'first' } : {}), ...(faults ? { faults } : {}), ...(o.negatives !== null ? { count: o.negatives } : {}) };
+  const minDeposit = o.minDepositM ?? 3 * o.cellM;
+  const minFault = o.minFaultM ?? o.cellM;
+  const options = { deposits, grid, negatives: 'auto', seed: o.seed, out, 'min-deposit-dist': minDeposit, ...(faults ? { 'min-fault-dist': minFault } : {}), ...(o.dedupe ? { dedupe: 'first' } : {}), ...(faults ? { faults } : {}), ...(o.negatives !== null ? { count: o.negatives } : {}) };
   const err = await job(wb, 'sites', options, 'Study · training sites', onStarted);
   if (err) return { error: err };
   try {

@@ -25,7 +25,7 @@ export function defaultOptions(table: SampleTableMapping, summary: TableSummary 
   const names = summary?.elements.map((e) => e.name) ?? [];
   const preferred = ['Au', 'Cu', 'As'].filter((n) => names.includes(n));
   const fields = preferred.length > 0 ? preferred : names.slice(0, 3);
-  return { table, fields, cellM, log: true, negatives: null, dedupe: true, seed: 1, models: ['cnn', 'dcn'], epochs: 3, folds: 2, patchSize: 5 };
+  return { table, fields, cellM, log: true, negatives: null, minDepositM: null, minFaultM: null, dedupe: true, seed: 1, models: ['cnn', 'dcn'], epochs: 3, folds: 2, patchSize: 5 };
 }
 
 /** ETA from the elapsed time and the fraction done (a linear extrapolation; null until 2 % done). */
