@@ -9,8 +9,8 @@ import { haveChromium, openDemoSession, type Session } from './workbench-session
 /**
  * The guided study in Chromium through the browser host (issue #18): start from the demo
  * survey's raw files, run the seven steps (small grid, 2 epochs), save, open another project
- * and reopen this one → every step shown done; change the faults file → faults and the steps
- * below it stale, nothing above; "Run stale steps" reruns exactly those (the kriging record is
+ * and reopen this one → every step shown done; change the faults file → the steps that read
+ * it (faults, sites) and those below them stale, table and kriging not; "Run stale steps" reruns exactly those (the kriging record is
  * untouched). Three screenshots of the study go to docs/img/ for the README (GA_STUDY_SHOTS=0
  * skips writing them).
  */
@@ -110,19 +110,20 @@ describe.skipIf(!haveChromium)('guided study (browser host)', () => {
     if (!(await page.locator('[data-testid="study-wizard"]').count())) await page.click('[data-testid="study-open"]');
     expect(Object.values(await statuses())).toEqual(Array(7).fill('done'));
 
-    // A changed input: the faults file (one more fault-free byte changes its SHA-256).
+    // A changed input: the faults file (one more fault-free byte changes its SHA-256). Faults and
+    // sites read it (negatives keep away from faults), training and below hang under them.
     appendFileSync(faults, '\n');
     await page.click('[data-testid="study-check"]');
-    await expect.poll(statuses, { timeout: 30_000 }).toEqual({ table: 'done', kriging: 'done', faults: 'stale', sites: 'done', training: 'stale', compare: 'stale', report: 'stale' });
-    expect(await page.textContent('[data-testid="study-run-stale"]')).toBe('Run stale steps (4)');
+    await expect.poll(statuses, { timeout: 30_000 }).toEqual({ table: 'done', kriging: 'done', faults: 'stale', sites: 'stale', training: 'stale', compare: 'stale', report: 'stale' });
+    expect(await page.textContent('[data-testid="study-run-stale"]')).toBe('Run stale steps (5)');
     await page.click('[data-testid="study-run-stale"]');
-    await expect.poll(() => page.getAttribute('[data-testid="study-wizard"]', 'data-rerun'), { timeout: 600_000, interval: 1000 }).toBe('faults,training,compare,report');
+    await expect.poll(() => page.getAttribute('[data-testid="study-wizard"]', 'data-rerun'), { timeout: 600_000, interval: 1000 }).toBe('faults,sites,training,compare,report');
     expect(Object.values(await statuses())).toEqual(Array(7).fill('done'));
     await projectDialog('save-project', target);
     const after = JSON.parse(readFileSync(target, 'utf8')) as { study: StudyState };
-    // Steps above the change kept their records; the four below have new ones.
-    for (const step of ['table', 'kriging', 'sites'] as const) expect(after.study.steps[step]).toEqual(saved.study.steps[step]);
-    for (const step of ['faults', 'training', 'compare', 'report'] as const) expect(after.study.steps[step]!.finishedAt > saved.study.steps[step]!.finishedAt).toBe(true);
+    // Steps above the change kept their records; the five that read it or hang below have new ones.
+    for (const step of ['table', 'kriging'] as const) expect(after.study.steps[step]).toEqual(saved.study.steps[step]);
+    for (const step of ['faults', 'sites', 'training', 'compare', 'report'] as const) expect(after.study.steps[step]!.finishedAt > saved.study.steps[step]!.finishedAt).toBe(true);
     writeFileSync(join(work, 'done'), '');
   });
 });

@@ -65,7 +65,15 @@ export class StudyController {
     const k = s.steps.table?.options;
     const table: SampleTableMapping = { x: String(k?.x ?? 'x'), y: String(k?.y ?? 'y'), crs: String(k?.crs ?? '') };
     const kr = s.steps.kriging?.options;
-    this.options = { ...defaultOptions(table, null), ...(kr ? { fields: String(kr.fields).split(','), cellM: Number(kr.cell), log: kr.log === true } : {}) };
+    // The options each step last ran with, so "Run stale steps" reruns them the same way.
+    const tr = s.steps.training?.options;
+    const si = s.steps.sites?.options;
+    this.options = {
+      ...defaultOptions(table, null),
+      ...(kr ? { fields: String(kr.fields).split(','), cellM: Number(kr.cell), log: kr.log === true } : {}),
+      ...(si ? { seed: Number(si.seed), dedupe: si.dedupe === 'first', minDepositM: Number(si['min-deposit-dist']), ...(si['min-fault-dist'] !== undefined ? { minFaultM: Number(si['min-fault-dist']) } : {}), ...(si.count !== undefined ? { negatives: Number(si.count) } : {}) } : {}),
+      ...(tr ? { models: String(tr.model).split(','), epochs: Number(tr.epochs), folds: Number(tr.folds), patchSize: Number(tr['patch-size']) } : {}),
+    };
     await this.refresh();
   }
 
