@@ -14,6 +14,8 @@
  * This file is imported by the renderer too (type-only), so it must not import Node modules.
  */
 
+import type { RunInsight, RunInsightParams } from './run-insight-contract.ts';
+
 /** A coordinate reference system as it crosses the contract (see main/grid/crs.ts). */
 export interface CrsInfo {
   readonly epsg: number | null;
@@ -564,6 +566,8 @@ export interface Requests {
   explainSite: (p: ExplainSiteParams) => SiteExplanation;
   /** A run folder's models and the stack / sites files its manifest names. */
   describeRun: (p: { readonly runDir: string }) => RunDescription;
+  /** A run's learning curves, trust warnings, CV beside region hold-out, comparisons (main/api/run-insight-requests.ts). */
+  runInsight: (p: RunInsightParams) => RunInsight;
 }
 
 export type MenuAction =
@@ -626,6 +630,7 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   'xrfExportSpectra',
   'explainSite',
   'describeRun',
+  'runInsight',
 ];
 
 export const EVENT_NAMES: readonly EventName[] = ['jobProgress', 'jobDone', 'jobFailed', 'log', 'menu'];
