@@ -6,6 +6,7 @@
  *
  *   npx tsx bench/case-study.ts --protocol grouped --models all,baselines --repeats 5 --engine onnx \
  *     --epochs 60 --min-epochs 10 --lr-schedule cosine --augment dihedral --out .tmp/case-grouped.json
+ *   (same flags) --repeat-from 3 --models all --out .tmp/case-grouped-b.json   a second process for repeats 3…
  *   npx tsx bench/case-study.ts --table .tmp/case-grouped.json [more files of the same run]
  *
  * Data handling (see ../shared/data/README.md): 39 element grids log10-transformed and
@@ -187,6 +188,8 @@ const { values, positionals } = parseArgs({
     out: { type: 'string' },
     table: { type: 'boolean', default: false },
     'max-repeats': { type: 'string', default: '1000' },
+    // A second process on the same settings can take the later repeats (its own --out; --table merges).
+    'repeat-from': { type: 'string', default: '0' },
   },
 });
 
@@ -233,7 +236,7 @@ if (values.table) {
     const { roc: _roc, ...rest } = f;
     return { ...rest, seconds };
   };
-  if (baselines.length > 0) {
+  if (baselines.length > 0 && Number(values['repeat-from']) === 0) {
     const t0 = performance.now();
     const rp = robustPca(stack, { transform: 'log10', maxSamples: 20_000, seed: o.seed, biplotSamples: 0 });
     const components = { center: rp.center, loadings: rp.loadings, explained: rp.explained };
@@ -245,7 +248,7 @@ if (values.table) {
     }
     save();
   }
-  for (let r = 0; r < o.repeats; r++) {
+  for (let r = Number(values['repeat-from']); r < o.repeats; r++) {
     const split = foldsFor(data, o, r);
     for (const kind of networks) {
       const have = new Set((run.models[kind]?.folds ?? []).map(cellKey));
