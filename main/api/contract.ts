@@ -14,7 +14,7 @@
  * This file is imported by the renderer too (type-only), so it must not import Node modules.
  */
 
-import type { RunInsight, RunInsightParams } from './run-insight-contract.ts';
+import type { AttributeSiteParams, RunInsight, RunInsightParams, SiteAttribution } from './run-insight-contract.ts';
 
 /** A coordinate reference system as it crosses the contract (see main/grid/crs.ts). */
 export interface CrsInfo {
@@ -568,6 +568,8 @@ export interface Requests {
   describeRun: (p: { readonly runDir: string }) => RunDescription;
   /** A run's learning curves, trust warnings, CV beside region hold-out, comparisons (main/api/run-insight-requests.ts). */
   runInsight: (p: RunInsightParams) => RunInsight;
+  /** Per-element (occlusion) attribution of every network at one clicked cell's window (main/api/run-insight-requests.ts). */
+  attributeSite: (p: AttributeSiteParams) => SiteAttribution;
 }
 
 export type MenuAction =
@@ -631,6 +633,7 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   'explainSite',
   'describeRun',
   'runInsight',
+  'attributeSite',
 ];
 
 export const EVENT_NAMES: readonly EventName[] = ['jobProgress', 'jobDone', 'jobFailed', 'log', 'menu'];

@@ -416,6 +416,10 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
       const { runInsight } = await import('./run-insight-requests.ts');
       return runInsight(p.runDir);
     },
+    async attributeSite(p) {
+      const { attributeSite } = await import('./run-insight-requests.ts');
+      return attributeSite(p);
+    },
     async describeRun(p) {
       const { describeRun } = await import('./explain-requests.ts');
       return describeRun(p.runDir);

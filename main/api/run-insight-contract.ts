@@ -70,3 +70,22 @@ export interface RunInsight {
   /** How the region hold-out was made (metrics.json holdout.method / rules), null without one. */
   readonly holdout: { readonly method: string; readonly rules: string } | null;
 }
+
+/** Per-element attribution of one clicked cell's window (the site panel, beside Grad-CAM). */
+export interface AttributeSiteParams {
+  readonly runDir: string;
+  /** Map coordinates (the stack's CRS) of the clicked cell. */
+  readonly x: number;
+  readonly y: number;
+  /** Element stack; default: the stack named in the run's manifest. */
+  readonly stack?: string;
+}
+
+export interface SiteAttribution {
+  readonly runDir: string;
+  readonly row: number;
+  readonly col: number;
+  readonly method: 'occlusion';
+  /** Per network: P(deposit) of the window, and per element p(x) − p(x with that element at its mean), largest |value| first. */
+  readonly models: readonly { readonly name: string; readonly p: number; readonly elements: readonly { readonly band: string; readonly value: number }[] }[];
+}

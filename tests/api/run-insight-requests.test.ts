@@ -2,7 +2,9 @@
  * The runInsight request (main/api/run-insight-requests.ts) on a real run of `geoanomaly train`:
  * GK-DCN and the index baseline with a region hold-out (--holdout-blocks 2) on a small seeded
  * demo survey. Every field it returns is the run folder's own (manifest.json, metrics.json),
- * checked field by field; a folder that is not a run gets a named error.
+ * checked field by field; a folder that is not a run gets a named error. attributeSite (the
+ * site panel's per-element attribution) equals `geoanomaly explain --attribution occlusion` at
+ * the run's deposit sites.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, rmSync, mkdirSync } from 'node:fs';
@@ -15,7 +17,8 @@ import { buildSites } from '../../main/sites/build-sites.ts';
 import { cellsFromPoints } from '../../main/sites/label-cells.ts';
 import { writeSitesGeoJson } from '../../main/sites/sites-geojson.ts';
 import { readManifest } from '../../main/models/run-store.ts';
-import { runInsight } from '../../main/api/run-insight-requests.ts';
+import { attributeSite, runInsight } from '../../main/api/run-insight-requests.ts';
+import { cellCenterX, cellCenterY } from '../../main/grid/grid-spec.ts';
 import { createHandlers } from '../../main/api/handlers.ts';
 import { Rng } from '../../main/util/rng.ts';
 import { tempDir } from '../helpers/paths.ts';
@@ -108,4 +111,29 @@ describe('runInsight', () => {
     mkdirSync(empty, { recursive: true });
     await expect(runInsight(empty)).rejects.toMatchObject({ name: expect.stringMatching(/Error$/), message: expect.stringMatching(/manifest\.json/) });
   });
+
+  it('attributeSite: per-element occlusion at a clicked cell equals explain --attribution occlusion at that deposit site', async () => {
+    const out = join(dir, 'explain');
+    const code = await main(['explain', '--run', runDir, '--stack', join(dir, 'stack.tif'), '--sites', join(dir, 'sites.geojson'), '--attribution', 'occlusion', '--no-maps', '--out', out]);
+    expect(code).toBe(0);
+    const ref = JSON.parse(readFileSync(join(out, 'attribution-sites.json'), 'utf8')) as {
+      models: Record<string, { sites: { siteId: string; row: number; col: number; p: number; attribution: Record<string, number> }[] }>;
+    };
+    const refSites = ref.models['gk-dcn'].sites;
+    expect(refSites.length).toBeGreaterThan(2);
+    for (const site of refSites.slice(0, 3)) {
+      const r = await attributeSite({ runDir, x: cellCenterX(grid, site.col), y: cellCenterY(grid, site.row) });
+      expect([r.row, r.col]).toEqual([site.row, site.col]);
+      // The baseline index has no network: only gk-dcn is attributed.
+      expect(r.models.map((m) => m.name)).toEqual(['gk-dcn']);
+      const m = r.models[0];
+      // Same model, window and function as the CLI: equal to float32 rounding (tolerance 1e-6).
+      expect(m.p).toBeCloseTo(site.p, 6);
+      expect(m.elements.map((e) => e.band).sort()).toEqual(['As', 'Au', 'Cu']);
+      for (const e of m.elements) expect(e.value, `${site.siteId} ${e.band}`).toBeCloseTo(site.attribution[e.band], 6);
+      // Largest |attribution| first.
+      expect(m.elements.map((e) => Math.abs(e.value))).toEqual([...m.elements.map((e) => Math.abs(e.value))].sort((a, b) => b - a));
+    }
+    await expect(attributeSite({ runDir, x: grid.originX - 5_000, y: grid.originY })).rejects.toThrow(/outside the 30×40 grid/);
+  }, 120_000);
 });
