@@ -15,6 +15,7 @@
  */
 
 import { STUDY_REQUEST_NAMES, type StudyRequests, type StudyState } from '../project/study-types.ts';
+import type { AttributeSiteParams, RunInsight, RunInsightParams, SiteAttribution } from './run-insight-contract.ts';
 
 /** A coordinate reference system as it crosses the contract (see main/grid/crs.ts). */
 export interface CrsInfo {
@@ -569,6 +570,10 @@ export interface Requests extends StudyRequests {
   explainSite: (p: ExplainSiteParams) => SiteExplanation;
   /** A run folder's models and the stack / sites files its manifest names. */
   describeRun: (p: { readonly runDir: string }) => RunDescription;
+  /** A run's learning curves, trust warnings, CV beside region hold-out, comparisons (main/api/run-insight-requests.ts). */
+  runInsight: (p: RunInsightParams) => RunInsight;
+  /** Per-element (occlusion) attribution of every network at one clicked cell's window (main/api/run-insight-requests.ts). */
+  attributeSite: (p: AttributeSiteParams) => SiteAttribution;
 }
 
 export type MenuAction =
@@ -632,6 +637,8 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   'xrfExportSpectra',
   'explainSite',
   'describeRun',
+  'runInsight',
+  'attributeSite',
 ];
 
 export const EVENT_NAMES: readonly EventName[] = ['jobProgress', 'jobDone', 'jobFailed', 'log', 'menu'];

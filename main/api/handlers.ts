@@ -414,6 +414,14 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
       else throw new InvalidOptionError('setComputeSettings: mode must be "local", or "queue" with a queueUrl (redis://[:PASSWORD@]HOST:PORT[/DB] or rediss://)');
       return computeSettings();
     },
+    async runInsight(p) {
+      const { runInsight } = await import('./run-insight-requests.ts');
+      return runInsight(p.runDir);
+    },
+    async attributeSite(p) {
+      const { attributeSite } = await import('./run-insight-requests.ts');
+      return attributeSite(p);
+    },
     async describeRun(p) {
       const { describeRun } = await import('./explain-requests.ts');
       return describeRun(p.runDir);
