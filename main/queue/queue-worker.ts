@@ -4,6 +4,7 @@ import { CancelledError, WorkbenchError, serializeError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { QUEUE_NAME, cancelKey, openQueueConnection, type QueueConnection } from './connection.ts';
 import { verifyInputs } from './input-hash.ts';
+import { peakRssKB } from './peak-rss.ts';
 import { UNIT_HANDLERS, type QueueUnit, type UnitReceipt } from './units.ts';
 import type { UnitProgress } from './queue-client.ts';
 
@@ -74,7 +75,7 @@ async function processUnit(conn: QueueConnection, job: Job, me: string, threads:
     writeFileAtomic(unit.resultPath, bytes);
     const ms = performance.now() - t0;
     log(`ran ${unit.label} (run ${unit.runId}, unit ${unit.index}) in ${(ms / 1000).toFixed(2)} s`);
-    return { worker: me, ms, bytes: bytes.length, maxRssKB: process.resourceUsage().maxRSS };
+    return { worker: me, ms, bytes: bytes.length, maxRssKB: peakRssKB() };
   } catch (e) {
     log(`failed ${unit.label} (run ${unit.runId}, unit ${unit.index}): ${serializeError(e).name}: ${serializeError(e).message}`);
     // A named error (bad input, hash mismatch, cancel) fails the same way on every worker: no retry.

@@ -27,7 +27,7 @@ export interface UnitReceipt {
   readonly worker: string;
   readonly ms: number;
   readonly bytes: number;
-  /** Peak resident memory of the worker process so far (KB, process.resourceUsage().maxRSS). */
+  /** Peak resident memory of the worker process so far (KB, its own VmHWM: peak-rss.ts). */
   readonly maxRssKB: number;
 }
 

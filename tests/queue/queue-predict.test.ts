@@ -7,6 +7,7 @@ import { predictRunToGeoTiff } from '../../main/maps/parallel-predict.ts';
 import { predictRunToGeoTiffViaQueue } from '../../main/queue/predict-units.ts';
 import { runUnits, newRunId } from '../../main/queue/queue-client.ts';
 import { hashInputs } from '../../main/queue/input-hash.ts';
+import { peakRssOfPidKB } from '../../main/queue/peak-rss.ts';
 import { InputHashMismatchError, QueueUnreachableError } from '../../main/queue/queue-errors.ts';
 import { transformStack } from '../../main/sites/band-transform.ts';
 import { crsFromEpsg } from '../../main/grid/crs.ts';
@@ -86,6 +87,14 @@ describe('prediction through the Redis queue (BullMQ, real redis-server, worker 
     expect(ran.length).toBeGreaterThanOrEqual(8);
     expect(readdirSync(f.dir).filter((n) => n.startsWith('.'))).toEqual([]); // unit results removed
     expect(await leftovers(h)).toEqual([]);
+    // The peak RSS each unit reports is its worker's own (VmHWM, never above what /proc shows for
+    // that pid now; not the inherited ru_maxrss of this test process), and far below the 1.5 GB goal.
+    for (const x of r.receipts) {
+      const own = peakRssOfPidKB(Number(x.worker.split(':').pop()));
+      if (own !== null) expect(x.maxRssKB).toBeLessThanOrEqual(own);
+      expect(x.maxRssKB).toBeGreaterThan(0);
+      expect(x.maxRssKB).toBeLessThan(1.5 * 1024 * 1024);
+    }
   });
 
   it('a worker that reads different bytes than the command hashed refuses the unit with InputHashMismatchError', { timeout: 60_000 }, async () => {
