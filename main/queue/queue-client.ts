@@ -170,7 +170,12 @@ async function pollStates(
 
 function parseReceipt(v: unknown): UnitReceipt {
   const r = (typeof v === 'string' ? JSON.parse(v) : v) as UnitReceipt;
-  return { worker: String(r?.worker ?? '?'), ms: Number(r?.ms ?? 0), bytes: Number(r?.bytes ?? 0), maxRssKB: Number(r?.maxRssKB ?? 0) };
+  return {
+    worker: String(r?.worker ?? '?'), ms: Number(r?.ms ?? 0), bytes: Number(r?.bytes ?? 0), maxRssKB: Number(r?.maxRssKB ?? 0),
+    ...(r?.phases ? { phases: r.phases } : {}),
+    ...(typeof r?.startedAt === 'number' ? { startedAt: r.startedAt } : {}),
+    ...(typeof r?.endedAt === 'number' ? { endedAt: r.endedAt } : {}),
+  };
 }
 
 /** Workers send named errors as JSON ({name, message, details}); anything else becomes QueueUnitFailedError. */
