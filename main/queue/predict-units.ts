@@ -238,13 +238,25 @@ export async function predictRunToGeoTiffViaQueue(
       { ...options, extraBands, metadata: { ...(options.metadata ?? {}), prediction_engine: engine.detail, ...(ensemble ? { ensemble: `${ensemble}: ${wanted.map((k) => `${k} ${members[k].length} member(s)`).join(', ')}` } : {}) } },
       outPath,
       async (sink) => {
-        receipts = await runUnits(options.queue, units, runOptions, subJob(ctx, 0, 0.98));
-        for (const u of units) {
-          throwIfCancelled(ctx, 'prediction');
-          const r = decodeTileResult(u.resultPath);
-          const { means, sds } = groupMeanSd(groups, r.probabilities);
-          sink(r.rowStart, ensemble ? [...means, ...sds] : means, r.mask);
-        }
+        // Tiles go into the GeoTIFF in row order as soon as they and all tiles above them are done,
+        // while the workers run the rest: the local path streams its tiles the same way, and the
+        // assembly no longer waits for the last unit (it was a serial tail of the run).
+        const done = new Uint8Array(units.length);
+        let next = 0;
+        const drain = (): void => {
+          while (next < units.length && done[next]) {
+            const r = decodeTileResult(units[next].resultPath);
+            const { means, sds } = groupMeanSd(groups, r.probabilities);
+            sink(r.rowStart, ensemble ? [...means, ...sds] : means, r.mask);
+            next++;
+          }
+        };
+        receipts = await runUnits(options.queue, units, { ...runOptions, onUnitDone: (i) => {
+          done[i] = 1;
+          drain();
+        } }, subJob(ctx, 0, 0.98));
+        throwIfCancelled(ctx, 'prediction');
+        if (next !== units.length) throw new Error(`prediction through the queue: ${units.length - next} tile(s) were not assembled`);
       },
     );
     report(ctx, 1, 'prediction done');

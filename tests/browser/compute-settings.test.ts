@@ -72,7 +72,8 @@ describe.skipIf(!haveChromium)('Settings → Compute (browser host, real redis-s
 
     // The job log names the queue redacted; no text of the page, and no worker line, holds the password.
     const job = page.locator('[data-testid="job"][data-state="done"]').last();
-    await job.locator('[data-testid="job-log-toggle"]').click();
+    // The job list may sit in a collapsed pane: open the log through the DOM event, then read it.
+    await job.locator('[data-testid="job-log-toggle"]').dispatchEvent('click');
     expect(await job.locator('[data-testid="job-log"]').textContent()).toContain(redacted);
     const html = await page.content();
     expect(html).not.toContain(PASSWORD);
