@@ -152,6 +152,7 @@ async function benchPredict(h: RedisHarness, dir: string): Promise<void> {
   for (const n of workerCounts) {
     await withWorkers(h, n, async () => {
       const t0 = performance.now();
+      const epoch0 = Date.now(); // the receipts' clock (workers on this machine)
       const out = join(dir, `queue-${n}.tif`);
       const r = await predictRunToGeoTiffViaQueue(stackPath, out, { ...common, queue: h.url });
       const wall = (performance.now() - t0) / 1000;
@@ -167,7 +168,7 @@ async function benchPredict(h: RedisHarness, dir: string): Promise<void> {
           `${r.units} units, mean unit ${((1000 * unitSum) / r.units).toFixed(0)} ms, overhead/unit ${(1000 * overhead).toFixed(0)} ms (${((100 * overhead * r.units) / unitSum).toFixed(1)}% of unit time); ` +
           `peak RSS per worker ${[...perWorker.values()].map(mb).join(', ')} (VmHWM read from outside: ${outside.map(mb).join(', ')}); output identical to local: ${same}`,
       );
-      console.log(overheadBreakdown(r.receipts, t0, t0 + wall * 1000, n));
+      console.log(overheadBreakdown(r.receipts, epoch0, epoch0 + wall * 1000, n));
     });
   }
 }
