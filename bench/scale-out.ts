@@ -8,8 +8,10 @@
  *     worker threads) and through a real redis-server with 1 and 2 `geoanomaly worker` processes
  *     on this machine. Prints windows/s, the ratio to the local run with as many threads, the
  *     queue overhead per unit (W·wall − Σ unit times) / units (unit times measured by the workers:
- *     model loading of each worker's first unit included), and the peak RSS of every worker
- *     (process.resourceUsage().maxRSS, reported by the worker with each unit). Checks that the
+ *     model loading of each worker's first unit included), its breakdown (overheadBreakdown), and
+ *     the peak RSS of every worker (its own VmHWM, main/queue/peak-rss.ts: reported with each unit
+ *     and read from /proc/PID/status by this script; not ru_maxrss, which a child inherits from
+ *     this big process). Checks that the
  *     queue's GeoTIFF is byte-identical to the local one.
  *  2. A training sweep: --sweep trainings (tiny epochs, tiny networks, synthetic patches: folds ×
  *     repeats × 2 models + 2 final models) locally on one thread and through the queue with 1 and
@@ -38,7 +40,9 @@ import type { ModelKind } from '../main/models/architectures.ts';
 import { Rng } from '../main/util/rng.ts';
 import { writeRandomRun } from '../tests/maps/random-run.ts';
 import { TINY, toyData } from '../tests/models/toy-data.ts';
-import { startRedis, type RedisHarness } from '../tests/helpers/redis-server.ts';
+import { startRedis, type RedisHarness, type WorkerChild } from '../tests/helpers/redis-server.ts';
+import { peakRssOfPidKB } from '../main/queue/peak-rss.ts';
+import type { UnitReceipt } from '../main/queue/units.ts';
 
 const { values } = parseArgs({
   options: {
@@ -58,8 +62,55 @@ const ARCH = { patchSize: 9, stemFilters: 32, stageFilters: [32, 64], denseUnits
 const workerCounts = values.workers.split(',').map(Number);
 const mb = (kb: number): string => `${(kb / 1024).toFixed(0)} MB`;
 
+let current: WorkerChild[] = [];
+const workerPids = (): number[] => current.map((w) => w.child.pid ?? 0);
+
+/**
+ * Where the queue's time goes, from the workers' receipts (one machine, one clock): the command's
+ * lead (planning, hashing the inputs, enqueueing: workers idle), the gaps between a worker's units
+ * (BullMQ: complete + fetch the next), each unit's Redis prep, input check and result write, the
+ * first unit's model load (ONNX export, sessions), the idle tail of workers that finished early,
+ * and the command's assembly after the last unit. All in ms per unit, and the worker-side part
+ * (prep + check + write + gaps) as a share of the mean compute time of a unit.
+ */
+function overheadBreakdown(receipts: readonly UnitReceipt[], t0: number, t1: number, n: number): string {
+  const rs = receipts.filter((x) => x.phases && x.startedAt !== undefined && x.endedAt !== undefined);
+  if (rs.length === 0) return '  (no phases in the receipts)';
+  const U = rs.length;
+  const sum = (f: (x: UnitReceipt) => number): number => rs.reduce((a, x) => a + f(x), 0);
+  const byWorker = new Map<string, UnitReceipt[]>();
+  for (const x of rs) byWorker.set(x.worker, [...(byWorker.get(x.worker) ?? []), x]);
+  let gaps = 0;
+  let load = 0;
+  let idleTail = 0;
+  const lastEnd = Math.max(...rs.map((x) => x.endedAt as number));
+  const firstStart = Math.min(...rs.map((x) => x.startedAt as number));
+  const runs: number[] = [];
+  for (const list of byWorker.values()) {
+    list.sort((a, b) => (a.startedAt as number) - (b.startedAt as number));
+    for (let i = 1; i < list.length; i++) gaps += (list[i].startedAt as number) - (list[i - 1].endedAt as number);
+    idleTail += lastEnd - (list.at(-1)?.endedAt as number);
+    runs.push(...list.slice(1).map((x) => x.phases?.runMs ?? 0));
+    // A worker's first unit loads the models: its excess over the mean of its other units.
+    if (list.length > 1) load += (list[0].phases?.runMs ?? 0) - list.slice(1).reduce((a, x) => a + (x.phases?.runMs ?? 0), 0) / (list.length - 1);
+  }
+  const compute = runs.length > 0 ? runs.reduce((a, b) => a + b, 0) / runs.length : sum((x) => x.phases?.runMs ?? 0) / U;
+  const prep = sum((x) => x.phases?.prepMs ?? 0) / U;
+  const check = sum((x) => x.phases?.checkMs ?? 0) / U;
+  const write = sum((x) => x.phases?.writeMs ?? 0) / U;
+  const gap = gaps / U;
+  const workerSide = prep + check + write + gap;
+  const f = (v: number): string => v.toFixed(1);
+  return (
+    `  per unit (ms): compute ${f(compute)}; worker side: Redis prep ${f(prep)}, input check ${f(check)}, result write ${f(write)}, gap between units ${f(gap)} ` +
+    `→ ${f(workerSide)} (${((100 * workerSide) / compute).toFixed(1)}% of compute); model load on first units ${f(load / U)}; ` +
+    `command lead (plan, hash, enqueue) ${f((n * (firstStart - t0)) / U)}, workers idle at the end ${f(idleTail / U)}, command tail (assemble, write) ${f((n * (t1 - lastEnd)) / U)}`
+  );
+}
+
 async function withWorkers<T>(h: RedisHarness, n: number, f: () => Promise<T>): Promise<T> {
   const ws = Array.from({ length: n }, () => h.startWorker());
+  current = ws;
   await Promise.all(ws.map((w) => w.waitFor(/on queue redis:/)));
   try {
     return await f();
@@ -101,6 +152,7 @@ async function benchPredict(h: RedisHarness, dir: string): Promise<void> {
   for (const n of workerCounts) {
     await withWorkers(h, n, async () => {
       const t0 = performance.now();
+      const epoch0 = Date.now(); // the receipts' clock (workers on this machine)
       const out = join(dir, `queue-${n}.tif`);
       const r = await predictRunToGeoTiffViaQueue(stackPath, out, { ...common, queue: h.url });
       const wall = (performance.now() - t0) / 1000;
@@ -109,11 +161,14 @@ async function benchPredict(h: RedisHarness, dir: string): Promise<void> {
       const perWorker = new Map<string, number>();
       for (const x of r.receipts) perWorker.set(x.worker, Math.max(perWorker.get(x.worker) ?? 0, x.maxRssKB));
       const same = readFileSync(out).equals(readFileSync(join(dir, `local-${workerCounts[0]}.tif`)));
+      // Each worker's own peak read from outside (/proc/PID/status VmHWM): a cross-check of the receipts.
+      const outside = workerPids().map((pid) => peakRssOfPidKB(pid) ?? 0);
       console.log(
         `queue, ${n} worker(s):         ${wall.toFixed(1)} s, ${(windows / wall).toFixed(0)} windows/s, ×${(local[n] / wall).toFixed(2)} of local ${n} thread(s); ` +
           `${r.units} units, mean unit ${((1000 * unitSum) / r.units).toFixed(0)} ms, overhead/unit ${(1000 * overhead).toFixed(0)} ms (${((100 * overhead * r.units) / unitSum).toFixed(1)}% of unit time); ` +
-          `peak RSS per worker ${[...perWorker.values()].map(mb).join(', ')}; output identical to local: ${same}`,
+          `peak RSS per worker ${[...perWorker.values()].map(mb).join(', ')} (VmHWM read from outside: ${outside.map(mb).join(', ')}); output identical to local: ${same}`,
       );
+      console.log(overheadBreakdown(r.receipts, epoch0, epoch0 + wall * 1000, n));
     });
   }
 }

@@ -3,7 +3,7 @@ import { CancelledError, InvalidOptionError, WorkbenchError, type ErrorDetails }
 import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import { defaultThreads, rebuildError, stopWorker } from '../jobs/worker-pool.ts';
 import { initBackend, type BackendPreference } from '../models/backend.ts';
-import { ensembleMembers, isBaselineEntry, loadableNames, readManifest, type EnsembleMode } from '../models/run-store.ts';
+import { ensembleMembers, isBaselineEntry, loadableNames, readManifest, type EnsembleMode, type RunManifest } from '../models/run-store.ts';
 import { groupMeanSd } from './ensemble-bands.ts';
 import { predictMap, writePredictionGeoTiff, type PredictionOutputOptions, type PredictionSink } from './predict-map.ts';
 import { baselineClassifiers, loadRun, runClassifiers, runTransform } from './run-models.ts';
@@ -175,14 +175,23 @@ interface RunPlan {
   readonly window: number;
 }
 
+/**
+ * The models a prediction runs: `models` (empty or ['all'] = every model of the run), each checked
+ * to be loadable from the run. One check for the local path and the queue (queue/predict-units.ts).
+ */
+export function wantedModelNames(manifest: RunManifest, runDir: string, models: readonly string[]): string[] {
+  const available = Object.keys(manifest.models);
+  const loadable = loadableNames(manifest);
+  const wanted = models.length > 0 && !(models.length === 1 && models[0] === 'all') ? [...models] : available;
+  const missing = wanted.filter((k) => !loadable.includes(k));
+  if (missing.length > 0) throw new InvalidOptionError(`run ${runDir} has no trained model ${missing.join(', ')} (it has ${available.join(', ')})`);
+  return wanted;
+}
+
 /** Reads the manifest (no model is loaded here) and checks models and bands before any thread starts. */
 async function planRun(stackPath: string, o: CheckedPredictRunOptions, sharedTiles: boolean): Promise<RunPlan> {
   const manifest = readManifest(o.runDir);
-  const available = Object.keys(manifest.models);
-  const loadable = loadableNames(manifest);
-  const wanted = o.models.length > 0 && !(o.models.length === 1 && o.models[0] === 'all') ? o.models : available;
-  const missing = wanted.filter((k) => !loadable.includes(k));
-  if (missing.length > 0) throw new InvalidOptionError(`run ${o.runDir} has no trained model ${missing.join(', ')} (it has ${available.join(', ')})`);
+  const wanted = wantedModelNames(manifest, o.runDir, o.models);
   const window = (manifest.patch as { size?: number }).size ?? 0;
   const source = await openStackSource(stackPath, { mask: o.mask });
   try {

@@ -3,10 +3,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { InvalidFileError, InvalidOptionError } from '../errors.ts';
 import { report, subJob, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import type { BackendPreference } from '../models/backend.ts';
-import { ensembleMembers, isBaselineEntry, loadableNames, readManifest, type EnsembleMode } from '../models/run-store.ts';
+import { ensembleMembers, isBaselineEntry, readManifest, type EnsembleMode } from '../models/run-store.ts';
 import { groupMeanSd } from '../maps/ensemble-bands.ts';
 import { predictMap, writePredictionGeoTiff, type NamedClassifier } from '../maps/predict-map.ts';
-import { checkPredictRunOptions, defaultTileRows, planTiles, type PredictRunOptions } from '../maps/parallel-predict.ts';
+import { checkPredictRunOptions, defaultTileRows, planTiles, wantedModelNames, type PredictRunOptions } from '../maps/parallel-predict.ts';
 import { matchBands, openStackSource, type StackSource } from '../maps/stack-source.ts';
 import { resolveEngine, type EngineChoice } from '../maps/onnx/onnx-run.ts';
 import type { TransformStats } from '../sites/band-transform.ts';
@@ -33,6 +33,8 @@ export interface PredictTilePayload {
   readonly batchSize: number;
   readonly intraOpThreads: number;
   readonly shareStem: boolean;
+  /** Study-area mask (predict --mask; cells outside read as nodata, as locally); null = none. */
+  readonly mask?: string | null;
   readonly rowStart: number;
   readonly rowEnd: number;
 }
@@ -79,7 +81,7 @@ const loaded = new Map<string, { models: Promise<LoadedModels>; users: number; l
 let useClock = 0;
 
 async function acquire(p: PredictTilePayload, intraOpThreads: number): Promise<{ models: LoadedModels; release: () => Promise<void> }> {
-  const key = JSON.stringify([p.stackPath, p.runDir, p.models, p.engine, p.backend, p.shareStem, intraOpThreads]);
+  const key = JSON.stringify([p.stackPath, p.mask ?? null, p.runDir, p.models, p.engine, p.backend, p.shareStem, intraOpThreads]);
   let entry = loaded.get(key);
   if (!entry) {
     entry = { models: load(p, intraOpThreads, key), users: 0, lastUse: 0 };
@@ -115,7 +117,7 @@ async function load(p: PredictTilePayload, intraOpThreads: number, key: string):
     const { loadOrt, onnxRunClassifiers } = await import('../maps/onnx/onnx-runtime.ts');
     const onnx = await exportRunToOnnx(p.runDir, p.models, { backend: p.backend, save: false, shareStem: p.shareStem });
     const classifiers = await onnxRunClassifiers(await loadOrt(), onnx, intraOpThreads);
-    const source = await openStackSource(p.stackPath);
+    const source = await openStackSource(p.stackPath, { mask: p.mask ?? null });
     return {
       key, window: onnx.window, bandNames: onnx.bandNames, stats: onnx.stats, classifiers, source,
       dispose: async () => {
@@ -128,7 +130,7 @@ async function load(p: PredictTilePayload, intraOpThreads: number, key: string):
   const { loadRun, runClassifiers } = await import('../maps/run-models.ts');
   await initBackend(p.backend);
   const run = await loadRun(p.runDir, [...p.models]);
-  const source = await openStackSource(p.stackPath);
+  const source = await openStackSource(p.stackPath, { mask: p.mask ?? null });
   return {
     key, window: run.window, bandNames: run.bandNames, stats: run.stats, classifiers: runClassifiers(run), source,
     dispose: async () => {
@@ -164,6 +166,8 @@ export const runPredictTileUnit: UnitHandler = async (payload, ctx) => {
 
 export interface QueuePredictOptions extends PredictRunOptions {
   readonly ensemble?: EnsembleMode;
+  /** Caps the 'seeds' ensemble (predict --seeds N), as predictRunToGeoTiff. */
+  readonly seeds?: number;
   /** redis:// or rediss:// URL of the queue. */
   readonly queue: string;
   readonly log?: (line: string) => void;
@@ -185,22 +189,18 @@ export async function predictRunToGeoTiffViaQueue(
   throwIfCancelled(ctx, 'prediction');
   const engine = await resolveEngine(o.engine, options.ortLoader);
   const manifest = readManifest(o.runDir);
-  const available = Object.keys(manifest.models);
-  const loadable = loadableNames(manifest);
-  const wanted = o.models.length > 0 && !(o.models.length === 1 && o.models[0] === 'all') ? o.models : available;
-  const missing = wanted.filter((k) => !loadable.includes(k));
-  if (missing.length > 0) throw new InvalidOptionError(`run ${o.runDir} has no trained model ${missing.join(', ')} (it has ${available.join(', ')})`);
+  const wanted = wantedModelNames(manifest, o.runDir, o.models);
   const bases = wanted.filter((k) => isBaselineEntry(manifest.models[k.split('/')[0]]));
   if (bases.length > 0) {
     throw new InvalidOptionError(`--queue predicts network models only; ${bases.join(', ')} ${bases.length === 1 ? 'is a baseline' : 'are baselines'}. Pick networks with --model, or predict baselines without --queue`, { baselines: bases });
   }
   const ensemble = options.ensemble;
   const members: Record<string, string[]> = {};
-  for (const k of wanted) members[k] = ensemble && manifest.models[k] ? ensembleMembers(manifest, k, ensemble) : [k];
+  for (const k of wanted) members[k] = ensemble && manifest.models[k] ? ensembleMembers(manifest, k, ensemble, options.seeds) : [k];
   const list: string[] = [];
   const groups = wanted.map((k) => members[k].map((mm) => list.push(mm) - 1));
   const window = (manifest.patch as { size?: number }).size ?? 0;
-  const source = await openStackSource(stackPath);
+  const source = await openStackSource(stackPath, { mask: o.mask });
   const grid = source.grid;
   try {
     matchBands(source, manifest.bandNames);
@@ -211,7 +211,7 @@ export async function predictRunToGeoTiffViaQueue(
   const tileRows = o.tileRows ?? defaultTileRows(grid.rows, grid.cols, manifest.bandNames.length, window, sharedTiles);
   const tiles = planTiles(grid.rows, tileRows);
   // Inputs every worker must read identically: the stack and the run (manifest + models).
-  const inputs = await hashInputs([stackPath, join(o.runDir, 'manifest.json'), ...new Set(list.map((mm) => join(o.runDir, 'models', mm.split('/')[0])))]);
+  const inputs = await hashInputs([stackPath, ...(o.mask ? [o.mask] : []), join(o.runDir, 'manifest.json'), ...new Set(list.map((mm) => join(o.runDir, 'models', mm.split('/')[0])))]);
   const runId = newRunId('predict');
   // Unit results lie next to the output (shared storage), in a folder of this run only.
   const resultDir = join(dirname(resolve(outPath)), `.${basename(outPath)}.${runId}`);
@@ -225,7 +225,7 @@ export async function predictRunToGeoTiffViaQueue(
     resultPath: join(resultDir, `tile-${i}.bin`),
     payload: {
       stackPath: resolve(stackPath), runDir: resolve(o.runDir), models: list, engine: engine.name, backend: o.backend,
-      batchSize: o.batchSize, intraOpThreads: o.intraOpThreads, shareStem: o.shareStem, rowStart: a, rowEnd: b,
+      batchSize: o.batchSize, intraOpThreads: o.intraOpThreads, shareStem: o.shareStem, mask: o.mask ? resolve(o.mask) : null, rowStart: a, rowEnd: b,
     },
   }));
   const extraBands = ensemble ? wanted.map((k) => `sd_${k}`) : [];
@@ -238,13 +238,25 @@ export async function predictRunToGeoTiffViaQueue(
       { ...options, extraBands, metadata: { ...(options.metadata ?? {}), prediction_engine: engine.detail, ...(ensemble ? { ensemble: `${ensemble}: ${wanted.map((k) => `${k} ${members[k].length} member(s)`).join(', ')}` } : {}) } },
       outPath,
       async (sink) => {
-        receipts = await runUnits(options.queue, units, runOptions, subJob(ctx, 0, 0.98));
-        for (const u of units) {
-          throwIfCancelled(ctx, 'prediction');
-          const r = decodeTileResult(u.resultPath);
-          const { means, sds } = groupMeanSd(groups, r.probabilities);
-          sink(r.rowStart, ensemble ? [...means, ...sds] : means, r.mask);
-        }
+        // Tiles go into the GeoTIFF in row order as soon as they and all tiles above them are done,
+        // while the workers run the rest: the local path streams its tiles the same way, and the
+        // assembly no longer waits for the last unit (it was a serial tail of the run).
+        const done = new Uint8Array(units.length);
+        let next = 0;
+        const drain = (): void => {
+          while (next < units.length && done[next]) {
+            const r = decodeTileResult(units[next].resultPath);
+            const { means, sds } = groupMeanSd(groups, r.probabilities);
+            sink(r.rowStart, ensemble ? [...means, ...sds] : means, r.mask);
+            next++;
+          }
+        };
+        receipts = await runUnits(options.queue, units, { ...runOptions, onUnitDone: (i) => {
+          done[i] = 1;
+          drain();
+        } }, subJob(ctx, 0, 0.98));
+        throwIfCancelled(ctx, 'prediction');
+        if (next !== units.length) throw new Error(`prediction through the queue: ${units.length - next} tile(s) were not assembled`);
       },
     );
     report(ctx, 1, 'prediction done');

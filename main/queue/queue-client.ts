@@ -24,6 +24,12 @@ export interface RunUnitsOptions {
   readonly attempts?: number;
   /** Longest wait for running units to stop after a cancel. @default 15000 */
   readonly cancelWaitMs?: number;
+  /**
+   * Called once per unit as soon as it is done (its result file is complete), while the others
+   * still run: lets the command assemble results as they arrive instead of after the last unit.
+   * An error thrown here fails the run like a failed unit.
+   */
+  readonly onUnitDone?: (index: number) => void;
 }
 
 /** A fresh run id: job ids are `${runId}-${index}` (BullMQ forbids ':' in custom ids). */
@@ -80,6 +86,11 @@ export async function runUnits(queueUrl: string, units: readonly QueueUnit[], op
     fractions[i] = 1;
     done++;
     progress();
+    try {
+      options.onUnitDone?.(i);
+    } catch (e) {
+      failure ??= e instanceof Error ? e : new Error(String(e));
+    }
     poke();
   };
   const fail = (jobId: string, reason: string): void => {
@@ -170,7 +181,12 @@ async function pollStates(
 
 function parseReceipt(v: unknown): UnitReceipt {
   const r = (typeof v === 'string' ? JSON.parse(v) : v) as UnitReceipt;
-  return { worker: String(r?.worker ?? '?'), ms: Number(r?.ms ?? 0), bytes: Number(r?.bytes ?? 0), maxRssKB: Number(r?.maxRssKB ?? 0) };
+  return {
+    worker: String(r?.worker ?? '?'), ms: Number(r?.ms ?? 0), bytes: Number(r?.bytes ?? 0), maxRssKB: Number(r?.maxRssKB ?? 0),
+    ...(r?.phases ? { phases: r.phases } : {}),
+    ...(typeof r?.startedAt === 'number' ? { startedAt: r.startedAt } : {}),
+    ...(typeof r?.endedAt === 'number' ? { endedAt: r.endedAt } : {}),
+  };
 }
 
 /** Workers send named errors as JSON ({name, message, details}); anything else becomes QueueUnitFailedError. */

@@ -4,7 +4,8 @@ import { CancelledError, WorkbenchError, serializeError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { QUEUE_NAME, cancelKey, openQueueConnection, type QueueConnection } from './connection.ts';
 import { verifyInputs } from './input-hash.ts';
-import { UNIT_HANDLERS, type QueueUnit, type UnitReceipt } from './units.ts';
+import { peakRssKB } from './peak-rss.ts';
+import { UNIT_HANDLERS, type QueueUnit, type UnitPhases, type UnitReceipt } from './units.ts';
 import type { UnitProgress } from './queue-client.ts';
 
 /**
@@ -47,6 +48,7 @@ const CANCEL_POLL_MS = 300;
 async function processUnit(conn: QueueConnection, job: Job, me: string, threads: number | null, log: (l: string) => void): Promise<UnitReceipt> {
   const unit = job.data as QueueUnit;
   const t0 = performance.now();
+  const startedAt = Date.now();
   const ac = new AbortController();
   const poll = setInterval(() => {
     void conn.redis.exists(cancelKey(unit.runId)).then((n) => n > 0 && ac.abort(), () => undefined);
@@ -56,7 +58,9 @@ async function processUnit(conn: QueueConnection, job: Job, me: string, threads:
     if ((await conn.redis.exists(cancelKey(unit.runId))) > 0) throw new CancelledError(unit.label);
     log(`start ${unit.label} (run ${unit.runId}, unit ${unit.index}, attempt ${job.attemptsMade + 1})`);
     await job.updateProgress({ fraction: 0, worker: me } satisfies UnitProgress);
+    const tPrep = performance.now();
     await verifyInputs(unit.inputs);
+    const tCheck = performance.now();
     const load = UNIT_HANDLERS[unit.kind];
     if (!load) throw new WorkbenchError(`unit kind "${String(unit.kind)}" is unknown to this worker; run the same geoanomaly version on every machine`, { kind: unit.kind });
     const handler = await load();
@@ -71,10 +75,13 @@ async function processUnit(conn: QueueConnection, job: Job, me: string, threads:
       },
     });
     if (ac.signal.aborted) throw new CancelledError(unit.label);
+    const tRun = performance.now();
     writeFileAtomic(unit.resultPath, bytes);
-    const ms = performance.now() - t0;
+    const tEnd = performance.now();
+    const ms = tEnd - t0;
     log(`ran ${unit.label} (run ${unit.runId}, unit ${unit.index}) in ${(ms / 1000).toFixed(2)} s`);
-    return { worker: me, ms, bytes: bytes.length, maxRssKB: process.resourceUsage().maxRSS };
+    const phases: UnitPhases = { prepMs: tPrep - t0, checkMs: tCheck - tPrep, runMs: tRun - tCheck, writeMs: tEnd - tRun };
+    return { worker: me, ms, bytes: bytes.length, maxRssKB: peakRssKB(), phases, startedAt, endedAt: Date.now() };
   } catch (e) {
     log(`failed ${unit.label} (run ${unit.runId}, unit ${unit.index}): ${serializeError(e).name}: ${serializeError(e).message}`);
     // A named error (bad input, hash mismatch, cancel) fails the same way on every worker: no retry.

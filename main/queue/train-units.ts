@@ -17,8 +17,9 @@ import type { QueueUnit, UnitHandler } from './units.ts';
  * finalTuning + trainModel) and seeded by its identity (trainSeedFor(seed, repeat, fold); the run
  * seed for final models), never by the worker. The training data and options travel once per run
  * as a file on the shared storage (hashed); fold models are saved by the worker into the run
- * folder as locally, final models to a unit-scoped folder, loaded back here. Every unit trains on
- * one thread, so results equal `train --threads 1` bit for bit.
+ * folder as locally, final models to a unit-scoped folder, loaded back here. Folds train on one
+ * thread, final models on train.threads (the command's --threads), so results equal the local
+ * `train --threads N` bit for bit.
  */
 export interface TrainUnitPayload {
   /** File with { data, options } (plain-codec) on the shared storage. */
@@ -73,8 +74,12 @@ export async function crossValidateAndFitViaQueue(
   ctx?: JobContext,
 ): Promise<Map<ModelKind, ModelRunResult>> {
   const checked = checkCrossValidationOptions(options);
-  // One thread per unit (folds always are; final models too, like the pool's finals).
-  const o: CheckedCrossValidationOptions = { ...checked, threads: 1, train: { ...checked.train, threads: 1 }, saveFoldModels: checked.saveFoldModels === '' ? '' : resolve(checked.saveFoldModels) };
+  // Folds train on one thread each (evaluateFold forces it, as locally). A final model trains on
+  // train.threads (the command's --threads: data-parallel replicas with tfjs, intra-op threads with
+  // onnx), as the local run trains its finals after the folds: so the final models are the bits of
+  // the local run at the same --threads. The count travels in the unit's input, never the worker's
+  // own --threads: a unit's result must not depend on which worker runs it.
+  const o: CheckedCrossValidationOptions = { ...checked, threads: 1, saveFoldModels: checked.saveFoldModels === '' ? '' : resolve(checked.saveFoldModels) };
   throwIfCancelled(ctx, 'cross-validation');
   const runId = newRunId('train');
   const dir = join(resolve(queue.workDir), `.queue-${runId}`);

@@ -27,8 +27,24 @@ export interface UnitReceipt {
   readonly worker: string;
   readonly ms: number;
   readonly bytes: number;
-  /** Peak resident memory of the worker process so far (KB, process.resourceUsage().maxRSS). */
+  /** Peak resident memory of the worker process so far (KB, its own VmHWM: peak-rss.ts). */
   readonly maxRssKB: number;
+  /** Where the unit's time went on the worker (ms; their sum ≈ `ms`): bench/scale-out.ts splits the queue overhead with them. */
+  readonly phases?: UnitPhases;
+  /** Wall-clock start and end of the unit on the worker (epoch ms): the gaps between a worker's units are queue time too. */
+  readonly startedAt?: number;
+  readonly endedAt?: number;
+}
+
+export interface UnitPhases {
+  /** Cancel-key check and the first progress update (Redis round trips). */
+  readonly prepMs: number;
+  /** SHA-256 check of the inputs (a file is hashed once per process while size and mtime stay). */
+  readonly checkMs: number;
+  /** The handler: the local path's code (model loading on a process's first unit of a run included). */
+  readonly runMs: number;
+  /** Writing the result atomically to the shared storage. */
+  readonly writeMs: number;
 }
 
 /** Runs one unit's payload with the local path's code; returns the result bytes the worker writes. */

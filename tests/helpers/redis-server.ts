@@ -27,8 +27,8 @@ export interface RedisHarness {
   readonly url: string;
   readonly port: number;
   readonly redis: Redis;
-  /** Starts `geoanomaly worker --queue URL …extra`; its stderr lines are collected in `log`. */
-  startWorker(extra?: readonly string[]): WorkerChild;
+  /** Starts `geoanomaly worker --queue URL …extra` (queueUrl: another URL, e.g. with a password); its stderr lines are collected in `log`. */
+  startWorker(extra?: readonly string[], queueUrl?: string): WorkerChild;
   /** Keys of the server (SCAN, all of them). */
   keys(): Promise<string[]>;
   stopRedis(): Promise<void>;
@@ -74,8 +74,8 @@ export async function startRedis(): Promise<RedisHarness> {
     url,
     port,
     redis,
-    startWorker(extra = []) {
-      const child = spawn(process.execPath, [join(REPO_ROOT, 'main/cli/bin.mjs'), 'worker', '--queue', url, ...extra], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    startWorker(extra = [], queueUrl = url) {
+      const child = spawn(process.execPath, [join(REPO_ROOT, 'main/cli/bin.mjs'), 'worker', '--queue', queueUrl, ...extra], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
       const log: string[] = [];
       const waiters: { re: RegExp; res: (l: string) => void }[] = [];
       let buf = '';

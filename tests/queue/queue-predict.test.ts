@@ -7,6 +7,7 @@ import { predictRunToGeoTiff } from '../../main/maps/parallel-predict.ts';
 import { predictRunToGeoTiffViaQueue } from '../../main/queue/predict-units.ts';
 import { runUnits, newRunId } from '../../main/queue/queue-client.ts';
 import { hashInputs } from '../../main/queue/input-hash.ts';
+import { peakRssOfPidKB } from '../../main/queue/peak-rss.ts';
 import { InputHashMismatchError, QueueUnreachableError } from '../../main/queue/queue-errors.ts';
 import { transformStack } from '../../main/sites/band-transform.ts';
 import { crsFromEpsg } from '../../main/grid/crs.ts';
@@ -86,6 +87,39 @@ describe('prediction through the Redis queue (BullMQ, real redis-server, worker 
     expect(ran.length).toBeGreaterThanOrEqual(8);
     expect(readdirSync(f.dir).filter((n) => n.startsWith('.'))).toEqual([]); // unit results removed
     expect(await leftovers(h)).toEqual([]);
+    // The peak RSS each unit reports is its worker's own (VmHWM, never above what /proc shows for
+    // that pid now; not the inherited ru_maxrss of this test process), and far below the 1.5 GB goal.
+    for (const x of r.receipts) {
+      const own = peakRssOfPidKB(Number(x.worker.split(':').pop()));
+      if (own !== null) expect(x.maxRssKB).toBeLessThanOrEqual(own);
+      expect(x.maxRssKB).toBeGreaterThan(0);
+      expect(x.maxRssKB).toBeLessThan(1.5 * 1024 * 1024);
+    }
+  });
+
+  it('--mask: the queue masks the tiles as the local run does (same bytes; cells outside the mask are nodata)', { timeout: 180_000 }, async () => {
+    const f = await fixture(23, 17);
+    const grid: GridSpec = { originX: 0, originY: 100 * 23, cellSizeX: 100, cellSizeY: 100, rows: 23, cols: 17, crs: crsFromEpsg(32645) };
+    // Inside = a non-zero value (main/eval/study-mask.ts): the left 9 columns.
+    const inside = Float32Array.from({ length: 23 * 17 }, (_, i) => (i % 17 < 9 ? 1 : 0));
+    const maskPath = join(f.dir, 'mask.tif');
+    writeGeoTiff(maskPath, { grid, bandNames: ['inside'], bands: [inside] });
+    const common = { runDir: f.runDir, models: ['cnn'], batchSize: 100, tileRows: 6, engine: 'tfjs' as const, backend: 'wasm' as const, mask: maskPath };
+    const local = join(f.dir, 'local.tif');
+    const viaQueue = join(f.dir, 'queue.tif');
+    await predictRunToGeoTiff(f.stackPath, local, { ...common, threads: 1 });
+    await predictRunToGeoTiffViaQueue(f.stackPath, viaQueue, { ...common, queue: h.url });
+    expect(readFileSync(viaQueue).equals(readFileSync(local))).toBe(true);
+    const { readGeoTiff } = await import('../../main/io/geotiff-read.ts');
+    const band = (await readGeoTiff(viaQueue)).bands[0];
+    expect(Number.isNaN(band[10])).toBe(true); // column 10: outside
+    expect(Number.isFinite(band[3])).toBe(true); // column 3: inside
+  });
+
+  it('an unknown model is refused before anything is enqueued, with the local path\'s error', async () => {
+    const f = await fixture(11, 9);
+    await expect(predictRunToGeoTiffViaQueue(f.stackPath, join(f.dir, 'q.tif'), { runDir: f.runDir, models: ['gk-dcn'], engine: 'tfjs', backend: 'wasm', queue: h.url })).rejects.toThrow(/has no trained model gk-dcn \(it has cnn, dcn\)/);
+    expect(existsSync(join(f.dir, 'q.tif'))).toBe(false);
   });
 
   it('a worker that reads different bytes than the command hashed refuses the unit with InputHashMismatchError', { timeout: 60_000 }, async () => {

@@ -86,6 +86,29 @@ describe('training and kriging through the Redis queue (BullMQ, real redis-serve
     }
   });
 
+  it('final models train on the command\'s train.threads (2 data-parallel replicas): the bits of the local run at 2 threads', { timeout: 300_000 }, async () => {
+    const data = toyData({ sites: 12, perSite: 2, signal: 2, seed: 6 });
+    const kinds = ['cnn'] as const;
+    const o = { folds: 3, repeats: 1, seed: 4, backend: 'wasm', train: { epochs: 2, batchSize: 8, learningRate: 3e-3, architecture: TINY, threads: 2 } };
+    const local = await crossValidateAndFit(kinds, data, { ...o, threads: 2 });
+    const one = await crossValidateAndFit(kinds, data, { ...o, threads: 1, train: { ...o.train, threads: 1 } });
+    const viaQueue = await crossValidateAndFitViaQueue(kinds, data, o, { url: h.url, workDir: tempDir('ga-qtrain-t2-') });
+    const all = Array.from({ length: data.n }, (_, i) => i);
+    try {
+      const a = local.get('cnn')!;
+      const b = viaQueue.get('cnn')!;
+      expect(b.cv.folds).toEqual(a.cv.folds);
+      const pa = Array.from(predictDepositProbability(a.final.model, data, all));
+      expect(Array.from(predictDepositProbability(b.final.model, data, all))).toEqual(pa);
+      expect(b.final.history).toEqual(a.final.history);
+      // The thread count matters (2 replicas sum their gradients in another order than 1 thread),
+      // so the equality above is not the single-thread result by accident.
+      expect(Array.from(predictDepositProbability(one.get('cnn')!.final.model, data, all))).not.toEqual(pa);
+    } finally {
+      for (const m of [local, one, viaQueue]) for (const r of m.values()) r.final.model.dispose();
+    }
+  });
+
   it('kriging row blocks of two neighbour groups (log, nmax, missing values) are bit-identical to the local run', { timeout: 120_000 }, async () => {
     const input = survey(1, 600);
     const local = await krigeGrid(input, GRID, { nmax: 24, log: true, threads: 1 });

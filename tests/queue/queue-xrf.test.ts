@@ -10,7 +10,7 @@ import { runXrfWorkflowViaQueue } from '../../main/queue/xrf-units.ts';
 import { pixelGrid } from '../../main/xrf/detection-output.ts';
 import { syntheticSample } from '../../main/xrf/synthetic.ts';
 import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
-import { freePort, startRedis, type RedisHarness } from '../helpers/redis-server.ts';
+import { freePort, startRedis, type RedisHarness, type WorkerChild } from '../helpers/redis-server.ts';
 
 /**
  * `xrf --queue`: each detector method of the run is one unit (msfa, rx, lrx, autoad) run by a
@@ -41,9 +41,10 @@ describe('xrf through the Redis queue (BullMQ, real redis-server, 2 worker proce
   let h: RedisHarness;
   let dir: string;
   let cubePath: string;
+  let workers: WorkerChild[];
   beforeAll(async () => {
     h = await startRedis();
-    const workers = [h.startWorker(), h.startWorker()];
+    workers = [h.startWorker(), h.startWorker()];
     dir = tempDir('ga-qxrf-');
     const s = syntheticSample({ rows: 12, cols: 12, channels: 8, inclusions: 4, seed: 6 });
     cubePath = join(dir, 'cube.tif');
@@ -123,5 +124,41 @@ describe('xrf through the Redis queue (BullMQ, real redis-server, 2 worker proce
     expect(r.stderr).toContain(url.replace('hunter2', '***'));
     expect(r.stderr + r.stdout).not.toContain('hunter2');
     expect(existsSync(join(out, 'metrics.json'))).toBe(false);
+  });
+
+  it('a worker SIGKILLed mid-unit (MSFA-Net training): the unit is retried on another worker and the outputs are identical', { timeout: 180_000 }, async () => {
+    // Only the victim serves the queue when the unit is enqueued, so it surely takes the unit; the
+    // survivor starts after the kill. Short locks (4 s) so the dead worker's unit stalls quickly.
+    for (const w of workers) w.child.kill('SIGTERM');
+    await Promise.all(workers.map((w) => w.exited));
+    const flags = ['--lock-ms', '4000', '--stalled-ms', '1000'];
+    const victim = h.startWorker(flags);
+    await victim.waitFor(/on queue redis:\/\/127\.0\.0\.1/);
+    const common = ['xrf', '--cube', cubePath, '--method', 'msfa', '--epochs', '2', '--seed', '5', '--threads', '1'];
+    const localOut = join(dir, 'kill-local');
+    const queueOut = join(dir, 'kill-queued');
+    expect(await main([...common, '--out', localOut])).toBe(0);
+    let survivor: WorkerChild | null = null;
+    const killer = victim.waitFor(/^start xrf msfa/, 120_000).then(async () => {
+      victim.child.kill('SIGKILL');
+      await victim.exited;
+      survivor = h.startWorker(flags);
+    });
+    expect(await main([...common, '--queue', h.url, '--out', queueOut])).toBe(0);
+    await killer;
+    const s = survivor as WorkerChild | null;
+    expect(victim.log.some((l) => /^ran xrf msfa/.test(l))).toBe(false); // it died inside the unit
+    expect(s?.log.some((l) => /^ran xrf msfa/.test(l))).toBe(true);
+    const files = (d: string): string[] => filesUnder(d).map((f) => relative(d, f));
+    expect(files(queueOut)).toEqual(files(localOut));
+    for (const f of files(localOut)) {
+      if (f === 'metrics.json') continue;
+      expect(readFileSync(join(queueOut, f)).equals(readFileSync(join(localOut, f))), f).toBe(true);
+    }
+    const a = JSON.parse(readFileSync(join(localOut, 'metrics.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+    const b = JSON.parse(readFileSync(join(queueOut, 'metrics.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+    expect(withoutTiming(b, queueOut)).toEqual(withoutTiming(a, localOut));
+    expect(readdirSync(dir).filter((n) => n.startsWith('.'))).toEqual([]);
+    expect(await leftovers(h)).toEqual([]);
   });
 });

@@ -25,7 +25,7 @@ export const workerCommand: Command = {
   options: {
     queue: { type: 'string', description: 'Redis URL of the queue: redis://[:PASSWORD@]HOST:PORT[/DB] or rediss:// (TLS)', valueName: 'URL' },
     concurrency: { type: 'string', description: 'units run at once in this process', valueName: 'N', default: '1' },
-    threads: { type: 'string', description: "threads per unit where the unit leaves it open (ONNX Runtime intra-op threads; default: the command's --intra-op-threads, which keeps results bit-identical)", valueName: 'N' },
+    threads: { type: 'string', description: "threads per unit where the unit leaves it open: ONNX Runtime intra-op threads of prediction tiles (default: the command's --intra-op-threads; the numbers do not change). Training units ignore it: a final model trains on the command's --threads, so its bits never depend on the worker", valueName: 'N' },
     once: { type: 'boolean', description: 'run one unit, then exit (entry point for Kubernetes Jobs / Slurm array tasks)' },
     'lock-ms': { type: 'string', description: 'lock of a running unit: a dead worker\'s unit is retried elsewhere after this', valueName: 'MS', default: '30000' },
     'stalled-ms': { type: 'string', description: 'how often to look for units of dead workers', valueName: 'MS', default: '30000' },
