@@ -43,7 +43,6 @@ export const KNOWN_UPWARD_IMPORTS = {
   // By design, not a misplaced module: the registry's import() of each command module ('/*' = the whole folder).
   'commands/registry.ts': ['cli/commands/*'],
   'io/geopackage-write.ts': ['export/crs-wkt.ts', 'export/export-errors.ts'],
-  'faults/fault-inputs.ts': ['sites/label-cells.ts', 'sites/site-inputs.ts'],
   'models/train.ts': ['maps/onnx/onnx-runtime.ts'],
   'models/onnx-train/onnx-trainer.ts': ['maps/onnx/onnx-runtime.ts'],
   'models/onnx-train/train-graph.ts': ['maps/onnx/graph-builder.ts', 'maps/onnx/onnx-proto.ts'],

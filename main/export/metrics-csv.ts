@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Papa from 'papaparse';
 import { InvalidFileError, InvalidOptionError } from '../errors.ts';
-import { METRIC_NAMES, type MetricName } from '../models/cross-validate.ts';
+import { METRIC_NAMES, type MetricName } from '../models/metric-names.ts';
 import { METRICS_FILE } from '../models/run-store.ts';
 import type { Comparison } from '../eval/bootstrap.ts';
 import type { HoldoutMetrics } from '../eval/region-holdout.ts';

@@ -7,7 +7,7 @@ import { layerPoints, readVector, type VectorReadOptions } from '../io/vector.ts
 import type { Crs } from '../grid/crs.ts';
 import { renderChart, type Series } from '../figures/chart.ts';
 import { renderMapFigure, type MapPanel, type PointOverlay } from '../figures/map-figure.ts';
-import { METRIC_NAMES } from '../models/cross-validate.ts';
+import { METRIC_NAMES } from '../models/metric-names.ts';
 import { MANIFEST_FILE, readManifest, type RunManifest } from '../models/run-store.ts';
 import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';

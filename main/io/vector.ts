@@ -1,17 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { parseShp, parseDbf, combine } from 'shpjs';
-import { iter as unzipEntries } from 'but-unzip';
 import type { Feature, FeatureCollection, Geometry, Position } from 'geojson';
 import type { Crs } from '../grid/crs.ts';
 import { crsFromEpsg, crsFromWkt } from '../grid/crs.ts';
 import type { GridSpec } from '../grid/grid-spec.ts';
 import { assertPlausibleCoordinates, featureBounds, mapPositions, reprojectFeatures, undeclaredCrsError, UndeclaredCrsError, type CrsFix, type CrsLog } from '../grid/reproject.ts';
 import { CrsError, EmptyInputError, InvalidFileError } from '../errors.ts';
-import { readGeoPackageLayer } from './geopackage-read.ts';
-import { readFlatGeobuf } from './flatgeobuf.ts';
-import { readKml } from './kml.ts';
+// Each format's reader (and its library: shpjs, but-unzip, sql.js, flatgeobuf, togeojson + xmldom)
+// is imported only when a file of that format is read: `info FILE` and the commands that read one
+// GeoJSON would otherwise load all of them at start-up (bench/startup.ts measures it).
 import { validateFeatures } from './geometry-validation.ts';
 
 /** A vector layer in its own (or the requested) CRS. Coordinates are never silently reprojected. */
@@ -98,6 +96,7 @@ interface ShapefileParts {
 async function shapefilePartsFromZip(file: string): Promise<ShapefileParts> {
   const parts: Partial<ShapefileParts> = {};
   let shpCount = 0;
+  const { iter: unzipEntries } = await import('but-unzip');
   try {
     for (const entry of unzipEntries(new Uint8Array(await readFile(file)))) {
       if (entry.filename.includes('__MACOSX')) continue;
@@ -131,7 +130,8 @@ async function shapefilePartsFromFolder(file: string): Promise<ShapefileParts> {
   };
 }
 
-function readShapefileParts(file: string, parts: ShapefileParts, assumeCrs: Crs | undefined): { crs: Crs | null; features: Feature[] } {
+async function readShapefileParts(file: string, parts: ShapefileParts, assumeCrs: Crs | undefined): Promise<{ crs: Crs | null; features: Feature[] }> {
+  const { parseShp, parseDbf, combine } = await import('shpjs');
   let crs: Crs | null = null;
   if (parts.prj) {
     try {
@@ -163,11 +163,11 @@ export async function readVector(file: string, options: VectorReadOptions = {}):
   const ext = extname(file).toLowerCase();
   let read: { crs: Crs | null; features: Feature[] };
   if (ext === '.geojson' || ext === '.json') read = await readGeoJson(file);
-  else if (ext === '.shp') read = readShapefileParts(file, await shapefilePartsFromFolder(file), options.assumeCrs);
-  else if (ext === '.zip') read = readShapefileParts(file, await shapefilePartsFromZip(file), options.assumeCrs);
-  else if (ext === '.gpkg') read = await readGeoPackageLayer(file, { layer: options.layer, layerFlag: options.layerFlag });
-  else if (ext === '.fgb') read = await readFlatGeobuf(file);
-  else if (ext === '.kml' || ext === '.kmz') read = await readKml(file);
+  else if (ext === '.shp') read = await readShapefileParts(file, await shapefilePartsFromFolder(file), options.assumeCrs);
+  else if (ext === '.zip') read = await readShapefileParts(file, await shapefilePartsFromZip(file), options.assumeCrs);
+  else if (ext === '.gpkg') read = await (await import('./geopackage-read.ts')).readGeoPackageLayer(file, { layer: options.layer, layerFlag: options.layerFlag });
+  else if (ext === '.fgb') read = await (await import('./flatgeobuf.ts')).readFlatGeobuf(file);
+  else if (ext === '.kml' || ext === '.kmz') read = await (await import('./kml.ts')).readKml(file);
   else {
     throw new InvalidFileError(
       file,

@@ -10,6 +10,7 @@ import { baselineScorer, fitBaseline, scoreSamples, type BaselineFitContext, typ
 import { fileModelHandler, foldModelName, modelDir } from './run-store.ts';
 import { comparisonRecord, pairedSiteBootstrap, siteBootstrapIntervals, type Comparison, type ScoredFold } from '../eval/bootstrap.ts';
 import { moduleUrl } from '../util/module-url.ts';
+import { METRIC_NAMES, type MetricName } from './metric-names.ts';
 
 /**
  * Cross-validation of one model kind.
@@ -27,8 +28,8 @@ import { moduleUrl } from '../util/module-url.ts';
  */
 
 export type CvProtocol = 'grouped' | 'leaky';
-export const METRIC_NAMES = ['acc', 'auc', 'kappa', 'mcc', 'precision', 'recall', 'f1'] as const;
-export type MetricName = (typeof METRIC_NAMES)[number];
+// The metric list lives in a light module (run-folder readers need it without TensorFlow.js).
+export { METRIC_NAMES, type MetricName };
 
 export interface CrossValidationOptions {
   /** Folds per repeat. @default 5 */

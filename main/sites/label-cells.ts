@@ -1,4 +1,3 @@
-import { alignByIndex } from '../grid/align.ts';
 import type { GridSpec } from '../grid/grid-spec.ts';
 import { cellOf, compareGrids, inGrid, type AlignmentReport } from '../grid/grid-spec.ts';
 import type { RasterStack } from '../grid/raster.ts';
@@ -14,12 +13,9 @@ import { DepositsOutsideGridError, SitesOutsideGridError } from './site-errors.t
  * (r + rows, c + cols). Without it a mismatch is a GridMismatchError — never a silent shift.
  */
 
-export interface IndexAlignment {
-  /** Added to a label cell's row to get the reference row. */
-  readonly rows: number;
-  /** Added to a label cell's column to get the reference column. */
-  readonly cols: number;
-}
+// IndexAlignment and its helpers live in grid/ (faults/ uses them too); re-exported for existing callers.
+import type { IndexAlignment } from '../grid/index-alignment.ts';
+export { bandOnGridByIndex, parseIndexAlignment, type IndexAlignment } from '../grid/index-alignment.ts';
 
 export type OutsidePolicy = 'error' | 'drop';
 
@@ -38,13 +34,6 @@ export type SiteRole = 'deposit' | 'negative' | 'site';
 
 function outsideError(role: SiteRole, message: string, details: Record<string, unknown>): Error {
   return role === 'deposit' ? new DepositsOutsideGridError(message, details) : new SitesOutsideGridError(message, details);
-}
-
-/** Parses "R,C" (e.g. "0,0") into an IndexAlignment. */
-export function parseIndexAlignment(text: string): IndexAlignment {
-  const m = /^\s*(-?\d+)\s*,\s*(-?\d+)\s*$/.exec(text);
-  if (!m) throw new InvalidOptionError(`--align-by-index expects "ROWS,COLS" (e.g. 0,0), got "${text}"`);
-  return { rows: Number(m[1]), cols: Number(m[2]) };
 }
 
 /** Cells holding the given points (x, y in the grid's CRS). */
@@ -164,12 +153,4 @@ export function cellsFromLabelRaster(reference: GridSpec, label: RasterStack, op
     );
   }
   return { cells, dropped, merged: 0, alignment };
-}
-
-/**
- * A label-grid band placed on the reference grid by an explicit index pairing (label cell
- * (r, c) → reference cell (r + rows, c + cols)); reference cells without a label cell are NaN.
- */
-export function bandOnGridByIndex(reference: GridSpec, labelGrid: GridSpec, band: Float32Array, align: IndexAlignment): Float32Array {
-  return alignByIndex({ grid: labelGrid, bandNames: ['label'], bands: [band] }, reference, align).bands[0];
 }

@@ -1,4 +1,3 @@
-import { extname } from 'node:path';
 import type { GridSpec } from '../grid/grid-spec.ts';
 import { readGeoTiff } from '../io/geotiff-read.ts';
 import { layerPoints, readVector } from '../io/vector.ts';
@@ -8,7 +7,9 @@ import { cellOf, inGrid } from '../grid/grid-spec.ts';
 import { SiteConflictError } from './site-errors.ts';
 import { cellsFromLabelPoints } from './label-points.ts';
 import type { CrsFix, CrsLog } from '../grid/reproject.ts';
-import { cellsFromLabelRaster, cellsFromPoints, type IndexAlignment, type LabelCells, type OutsidePolicy, type SiteRole } from './label-cells.ts';
+import type { IndexAlignment } from '../grid/index-alignment.ts';
+import { isRasterPath } from '../grid/raster-path.ts';
+import { cellsFromLabelRaster, cellsFromPoints, type LabelCells, type OutsidePolicy, type SiteRole } from './label-cells.ts';
 
 /**
  * Site cells from a file: a GeoTIFF label raster (cells equal to `value`) or a point layer
@@ -70,9 +71,6 @@ function dedupePoints(path: string, grid: GridSpec, pts: { x: number[]; y: numbe
   return { x, y, dropped: new Set(pts.feature.filter((_, i) => !keep[i])).size };
 }
 
-export function isRasterPath(path: string): boolean {
-  return /^\.tiff?$/i.test(extname(path));
-}
 
 export async function readSiteCells(path: string, grid: GridSpec, options: SiteFileOptions): Promise<LabelCells & { readonly duplicatesDropped?: number }> {
   if (isRasterPath(path)) {

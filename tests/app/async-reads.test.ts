@@ -4,7 +4,8 @@ import { readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHandlers, dispatch } from '../../main/api/handlers.ts';
 import { readCube } from '../../main/xrf/cube-import.ts';
-import { REPO_ROOT, SHARED_DATA, tempDir } from '../helpers/paths.ts';
+import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
+import { sharedData } from '../helpers/shared-data.ts';
 
 /**
  * Issue 19: the app's backend reads user files on its event loop, so the readers it calls use
@@ -39,7 +40,7 @@ describe('user-file reads of the app backend', () => {
   });
 
   it('reads a MAT v5 cube asynchronously with the same values (HYDICE, 100×80×162)', async () => {
-    const c = await readCube(join(SHARED_DATA, 'hyperspectral/HYDICE_data.mat'));
+    const c = await readCube(sharedData('hyperspectral/HYDICE_data.mat'));
     expect([c.rows, c.cols, c.bandCount]).toEqual([100, 80, 162]);
     expect(c.truth?.reduce((a, v) => a + v, 0)).toBeGreaterThan(0);
   });

@@ -146,11 +146,20 @@ describe('request handlers', () => {
     expect((await handlers.listJobs({})).find((j) => j.jobId === jobId)?.state).toBe('cancelled');
   });
 
-  it('compute requests either start a job or say the service is missing', async () => {
+  it('every compute request is served by its command: a job that runs `geoanomaly NAME` (its own option errors come back)', async () => {
     const info = await handlers.getAppInfo({});
+    // This build registers a command for every compute request, so none answers NotAvailableError.
+    expect([...info.availableServices].sort()).toEqual([...COMPUTE_REQUESTS].sort());
     for (const name of COMPUTE_REQUESTS) {
-      if (info.availableServices.includes(name)) continue;
-      await expect(handlers[name]({ options: {} })).rejects.toBeInstanceOf(NotAvailableError);
+      const first = events.length;
+      // An unknown flag: the command's own parser must reject it, which proves the request reached that command.
+      const { jobId } = await handlers[name]({ options: { 'no-such-flag': 1 } });
+      await jobs.settled(jobId);
+      const end = events.slice(first).filter((e) => (e.payload as { jobId?: string }).jobId === jobId && e.name !== 'jobProgress');
+      expect(end.map((e) => e.name), name).toEqual(['jobFailed']);
+      const error = (end[0].payload as { error: { name: string; message: string } }).error;
+      expect(error.name, `${name}: ${error.message}`).not.toBe(NotAvailableError.name);
+      expect(error.message, name).toContain('no-such-flag');
     }
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Locator, Page } from 'playwright-core';
@@ -9,6 +9,7 @@ import { gradCamPixels } from '../../renderer/src/lib/explain-draw.ts';
 import { readGeoTiffInfo } from '../../main/io/geotiff-read.ts';
 import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
 import { decodePng, diffImages, type Image } from './png.ts';
+import { expectedImage } from './screenshot-compare.ts';
 import { haveChromium, mapIdle, openSession, type Session } from './workbench-session.ts';
 
 /**
@@ -21,7 +22,6 @@ import { haveChromium, mapIdle, openSession, type Session } from './workbench-se
  * UI gives the C–A plot with editable breaks and the success-rate curve whose AUC is EVAL.json's.
  */
 const work = tempDir('ga-browser-compare-');
-const EXPECTED = join(REPO_ROOT, 'tests/browser/expected');
 /** Screenshot comparison as in workbench.test.ts: a channel off by > 40 makes a pixel differ; ≤ 2 % may. */
 const CHANNEL_TOLERANCE = 40;
 const MAX_DIFF_FRACTION = 0.02;
@@ -78,14 +78,9 @@ const shot = async (l: Locator): Promise<Image> => decodePng(await l.screenshot(
 
 async function expectScreenshot(l: Locator, name: string): Promise<void> {
   const png = await l.screenshot({ animations: 'disabled' });
-  const file = join(EXPECTED, name);
-  if (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(file)) {
-    if (process.env.CI === 'true') throw new Error(`expected screenshot ${file} is missing`);
-    mkdirSync(EXPECTED, { recursive: true });
-    writeFileSync(file, png);
-  }
+  const expected = expectedImage(name, png);
   const a = decodePng(png);
-  const b = decodePng(readFileSync(file));
+  const b = decodePng(expected);
   expect([a.width, a.height], `${name}: size`).toEqual([b.width, b.height]);
   const diff = diffImages(a, b, CHANNEL_TOLERANCE);
   if (diff.fraction > MAX_DIFF_FRACTION) writeFileSync(join(work, `actual-${name}`), png);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { crsFromEpsg } from '../../main/grid/crs.ts';
@@ -8,7 +8,8 @@ import { writeGeoTiff } from '../../main/io/geotiff-write.ts';
 import { buildSites } from '../../main/sites/build-sites.ts';
 import { writeSitesGeoJson } from '../../main/sites/sites-geojson.ts';
 import { Rng } from '../../main/util/rng.ts';
-import { tempDir } from '../helpers/paths.ts';
+import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
+import { trainingRocLines } from '../../renderer/src/lib/chart-data.ts';
 import { haveChromium, openDemoSession, type DemoSession } from './workbench-session.ts';
 import { expectElementScreenshot, inkFraction } from './screenshot-compare.ts';
 
@@ -16,9 +17,12 @@ import { expectElementScreenshot, inkFraction } from './screenshot-compare.ts';
  * The training result charts in Chromium against the real backend: CNN + DCN trained for 1 epoch
  * with 2 folds on a small stack inside the demo survey's extent (EPSG:32645) with imported sites;
  * radar, ROC and CV box-plot charts (Chart.js, under the renderer's CSP) with one series per model;
- * the run recorded in the project and its charts re-opened from the Jobs tab.
+ * the run recorded in the project and its charts re-opened from the Jobs tab, there from the committed
+ * fixture run's files, so the screenshot compares fixed numbers (freshly trained ones vary by machine).
  */
 const work = tempDir('ga-browser-charts-');
+/** Fixed run files for the screenshot (generator: tests/renderer/fixtures/make-training-run.ts). */
+const FIXTURE = join(REPO_ROOT, 'tests/renderer/fixtures/training-run');
 let s: DemoSession;
 let page: Page;
 let cspViolations: string[] = [];
@@ -93,11 +97,15 @@ describe.skipIf(!haveChromium)('Training charts (browser host)', () => {
     await expect.poll(async () => Number(await page.getAttribute('[data-testid="roc-chart"]', 'data-rendered'))).toBeGreaterThan(rendered);
     expect(await page.getAttribute('[data-testid="roc-chart"]', 'data-series')).toBe('2');
     await page.uncheck('[data-testid="roc-show-folds"]');
-    // A tall window for the screenshot: the charts are taller than the 720 px viewport's side panel.
-    await page.setViewportSize({ width: 1100, height: 1800 });
-    await page.locator('[data-testid="training-charts"]').scrollIntoViewIfNeeded();
-    await expectElementScreenshot(page.locator('[data-testid="training-charts"]'), 'training-charts.png', work);
-    await page.setViewportSize({ width: 1100, height: 720 });
+    // The numbers just trained depend on the machine (thread timing, load): the run's table shows them.
+    const liveRows = await page.locator('[data-testid="train-metrics-row"]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-model'), Number(e.getAttribute('data-auc'))] as const));
+    expect(liveRows.map((r) => r[0])).toEqual(['cnn', 'dcn']);
+    for (const [m, auc] of liveRows) expect(Math.abs(auc - (metrics[m as string] as { mean: { auc: number } }).mean.auc), `${m} table AUC = metrics.json (1e-12: JSON text)`).toBeLessThanOrEqual(1e-12);
+
+    // Fixed numbers for the pixels: the run's files are replaced by the committed fixture
+    // (tests/renderer/fixtures/training-run, with its generator), which "Show results" below re-reads,
+    // so the screenshot compares charts of the same data on every machine.
+    for (const f of ['metrics.json', 'roc.json']) copyFileSync(join(FIXTURE, f), join(runDir, f));
 
     // The run is in the project's runs; after saving and reloading the app (which opens the most
     // recent project) "Show results" in the Jobs tab re-opens the run's charts.
@@ -116,6 +124,20 @@ describe.skipIf(!haveChromium)('Training charts (browser host)', () => {
     expect(await page.getAttribute('[data-testid="tab-train"]', 'aria-selected')).toBe('true');
     expect(await page.textContent('[data-testid="train-run-dir"]')).toContain(runName);
     for (const id of ['radar-chart', 'roc-chart', 'cv-box-plot']) expect(await page.getAttribute(`[data-testid="${id}"]`, 'data-series'), id).toBe('2');
-    expect(await page.locator('[data-testid="train-metrics-row"]').count()).toBe(2);
+    // The re-opened charts show the fixture's numbers: the table's AUC is its mean AUC per model, and
+    // the ROC chart names each model with the fixture's mean-curve AUC (chart-data.ts's label).
+    const fixedMetrics = JSON.parse(readFileSync(join(FIXTURE, 'metrics.json'), 'utf8')) as Record<string, { mean: { auc: number } }>;
+    const fixedRoc = JSON.parse(readFileSync(join(FIXTURE, 'roc.json'), 'utf8')) as Record<string, { mean: { auc: number } }>;
+    const rows = await page.locator('[data-testid="train-metrics-row"]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-model'), Number(e.getAttribute('data-auc'))] as const));
+    expect(rows.map((r) => r[0])).toEqual(['cnn', 'dcn']);
+    for (const [m, auc] of rows) expect(Math.abs(auc - fixedMetrics[m as string].mean.auc), `${m}: fixture AUC (1e-12: JSON text)`).toBeLessThanOrEqual(1e-12);
+    const rocLabel = (await page.getAttribute('[data-testid="roc-chart"]', 'aria-label')) ?? '';
+    expect(rocLabel.split(': ')[1].split('; ')).toEqual(trainingRocLines(fixedRoc as never, false).map((l) => l.name));
+    for (const id of ['radar-chart', 'roc-chart', 'cv-box-plot']) expect(inkFraction(await page.locator(`[data-testid="${id}"]`).screenshot()), id).toBeGreaterThan(0.02);
+    // A tall window for the screenshot: the charts are taller than the 720 px viewport's side panel.
+    await page.setViewportSize({ width: 1100, height: 1800 });
+    await page.locator('[data-testid="training-charts"]').scrollIntoViewIfNeeded();
+    await expectElementScreenshot(page.locator('[data-testid="training-charts"]'), 'training-charts.png', work);
+    await page.setViewportSize({ width: 1100, height: 720 });
   }, 300_000);
 });

@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { readGeoTiffInfo } from '../../main/io/geotiff-read.ts';
 import { layoutGeometry } from '../../main/export/map-layout.ts';
 import { pageOf } from '../../main/export/paper.ts';
 import { rampColour } from '../../main/figures/colour-ramps.ts';
-import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
+import { tempDir } from '../helpers/paths.ts';
 import { decodePng, diffImages, type Image } from './png.ts';
+import { expectedImage } from './screenshot-compare.ts';
 import { haveChromium, mapIdle, openDemoSession, startShortTraining, type Session } from './workbench-session.ts';
 
 /**
@@ -20,7 +21,6 @@ import { haveChromium, mapIdle, openDemoSession, startShortTraining, type Sessio
  * compared with its expected screenshot too, and so is each workflow panel after its step
  * (Layers, Kriging, Faults, Sites, Training; UPDATE_SCREENSHOTS=1 rewrites them all).
  */
-const EXPECTED = join(REPO_ROOT, 'tests/browser/expected');
 /** A pixel differs when a channel differs by more than this (font antialiasing, resampling). */
 const CHANNEL_TOLERANCE = 40;
 /**
@@ -42,13 +42,8 @@ const runs = (re: RegExp): string[] => readdirSync(join(s.dataDir, 'runs')).filt
 
 /** Compares an image with tests/browser/expected/NAME (written when missing outside CI, or with UPDATE_SCREENSHOTS=1). */
 function expectImage(name: string, png: Buffer, maxFraction: number): void {
-  const file = join(EXPECTED, name);
-  if (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(file)) {
-    if (process.env.CI === 'true') throw new Error(`expected image ${file} is missing`);
-    mkdirSync(EXPECTED, { recursive: true });
-    writeFileSync(file, png);
-  }
-  const diff = diffImages(decodePng(png), decodePng(readFileSync(file)), CHANNEL_TOLERANCE);
+  const expected = expectedImage(name, png);
+  const diff = diffImages(decodePng(png), decodePng(expected), CHANNEL_TOLERANCE);
   if (diff.fraction > maxFraction) writeFileSync(join(work, `actual-${name}`), png);
   expect(diff.fraction, `${name}: ${diff.differing} pixels differ (actual saved in ${work})`).toBeLessThanOrEqual(maxFraction);
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startBrowserHost, type BrowserHost } from '../../main/api/browser-host.ts';
@@ -11,6 +11,7 @@ import { cellCenterX, cellCenterY } from '../../main/grid/grid-spec.ts';
 import { crsFromEpsg } from '../../main/grid/crs.ts';
 import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
 import { decodePng, diffImages } from './png.ts';
+import { expectedImage } from './screenshot-compare.ts';
 import { mapIdle as mapIdleOn } from './workbench-session.ts';
 
 /**
@@ -22,7 +23,6 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: CI must install the Debian "chromium" package (.ci/apt-packages.txt)`);
 
-const EXPECTED = join(REPO_ROOT, 'tests/browser/expected');
 /** A pixel differs when any RGBA channel differs by more than this (antialiasing, font hinting). */
 const CHANNEL_TOLERANCE = 40;
 /** At most this fraction of the map's pixels may differ from the expected image. */
@@ -40,13 +40,8 @@ const renders = async (): Promise<number> => Number(await page.getAttribute('[da
 
 async function expectScreenshot(name: string): Promise<Buffer> {
   const png = await page.locator('[data-testid="map"]').screenshot({ animations: 'disabled' });
-  const file = join(EXPECTED, name);
-  if (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(file)) {
-    if (process.env.CI === 'true') throw new Error(`expected screenshot ${file} is missing`);
-    mkdirSync(EXPECTED, { recursive: true });
-    writeFileSync(file, png);
-  }
-  const diff = diffImages(decodePng(png), decodePng(readFileSync(file)), CHANNEL_TOLERANCE);
+  const expected = expectedImage(name, png);
+  const diff = diffImages(decodePng(png), decodePng(expected), CHANNEL_TOLERANCE);
   if (diff.fraction > MAX_DIFF_FRACTION) writeFileSync(join(work, `actual-${name}`), png);
   expect(diff.fraction, `${name}: ${diff.differing} pixels differ (actual saved in ${work})`).toBeLessThanOrEqual(MAX_DIFF_FRACTION);
   return png;

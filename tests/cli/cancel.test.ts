@@ -9,7 +9,8 @@ import { writeGeoTiff } from '../../main/io/geotiff-write.ts';
 import { buildSites } from '../../main/sites/build-sites.ts';
 import { writeSitesGeoJson } from '../../main/sites/sites-geojson.ts';
 import { Rng } from '../../main/util/rng.ts';
-import { REPO_ROOT, SHARED_DATA, tempDir } from '../helpers/paths.ts';
+import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
+import { sharedData } from '../helpers/shared-data.ts';
 
 /**
  * Issue 19: every long command stops on Ctrl-C (SIGINT) in every engine and thread count, and
@@ -81,7 +82,7 @@ function expectNoOutput(dir: string, names: readonly string[]): void {
   expect(left.filter((f) => f.endsWith('.tmp')), `temporary files left in ${dir}`).toEqual([]);
 }
 
-const HYDICE = join(SHARED_DATA, 'hyperspectral/HYDICE_data.mat');
+const HYDICE = (): string => sharedData('hyperspectral/HYDICE_data.mat');
 // The 20 × 20 two-element survey of tests/models/train-roc.test.ts, and a 1500 × 1500 stack with
 // the same bands for predict (2.25 M windows: minutes on one thread).
 const grid: GridSpec = { originX: 500_000, originY: 4_600_000, cellSizeX: 1000, cellSizeY: 1000, rows: 20, cols: 20, crs: crsFromEpsg(32645) };
@@ -111,7 +112,7 @@ describe('SIGINT stops every long command with no partial output (issue 19)', ()
   for (const threads of ['1', '2']) {
     it(`xrf --method msfa --threads ${threads}`, async () => {
       const out = join(dir, `xrf-${threads}`);
-      const r = await runAndInterrupt(['xrf', '--cube', HYDICE, '--method', 'msfa', '--epochs', '100000', '--threads', threads, '--out', out], /MSFA-Net epoch|epoch 1\//);
+      const r = await runAndInterrupt(['xrf', '--cube', HYDICE(), '--method', 'msfa', '--epochs', '100000', '--threads', threads, '--out', out], /MSFA-Net epoch|epoch 1\//);
       expectCancelled(`xrf msfa threads ${threads}`, r);
       expectNoOutput(out, ['metrics.json', 'msfa-score.tif', 'msfa-score.png']);
     }, START_TIMEOUT_MS + 60_000);
@@ -119,7 +120,7 @@ describe('SIGINT stops every long command with no partial output (issue 19)', ()
 
   it('xrf --method autoad', async () => {
     const out = join(dir, 'xrf-autoad');
-    const r = await runAndInterrupt(['xrf', '--cube', HYDICE, '--method', 'autoad', '--out', out], /Auto-AD iteration/);
+    const r = await runAndInterrupt(['xrf', '--cube', HYDICE(), '--method', 'autoad', '--out', out], /Auto-AD iteration/);
     expectCancelled('xrf autoad', r);
     expectNoOutput(out, ['metrics.json', 'autoad-score.tif']);
   }, START_TIMEOUT_MS + 60_000);

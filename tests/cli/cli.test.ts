@@ -4,7 +4,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commands } from '../../main/cli/commands/index.ts';
 import { main } from '../../main/cli/main.ts';
-import { REPO_ROOT, TIANSHAN, tempDir } from '../helpers/paths.ts';
+import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
+import { tianshan } from '../helpers/shared-data.ts';
 
 function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [join(REPO_ROOT, 'main/cli/bin.mjs'), ...args], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 120_000 });
@@ -48,7 +49,7 @@ describe('geoanomaly CLI', () => {
     const v = cli('info', join(dir, 'faults.geojson'));
     expect(v.stdout).toMatch(/features:\s+6 \(6 LineString\)/);
     expect(v.stdout).toMatch(/EPSG:32645/);
-    const r = cli('info', join(TIANSHAN, 'elements'));
+    const r = cli('info', tianshan('elements'));
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/289 cols × 117 rows, 39 band\(s\)/);
   });

@@ -3,9 +3,10 @@ import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT, TIANSHAN, tempDir } from '../helpers/paths.ts';
+import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
 import { ensureBuilt } from '../helpers/dist-build.ts';
 import { gdalinfo } from '../helpers/gdal.ts';
+import { tianshan } from '../helpers/shared-data.ts';
 
 const run = promisify(execFile);
 const POINTS = join(REPO_ROOT, 'tests/fixtures/vectors/points.geojson');
@@ -169,8 +170,7 @@ describe('geoanomaly CLI from dist/ (no tsx)', () => {
   });
 
   it('`info` on a GeoTIFF reports the size gdalinfo reports', async () => {
-    const tif = join(TIANSHAN, 'geology_weights.tif');
-    if (!existsSync(tif)) throw new Error(`${tif} is missing: this test reads the reference data in ../shared/data (see tests/helpers/paths.ts)`);
+    const tif = tianshan('geology_weights.tif');
     const { stdout, modules } = await cliWithTrace(['info', tif]);
     const [cols, rows] = gdalinfo(tif).size; // reference: GDAL gdalinfo -json
     expect(stdout).toContain(`${cols} cols × ${rows} rows`);

@@ -245,11 +245,10 @@ describe('DetMCD on real data: the 39 Tianshan element grids (log10), against R'
   // on the CSV written by tianshan_to_csv.py from ../shared/data/tianshan-gkdcn/elements.
   it('same h-subset (size and index sum), C-steps and outliers; covariance to 1e-10 of √(σ_ii σ_jj)', async () => {
     const { readGeoTiffFolder } = await import('../../main/io/geotiff-read.ts');
-    const { TIANSHAN } = await import('../helpers/paths.ts');
-    const { join } = await import('node:path');
+    const { tianshan } = await import('../helpers/shared-data.ts');
     const fx = JSON.parse(readFileSync(new URL('../fixtures/rpca/tianshan-mcd.json', import.meta.url), 'utf8'));
     const c = fx.cases.find((k: { name: string }) => k.name === 'log10');
-    const s = await readGeoTiffFolder(join(TIANSHAN, 'elements'));
+    const s = await readGeoTiffFolder(tianshan('elements'));
     expect(s.bandNames).toEqual(fx.bands);
     const p = s.bands.length;
     const valid: number[] = [];

@@ -3,13 +3,14 @@ import { readGeoTiff } from '../../main/io/geotiff-read.ts';
 import { ringWeights } from '../../main/faults/weight-map.ts';
 import { distanceFromFaultMask } from '../../main/faults/distance-to-faults.ts';
 import { ringOf } from '../../main/faults/power-law.ts';
+import { tianshan } from '../helpers/shared-data.ts';
 
 /**
  * The case study's shipped weight map (../shared/data/tianshan-gkdcn/geology_weights.tif) against
  * our ring and normalisation conventions. No fault lines are shipped, so the geometry part
  * rebuilds the rings from the map's own ring-1 zone.
  */
-const FILE = '../shared/data/tianshan-gkdcn/geology_weights.tif';
+const FILE = tianshan('geology_weights.tif');
 
 describe('GK-DCN shipped weight map', async () => {
   const map = await readGeoTiff(FILE);

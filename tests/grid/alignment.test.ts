@@ -1,16 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { join } from 'node:path';
 import { readGeoTiff, readGeoTiffFolder } from '../../main/io/geotiff-read.ts';
 import { assertAligned, compareGrids, cellOf, cellCenterX, cellCenterY, type GridSpec } from '../../main/grid/grid-spec.ts';
 import { alignByIndex, resampleToGrid } from '../../main/grid/align.ts';
 import { crsFromEpsg } from '../../main/grid/crs.ts';
 import { GridMismatchError, CrsError } from '../../main/errors.ts';
-import { TIANSHAN } from '../helpers/paths.ts';
+import { tianshan } from '../helpers/shared-data.ts';
 
 describe('grid alignment on the Tianshan case study (known georeferencing defect)', () => {
   it('reports the label grid mismatch precisely, in cells and metres, instead of pairing by index', async () => {
-    const elements = await readGeoTiffFolder(join(TIANSHAN, 'elements'));
-    const labels = await readGeoTiff(join(TIANSHAN, 'label/Au_deposits0.tif'));
+    const elements = await readGeoTiffFolder(tianshan('elements'));
+    const labels = await readGeoTiff(tianshan('label/Au_deposits0.tif'));
     const r = compareGrids(elements.grid, labels.grid);
     expect(r.aligned).toBe(false);
     // README: labels sit about 67 km west / 87 km north, and are 292 × 119 cells.
@@ -23,8 +22,8 @@ describe('grid alignment on the Tianshan case study (known georeferencing defect
   });
 
   it('pairs by index only when asked, with offset (0, 0) reproducing the authors\' pairing', async () => {
-    const elements = await readGeoTiffFolder(join(TIANSHAN, 'elements'));
-    const labels = await readGeoTiff(join(TIANSHAN, 'label/Au_deposits0.tif'));
+    const elements = await readGeoTiffFolder(tianshan('elements'));
+    const labels = await readGeoTiff(tianshan('label/Au_deposits0.tif'));
     const a = alignByIndex(labels, elements.grid, { rows: 0, cols: 0 });
     expect(a.grid).toBe(elements.grid);
     expect(a.uncovered).toBe(0);

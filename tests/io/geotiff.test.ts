@@ -10,6 +10,7 @@ import { Rng } from '../../main/util/rng.ts';
 import { EmptyInputError, GridMismatchError, InvalidFileError } from '../../main/errors.ts';
 import { gdalEpsg, gdalinfo, gdalStats } from '../helpers/gdal.ts';
 import { tempDir } from '../helpers/paths.ts';
+import { tianshan } from '../helpers/shared-data.ts';
 
 const grid: GridSpec = { originX: 565321, originY: 4624025, cellSizeX: 1000, cellSizeY: 1000, rows: 37, cols: 53, crs: crsFromEpsg(32645) };
 
@@ -75,7 +76,7 @@ describe('GeoTIFF writer, checked by gdalinfo (GDAL 3, an independent reader)', 
   });
 
   it('reads the Tianshan case study folder as one 39-band stack with names from file names', async () => {
-    const s = await readGeoTiffFolder('../shared/data/tianshan-gkdcn/elements');
+    const s = await readGeoTiffFolder(tianshan('elements'));
     expect(s.bands).toHaveLength(39);
     expect(s.bandNames[0]).toBe('Ag');
     expect(s.bandNames[38]).toBe('Zr');
@@ -85,7 +86,7 @@ describe('GeoTIFF writer, checked by gdalinfo (GDAL 3, an independent reader)', 
     expect(s.grid.crs?.epsg).toBe(32645);
     expect(s.grid.originX).toBe(565321);
     expect(s.grid.originY).toBeCloseTo(4624025, 4);
-    const info = gdalinfo('../shared/data/tianshan-gkdcn/elements/Au.tif');
+    const info = gdalinfo(tianshan('elements/Au.tif'));
     const au = s.bands[s.bandNames.indexOf('Au')];
     expect(Math.abs(bandStats(au).mean / gdalStats(info.bands[0]).mean - 1)).toBeLessThan(1e-9);
   });
@@ -124,7 +125,7 @@ describe('GeoTIFF writer, checked by gdalinfo (GDAL 3, an independent reader)', 
 
   it('reads integer label rasters (uint8) and GDAL nodata', async () => {
     const dir = tempDir();
-    copyFileSync('../shared/data/tianshan-gkdcn/label/Au_deposits0.tif', join(dir, 'dep.tif'));
+    copyFileSync(tianshan('label/Au_deposits0.tif'), join(dir, 'dep.tif'));
     const s = await readGeoTiff(join(dir, 'dep.tif'));
     const ones = Array.from(s.bands[0]).filter((v) => v === 1).length;
     expect(ones).toBe(10); // the README: 10 known deposit cells

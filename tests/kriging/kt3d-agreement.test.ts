@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { krigeGrid } from '../../main/kriging/krige-grid.ts';
 import type { GridSpec } from '../../main/grid/grid-spec.ts';
+import { sharedData } from '../helpers/shared-data.ts';
 
 // Reference: GSLIB KT3D answers shipped with PyKrige's test suite (BSD-3), kept outside the repo
 // in ../shared/data/pykrige-kt3d. Test 1: ordinary kriging, exponential model, sill 500,
 // KT3D range 3000 (the practical range = 3a, so gstat's a = 1000), nugget 0, 15 points,
 // 100 × 100 cells of 50 m × 25 m. PyKrige matches it to relative 1e-5; so must we, at every cell.
-const DIR = '../shared/data/pykrige-kt3d/';
+const DIR = `${sharedData('pykrige-kt3d')}/`;
 
 function setting(text: string, key: string): number {
   const m = new RegExp(`${key}\\s*=\\s*([-0-9.eE+]+)`).exec(text);

@@ -1,14 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { main } from '../../main/cli/main.ts';
-import { crsFromEpsg } from '../../main/grid/crs.ts';
-import type { GridSpec } from '../../main/grid/grid-spec.ts';
-import { writeGeoTiff } from '../../main/io/geotiff-write.ts';
-import { buildSites } from '../../main/sites/build-sites.ts';
-import { writeSitesGeoJson } from '../../main/sites/sites-geojson.ts';
-import { Rng } from '../../main/util/rng.ts';
-import { tempDir } from '../helpers/paths.ts';
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import {
   boxStats,
   CHART_METRICS,
@@ -44,30 +35,11 @@ describe('box-plot statistics (numpy definitions)', () => {
   });
 });
 
-// A tiny training run (2 models, 2 folds × 2 repeats, 1 epoch) whose files the chart series must reproduce.
-const grid: GridSpec = { originX: 500_000, originY: 4_600_000, cellSizeX: 1000, cellSizeY: 1000, rows: 20, cols: 20, crs: crsFromEpsg(32645) };
-const at = (r: number, c: number): number => r * grid.cols + c;
-let dir = '';
-let metrics: Record<string, RunMetricsEntry> = {};
-let roc: Record<string, RunRocEntry> = {};
-
-beforeAll(async () => {
-  dir = tempDir('chart-data-');
-  const rng = new Rng(9);
-  const n = grid.rows * grid.cols;
-  const bands = [0, 1].map(() => Float32Array.from({ length: n }, () => Math.exp(rng.normal(1, 0.5))));
-  const deposits = [at(4, 4), at(4, 15), at(15, 4), at(15, 15)];
-  for (const d of deposits) for (let dr = -2; dr <= 2; dr++) for (let dc = -2; dc <= 2; dc++) bands[0][d + dr * grid.cols + dc] *= 1.3;
-  writeGeoTiff(join(dir, 'stack.tif'), { grid, bandNames: ['Au', 'Cu'], bands });
-  writeSitesGeoJson(join(dir, 'sites.geojson'), buildSites(grid, { depositCells: deposits, negatives: { kind: 'user', cells: [at(10, 2), at(2, 10), at(17, 10), at(10, 17)] } }).set);
-  const out = join(dir, 'run');
-  const code = await main(['train', '--stack', join(dir, 'stack.tif'), '--sites', join(dir, 'sites.geojson'), '--model', 'cnn,dcn', '--epochs', '1', '--folds', '2', '--repeats', '2', '--patch-size', '5', '--threads', '1', '--out', out]);
-  if (code !== 0) throw new Error(`train exited ${code}`);
-  metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
-  roc = JSON.parse(readFileSync(join(out, 'roc.json'), 'utf8'));
-}, 120_000);
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// The files of a tiny training run (2 models, 2 folds × 2 repeats, 1 epoch), committed with their
+// generator (fixtures/make-training-run.ts) so this unit test trains nothing: the chart series must reproduce them.
+const FIXTURE = new URL('./fixtures/training-run/', import.meta.url);
+const metrics = JSON.parse(readFileSync(new URL('metrics.json', FIXTURE), 'utf8')) as Record<string, RunMetricsEntry>;
+const roc = JSON.parse(readFileSync(new URL('roc.json', FIXTURE), 'utf8')) as Record<string, RunRocEntry>;
 
 describe('training chart series from a run folder', () => {
   it('radar: one series per model, the seven metric means of metrics.json (exact)', () => {

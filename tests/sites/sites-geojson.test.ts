@@ -12,7 +12,8 @@ import { buildSites } from '../../main/sites/build-sites.ts';
 import { readSitesGeoJson, sitesFromFeatures, writeSitesGeoJson } from '../../main/sites/sites-geojson.ts';
 import { SiteConflictError, SitesOutsideGridError } from '../../main/sites/site-errors.ts';
 import { pointSegmentDistanceSq } from '../../main/faults/segment-index.ts';
-import { TIANSHAN, tempDir } from '../helpers/paths.ts';
+import { tempDir } from '../helpers/paths.ts';
+import { tianshan } from '../helpers/shared-data.ts';
 
 const grid: GridSpec = { originX: 500_000, originY: 4_600_000, cellSizeX: 1000, cellSizeY: 1000, rows: 30, cols: 40, crs: crsFromEpsg(32645) };
 
@@ -54,8 +55,8 @@ describe('geoanomaly sites', () => {
   it('case study: 84 positives and 90 negatives with --align-by-index 0,0 and --negative-value 0', async () => {
     const dir = tempDir();
     const out = join(dir, 'sites.geojson');
-    const args = ['sites', '--deposits', join(TIANSHAN, 'label/Au_deposits0.tif'), '--grid', join(TIANSHAN, 'elements/Au.tif'),
-      '--negatives', join(TIANSHAN, 'label/non_deposits.tif'), '--negative-value', '0', '--out', out];
+    const args = ['sites', '--deposits', tianshan('label/Au_deposits0.tif'), '--grid', tianshan('elements/Au.tif'),
+      '--negatives', tianshan('label/non_deposits.tif'), '--negative-value', '0', '--out', out];
     let io = capture();
     let code = await main(args);
     io.restore();
@@ -67,7 +68,7 @@ describe('geoanomaly sites', () => {
     expect(code, io.err()).toBe(0);
     expect(io.err()).toMatch(/paired by index \(0,0\) although origin differs/);
     expect(io.out()).toMatch(/84 positives in 10 blocks \(10 deposit cells\), 90 negatives in 10 blocks/);
-    const g = (await readGeoTiffInfo(join(TIANSHAN, 'elements/Au.tif'))).grid;
+    const g = (await readGeoTiffInfo(tianshan('elements/Au.tif'))).grid;
     const set = await readSitesGeoJson(out, g);
     expect(set.sites.filter((s) => s.label === 1).length).toBe(84);
     expect(set.sites.filter((s) => s.label === 0).length).toBe(90);
@@ -83,7 +84,7 @@ describe('geoanomaly sites', () => {
       crs: { type: 'name', properties: { name: 'urn:ogc:def:crs:EPSG::32645' } },
       features: [{ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: [[565_321, 4_560_000], [700_000, 4_600_000]] } }],
     });
-    const base = ['sites', '--deposits', join(TIANSHAN, 'label/Au_deposits0.tif'), '--grid', join(TIANSHAN, 'elements/Au.tif'),
+    const base = ['sites', '--deposits', tianshan('label/Au_deposits0.tif'), '--grid', tianshan('elements/Au.tif'),
       '--align-by-index', '0,0', '--faults', faults, '--min-fault-dist', '3000', '--min-deposit-dist', '15000', '--seed', '5'];
     const io = capture();
     const a = await main([...base, '--out', join(dir, 'a.geojson')]);

@@ -5,12 +5,13 @@ import { GridMismatchError, InvalidOptionError } from '../../main/errors.ts';
 import { cellsFromLabelRaster } from '../../main/sites/label-cells.ts';
 import { buildSites } from '../../main/sites/build-sites.ts';
 import { extractPatches } from '../../main/sites/patches.ts';
+import { tianshan } from '../helpers/shared-data.ts';
 
 /**
  * The GK-DCN case study (../shared/data/tianshan-gkdcn): label grids paired with the element
  * grids by array index (label cell (r, c) = element cell (r, c)), as the authors did.
  */
-const T = '../shared/data/tianshan-gkdcn';
+const T = tianshan();
 
 describe('GK-DCN case study sites and patches', async () => {
   const stack = await readGeoTiffFolder(`${T}/elements`);

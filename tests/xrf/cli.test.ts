@@ -11,6 +11,7 @@ import { pixelGrid } from '../../main/xrf/detection-output.ts';
 import { encodePng, decodePngGrey } from '../../main/xrf/png.ts';
 import { writeGeoTiff } from '../../main/io/geotiff-write.ts';
 import { rocAuc } from '../../main/eval/metrics.ts';
+import { sharedData } from '../helpers/shared-data.ts';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'xrf-cli-'));
 
@@ -57,7 +58,7 @@ describe('geoanomaly xrf', () => {
 
   it('defaults --truth to the .mat file\'s own map (HYDICE RX AUC 0.976 ± 0.002, README)', async () => {
     const out = join(tmp(), 'hydice');
-    expect(await main(['xrf', '--cube', '../shared/data/hyperspectral/HYDICE_data.mat', '--method', 'rx', '--out', out])).toBe(0);
+    expect(await main(['xrf', '--cube', sharedData('hyperspectral/HYDICE_data.mat'), '--method', 'rx', '--out', out])).toBe(0);
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
     expect(Math.abs(metrics.rx.auc - 0.976)).toBeLessThanOrEqual(0.002);
   });

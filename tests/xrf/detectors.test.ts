@@ -9,6 +9,7 @@ import { pseudoLabels } from '../../main/xrf/pseudo-labels.ts';
 import { normalizeCube } from '../../main/xrf/cube.ts';
 import { rocAuc } from '../../main/eval/metrics.ts';
 import { InvalidOptionError } from '../../main/errors.ts';
+import { sharedData } from '../helpers/shared-data.ts';
 
 describe('global RX on public anomaly scenes', () => {
   // References: ../shared/data/README.md states AUC ≈ 0.976 (HYDICE) and ≈ 0.989 (abu-beach-4);
@@ -16,13 +17,13 @@ describe('global RX on public anomaly scenes', () => {
   // 0.9762791893905921 and 0.988665572954917. Tolerances: ±0.002 against the README, 1e-5 against numpy
   // (we accumulate in float64 from float32 pixels).
   it('HYDICE: AUC 0.976 ± 0.002', async () => {
-    const c = await readCube('../shared/data/hyperspectral/HYDICE_data.mat');
+    const c = await readCube(sharedData('hyperspectral/HYDICE_data.mat'));
     const auc = rocAuc(c.truth!, globalRx(c));
     expect(Math.abs(auc - 0.976)).toBeLessThanOrEqual(0.002);
     expect(Math.abs(auc - 0.9762791893905921)).toBeLessThanOrEqual(1e-5);
   });
   it('abu-beach-4: AUC 0.989 ± 0.002', async () => {
-    const c = await readCube('../shared/data/hyperspectral/abu-beach-4.mat');
+    const c = await readCube(sharedData('hyperspectral/abu-beach-4.mat'));
     const auc = rocAuc(c.truth!, globalRx(c));
     expect(Math.abs(auc - 0.989)).toBeLessThanOrEqual(0.002);
     expect(Math.abs(auc - 0.988665572954917)).toBeLessThanOrEqual(1e-5);

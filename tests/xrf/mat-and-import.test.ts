@@ -9,9 +9,10 @@ import { encodePng, decodePngGrey } from '../../main/xrf/png.ts';
 import { writeGeoTiff } from '../../main/io/geotiff-write.ts';
 import { pixelGrid } from '../../main/xrf/detection-output.ts';
 import { InvalidFileError, EmptyInputError } from '../../main/errors.ts';
+import { sharedData } from '../helpers/shared-data.ts';
 
-const HYDICE = '../shared/data/hyperspectral/HYDICE_data.mat';
-const BEACH = '../shared/data/hyperspectral/abu-beach-4.mat';
+const HYDICE = (): string => sharedData('hyperspectral/HYDICE_data.mat');
+const BEACH = (): string => sharedData('hyperspectral/abu-beach-4.mat');
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'xrf-import-'));
 
 interface MatCase { name: string; b64: string; rows: number; cols: number; bands: number; pixelMajor: number[]; truth?: number[] }
@@ -46,12 +47,12 @@ describe('MAT v5 reader', () => {
     // Reference values from scipy.io.loadmat: HYDICE data uint16 100×80×162, d[0,0,0]=33,
     // d[0,0,1]=30, d[-1,-1,-1]=403, 19 anomaly pixels; abu-beach-4 float64 100×100×102,
     // d[0,0,0]=0.04658050619278406, 68 anomaly pixels.
-    const h = readMatFile(HYDICE);
+    const h = readMatFile(HYDICE());
     const hd = matToPixelMajor(h.arrays.get('data')!);
     expect([hd.rows, hd.cols, hd.bands]).toEqual([100, 80, 162]);
     expect([hd.values[0], hd.values[1], hd.values[hd.values.length - 1]]).toEqual([33, 30, 403]);
     expect(h.arrays.get('map')!.data.reduce((a, v) => a + v, 0)).toBe(19);
-    const b = readMatFile(BEACH);
+    const b = readMatFile(BEACH());
     const bd = matToPixelMajor(b.arrays.get('data')!);
     expect([bd.rows, bd.cols, bd.bands]).toEqual([100, 100, 102]);
     expect(Math.abs(bd.values[0] - 0.04658050619278406)).toBeLessThan(1e-8);
@@ -67,7 +68,7 @@ describe('MAT v5 reader', () => {
     writeFileSync(join(dir, 'v73.mat'), v73);
     expect(() => readMatFile(join(dir, 'v73.mat'))).toThrow(MatVersionError);
     expect(() => readMatFile(join(dir, 'v73.mat'))).toThrow(/-v7/);
-    const good = readFileSync(HYDICE);
+    const good = readFileSync(HYDICE());
     writeFileSync(join(dir, 'cut.mat'), good.subarray(0, 5000));
     expect(() => readMatFile(join(dir, 'cut.mat'))).toThrow(InvalidFileError);
     writeFileSync(join(dir, 'text.mat'), 'x'.repeat(200));
@@ -75,7 +76,7 @@ describe('MAT v5 reader', () => {
   });
 
   it('names the missing data variable', async () => {
-    await expect(readCube(HYDICE, { dataKey: 'cube' })).rejects.toThrow(/no numeric variable "cube".*found: data, map/);
+    await expect(readCube(HYDICE(), { dataKey: 'cube' })).rejects.toThrow(/no numeric variable "cube".*found: data, map/);
   });
 });
 
@@ -136,9 +137,9 @@ describe('cube import', () => {
     writeGeoTiff(join(dir, 'm.tif'), { grid: pixelGrid(3, 4), bandNames: ['m'], bands: [Float32Array.from(px)] });
     expect(Array.from(await readTruthMask(join(dir, 'm.tif'), 3, 4))).toEqual(Array.from(px, (v) => (v ? 1 : 0)));
     await expect(readTruthMask(join(dir, 'm.png'), 4, 3)).rejects.toThrow(CubeFormatError);
-    const mask = await readTruthMask(HYDICE, 100, 80);
+    const mask = await readTruthMask(HYDICE(), 100, 80);
     expect(mask.reduce((s, v) => s + v, 0)).toBe(19);
-    await expect(readTruthMask(HYDICE, 80, 100)).rejects.toThrow(/is 100×80 but the cube is 80×100/);
+    await expect(readTruthMask(HYDICE(), 80, 100)).rejects.toThrow(/is 100×80 but the cube is 80×100/);
   });
 
   it('PNG encode/decode round-trips RGB and grey images', () => {

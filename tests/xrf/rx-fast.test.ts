@@ -5,6 +5,7 @@ import { globalRxFast } from '../../main/xrf/rx-onnx.ts';
 import { syntheticSample } from '../../main/xrf/synthetic.ts';
 import { rocAuc } from '../../main/eval/metrics.ts';
 import { CancelledError } from '../../main/errors.ts';
+import { sharedData } from '../helpers/shared-data.ts';
 
 describe('global RX as blocked GEMMs on ONNX Runtime', () => {
   // References: numpy (pinv of the population covariance) + sklearn.metrics.roc_auc_score give
@@ -13,7 +14,7 @@ describe('global RX as blocked GEMMs on ONNX Runtime', () => {
   // GEMMs; blocks reorder the sums, measured max 1.2e-7).
   for (const [file, auc] of [['HYDICE_data.mat', 0.9762791893905921], ['abu-beach-4.mat', 0.988665572954917]] as const) {
     it(`${file}: AUC as NumPy's, scores as the JS loops`, async () => {
-      const c = await readCube(`../shared/data/hyperspectral/${file}`);
+      const c = await readCube(sharedData(`hyperspectral/${file}`));
       // Small blocks so that several blocks (and a short last one) are summed.
       const r = await globalRxFast(c, { engine: 'onnx', blockRows: 3000 });
       expect(r.engine).toBe('onnx');
