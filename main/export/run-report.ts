@@ -11,6 +11,7 @@ import { METRIC_NAMES } from '../models/cross-validate.ts';
 import { MANIFEST_FILE, readManifest, type RunManifest } from '../models/run-store.ts';
 import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
+import { pdfSafe } from './pdf-text.ts';
 import { RunFolderError } from './export-errors.ts';
 import { readRunHoldout, readRunComparisons, readRunMetrics, type RunMetrics } from './metrics-csv.ts';
 import { formatComparison, type Comparison } from '../eval/bootstrap.ts';
@@ -255,13 +256,6 @@ export function renderReportHtml(r: RunReport): string {
 
 const A4: [number, number] = [595.28, 841.89];
 const MARGIN = 48;
-
-/** Standard PDF fonts cover WinAnsi only: spell out the few other symbols used, '?' for the rest. */
-function pdfSafe(text: string, font: PDFFont): string {
-  const spelled = text.replace(/λ/g, 'lambda').replace(/ρ/g, 'rho').replace(/≤/g, '<=').replace(/≥/g, '>=').replace(/→/g, '->').replace(/–/g, '-').replace(/−/g, '-').replace(/Δ/g, 'Delta ');
-  const ok = new Set(font.getCharacterSet());
-  return [...spelled].map((ch) => (ok.has(ch.codePointAt(0) ?? 0) ? ch : '?')).join('');
-}
 
 class PdfWriter {
   page!: PDFPage;
