@@ -54,9 +54,9 @@ export interface RunReport {
   readonly comparisons: readonly Comparison[];
   /** metrics.json's region hold-out (train --holdout-region/--holdout-blocks); null when the run has none. */
   readonly holdout?: HoldoutMetrics | null;
-  /** Fold-metric plots (AUC, MCC per fold). */
+  /** Every plot: the fold-metric plots (AUC, MCC per fold), then `learningCurves`. */
   readonly charts: readonly ReportImage[];
-  /** Learning curves of the final networks, and the geology term per epoch of gk-* models. */
+  /** The last plots of `charts`: learning curves of the final networks, and the geology term per epoch of gk-* models. */
   readonly learningCurves: readonly ReportImage[];
   readonly maps: readonly ReportImage[];
   /** The run's trust warnings (manifest.json `warnings`) and those of the given map (saturated probabilities). */
@@ -161,8 +161,8 @@ export async function buildRunReport(runDir: string, options: RunReportOptions =
   }
   const manifest = readManifest(runDir);
   report(ctx, 0.2, 'plotting fold metrics');
-  const charts = foldCharts(runDir, metrics, manifest);
   const learningCurves = learningCurveCharts(runDir, manifest);
+  const charts = [...foldCharts(runDir, metrics, manifest), ...learningCurves];
   throwIfCancelled(ctx, 'run report');
   report(ctx, 0.4, options.map ? `drawing ${options.map}` : 'no maps given');
   const drawn = options.map ? await mapImages(options.map, options.deposits, { assumeCrs: options.crs, log: ctx?.log }, options.depositsLayer) : { images: [], warnings: [] };
@@ -260,7 +260,7 @@ export function reportSections(r: RunReport): ReportSection[] {
 
 /** Every figure in report order with its number: "Figure 3. <caption> Inputs: <inputs>". */
 export function numberedFigures(r: RunReport): { id: string; label: string; image: ReportImage }[] {
-  return [...r.charts, ...r.learningCurves, ...r.maps].map((image, i) => ({ id: `fig-${i + 1}`, label: `Figure ${i + 1}. ${image.caption}. Inputs: ${image.inputs}.`, image }));
+  return [...r.charts, ...r.maps].map((image, i) => ({ id: `fig-${i + 1}`, label: `Figure ${i + 1}. ${image.caption}. Inputs: ${image.inputs}.`, image }));
 }
 
 // ------------------------------------------------------------------------------------------
@@ -281,6 +281,7 @@ export function renderReportHtml(r: RunReport): string {
   const m = r.manifest;
   const sections = reportSections(r);
   const figs = numberedFigures(r);
+  const nFold = r.charts.length - r.learningCurves.length;
   const h2 = (id: string): string => `<h2 id="${id}">${esc(sections.find((x) => x.id === id)?.title ?? id)}</h2>`;
   return [
     '<!DOCTYPE html>',
@@ -303,9 +304,9 @@ export function renderReportHtml(r: RunReport): string {
     h2('folds'),
     htmlTable(FOLD_HEAD, foldRows(r), 'folds'),
     h2('fold-plots'),
-    ...figs.slice(0, r.charts.length).map(htmlImage),
-    ...(r.learningCurves.length > 0 ? [h2('learning-curves'), ...figs.slice(r.charts.length, r.charts.length + r.learningCurves.length).map(htmlImage)] : []),
-    ...(r.maps.length > 0 ? [h2('maps'), ...figs.slice(r.charts.length + r.learningCurves.length).map(htmlImage)] : []),
+    ...figs.slice(0, nFold).map(htmlImage),
+    ...(r.learningCurves.length > 0 ? [h2('learning-curves'), ...figs.slice(nFold, r.charts.length).map(htmlImage)] : []),
+    ...(r.maps.length > 0 ? [h2('maps'), ...figs.slice(r.charts.length).map(htmlImage)] : []),
     h2('manifest'),
     '<h3>Inputs</h3>',
     htmlTable(['Role', 'Path', 'Bytes', 'SHA-256'], inputRows(r), 'hash inputs'),
@@ -461,10 +462,10 @@ export async function renderReportPdf(r: RunReport): Promise<Uint8Array> {
   pdf.table(FOLD_HEAD, foldRows(r), [1, 0.6, 0.5, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8], 7);
   section('fold-plots');
   let fi = 0;
-  for (; fi < r.charts.length; fi++) await pdf.image(figs[fi].image, figs[fi].label);
+  for (; fi < r.charts.length - r.learningCurves.length; fi++) await pdf.image(figs[fi].image, figs[fi].label);
   if (r.learningCurves.length > 0) {
     section('learning-curves');
-    for (; fi < r.charts.length + r.learningCurves.length; fi++) await pdf.image(figs[fi].image, figs[fi].label);
+    for (; fi < r.charts.length; fi++) await pdf.image(figs[fi].image, figs[fi].label);
   }
   if (r.maps.length > 0) {
     section('maps');

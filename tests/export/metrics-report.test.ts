@@ -96,7 +96,8 @@ describe('run report', () => {
     // Two fold plots (AUC, MCC), one learning curve per network (cnn, dcn, gk-cnn), gk-cnn's
     // geology term per epoch and one map figure; each decodes as a non-trivial PNG.
     expect(images).toHaveLength(7);
-    expect(r.report.charts).toHaveLength(2);
+    expect(r.report.charts).toHaveLength(6);
+    expect(r.report.charts.slice(2)).toEqual(r.report.learningCurves);
     expect(r.report.learningCurves.map((c) => c.caption.split(':')[0])).toEqual(['cnn', 'dcn', 'gk-cnn', 'gk-cnn']);
     expect(r.report.learningCurves[3].caption).toMatch(/geology term per epoch/);
     // Table of contents: a link to every section, each anchor present once.
