@@ -15,6 +15,7 @@ import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { UnknownLayerError } from './export-errors.ts';
 import { layoutPdf } from './layout-pdf.ts';
+import { bandDisplayName, rasterDisplayName } from '../util/display-names.ts';
 import { checkDpi, pageOf, pagePixels, type Orientation, type Page, type PaperName } from './paper.ts';
 
 /**
@@ -335,11 +336,20 @@ export async function prepareMapLayout(options: MapLayoutOptions, ctx?: JobConte
     lines,
     title,
     band,
-    panelTitle: `${layerName}: ${band}`,
+    // The subtitle names the layer as a person reads it (display-names.ts): "GK-DCN probability",
+    // "Kriged Au, Cu: Au"; a plain file keeps "<file stem>: <band>".
+    panelTitle: subtitleOf(o.raster, stack.bandNames, band),
     legend,
     footer: `${basename(o.raster)} · band ${band} · ${o.paper} ${o.orientation} · ${o.dpi} DPI · GeoAnomaly Workbench`,
     geometry,
   };
+}
+
+/** The layout subtitle: a model-output band by its readable name, else "<layer's readable name>: <band>". */
+export function subtitleOf(raster: string, bandNames: readonly string[], band: string): string {
+  const readable = bandDisplayName(band);
+  if (readable !== band) return readable;
+  return `${rasterDisplayName({ path: raster, bandNames })}: ${band}`;
 }
 
 export async function renderMapLayout(options: MapLayoutOptions, ctx?: JobContext): Promise<MapLayout> {

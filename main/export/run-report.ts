@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
 import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import { InvalidOptionError } from '../errors.ts';
 import { readStack } from '../io/geotiff-read.ts';
@@ -12,6 +12,7 @@ import { MANIFEST_FILE, readManifest, type RunManifest } from '../models/run-sto
 import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { pdfSafe } from './pdf-text.ts';
+import { runDisplayName } from '../util/display-names.ts';
 import { RunFolderError } from './export-errors.ts';
 import { readRunHoldout, readRunComparisons, readRunMetrics, type RunMetrics } from './metrics-csv.ts';
 import { formatComparison, type Comparison } from '../eval/bootstrap.ts';
@@ -33,7 +34,7 @@ export interface RunReportOptions {
   readonly depositsLayer?: { readonly layer?: string; readonly layerFlag: string };
   /** CRS of the deposits layer when it declares none (report --crs). */
   readonly crs?: Crs;
-  /** @default "Training run <folder name>" */
+  /** @default the run's readable name, "Training run 3: CNN, GK-DCN (5-fold × 2)" (util/display-names.ts) */
   readonly title?: string;
 }
 
@@ -153,6 +154,29 @@ async function mapImages(map: string, deposits: string | undefined, read: Pick<V
   return { images: [{ caption, inputs, png }], warnings };
 }
 
+/**
+ * 1-based number of a run folder among the training runs beside it (`train-<stamp>.run`, which
+ * sort by time), or undefined for a folder the app did not name.
+ */
+export function runNumberOf(runDir: string): number | undefined {
+  const name = basename(runDir);
+  if (!/^train-.*\.run$/.test(name)) return undefined;
+  try {
+    const runs = readdirSync(dirname(runDir)).filter((n) => /^train-.*\.run$/.test(n)).sort();
+    const i = runs.indexOf(name);
+    return i >= 0 ? i + 1 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** "Training run 3: CNN, GK-DCN (5-fold × 2)" (display-names.ts); the folder name is in the Run table. */
+function reportTitle(runDir: string, m: RunManifest, models: readonly string[]): string {
+  const o = m.options as Record<string, unknown>;
+  const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  return runDisplayName(models, { runNumber: runNumberOf(runDir), folds: num(o.folds), repeats: num(o.repeats) });
+}
+
 export async function buildRunReport(runDir: string, options: RunReportOptions = {}, ctx?: JobContext): Promise<RunReport> {
   report(ctx, 0, `reading ${runDir}`);
   const metrics = readRunMetrics(runDir);
@@ -168,7 +192,7 @@ export async function buildRunReport(runDir: string, options: RunReportOptions =
   const drawn = options.map ? await mapImages(options.map, options.deposits, { assumeCrs: options.crs, log: ctx?.log }, options.depositsLayer) : { images: [], warnings: [] };
   throwIfCancelled(ctx, 'run report');
   const warnings = [...(manifest.warnings ?? []), ...drawn.warnings];
-  return { title: options.title ?? `Training run ${basename(runDir)}`, runDir, manifest, metrics, comparisons: readRunComparisons(runDir), holdout: readRunHoldout(runDir), charts, learningCurves, maps: drawn.images, warnings };
+  return { title: options.title ?? reportTitle(runDir, manifest, Object.keys(metrics)), runDir, manifest, metrics, comparisons: readRunComparisons(runDir), holdout: readRunHoldout(runDir), charts, learningCurves, maps: drawn.images, warnings };
 }
 
 // ------------------------------------------------------------------------------------------

@@ -180,7 +180,7 @@ describe('map layout (PNG and PDF)', () => {
     await writeMapLayout(out, { raster, band: 'north_south', title: 'Vector layout of Au', units: 'ppm', stretch: 'minmax', faults, deposits, inset: true, dpi: 150 });
     // Real text (poppler's pdftotext): the title, the legend caption and tick labels, the overlay key, the CRS line.
     const txt = execFileSync('pdftotext', ['-layout', out, '-'], { encoding: 'utf8' });
-    for (const s of ['Vector layout of Au', 'ppm', '0.2', '0.8', 'faults', 'deposits', 'WGS 84 / UTM zone 45N', 'cell 1000 × 1000 m', '10 km', 'Overview']) expect(txt, s).toContain(s);
+    for (const s of ['Vector layout of Au', 'halves: north_south', 'ppm', '0.2', '0.8', 'faults', 'deposits', 'WGS 84 / UTM zone 45N', 'cell 1000 × 1000 m', '10 km', 'Overview']) expect(txt, s).toContain(s);
     // The raster at its native resolution: every image drawn is the one 40 × 30 object (the inset reuses it).
     const rows = execFileSync('pdfimages', ['-list', out], { encoding: 'utf8' }).split('\n').slice(2).filter((l) => l.trim());
     expect(rows.length).toBeGreaterThan(0);

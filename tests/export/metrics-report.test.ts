@@ -14,7 +14,7 @@ import { writeSitesGeoJson } from '../../main/sites/sites-geojson.ts';
 import { METRIC_NAMES } from '../../main/models/cross-validate.ts';
 import { InvalidFileError } from '../../main/errors.ts';
 import { exportMetricsCsv, CSV_COLUMNS, type RunMetrics } from '../../main/export/metrics-csv.ts';
-import { writeRunReport } from '../../main/export/run-report.ts';
+import { runNumberOf, writeRunReport } from '../../main/export/run-report.ts';
 import { RunFolderError } from '../../main/export/export-errors.ts';
 import { Rng } from '../../main/util/rng.ts';
 import { tempDir } from '../helpers/paths.ts';
@@ -124,6 +124,9 @@ describe('run report', () => {
     // One fold row per model × fold.
     expect(html.match(/<tr><td>(cnn|dcn)<\/td><td>\d<\/td><td>\d<\/td>/g)).toHaveLength(8);
     expect(html).toContain('<td>Seed</td><td>3</td>');
+    // The readable name (project/display-names.ts) heads the report; the folder is in the Run table.
+    expect(html).toContain('<h1>Training run: CNN, DCN, GK-CNN (2-fold × 2)</h1>');
+    expect(html).toContain(`<td>Run folder</td><td>${runDir}</td>`);
     expect(html).toContain('p_cnn, p_dcn');
     // The paired comparison of the two models, stated plainly.
     expect(html).toMatch(/<li>DCN − CNN: ΔAUC [+−]\d\.\d\d \[[+−]\d\.\d\d, [+−]\d\.\d\d\] \((the interval includes 0|DCN is better|CNN is better)/);
@@ -157,6 +160,15 @@ describe('run report', () => {
       // A4 at 20 DPI: 165.4 × 233.9 px, rounded up by pdftoppm.
       expect([img.width, img.height]).toEqual([166, 234]);
     }
+  });
+
+  it('numbers app-named run folders by time among their siblings (the "run 3" of readable names)', () => {
+    const runs = join(dir, 'runs');
+    for (const n of ['train-2026-12-03T07-11-41-113Z.run', 'train-2026-12-01T10-00-00-000Z.run', 'krige-2026-12-02T00-00-00-000Z.tif', 'train-2026-12-04T00-00-00-000Z.run']) mkdirSync(join(runs, n), { recursive: true });
+    expect(runNumberOf(join(runs, 'train-2026-12-01T10-00-00-000Z.run'))).toBe(1);
+    expect(runNumberOf(join(runs, 'train-2026-12-03T07-11-41-113Z.run'))).toBe(2);
+    expect(runNumberOf(join(runs, 'train-2026-12-04T00-00-00-000Z.run'))).toBe(3);
+    expect(runNumberOf(runDir)).toBeUndefined();
   });
 
   it('names a run folder without manifest, and an unknown format', async () => {

@@ -3,7 +3,9 @@
  * 5-fold)", "Kriged Au, Cu (ppb, ppm)", "Training run 3: CNN, GK-DCN (5-fold × 2)". The
  * timestamped file or folder name (`train-2026-12-03T07-11-41-113Z.run`) stays the layer's id and
  * source; these names are only what is shown. Pure functions (no fs), so the backend, the layout,
- * the report and the renderer name things the same way.
+ * the report and the renderer name things the same way. It lives in util/ (the lowest layer of
+ * LAYERS in eslint.config.js) rather than project/, because export/ (the layout subtitle, the
+ * report title) sits below project/ and may import only lower layers.
  */
 
 /** `<stem>-<ISO stamp with : and . replaced by ->` as written by the app (renderer runOutputPath). */

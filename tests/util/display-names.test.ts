@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bandDisplayName, krigeDisplayName, modelLabel, rasterDisplayName, runDisplayName, splitStampedName } from '../../main/project/display-names.ts';
+import { bandDisplayName, krigeDisplayName, modelLabel, rasterDisplayName, runDisplayName, splitStampedName } from '../../main/util/display-names.ts';
 
 /** Readable names from the file names the app writes (renderer runOutputPath: `<stem>-<ISO stamp>.<ext>`). */
 describe('display names', () => {
