@@ -14,6 +14,8 @@ import { applyStretch, computeStretch, type Stretch, type StretchKind } from '..
 import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { UnknownLayerError } from './export-errors.ts';
+import { layoutPdf } from './layout-pdf.ts';
+import { bandDisplayName, rasterDisplayName } from '../util/display-names.ts';
 import { checkDpi, pageOf, pagePixels, type Orientation, type Page, type PaperName } from './paper.ts';
 
 /**
@@ -100,13 +102,13 @@ export function parseExtent(text: string): Extent {
 
 // Layout constants of main/figures/map-figure.ts (one panel): the map frame's place inside the
 // figure, needed to put the inset in the frame's corner and to find the legend box.
-const FIG_PAD = 12;
+export const FIG_PAD = 12;
 const FIG_LEGEND_W = 78;
 const FIG_TITLE_H = 26;
 const FIG_FOOTER_H = 20;
 const figHeadH = (hasTitle: boolean): number => (hasTitle ? 34 : 6);
 /** Page margin and the footer line below the figure, CSS px. */
-const PAGE_MARGIN = (10 / 25.4) * 96;
+export const PAGE_MARGIN = (10 / 25.4) * 96;
 const PAGE_FOOTER = 18;
 
 export interface LayoutGeometry {
@@ -261,7 +263,32 @@ export interface MapLayout {
   readonly band: string;
 }
 
-export async function renderMapLayout(options: MapLayoutOptions, ctx?: JobContext): Promise<MapLayout> {
+/**
+ * Everything a page shows, resolved once and drawn by both writers: the PNG one below (canvas)
+ * and the vector PDF one of layout-pdf.ts. Positions are those of `geometry` (CSS px).
+ */
+export interface PreparedLayout {
+  readonly options: CheckedLayoutOptions;
+  readonly page: Page;
+  /** The whole layer (for the inset) and the mapped window of it. */
+  readonly grid: GridSpec;
+  readonly fullBand: Float32Array;
+  readonly view: { readonly grid: GridSpec; readonly band: Float32Array; readonly extent: Extent };
+  readonly stretch: Stretch;
+  readonly points: readonly PointOverlay[];
+  readonly lines: readonly LineOverlay[];
+  readonly title: string;
+  readonly band: string;
+  /** Heading above the map frame: "<layer>: <band>". */
+  readonly panelTitle: string;
+  /** Legend caption (band and units). */
+  readonly legend: string;
+  /** The line at the foot of the page naming source, band, paper and DPI. */
+  readonly footer: string;
+  readonly geometry: LayoutGeometry;
+}
+
+export async function prepareMapLayout(options: MapLayoutOptions, ctx?: JobContext): Promise<PreparedLayout> {
   const o = checkLayoutOptions(options);
   const page = pageOf(o.paper, o.orientation);
   report(ctx, 0, `reading ${o.raster}`);
@@ -272,7 +299,6 @@ export async function renderMapLayout(options: MapLayoutOptions, ctx?: JobContex
   const full = stack.bands[bi];
   const grid = stack.grid;
   const win = o.extent ? cropWindow(grid, o.extent) : { grid, row0: 0, col0: 0 };
-  const view = gridExtent(win.grid);
   // One stretch for the view, the inset and the legend: the whole layer's, as the app draws it.
   const stretch = computeStretch(full, { kind: o.stretch, percentiles: o.percentiles });
   throwIfCancelled(ctx, 'map layout');
@@ -298,32 +324,66 @@ export async function renderMapLayout(options: MapLayoutOptions, ctx?: JobContex
   const ev = gridExtent(win.grid);
   const ef = gridExtent(grid);
   const aspect = (ev.ymax - ev.ymin) / (ev.xmax - ev.xmin);
-  const geo = layoutGeometry(page, aspect, title !== '', (ef.ymax - ef.ymin) / (ef.xmax - ef.xmin));
+  const geometry = layoutGeometry(page, aspect, title !== '', (ef.ymax - ef.ymin) / (ef.xmax - ef.xmin));
+  return {
+    options: o,
+    page,
+    grid,
+    fullBand: full,
+    view: { grid: win.grid, band: o.extent ? cropBand(full, grid, win) : full, extent: ev },
+    stretch,
+    points,
+    lines,
+    title,
+    band,
+    // The subtitle names the layer as a person reads it (display-names.ts): "GK-DCN probability",
+    // "Kriged Au, Cu: Au"; a plain file keeps "<file stem>: <band>".
+    panelTitle: subtitleOf(o.raster, stack.bandNames, band),
+    legend,
+    footer: `${basename(o.raster)} · band ${band} · ${o.paper} ${o.orientation} · ${o.dpi} DPI · GeoAnomaly Workbench`,
+    geometry,
+  };
+}
 
+/** The layout subtitle: a model-output band by its readable name, else "<layer's readable name>: <band>". */
+export function subtitleOf(raster: string, bandNames: readonly string[], band: string): string {
+  const readable = bandDisplayName(band);
+  if (readable !== band) return readable;
+  return `${rasterDisplayName({ path: raster, bandNames })}: ${band}`;
+}
+
+export async function renderMapLayout(options: MapLayoutOptions, ctx?: JobContext): Promise<MapLayout> {
+  return drawLayoutPng(await prepareMapLayout(options, ctx), ctx);
+}
+
+/** The page as one PNG image at the layout's DPI (the figure of map-figure.ts, the inset and the footer). */
+export async function drawLayoutPng(l: PreparedLayout, ctx?: JobContext): Promise<MapLayout> {
+  const o = l.options;
+  const geo = l.geometry;
   report(ctx, 0.4, `drawing the map at ${o.dpi} DPI`);
   const figPng = renderMapFigure(
-    [{ grid: win.grid, band: o.extent ? cropBand(full, grid, win) : full, title: `${layerName}: ${band}`, ramp: o.ramp, stretch, legend, points, lines }],
-    { title: title || undefined, columns: 1, panelWidth: geo.mapW, dpi: o.dpi },
+    [{ grid: l.view.grid, band: l.view.band, title: l.panelTitle, ramp: o.ramp, stretch: l.stretch, legend: l.legend, points: l.points, lines: l.lines }],
+    { title: l.title || undefined, columns: 1, panelWidth: geo.mapW, dpi: o.dpi },
   );
   throwIfCancelled(ctx, 'map layout');
   report(ctx, 0.7, 'composing the page');
-  const surface = newSurface(page.widthCss, page.heightCss, 'png', o.dpi);
+  const surface = newSurface(l.page.widthCss, l.page.heightCss, 'png', o.dpi);
   const c = surface.ctx;
   const fig = await loadImage(figPng);
   c.imageSmoothingEnabled = false;
   c.drawImage(fig, geo.figX, geo.figY, fig.width / (o.dpi / 96), fig.height / (o.dpi / 96));
   c.imageSmoothingEnabled = true;
   const font = figureFont();
-  if (o.inset) drawInset(c, geo.inset, grid, full, stretch, o.ramp, view, font);
+  if (o.inset) drawInset(c, geo.inset, l.grid, l.fullBand, l.stretch, o.ramp, l.view.extent, font);
   c.fillStyle = '#444444';
   c.font = `9px "${font}"`;
   c.textAlign = 'left';
   c.textBaseline = 'bottom';
-  c.fillText(`${basename(o.raster)} · band ${band} · ${o.paper} ${o.orientation} · ${o.dpi} DPI · GeoAnomaly Workbench`, geo.figX + FIG_PAD, page.heightCss - PAGE_MARGIN);
+  c.fillText(l.footer, geo.figX + FIG_PAD, l.page.heightCss - PAGE_MARGIN);
   const png = surface.encode(o.dpi);
-  const px = pagePixels(page, o.dpi);
+  const px = pagePixels(l.page, o.dpi);
   report(ctx, 0.9, 'page drawn');
-  return { png, page, widthPx: px.width, heightPx: px.height, geometry: geo, title, band };
+  return { png, page: l.page, widthPx: px.width, heightPx: px.height, geometry: geo, title: l.title, band: l.band };
 }
 
 /** A one-page PDF whose page box is the paper size, holding the page image at its DPI. */
@@ -350,13 +410,26 @@ export function layoutFormatOf(path: string): LayoutFormat {
   throw new InvalidOptionError(`${path}: a map layout is written as .png or .pdf, not "${ext || 'no extension'}"`, { path });
 }
 
-/** Renders the layout and writes it (format from the extension), atomically. */
-export async function writeMapLayout(out: string, options: MapLayoutOptions, ctx?: JobContext): Promise<MapLayout & { path: string; format: LayoutFormat }> {
+/**
+ * Renders the layout and writes it (format from the extension), atomically: a PNG page image,
+ * or a vector PDF (layout-pdf.ts: real text, vector furniture and overlays, the raster once at
+ * one image pixel per cell).
+ */
+export async function writeMapLayout(out: string, options: MapLayoutOptions, ctx?: JobContext): Promise<WrittenLayout> {
   const format = layoutFormatOf(out);
-  const layout = await renderMapLayout(options, ctx);
+  const prepared = await prepareMapLayout(options, ctx);
   throwIfCancelled(ctx, 'map layout');
-  if (format === 'png') writeFileAtomic(out, layout.png);
-  else writeFileAtomic(out, await pagesToPdf([layout], { title: layout.title, subject: `${options.raster} band ${layout.band}` }));
+  const px = pagePixels(prepared.page, prepared.options.dpi);
+  const info = { page: prepared.page, widthPx: px.width, heightPx: px.height, geometry: prepared.geometry, title: prepared.title, band: prepared.band };
+  if (format === 'png') {
+    const layout = await drawLayoutPng(prepared, ctx);
+    writeFileAtomic(out, layout.png);
+  } else {
+    report(ctx, 0.5, 'drawing the vector page');
+    writeFileAtomic(out, await layoutPdf(prepared, { subject: `${options.raster} band ${prepared.band}` }));
+  }
   report(ctx, 1, `wrote ${out}`);
-  return { ...layout, path: out, format };
+  return { ...info, path: out, format };
 }
+
+export type WrittenLayout = Omit<MapLayout, 'png'> & { readonly path: string; readonly format: LayoutFormat };

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
 import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import { InvalidOptionError } from '../errors.ts';
 import { readStack } from '../io/geotiff-read.ts';
@@ -11,6 +11,8 @@ import { METRIC_NAMES } from '../models/metric-names.ts';
 import { MANIFEST_FILE, readManifest, type RunManifest } from '../models/run-store.ts';
 import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
+import { pdfSafe } from './pdf-text.ts';
+import { runDisplayName } from '../util/display-names.ts';
 import { RunFolderError } from './export-errors.ts';
 import { readRunHoldout, readRunComparisons, readRunMetrics, type RunMetrics } from './metrics-csv.ts';
 import { formatComparison, type Comparison } from '../eval/bootstrap.ts';
@@ -32,12 +34,15 @@ export interface RunReportOptions {
   readonly depositsLayer?: { readonly layer?: string; readonly layerFlag: string };
   /** CRS of the deposits layer when it declares none (report --crs). */
   readonly crs?: Crs;
-  /** @default "Training run <folder name>" */
+  /** @default the run's readable name, "Training run 3: CNN, GK-DCN (5-fold × 2)" (util/display-names.ts) */
   readonly title?: string;
 }
 
 export interface ReportImage {
+  /** What the figure shows. */
   readonly caption: string;
+  /** What it was drawn from: files and options, stated under the figure ("Inputs: …"). */
+  readonly inputs: string;
   readonly png: Buffer;
 }
 
@@ -50,7 +55,10 @@ export interface RunReport {
   readonly comparisons: readonly Comparison[];
   /** metrics.json's region hold-out (train --holdout-region/--holdout-blocks); null when the run has none. */
   readonly holdout?: HoldoutMetrics | null;
+  /** Every plot: the fold-metric plots (AUC, MCC per fold), then `learningCurves`. */
   readonly charts: readonly ReportImage[];
+  /** The last plots of `charts`: learning curves of the final networks, and the geology term per epoch of gk-* models. */
+  readonly learningCurves: readonly ReportImage[];
   readonly maps: readonly ReportImage[];
   /** The run's trust warnings (manifest.json `warnings`) and those of the given map (saturated probabilities). */
   readonly warnings: readonly TrustWarning[];
@@ -58,22 +66,39 @@ export interface RunReport {
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
 
-function foldCharts(metrics: RunMetrics): ReportImage[] {
+function cvText(m: RunManifest): string {
+  const o = m.options as Record<string, unknown>;
+  return `${String(o.protocol ?? '–')} ${String(o.folds ?? '–')}-fold × ${String(o.repeats ?? '–')} repeats, seed ${m.seed}`;
+}
+
+function foldCharts(runDir: string, metrics: RunMetrics, m: RunManifest): ReportImage[] {
   return (['auc', 'mcc'] as const).map((metric) => {
-    const series: Series[] = Object.entries(metrics).map(([model, m], i) => ({
+    const series: Series[] = Object.entries(metrics).map(([model, mm], i) => ({
       kind: 'line',
-      x: m.folds.map((_, j) => j + 1),
-      y: m.folds.map((f) => (typeof f[metric] === 'number' ? f[metric] : NaN)),
+      x: mm.folds.map((_, j) => j + 1),
+      y: mm.folds.map((f) => (typeof f[metric] === 'number' ? f[metric] : NaN)),
       label: model,
       colour: PALETTE[i % PALETTE.length],
     }));
     const caption = `${metric.toUpperCase()} of every cross-validation fold (repeat-major order) per model`;
-    return { caption, png: renderChart({ title: `${metric.toUpperCase()} per fold`, xLabel: 'fold', yLabel: metric.toUpperCase(), series, width: 560, height: 300, dpi: 150 }) };
+    const inputs = `${join(runDir, 'metrics.json')} (folds of ${Object.keys(metrics).join(', ')}); ${cvText(m)}`;
+    return { caption, inputs, png: renderChart({ title: `${metric.toUpperCase()} per fold`, xLabel: 'fold', yLabel: metric.toUpperCase(), series, width: 560, height: 300, dpi: 150 }) };
   });
 }
 
-/** Learning curves of the final networks (manifest.json models.<kind>.history): train and validation loss per epoch. */
-function learningCurveCharts(m: RunManifest): ReportImage[] {
+function trainText(m: RunManifest): string {
+  const train = ((m.options as Record<string, unknown>).train ?? {}) as Record<string, unknown>;
+  return Object.entries(train).map(([k, v]) => `${k} ${String(v)}`).join(', ');
+}
+
+/**
+ * Learning curves of the final networks (manifest.json models.<kind>.history): train and
+ * validation loss per epoch, and for gk-* models the geology-loss share and the coefficients
+ * a_i and b of the geology term per epoch.
+ */
+export function learningCurveCharts(runDir: string, m: RunManifest): ReportImage[] {
+  const source = join(runDir, MANIFEST_FILE);
+  const opts = trainText(m);
   return Object.entries(m.models).flatMap(([kind, v]) => {
     const h = v.history ?? [];
     if (h.length === 0) return [];
@@ -84,7 +109,22 @@ function learningCurveCharts(m: RunManifest): ReportImage[] {
     ];
     const share = h.some((e) => e.geologyShare !== undefined) ? `; geology-loss share at the kept epoch ${v.geologyShare !== undefined ? `${(100 * v.geologyShare).toFixed(1)}%` : '–'}` : '';
     const caption = `${kind}: learning curve of the final model (kept epoch ${v.epochs}${v.stoppedEarly ? ', stopped early' : ''}${share})`;
-    return [{ caption, png: renderChart({ title: `${kind} learning curve`, xLabel: 'epoch', yLabel: 'loss', series, width: 560, height: 260, dpi: 150 }) }];
+    const inputs = `${source} models.${kind}.history (${h.length} epoch${h.length === 1 ? '' : 's'})${opts ? `; training options: ${opts}` : ''}`;
+    const out: ReportImage[] = [{ caption, inputs, png: renderChart({ title: `${kind} learning curve`, xLabel: 'epoch', yLabel: 'loss', series, width: 560, height: 260, dpi: 150 }) }];
+    if (h.some((e) => e.geologyShare !== undefined || e.b !== undefined)) {
+      const nA = Math.max(0, ...h.map((e) => e.a?.length ?? 0));
+      const geo: Series[] = [
+        ...(h.some((e) => e.geologyShare !== undefined) ? [{ kind: 'line' as const, x, y: h.map((e) => e.geologyShare ?? NaN), label: 'geology share', colour: PALETTE[2] }] : []),
+        ...Array.from({ length: nA }, (_, i): Series => ({ kind: 'line', x, y: h.map((e) => e.a?.[i] ?? NaN), label: `a${i + 1}`, colour: PALETTE[(i + 3) % PALETTE.length] })),
+        ...(h.some((e) => e.b !== undefined) ? [{ kind: 'line' as const, x, y: h.map((e) => e.b ?? NaN), label: 'b', colour: PALETTE[1] }] : []),
+      ];
+      out.push({
+        caption: `${kind}: geology term per epoch (share λ·L_geology / (L_CE + λ·L_geology) of the objective, coefficients a_i and b)`,
+        inputs: `${source} models.${kind}.history: geologyShare, a, b (${h.length} epoch${h.length === 1 ? '' : 's'})${opts ? `; training options: ${opts}` : ''}`,
+        png: renderChart({ title: `${kind} geology term`, xLabel: 'epoch', yLabel: 'value', series: geo, width: 560, height: 260, dpi: 150 }),
+      });
+    }
+    return out;
   });
 }
 
@@ -109,7 +149,32 @@ async function mapImages(map: string, deposits: string | undefined, read: Pick<V
     points,
   }));
   const png = renderMapFigure(panels, { columns: 2, panelWidth: 300, dpi: 150, title: basename(map) });
-  return { images: [{ caption: `${basename(map)}: ${shown.map((x) => x.b).join(', ')}${deposits ? '; red triangles: deposits' : ''}`, png }], warnings };
+  const caption = `${basename(map)}: ${shown.map((x) => x.b).join(', ')}${deposits ? '; red triangles: deposits' : ''}`;
+  const inputs = `${map} (bands ${shown.map((x) => x.b).join(', ')})${deposits ? `; deposits ${deposits}` : ''}; probabilities on a fixed 0–1 stretch (viridis), other bands on the 2–98 percentile stretch (rdbu)`;
+  return { images: [{ caption, inputs, png }], warnings };
+}
+
+/**
+ * 1-based number of a run folder among the training runs beside it (`train-<stamp>.run`, which
+ * sort by time), or undefined for a folder the app did not name.
+ */
+export function runNumberOf(runDir: string): number | undefined {
+  const name = basename(runDir);
+  if (!/^train-.*\.run$/.test(name)) return undefined;
+  try {
+    const runs = readdirSync(dirname(runDir)).filter((n) => /^train-.*\.run$/.test(n)).sort();
+    const i = runs.indexOf(name);
+    return i >= 0 ? i + 1 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** "Training run 3: CNN, GK-DCN (5-fold × 2)" (display-names.ts); the folder name is in the Run table. */
+function reportTitle(runDir: string, m: RunManifest, models: readonly string[]): string {
+  const o = m.options as Record<string, unknown>;
+  const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  return runDisplayName(models, { runNumber: runNumberOf(runDir), folds: num(o.folds), repeats: num(o.repeats) });
 }
 
 export async function buildRunReport(runDir: string, options: RunReportOptions = {}, ctx?: JobContext): Promise<RunReport> {
@@ -120,13 +185,14 @@ export async function buildRunReport(runDir: string, options: RunReportOptions =
   }
   const manifest = readManifest(runDir);
   report(ctx, 0.2, 'plotting fold metrics');
-  const charts = [...foldCharts(metrics), ...learningCurveCharts(manifest)];
+  const learningCurves = learningCurveCharts(runDir, manifest);
+  const charts = [...foldCharts(runDir, metrics, manifest), ...learningCurves];
   throwIfCancelled(ctx, 'run report');
   report(ctx, 0.4, options.map ? `drawing ${options.map}` : 'no maps given');
   const drawn = options.map ? await mapImages(options.map, options.deposits, { assumeCrs: options.crs, log: ctx?.log }, options.depositsLayer) : { images: [], warnings: [] };
   throwIfCancelled(ctx, 'run report');
   const warnings = [...(manifest.warnings ?? []), ...drawn.warnings];
-  return { title: options.title ?? `Training run ${basename(runDir)}`, runDir, manifest, metrics, comparisons: readRunComparisons(runDir), holdout: readRunHoldout(runDir), charts, maps: drawn.images, warnings };
+  return { title: options.title ?? reportTitle(runDir, manifest, Object.keys(metrics)), runDir, manifest, metrics, comparisons: readRunComparisons(runDir), holdout: readRunHoldout(runDir), charts, learningCurves, maps: drawn.images, warnings };
 }
 
 // ------------------------------------------------------------------------------------------
@@ -195,6 +261,32 @@ function modelRows(r: RunReport): string[][] {
 const METRIC_HEAD = ['Model', ...METRIC_NAMES, 'AUC 95% CI'];
 const FOLD_HEAD = ['Model', 'Repeat', 'Fold', ...METRIC_NAMES];
 
+/** The report's sections in order (those with content), for the table of contents and the anchors. */
+export interface ReportSection {
+  readonly id: string;
+  readonly title: string;
+}
+
+export function reportSections(r: RunReport): ReportSection[] {
+  return [
+    { id: 'run', title: 'Run' },
+    ...(r.warnings.length > 0 ? [{ id: 'warnings', title: 'Warnings: results not to trust as they stand' }] : []),
+    { id: 'metrics', title: 'Cross-validation metrics (mean ± sd)' },
+    ...(r.comparisons.length > 0 ? [{ id: 'comparisons', title: 'Paired comparisons (ΔAUC, 95% interval)' }] : []),
+    ...(r.holdout ? [{ id: 'holdout', title: `Region hold-out (${r.holdout.method})` }] : []),
+    { id: 'folds', title: 'Every fold' },
+    { id: 'fold-plots', title: 'Fold plots' },
+    ...(r.learningCurves.length > 0 ? [{ id: 'learning-curves', title: 'Learning curves' }] : []),
+    ...(r.maps.length > 0 ? [{ id: 'maps', title: 'Maps' }] : []),
+    { id: 'manifest', title: 'Manifest' },
+  ];
+}
+
+/** Every figure in report order with its number: "Figure 3. <caption> Inputs: <inputs>". */
+export function numberedFigures(r: RunReport): { id: string; label: string; image: ReportImage }[] {
+  return [...r.charts, ...r.maps].map((image, i) => ({ id: `fig-${i + 1}`, label: `Figure ${i + 1}. ${image.caption}. Inputs: ${image.inputs}.`, image }));
+}
+
 // ------------------------------------------------------------------------------------------
 // HTML
 
@@ -205,12 +297,16 @@ function htmlTable(head: readonly string[] | null, rows: readonly (readonly stri
   return `<table${cls ? ` class="${cls}"` : ''}>${h}<tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 }
 
-function htmlImage(img: ReportImage): string {
-  return `<figure><img alt="${esc(img.caption)}" src="data:image/png;base64,${img.png.toString('base64')}"><figcaption>${esc(img.caption)}</figcaption></figure>`;
+function htmlImage(f: { id: string; label: string; image: ReportImage }): string {
+  return `<figure id="${f.id}"><img alt="${esc(f.image.caption)}" src="data:image/png;base64,${f.image.png.toString('base64')}"><figcaption>${esc(f.label)}</figcaption></figure>`;
 }
 
 export function renderReportHtml(r: RunReport): string {
   const m = r.manifest;
+  const sections = reportSections(r);
+  const figs = numberedFigures(r);
+  const nFold = r.charts.length - r.learningCurves.length;
+  const h2 = (id: string): string => `<h2 id="${id}">${esc(sections.find((x) => x.id === id)?.title ?? id)}</h2>`;
   return [
     '<!DOCTYPE html>',
     '<html lang="en"><head><meta charset="utf-8">',
@@ -218,24 +314,24 @@ export function renderReportHtml(r: RunReport): string {
     '<style>body{font-family:"DejaVu Sans",Arial,sans-serif;margin:24px auto;max-width:980px;color:#111;font-size:13px}' +
       'table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #d1d5db;padding:2px 6px;text-align:left;vertical-align:top}' +
       'th{background:#f3f4f6}table.kv td:first-child{font-weight:600;white-space:nowrap}td.hash,.hash td:last-child{font-family:monospace;font-size:11px;word-break:break-all}' +
-      'figure{margin:12px 0}img{max-width:100%}figcaption{color:#4b5563;font-size:12px}pre{background:#f9fafb;border:1px solid #e5e7eb;padding:8px;overflow:auto;font-size:11px}</style>',
+      'nav.toc ol{margin:4px 0 16px}figure{margin:12px 0}img{max-width:100%}figcaption{color:#4b5563;font-size:12px}pre{background:#f9fafb;border:1px solid #e5e7eb;padding:8px;overflow:auto;font-size:11px}</style>',
     '</head><body>',
     `<h1>${esc(r.title)}</h1>`,
-    '<h2>Run</h2>',
+    `<nav class="toc"><h2 id="contents">Contents</h2><ol>${sections.map((x) => `<li><a href="#${x.id}">${esc(x.title)}</a></li>`).join('')}</ol></nav>`,
+    h2('run'),
     htmlTable(null, summaryRows(r), 'kv'),
-    ...(r.warnings.length > 0 ? ['<h2>Warnings: results not to trust as they stand</h2>', `<ul class="warnings">${r.warnings.map((w) => `<li>${esc(formatWarning(w))}</li>`).join('')}</ul>`] : []),
-    '<h2>Cross-validation metrics (mean ± sd)</h2>',
+    ...(r.warnings.length > 0 ? [h2('warnings'), `<ul class="warnings">${r.warnings.map((w) => `<li>${esc(formatWarning(w))}</li>`).join('')}</ul>`] : []),
+    h2('metrics'),
     htmlTable(METRIC_HEAD, metricsRows(r), 'metrics'),
-    ...(r.comparisons.length > 0
-      ? ['<h2>Paired comparisons (ΔAUC, 95% interval)</h2>', `<ul class="comparisons">${comparisonLines(r).map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`, `<p>${esc(COMPARISON_NOTE)}</p>`]
-      : []),
-    ...(r.holdout ? [`<h2>Region hold-out (${esc(r.holdout.method)})</h2>`, htmlTable(HOLDOUT_HEAD, holdoutRows(r)), `<p>${esc(r.holdout.rules)}</p>`] : []),
-    '<h2>Every fold</h2>',
+    ...(r.comparisons.length > 0 ? [h2('comparisons'), `<ul class="comparisons">${comparisonLines(r).map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`, `<p>${esc(COMPARISON_NOTE)}</p>`] : []),
+    ...(r.holdout ? [h2('holdout'), htmlTable(HOLDOUT_HEAD, holdoutRows(r)), `<p>${esc(r.holdout.rules)}</p>`] : []),
+    h2('folds'),
     htmlTable(FOLD_HEAD, foldRows(r), 'folds'),
-    '<h2>Plots</h2>',
-    ...r.charts.map(htmlImage),
-    ...(r.maps.length > 0 ? ['<h2>Maps</h2>', ...r.maps.map(htmlImage)] : []),
-    '<h2>Manifest</h2>',
+    h2('fold-plots'),
+    ...figs.slice(0, nFold).map(htmlImage),
+    ...(r.learningCurves.length > 0 ? [h2('learning-curves'), ...figs.slice(nFold, r.charts.length).map(htmlImage)] : []),
+    ...(r.maps.length > 0 ? [h2('maps'), ...figs.slice(r.charts.length).map(htmlImage)] : []),
+    h2('manifest'),
     '<h3>Inputs</h3>',
     htmlTable(['Role', 'Path', 'Bytes', 'SHA-256'], inputRows(r), 'hash inputs'),
     '<h3>Final models</h3>',
@@ -255,13 +351,6 @@ export function renderReportHtml(r: RunReport): string {
 
 const A4: [number, number] = [595.28, 841.89];
 const MARGIN = 48;
-
-/** Standard PDF fonts cover WinAnsi only: spell out the few other symbols used, '?' for the rest. */
-function pdfSafe(text: string, font: PDFFont): string {
-  const spelled = text.replace(/λ/g, 'lambda').replace(/ρ/g, 'rho').replace(/≤/g, '<=').replace(/≥/g, '>=').replace(/→/g, '->').replace(/–/g, '-').replace(/−/g, '-').replace(/Δ/g, 'Delta ');
-  const ok = new Set(font.getCharacterSet());
-  return [...spelled].map((ch) => (ok.has(ch.codePointAt(0) ?? 0) ? ch : '?')).join('');
-}
 
 class PdfWriter {
   page!: PDFPage;
@@ -340,15 +429,15 @@ class PdfWriter {
     for (const r of rows) drawRow(r, false);
     this.y -= 6;
   }
-  async image(img: ReportImage): Promise<void> {
+  async image(img: ReportImage, label: string): Promise<void> {
     const png = await this.doc.embedPng(img.png);
-    const scale = Math.min(this.width / png.width, (A4[1] - 2 * MARGIN - 30) / png.height);
+    const scale = Math.min(this.width / png.width, (A4[1] - 2 * MARGIN - 50) / png.height);
     const w = png.width * scale;
     const h = png.height * scale;
-    this.ensure(h + 24);
+    this.ensure(h + 40);
     this.page.drawImage(png, { x: MARGIN, y: this.y - h, width: w, height: h });
     this.y -= h + 4;
-    this.text(img.caption, 8);
+    this.text(label, 8);
     this.y -= 6;
   }
 }
@@ -362,44 +451,70 @@ export async function renderReportPdf(r: RunReport): Promise<Uint8Array> {
   const pdf = new PdfWriter(doc, await doc.embedFont(StandardFonts.Helvetica), await doc.embedFont(StandardFonts.HelveticaBold), await doc.embedFont(StandardFonts.Courier));
   pdf.text(r.title, 18, pdf.bold);
   pdf.y -= 6;
-  pdf.heading('Run');
+  // Table of contents: its lines are written last, once every section's page is known.
+  const sections = reportSections(r);
+  const sectionPage = new Map<string, number>();
+  pdf.heading('Contents');
+  const tocPage = pdf.page;
+  const tocTop = pdf.y;
+  const tocLine = 12;
+  pdf.y -= sections.length * tocLine + 6;
+  const section = (id: string): void => {
+    pdf.heading(sections.find((x) => x.id === id)?.title ?? id);
+    sectionPage.set(id, doc.getPages().indexOf(pdf.page) + 1);
+  };
+  const figs = numberedFigures(r);
+  section('run');
   pdf.table(null, summaryRows(r), [1, 4], 8);
   if (r.warnings.length > 0) {
-    pdf.heading('Warnings: results not to trust as they stand');
+    section('warnings');
     for (const w of r.warnings) pdf.text(formatWarning(w), 8);
   }
-  pdf.heading('Cross-validation metrics (mean ± sd)');
+  section('metrics');
   pdf.table(METRIC_HEAD, metricsRows(r), [0.9, 1, 1, 1, 1, 1, 1, 1, 1], 7);
   if (r.comparisons.length > 0) {
-    pdf.heading('Paired comparisons (ΔAUC, 95% interval)');
+    section('comparisons');
     for (const l of comparisonLines(r)) pdf.text(l, 8);
     pdf.text(COMPARISON_NOTE, 7);
   }
   if (r.holdout) {
-    pdf.heading(`Region hold-out (${r.holdout.method})`);
+    section('holdout');
     pdf.table(HOLDOUT_HEAD, holdoutRows(r), [0.8, 1.6, 1.4, 0.6, 0.8], 7);
     pdf.text(r.holdout.rules, 7);
   }
-  pdf.heading('Every fold');
+  section('folds');
   pdf.table(FOLD_HEAD, foldRows(r), [1, 0.6, 0.5, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8], 7);
-  pdf.heading('Plots');
-  for (const c of r.charts) await pdf.image(c);
-  if (r.maps.length > 0) {
-    pdf.heading('Maps');
-    for (const m of r.maps) await pdf.image(m);
+  section('fold-plots');
+  let fi = 0;
+  for (; fi < r.charts.length - r.learningCurves.length; fi++) await pdf.image(figs[fi].image, figs[fi].label);
+  if (r.learningCurves.length > 0) {
+    section('learning-curves');
+    for (; fi < r.charts.length; fi++) await pdf.image(figs[fi].image, figs[fi].label);
   }
-  pdf.heading('Manifest: inputs');
+  if (r.maps.length > 0) {
+    section('maps');
+    for (; fi < figs.length; fi++) await pdf.image(figs[fi].image, figs[fi].label);
+  }
+  section('manifest');
+  pdf.heading('Inputs', 11);
   // The hash in full on its own line: a report reader must be able to compare it.
   for (const i of r.manifest.inputs) {
     pdf.text(`${i.role}: ${i.path} (${i.bytes} bytes)`, 8);
     pdf.text(`SHA-256 ${i.sha256}`, 7.5, pdf.mono, 12);
   }
-  pdf.heading('Manifest: final models');
+  pdf.heading('Final models', 11);
   pdf.table(['Model', 'Path', 'Epochs', 'Geology coefficients'], modelRows(r), [0.8, 1.6, 0.5, 2.2], 7.5);
-  pdf.heading('Manifest: package versions');
+  pdf.heading('Package versions', 11);
   pdf.table(['Package', 'Version'], Object.entries(r.manifest.packages), [2, 1], 7.5);
-  pdf.heading('Manifest: options');
+  pdf.heading('Options', 11);
   for (const line of JSON.stringify(r.manifest.options, null, 2).split('\n')) pdf.text(line.replace(/^ +/, (s) => '\u00a0'.repeat(s.length)), 7, pdf.mono);
+  sections.forEach((x, i) => {
+    const y = tocTop - (i + 1) * tocLine;
+    const page = String(sectionPage.get(x.id) ?? '');
+    const title = pdfSafe(`${i + 1}. ${x.title}`, pdf.font);
+    tocPage.drawText(title, { x: MARGIN + 8, y, size: 9, font: pdf.font });
+    tocPage.drawText(page, { x: A4[0] - MARGIN - pdf.font.widthOfTextAtSize(page, 9), y, size: 9, font: pdf.font });
+  });
   const pages = doc.getPages();
   pages.forEach((p, i) => p.drawText(`${i + 1} / ${pages.length}`, { x: A4[0] - MARGIN - 30, y: MARGIN / 2, size: 8, font: pdf.font, color: rgb(0.4, 0.4, 0.4) }));
   return doc.save();

@@ -70,40 +70,54 @@ function isStretch(s: StretchOptions | Stretch | undefined): s is Stretch {
   return !!s && 'min' in s && 'max' in s && 'kind' in s;
 }
 
-function formatTick(v: number): string {
+/** Legend tick label: 3 significant digits, exponent form for very small or large values. */
+export function formatTick(v: number): string {
   const a = Math.abs(v);
   if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(1);
   return String(Number(v.toPrecision(3)));
 }
 
-function niceLength(maxMetres: number): number {
+/** Scale-bar length: the largest 1, 2 or 5 × 10^k not above maxMetres. */
+export function niceLength(maxMetres: number): number {
   const mag = Math.pow(10, Math.floor(Math.log10(maxMetres)));
   return [5, 2, 1].map((m) => m * mag).find((l) => l <= maxMetres) ?? mag;
 }
 
+/** The cells of a panel as RGBA, one pixel per cell (NaN = light grey), in the panel's ramp. */
+export function cellPixels(band: ArrayLike<number>, count: number, stretch: Stretch, ramp: RampName): Uint8ClampedArray {
+  const lut = rampLut(ramp);
+  const out = new Uint8ClampedArray(count * 4);
+  for (let i = 0; i < count; i++) {
+    const t = applyStretch(stretch, band[i]);
+    const o = i * 4;
+    if (Number.isNaN(t)) {
+      out[o] = 230;
+      out[o + 1] = 230;
+      out[o + 2] = 230;
+    } else {
+      const li = Math.round(t * 255) * 4;
+      out[o] = lut[li];
+      out[o + 1] = lut[li + 1];
+      out[o + 2] = lut[li + 2];
+    }
+    out[o + 3] = 255;
+  }
+  return out;
+}
+
+/** Legend ticks of a stretch: five log-spaced values for log, else nice round steps. */
+export function legendTicks(stretch: Stretch): number[] {
+  return stretch.kind === 'log' ? [0, 0.25, 0.5, 0.75, 1].map((t) => stretchValueAt(stretch, t)) : niceTicks(stretch.min, stretch.max, 5);
+}
+
 function drawRaster(ctx: SKRSContext2D, p: MapPanel, stretch: Stretch, x0: number, y0: number, w: number, h: number): void {
   const { rows, cols } = p.grid;
-  const lut = rampLut(p.ramp ?? 'viridis');
   // One pixel per cell, then scaled without smoothing: crisp cells at any size and DPI
   // (drawImage honours the context's DPI transform; putImageData would not).
   const cells = createCanvas(cols, rows);
   const cctx = cells.getContext('2d');
   const img = cctx.createImageData(cols, rows);
-  for (let i = 0; i < rows * cols; i++) {
-    const t = applyStretch(stretch, p.band[i]);
-    const o = i * 4;
-    if (Number.isNaN(t)) {
-      img.data[o] = 230;
-      img.data[o + 1] = 230;
-      img.data[o + 2] = 230;
-    } else {
-      const li = Math.round(t * 255) * 4;
-      img.data[o] = lut[li];
-      img.data[o + 1] = lut[li + 1];
-      img.data[o + 2] = lut[li + 2];
-    }
-    img.data[o + 3] = 255;
-  }
+  img.data.set(cellPixels(p.band, rows * cols, stretch, p.ramp ?? 'viridis'));
   cctx.putImageData(img, 0, 0);
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(cells, x0, y0, w, h);
@@ -244,16 +258,17 @@ function drawPanel(ctx: SKRSContext2D, p: MapPanel, left: number, top: number, m
   ctx.fillStyle = '#111';
   ctx.textBaseline = 'middle';
   ctx.font = `10px "${font}"`;
-  const ticks =
-    stretch.kind === 'log'
-      ? [0, 0.25, 0.5, 0.75, 1].map((t) => stretchValueAt(stretch, t))
-      : niceTicks(stretch.min, stretch.max, 5);
-  for (const v of ticks) {
+  for (const v of legendTicks(stretch)) {
     const t = applyStretch(stretch, v);
     const ty = ly + (1 - t) * (barH - 1);
     ctx.fillRect(lx + 14, ty, 3, 1);
     ctx.fillText(formatTick(v), lx + 20, ty);
   }
+}
+
+/** The CRS line under a map: "WGS 84 / UTM zone 45N · cell 1000 × 1000 m". */
+export function crsLine(g: GridSpec): string {
+  return `${g.crs?.name ?? 'CRS not declared'} · cell ${g.cellSizeX} × ${g.cellSizeY}${g.crs && !g.crs.geographic ? ' m' : ''}`;
 }
 
 /** Renders one or more map panels into one PNG (or SVG). */
@@ -288,7 +303,6 @@ export function renderMapFigure(panels: readonly MapPanel[], options: FigureOpti
   ctx.font = `10px "${font}"`;
   ctx.textAlign = 'left';
   ctx.textBaseline = 'bottom';
-  const crs = g0.crs?.name ?? 'CRS not declared';
-  ctx.fillText(`${crs} · cell ${g0.cellSizeX} × ${g0.cellSizeY}${g0.crs && !g0.crs.geographic ? ' m' : ''}`, PAD, height - 6);
+  ctx.fillText(crsLine(g0), PAD, height - 6);
   return surface.encode(options.dpi ?? 150);
 }

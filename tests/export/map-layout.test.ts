@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crsFromEpsg } from '../../main/grid/crs.ts';
 import type { GridSpec } from '../../main/grid/grid-spec.ts';
@@ -103,14 +103,28 @@ describe('map layout (PNG and PDF)', () => {
     expect([r.widthPx, r.heightPx]).toEqual([1169, 827]); // 297 mm × 100 / 25.4 = 1169.3; 210 mm → 826.8
     // pHYs in pixels per metre: round(100 / 0.0254) = 3937, unit 1 = metre.
     expect(phys(bytes)).toEqual([3937, 3937, 1]);
-    // pdftoppm at the layout's own DPI gives the embedded image back: a pixel differs when a
-    // channel differs by > 40 (resampling at the page edge); at most 1 % may differ.
+    // pdftoppm at the layout's own DPI draws the vector page like the PNG: a pixel differs when a
+    // channel differs by > 40. Inside the map frame (cells, scale bar, north arrow) at most 1 % may
+    // differ (anti-aliasing at cell and line edges); on the whole page at most 3 %, because the PDF's
+    // text is Helvetica (pdf-lib's standard font) where the PNG draws DejaVu Sans, and the PDF adds
+    // the overlay key.
     const fromPdf = rasterisePdf(pdf, dpi);
     expect(Math.abs(fromPdf.width - img.width)).toBeLessThanOrEqual(1);
     expect(Math.abs(fromPdf.height - img.height)).toBeLessThanOrEqual(1);
     const w = Math.min(img.width, fromPdf.width);
     const h = Math.min(img.height, fromPdf.height);
-    expect(diffImages(crop(img, w, h), crop(fromPdf, w, h), 40).fraction).toBeLessThanOrEqual(0.01);
+    expect(diffImages(crop(img, w, h), crop(fromPdf, w, h), 40).fraction).toBeLessThanOrEqual(0.03);
+    const s = dpi / 96;
+    const frame = (im: Image): Image => {
+      const x0 = Math.round((r.geometry.mapX + 0.05 * r.geometry.mapW) * s);
+      const y0 = Math.round((r.geometry.mapY + 0.15 * r.geometry.mapH) * s);
+      const fw = Math.round(0.6 * r.geometry.mapW * s);
+      const fh = Math.round(0.5 * r.geometry.mapH * s);
+      const data = new Uint8Array(fw * fh * 4);
+      for (let y = 0; y < fh; y++) data.set(im.data.subarray(((y0 + y) * im.width + x0) * 4, ((y0 + y) * im.width + x0 + fw) * 4), y * fw * 4);
+      return { width: fw, height: fh, data };
+    };
+    expect(diffImages(frame(img), frame(fromPdf), 40).fraction).toBeLessThanOrEqual(0.01);
   });
 
   it('draws the legend colour bar, the map in the ramp and the inset with its red view outline', async () => {
@@ -154,6 +168,44 @@ describe('map layout (PNG and PDF)', () => {
         expect(near(px(img, x, y), top, 4), `pixel (${x}, ${y})`).toBe(true);
       }
     }
+  });
+
+  it('PDF is vector: pdftotext finds title, legend and CRS; pdfimages lists one image of cols × rows; pdffonts a font; overlays are paths', async () => {
+    const faults = join(dir, 'faults.geojson');
+    const deposits = join(dir, 'deposits.geojson');
+    const utm = { type: 'name', properties: { name: 'urn:ogc:def:crs:EPSG::32645' } };
+    writeFileSync(faults, JSON.stringify({ type: 'FeatureCollection', crs: utm, features: [{ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: [[505_000, 4_605_000], [530_000, 4_625_000]] } }] }));
+    writeFileSync(deposits, JSON.stringify({ type: 'FeatureCollection', crs: utm, features: [{ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [515_500, 4_615_500] } }] }));
+    const out = join(dir, 'vector.pdf');
+    await writeMapLayout(out, { raster, band: 'north_south', title: 'Vector layout of Au', units: 'ppm', stretch: 'minmax', faults, deposits, inset: true, dpi: 150 });
+    // Real text (poppler's pdftotext): the title, the legend caption and tick labels, the overlay key, the CRS line.
+    const txt = execFileSync('pdftotext', ['-layout', out, '-'], { encoding: 'utf8' });
+    for (const s of ['Vector layout of Au', 'halves: north_south', 'ppm', '0.2', '0.8', 'faults', 'deposits', 'WGS 84 / UTM zone 45N', 'cell 1000 × 1000 m', '10 km', 'Overview']) expect(txt, s).toContain(s);
+    // The raster at its native resolution: every image drawn is the one 40 × 30 object (the inset reuses it).
+    const rows = execFileSync('pdfimages', ['-list', out], { encoding: 'utf8' }).split('\n').slice(2).filter((l) => l.trim());
+    expect(rows.length).toBeGreaterThan(0);
+    const objects = new Set(rows.map((l) => l.trim().split(/\s+/).slice(10, 12).join(' ')));
+    expect(objects.size).toBe(1);
+    const cols = rows[0].trim().split(/\s+/);
+    expect([cols[2], Number(cols[3]), Number(cols[4]), cols[9]]).toEqual(['image', 40, 30, 'no']); // type, width, height, interpolate
+    // A font object is used (Helvetica: pdf-lib's standard font).
+    expect(execFileSync('pdffonts', [out], { encoding: 'utf8' })).toMatch(/Helvetica\s+Type 1/);
+    // The fault is a vector path: pdftocairo -svg writes the stroked line as an SVG path in PDF
+    // user space (pt, y up; the page transform is a separate attribute) whose end points are the
+    // fault's, mapped to the page: 1 km = mapW / 40 CSS px, 1 CSS px = 0.75 pt.
+    const svgFile = join(dir, 'vector.svg');
+    execFileSync('pdftocairo', ['-svg', out, svgFile]);
+    const svg = readFileSync(svgFile, 'utf8');
+    const g = layoutGeometry(pageOf('A4', 'landscape'), 30 / 40, true);
+    const hPt = pageOf('A4', 'landscape').heightPt;
+    const toPt = (x: number, y: number): [number, number] => [(g.mapX + ((x - 500_000) / 40_000) * g.mapW) * 0.75, hPt - (g.mapY + ((4_630_000 - y) / 30_000) * g.mapH) * 0.75];
+    const [x0, y0] = toPt(505_000, 4_605_000);
+    const [x1, y1] = toPt(530_000, 4_625_000);
+    // Stroke width 1.6 CSS px = 1.2 pt, the fault line's.
+    const strokes = [...svg.matchAll(/<path style="fill:none;stroke-width:1\.2;[^"]*" d="M ([\d.]+) ([\d.]+) L ([\d.]+) ([\d.]+) "/g)];
+    // Tolerance 0.01 pt: pdftocairo prints coordinates to 6 decimals; pdf-lib writes them rounded.
+    const hit = strokes.some((m) => [Number(m[1]) - x0, Number(m[2]) - y0, Number(m[3]) - x1, Number(m[4]) - y1].every((d) => Math.abs(d) < 0.01));
+    expect(hit, `no stroked path from (${x0.toFixed(2)}, ${y0.toFixed(2)}) to (${x1.toFixed(2)}, ${y1.toFixed(2)}) in ${strokes.length} candidates`).toBe(true);
   });
 
   it('names bad input: unknown band, wrong extension, extent off the layer, DPI out of range', async () => {

@@ -14,14 +14,14 @@ import { writeSitesGeoJson } from '../../main/sites/sites-geojson.ts';
 import { METRIC_NAMES } from '../../main/models/cross-validate.ts';
 import { InvalidFileError } from '../../main/errors.ts';
 import { exportMetricsCsv, CSV_COLUMNS, type RunMetrics } from '../../main/export/metrics-csv.ts';
-import { writeRunReport } from '../../main/export/run-report.ts';
+import { runNumberOf, writeRunReport } from '../../main/export/run-report.ts';
 import { RunFolderError } from '../../main/export/export-errors.ts';
 import { Rng } from '../../main/util/rng.ts';
 import { tempDir } from '../helpers/paths.ts';
 import { decodePng } from '../browser/png.ts';
 
 /**
- * Metrics CSV and run reports of a real (tiny) training run: 2 models × 2 folds × 2 repeats,
+ * Metrics CSV and run reports of a real (tiny) training run: 3 models (cnn, dcn, gk-cnn) × 2 folds × 2 repeats,
  * 1 epoch, on a 24 × 24 synthetic stack, plus its prediction map.
  */
 const dir = tempDir('ga-report-');
@@ -29,6 +29,7 @@ const runDir = join(dir, 'run');
 const prob = join(dir, 'prob.tif');
 const sites = join(dir, 'sites.geojson');
 const stack = join(dir, 'stack.tif');
+const knowledge = join(dir, 'knowledge.tif');
 let metrics: RunMetrics;
 
 beforeAll(async () => {
@@ -36,9 +37,11 @@ beforeAll(async () => {
   const rng = new Rng(2);
   const bands = [0, 1].map(() => Float32Array.from({ length: 576 }, () => Math.exp(rng.normal(1, 0.3))));
   writeGeoTiff(stack, { grid, bandNames: ['Au', 'Cu'], bands });
+  // A knowledge raster w for the geology term of gk-cnn (its learning curve has a, b and the geology share per epoch).
+  writeGeoTiff(knowledge, { grid, bandNames: ['w'], bands: [Float32Array.from({ length: 576 }, (_, i) => (i % 24) / 23)] });
   writeSitesGeoJson(sites, buildSites(grid, { depositCells: [125, 138, 437, 450], negatives: { kind: 'user', cells: [266, 59, 515, 285] } }).set);
   const common = ['--epochs', '1', '--folds', '2', '--repeats', '2', '--patch-size', '5', '--seed', '3', '--threads', '1'];
-  expect(await main(['train', '--stack', stack, '--sites', sites, '--model', 'cnn,dcn', ...common, '--out', runDir])).toBe(0);
+  expect(await main(['train', '--stack', stack, '--sites', sites, '--model', 'cnn,dcn,gk-cnn', '--knowledge', knowledge, ...common, '--out', runDir])).toBe(0);
   expect(await main(['predict', '--run', runDir, '--stack', stack, '--threads', '1', '--out', prob])).toBe(0);
   // The model entries (metrics.json also holds "comparisons", which readRunMetrics sets apart).
   const { comparisons: _c, ...models } = JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8')) as Record<string, unknown>;
@@ -55,9 +58,9 @@ describe('metrics.json → CSV', () => {
     const parsed = Papa.parse<Record<string, string>>(readFileSync(out, 'utf8'), { header: true, skipEmptyLines: true });
     expect(parsed.errors).toEqual([]);
     expect(parsed.meta.fields).toEqual([...CSV_COLUMNS]);
-    // 2 models × (4 folds + mean + sd).
-    expect(r.rows).toBe(12);
-    expect(parsed.data).toHaveLength(12);
+    // 3 models × (4 folds + mean + sd).
+    expect(r.rows).toBe(18);
+    expect(parsed.data).toHaveLength(18);
     const num = (s: string): number | null => (s === '' ? null : Number(s));
     for (const [model, m] of Object.entries(metrics)) {
       const rows = parsed.data.filter((d) => d.model === model);
@@ -90,10 +93,27 @@ describe('run report', () => {
     const html = readFileSync(out, 'utf8');
     expect(html).not.toMatch(/<script|src="https?:|href="https?:|<link/i);
     const images = [...html.matchAll(/src="data:image\/png;base64,([^"]+)"/g)].map((m) => decodePng(Buffer.from(m[1], 'base64')));
-    // Two fold plots (AUC, MCC), one learning curve per network (cnn, dcn) and one map figure; each decodes as a non-trivial PNG.
-    expect(images).toHaveLength(5);
-    expect(r.report.charts).toHaveLength(4);
-    expect(r.report.charts.slice(2).map((c) => c.caption.split(':')[0])).toEqual(['cnn', 'dcn']);
+    // Two fold plots (AUC, MCC), one learning curve per network (cnn, dcn, gk-cnn), gk-cnn's
+    // geology term per epoch and one map figure; each decodes as a non-trivial PNG.
+    expect(images).toHaveLength(7);
+    expect(r.report.charts).toHaveLength(6);
+    expect(r.report.charts.slice(2)).toEqual(r.report.learningCurves);
+    expect(r.report.learningCurves.map((c) => c.caption.split(':')[0])).toEqual(['cnn', 'dcn', 'gk-cnn', 'gk-cnn']);
+    expect(r.report.learningCurves[3].caption).toMatch(/geology term per epoch/);
+    // Table of contents: a link to every section, each anchor present once.
+    const toc = [...(/<nav class="toc">(.*?)<\/nav>/s.exec(html)?.[1] ?? '').matchAll(/<a href="#([\w-]+)">/g)].map((m) => m[1]);
+    expect(toc).toEqual(expect.arrayContaining(['run', 'metrics', 'comparisons', 'folds', 'fold-plots', 'learning-curves', 'maps', 'manifest']));
+    for (const id of toc) expect(html.match(new RegExp(`<h2 id="${id}">`, 'g')), id).toHaveLength(1);
+    // Every figure is numbered and its caption names its inputs (files and options).
+    const captions = [...html.matchAll(/<figure id="fig-(\d+)">.*?<figcaption>(.*?)<\/figcaption>/gs)].map((m) => [Number(m[1]), m[2]] as const);
+    expect(captions.map((c) => c[0])).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    for (const [n, c] of captions) expect(c, `figure ${n}`).toMatch(new RegExp(`^Figure ${n}\\. .+\\. Inputs: .+`));
+    expect(captions[0][1]).toContain(`${join(runDir, 'metrics.json')} (folds of cnn, dcn, gk-cnn)`);
+    expect(captions[0][1]).toContain('2-fold × 2 repeats, seed 3');
+    expect(captions[2][1]).toContain(`${join(runDir, 'manifest.json')} models.cnn.history (1 epoch)`);
+    expect(captions[5][1]).toContain('models.gk-cnn.history: geologyShare, a, b');
+    expect(captions[6][1]).toContain(`Inputs: ${prob} (bands p_cnn, p_dcn`);
+    expect(captions[6][1]).toContain(`deposits ${sites}`);
     // The run's trust warnings (manifest.json) are in the report, each line with its fix.
     for (const w of r.report.warnings) expect(html).toContain(`warning [${w.code}]`);
     expect(r.report.maps).toHaveLength(1);
@@ -104,6 +124,9 @@ describe('run report', () => {
     // One fold row per model × fold.
     expect(html.match(/<tr><td>(cnn|dcn)<\/td><td>\d<\/td><td>\d<\/td>/g)).toHaveLength(8);
     expect(html).toContain('<td>Seed</td><td>3</td>');
+    // The readable name (project/display-names.ts) heads the report; the folder is in the Run table.
+    expect(html).toContain('<h1>Training run: CNN, DCN, GK-CNN (2-fold × 2)</h1>');
+    expect(html).toContain(`<td>Run folder</td><td>${runDir}</td>`);
     expect(html).toContain('p_cnn, p_dcn');
     // The paired comparison of the two models, stated plainly.
     expect(html).toMatch(/<li>DCN − CNN: ΔAUC [+−]\d\.\d\d \[[+−]\d\.\d\d, [+−]\d\.\d\d\] \((the interval includes 0|DCN is better|CNN is better)/);
@@ -124,6 +147,12 @@ describe('run report', () => {
     expect(text).toContain(`SHA-256 ${sha256(stack)}`);
     expect(text).toContain(`${metrics.dcn.mean.auc.toFixed(3)} ± ${metrics.dcn.sd.auc.toFixed(3)}`);
     expect(text).toMatch(/DCN - CNN: Delta AUC [+-]\d\.\d\d/);
+    // The contents (section titles with page numbers) and the numbered figure captions with their inputs.
+    expect(text).toMatch(/Contents\s+1\. Run\s+1\b/);
+    expect(text).toMatch(/\d+\. Learning curves\s+\d+/);
+    for (let n = 1; n <= 7; n++) expect(text).toContain(`Figure ${n}. `);
+    expect(text).toContain('Inputs:');
+    expect(text).toContain('models.gk-cnn.history');
     const prefix = join(dir, 'report-page');
     execFileSync('pdftoppm', ['-r', '20', '-png', out, prefix]);
     for (let p = 1; p <= pages; p++) {
@@ -131,6 +160,15 @@ describe('run report', () => {
       // A4 at 20 DPI: 165.4 × 233.9 px, rounded up by pdftoppm.
       expect([img.width, img.height]).toEqual([166, 234]);
     }
+  });
+
+  it('numbers app-named run folders by time among their siblings (the "run 3" of readable names)', () => {
+    const runs = join(dir, 'runs');
+    for (const n of ['train-2026-12-03T07-11-41-113Z.run', 'train-2026-12-01T10-00-00-000Z.run', 'krige-2026-12-02T00-00-00-000Z.tif', 'train-2026-12-04T00-00-00-000Z.run']) mkdirSync(join(runs, n), { recursive: true });
+    expect(runNumberOf(join(runs, 'train-2026-12-01T10-00-00-000Z.run'))).toBe(1);
+    expect(runNumberOf(join(runs, 'train-2026-12-03T07-11-41-113Z.run'))).toBe(2);
+    expect(runNumberOf(join(runs, 'train-2026-12-04T00-00-00-000Z.run'))).toBe(3);
+    expect(runNumberOf(runDir)).toBeUndefined();
   });
 
   it('names a run folder without manifest, and an unknown format', async () => {

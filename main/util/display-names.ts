@@ -1,0 +1,117 @@
+/**
+ * Names a person reads for layers, runs and layout subtitles: "GK-DCN probability (run 3,
+ * 5-fold)", "Kriged Au, Cu (ppb, ppm)", "Training run 3: CNN, GK-DCN (5-fold × 2)". The
+ * timestamped file or folder name (`train-2026-12-03T07-11-41-113Z.run`) stays the layer's id and
+ * source; these names are only what is shown. Pure functions (no fs), so the backend, the layout,
+ * the report and the renderer name things the same way. It lives in util/ (the lowest layer of
+ * LAYERS in eslint.config.js) rather than project/, because export/ (the layout subtitle, the
+ * report title) sits below project/ and may import only lower layers.
+ */
+
+/** `<stem>-<ISO stamp with : and . replaced by ->` as written by the app (renderer runOutputPath). */
+const STAMP = /-(\d{4})-(\d{2})-(\d{2})T(\d{2})-(\d{2})-(\d{2})-(\d{3})Z/;
+
+export interface SplitName {
+  /** The name without the stamp and the extension(s): "train", "krige", "fault-distance". */
+  readonly stem: string;
+  /** "2026-12-03 07:11" (UTC), or null when the name has no stamp. */
+  readonly stamp: string | null;
+}
+
+/** Splits "train-2026-12-03T07-11-41-113Z.run-probability.tif" into its stem and time. */
+export function splitStampedName(fileName: string): SplitName {
+  const base = fileName.replace(/^.*[\\/]/, '');
+  const m = STAMP.exec(base);
+  if (!m) return { stem: base.replace(/\.[A-Za-z0-9]+$/, ''), stamp: null };
+  return { stem: base.slice(0, m.index), stamp: `${m[1]}-${m[2]}-${m[3]} ${m[4]}:${m[5]}` };
+}
+
+/** Model kinds as written in papers: gk-dcn → GK-DCN, logreg → LogReg, rf → RF. */
+export function modelLabel(kind: string): string {
+  const special: Readonly<Record<string, string>> = { logreg: 'LogReg', index: 'Index', pc: 'PC' };
+  return special[kind] ?? kind.toUpperCase();
+}
+
+/** What a training run adds to a name: "run 3, 5-fold" (each part only when known). */
+export interface RunContext {
+  /** 1-based number of the run among the project's (or folder's) training runs. */
+  readonly runNumber?: number;
+  readonly folds?: number;
+  readonly repeats?: number;
+}
+
+function runPart(run: RunContext | undefined): string {
+  if (!run) return '';
+  const parts = [run.runNumber !== undefined ? `run ${run.runNumber}` : '', run.folds !== undefined ? `${run.folds}-fold` : ''].filter(Boolean);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+/**
+ * A band of a prediction or model-output raster: p_gk-dcn → "GK-DCN probability (run 3, 5-fold)",
+ * sd_cnn → "CNN uncertainty (sd)", diff_gk-dcn_cnn → "GK-DCN − CNN difference"; other bands keep
+ * their name, with their unit when known ("Au (ppm)").
+ */
+export function bandDisplayName(band: string, run?: RunContext, unit?: string | null): string {
+  const p = /^p_(.+)$/.exec(band);
+  if (p) return `${modelLabel(p[1])} probability${runPart(run)}`;
+  const sd = /^sd_(.+)$/.exec(band);
+  if (sd) return `${modelLabel(sd[1])} uncertainty (sd)${runPart(run)}`;
+  const d = /^diff_(.+?)_(.+)$/.exec(band);
+  if (d) return `${modelLabel(d[1])} − ${modelLabel(d[2])} difference${runPart(run)}`;
+  if (band === 'window_mask') return 'Window mask (cells with a full patch)';
+  return unit ? `${band} (${unit})` : band;
+}
+
+/** A kriging output: "Kriged Au, Cu (ppb, ppm)"; units in the order of the fields, left out when none is known. */
+export function krigeDisplayName(fields: readonly string[], units: readonly (string | null | undefined)[] = []): string {
+  const known = fields.map((_, i) => units[i] ?? null);
+  const unitText = known.some((u) => u) ? ` (${known.map((u) => u ?? '–').join(', ')})` : '';
+  return `Kriged ${fields.join(', ')}${unitText}`;
+}
+
+/** A training run: "Training run 3: CNN, GK-DCN (5-fold × 2)". */
+export function runDisplayName(models: readonly string[], run: RunContext = {}): string {
+  const n = run.runNumber !== undefined ? ` ${run.runNumber}` : '';
+  const cv = run.folds !== undefined ? ` (${run.folds}-fold${run.repeats !== undefined && run.repeats > 1 ? ` × ${run.repeats}` : ''})` : '';
+  return `Training run${n}: ${models.map(modelLabel).join(', ')}${cv}`;
+}
+
+const STEM_NAMES: Readonly<Record<string, string>> = {
+  'fault-distance': 'Fault distance',
+  'fault-weight': 'Fault weight',
+  rpca: 'Robust PCA',
+  sites: 'Training sites',
+  evaluate: 'Evaluation',
+  'layout-sites': 'Layout sites',
+};
+
+export interface RasterNaming {
+  /** File or folder path (or name) of the layer. */
+  readonly path: string;
+  readonly bandNames: readonly string[];
+  /** Units per band, where the source records them. */
+  readonly units?: readonly (string | null | undefined)[];
+  readonly run?: RunContext;
+}
+
+/**
+ * The readable name of a raster layer: a prediction (every band p_/sd_/diff_/window_mask) is
+ * named for its models ("GK-DCN probability (run 3, 5-fold)" for one model, "Probability: CNN,
+ * GK-DCN (run 3, 5-fold)" for several); a kriging output ("krige-<stamp>.tif") for its fields;
+ * another stamped output for its stem and time ("Fault distance, 2026-12-03 07:11"); any other
+ * file keeps its name.
+ */
+export function rasterDisplayName(r: RasterNaming): string {
+  const { stem, stamp } = splitStampedName(r.path);
+  const models = r.bandNames.flatMap((b) => /^p_(.+)$/.exec(b)?.[1] ?? []);
+  const predictionBands = r.bandNames.every((b) => /^(p|sd|diff)_/.test(b) || b === 'window_mask');
+  if (models.length > 0 && predictionBands) {
+    return models.length === 1 ? bandDisplayName(`p_${models[0]}`, r.run) : `Probability: ${models.map(modelLabel).join(', ')}${runPart(r.run)}`;
+  }
+  if (stem === 'krige' || /^krige[-_]/.test(stem)) return krigeDisplayName(r.bandNames.filter((b) => !/^(variance|sd|cv)_/.test(b)), r.units);
+  if (stamp) {
+    const nice = STEM_NAMES[stem] ?? stem.charAt(0).toUpperCase() + stem.slice(1).replace(/-/g, ' ');
+    return `${nice}, ${stamp}`;
+  }
+  return stem;
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { bandDisplayName, krigeDisplayName, modelLabel, rasterDisplayName, runDisplayName, splitStampedName } from '../../main/util/display-names.ts';
+
+/** Readable names from the file names the app writes (renderer runOutputPath: `<stem>-<ISO stamp>.<ext>`). */
+describe('display names', () => {
+  it('splits the stamp the app puts in output names, keeping the stem', () => {
+    expect(splitStampedName('/data/runs/train-2026-12-03T07-11-41-113Z.run')).toEqual({ stem: 'train', stamp: '2026-12-03 07:11' });
+    expect(splitStampedName('krige-2026-12-03T07-11-05-966Z.tif')).toEqual({ stem: 'krige', stamp: '2026-12-03 07:11' });
+    expect(splitStampedName('C:\\data\\fault-distance-2026-01-09T23-59-00-000Z.tif')).toEqual({ stem: 'fault-distance', stamp: '2026-01-09 23:59' });
+    expect(splitStampedName('demo_stack.tif')).toEqual({ stem: 'demo_stack', stamp: null });
+  });
+
+  it('names prediction bands for their model and run', () => {
+    expect(modelLabel('gk-dcn')).toBe('GK-DCN');
+    expect(modelLabel('logreg')).toBe('LogReg');
+    expect(bandDisplayName('p_gk-dcn', { runNumber: 3, folds: 5 })).toBe('GK-DCN probability (run 3, 5-fold)');
+    expect(bandDisplayName('p_cnn')).toBe('CNN probability');
+    expect(bandDisplayName('sd_cnn', { folds: 5 })).toBe('CNN uncertainty (sd) (5-fold)');
+    expect(bandDisplayName('diff_gk-dcn_cnn')).toBe('GK-DCN − CNN difference');
+    expect(bandDisplayName('Au', undefined, 'ppm')).toBe('Au (ppm)');
+    expect(bandDisplayName('Au')).toBe('Au');
+  });
+
+  it('names kriging outputs for their fields and units, runs for their models and CV', () => {
+    expect(krigeDisplayName(['Au', 'Cu'], ['ppb', 'ppm'])).toBe('Kriged Au, Cu (ppb, ppm)');
+    expect(krigeDisplayName(['Au', 'Cu'], ['ppb'])).toBe('Kriged Au, Cu (ppb, –)');
+    expect(krigeDisplayName(['Au', 'Cu'])).toBe('Kriged Au, Cu');
+    expect(runDisplayName(['cnn', 'gk-dcn'], { runNumber: 3, folds: 5, repeats: 2 })).toBe('Training run 3: CNN, GK-DCN (5-fold × 2)');
+    expect(runDisplayName(['cnn'], { folds: 5, repeats: 1 })).toBe('Training run: CNN (5-fold)');
+  });
+
+  it('names raster layers: predictions, kriging outputs, other stamped outputs, and plain files as they are', () => {
+    const run = { runNumber: 2, folds: 5 };
+    expect(rasterDisplayName({ path: '/d/runs/predict-2026-12-03T07-12-00-000Z.tif', bandNames: ['p_gk-dcn', 'sd_gk-dcn', 'window_mask'], run })).toBe('GK-DCN probability (run 2, 5-fold)');
+    expect(rasterDisplayName({ path: 'prob.tif', bandNames: ['p_cnn', 'p_gk-dcn', 'window_mask'], run })).toBe('Probability: CNN, GK-DCN (run 2, 5-fold)');
+    expect(rasterDisplayName({ path: '/d/runs/krige-2026-12-03T07-11-05-966Z.tif', bandNames: ['Au', 'Cu'], units: ['ppb', 'ppm'] })).toBe('Kriged Au, Cu (ppb, ppm)');
+    expect(rasterDisplayName({ path: '/d/runs/fault-distance-2026-12-03T07-11-05-966Z.tif', bandNames: ['distance'] })).toBe('Fault distance, 2026-12-03 07:11');
+    expect(rasterDisplayName({ path: '/d/runs/rpca-2026-12-03T07-11-05-966Z.out', bandNames: ['pc1'] })).toBe('Robust PCA, 2026-12-03 07:11');
+    // A band that is not a model output: not a prediction, the file keeps its name.
+    expect(rasterDisplayName({ path: '/d/stack.tif', bandNames: ['p_cnn', 'Au'] })).toBe('stack');
+    expect(rasterDisplayName({ path: '/d/demo_stack', bandNames: ['Au'] })).toBe('demo_stack');
+  });
+});
