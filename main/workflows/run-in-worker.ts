@@ -28,9 +28,9 @@ export const CANCEL_GRACE_MS = 2000;
  * signal and terminates the worker if it has not stopped within `cancelGraceMs`; either way the
  * promise rejects with CancelledError.
  */
-export function runWorkflowInWorker<K extends WorkflowName>(name: K, options: WorkflowOptions<K>, ctx: JobContext = {}, cancelGraceMs = CANCEL_GRACE_MS): Promise<WorkflowResult<K>> {
+export async function runWorkflowInWorker<K extends WorkflowName>(name: K, options: WorkflowOptions<K>, ctx: JobContext = {}, cancelGraceMs = CANCEL_GRACE_MS): Promise<WorkflowResult<K>> {
   throwIfCancelled(ctx, name);
-  return new Promise<WorkflowResult<K>>((resolvePromise, reject) => {
+  return await new Promise<WorkflowResult<K>>((resolvePromise, reject) => {
     const data: WorkflowWorkerInput = { workflow: name, options };
     const worker = new Worker(BOOTSTRAP, { eval: true, workerData: data });
     let settled = false;
