@@ -15,6 +15,10 @@
  */
 
 /** A coordinate reference system as it crosses the contract (see main/grid/crs.ts). */
+import type { WorkflowJobResult } from '../workflows/workflow-results.ts';
+
+export type * from '../workflows/workflow-results.ts';
+
 export interface CrsInfo {
   readonly epsg: number | null;
   readonly proj4: string;
@@ -219,6 +223,8 @@ export interface JobResult {
   readonly exitCode: number;
   /** Lines the command printed to stdout (summaries, output paths). */
   readonly lines: readonly string[];
+  /** krige, train, predict: the workflow's typed result (main/workflows/workflow-results.ts), so nothing is parsed from `lines`. */
+  readonly workflow?: WorkflowJobResult;
 }
 
 export interface JobInfo {

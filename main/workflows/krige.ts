@@ -11,10 +11,13 @@ import { writeJsonAtomic } from '../util/atomic-write.ts';
 import { subJob, type JobContext } from '../jobs/job.ts';
 import { krigeGrid } from '../kriging/krige-grid.ts';
 import { crossValidate, type CvSummary } from '../kriging/cross-validation.ts';
+import type { KrigedElement, KrigeWorkflowResult } from './workflow-results.ts';
+
+export type { KrigedElement, KrigeWorkflowResult } from './workflow-results.ts';
 import type { KrigeOptions } from '../kriging/krige-options.ts';
 import { describeModel, parseVariogramSpec } from '../kriging/variogram-model.ts';
 import { checkKrigingExtrapolation, extrapolationSummary, formatWarning, practicalRangeM } from '../eval/trust-checks.ts';
-import { required, type OptionTable, type OptionsOf } from './option-table.ts';
+import { checkWorkflowPaths, required, type OptionTable, type OptionsOf, type WorkflowPaths } from './option-table.ts';
 
 /** Above this many samples, kriging without --nmax uses a neighbourhood instead of all points. */
 export const GLOBAL_LIMIT = 2000;
@@ -56,28 +59,9 @@ export const KRIGE_OPTIONS = {
 
 export type KrigeWorkflowOptions = OptionsOf<typeof KRIGE_OPTIONS>;
 
-/** One kriged element of a KrigeWorkflowResult. */
-export interface KrigedElement {
-  readonly name: string;
-  /** gstat-style model line, e.g. "Sph(psill 0.59, range 897) + Nug(0.05)". */
-  readonly modelSpec: string;
-  /** Weighted SSE of the variogram fit; null for a fixed --variogram. */
-  readonly fitSse: number | null;
-  /** Cells left empty (fewer than nmin samples within maxdist). */
-  readonly emptyCells: number;
-  readonly extrapolation: { readonly cells: number; readonly outsideHull: number; readonly beyondRange: number; readonly practicalRangeM: number };
-  /** Leave-one-out cross-validation summary (with `cv`). */
-  readonly cv?: CvSummary;
-}
+/** The flags of KRIGE_OPTIONS that name outputs and inputs: checked before anything is computed. */
+export const KRIGE_PATHS: WorkflowPaths = { outputs: { out: 'file', variance: 'file', cv: 'file' }, inputs: ['samples', 'like'] };
 
-/** What "krige" produced: the files, the grid and per element its model, fit and checks. */
-export interface KrigeWorkflowResult {
-  readonly outputs: { readonly prediction: string; readonly variance?: string; readonly extrapolationMask?: string; readonly cv?: string };
-  readonly grid: { readonly cols: number; readonly rows: number; readonly cellSizeM: number; readonly crs: string };
-  readonly samples: number;
-  readonly mergedDuplicates: number;
-  readonly elements: readonly KrigedElement[];
-}
 
 function parseExtent(text: string): { xmin: number; ymin: number; xmax: number; ymax: number } {
   const v = text.split(',').map((s) => Number(s.trim()));
@@ -98,6 +82,7 @@ function positiveInt(v: number | undefined, flag: string): number | undefined {
  * extrapolation mask and leave-one-out cross-validation. Notes and warnings go to `ctx.log`.
  */
 export async function krigeWorkflow(o: KrigeWorkflowOptions, ctx: JobContext = {}): Promise<KrigeWorkflowResult> {
+  checkWorkflowPaths(KRIGE_OPTIONS, KRIGE_PATHS, o);
   const cmd = 'krige';
   const log = (m: string): void => ctx.log?.(m);
   const samplesFile = required(o.samples, 'samples', cmd);

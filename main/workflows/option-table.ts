@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../errors.ts';
+import { checkOutputPaths, type InputPath, type OutputKind, type OutputPath } from '../util/output-paths.ts';
 
 /**
  * One option of a workflow, defined once: the workflow's typed options (and their defaults), the
@@ -104,4 +105,44 @@ export function defaultsOf(table: OptionTable): Record<string, string | number |
 export function required<T>(value: T | undefined, flag: string, cmd: string): T {
   if (value === undefined || value === '') throw new InvalidOptionError(`geoanomaly ${cmd}: --${flag} is required. Run "geoanomaly ${cmd} --help".`);
   return value;
+}
+
+/**
+ * A compute request's options as the app sends them (flag → string, number, boolean or list;
+ * main/api/contract.ts ComputeJobRequest) → the workflow's typed options, through the same
+ * parser as the CLI's flags, so both front doors accept and refuse the same values.
+ */
+export function optionsFromRequest<T extends OptionTable>(table: T, options: Readonly<Record<string, string | number | boolean | readonly string[]>>, cmd: string): OptionsOf<T> {
+  const known = new Set(Object.values(table).map((d) => d.flag));
+  const values: Record<string, string | boolean | string[]> = {};
+  for (const [flag, v] of Object.entries(options)) {
+    if (!known.has(flag)) throw new InvalidOptionError(`geoanomaly ${cmd}: unknown option "--${flag}". Run "geoanomaly ${cmd} --help".`, { option: flag });
+    values[flag] = typeof v === 'boolean' ? v : Array.isArray(v) ? v.map(String) : String(v);
+  }
+  return optionsFromFlags(table, values, cmd);
+}
+
+/** Which flags of a workflow name output paths (file or folder) and input paths. */
+export interface WorkflowPaths {
+  readonly outputs: Readonly<Record<string, OutputKind>>;
+  readonly inputs?: readonly string[];
+}
+
+/**
+ * Checks a workflow's output paths before it computes anything (writable, not a folder where a
+ * file goes, not one of its inputs: main/util/output-paths.ts), whichever front door called it.
+ */
+export function checkWorkflowPaths(table: OptionTable, paths: WorkflowPaths, options: Readonly<Record<string, unknown>>): void {
+  const byFlag = new Map(Object.entries(table).map(([key, d]) => [d.flag, key]));
+  const listOf = (flag: string): string[] => {
+    const v = options[byFlag.get(flag) ?? flag];
+    if (typeof v === 'string') return v === '' ? [] : [v];
+    if (Array.isArray(v)) return v.filter((s): s is string => typeof s === 'string' && s !== '');
+    return [];
+  };
+  const outputs: OutputPath[] = [];
+  for (const [flag, kind] of Object.entries(paths.outputs)) for (const path of listOf(flag)) outputs.push({ flag, path, kind });
+  const inputs: InputPath[] = [];
+  for (const flag of paths.inputs ?? []) for (const path of listOf(flag)) inputs.push({ flag, path });
+  checkOutputPaths(outputs, inputs);
 }

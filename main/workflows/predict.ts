@@ -7,7 +7,8 @@ import { InvalidOptionError } from '../errors.ts';
 import type { JobContext } from '../jobs/job.ts';
 import { checkEngine, resolveEngine } from '../maps/onnx/onnx-run.ts';
 import { ENSEMBLE_MODES, readManifest, type EnsembleMode } from '../models/run-store.ts';
-import { required, type OptionTable, type OptionsOf } from './option-table.ts';
+import type { PredictWorkflowResult } from './workflow-results.ts';
+import { checkWorkflowPaths, required, type OptionTable, type OptionsOf, type WorkflowPaths } from './option-table.ts';
 
 /**
  * The options of "predict a run onto a stack", defined once: the CLI's flags and `--help`
@@ -44,26 +45,13 @@ export const PREDICT_OPTIONS = {
 
 export type PredictWorkflowOptions = OptionsOf<typeof PREDICT_OPTIONS>;
 
-/** What "predict" wrote: the map, its bands, the ensemble members per model and the trust warnings. */
-export interface PredictWorkflowResult {
-  readonly outputs: { readonly map: string };
-  readonly bandNames: readonly string[];
-  readonly modelNames: readonly string[];
-  readonly ensemble: EnsembleMode;
-  /** Model → the members averaged into its p_ band. */
-  readonly members: Readonly<Record<string, readonly string[]>>;
-  readonly grid: { readonly rows: number; readonly cols: number; readonly crs: string | null };
-  /** Windows predicted (cells × members). */
-  readonly windows: number;
-  readonly seconds: number;
-  readonly threads: number;
-  /** The engine that ran, in words (also in the GeoTIFF metadata). */
-  readonly engine: string;
-  readonly warnings: readonly TrustWarning[];
-}
+/** The flags of PREDICT_OPTIONS that name outputs and inputs: checked before anything is computed. */
+export const PREDICT_PATHS: WorkflowPaths = { outputs: { out: 'file' }, inputs: ['run', 'stack'] };
+
 
 /** Anomaly probability maps of a run's models over a whole stack (streamed in tiles). */
 export async function predictWorkflow(o: PredictWorkflowOptions, ctx: JobContext = {}): Promise<PredictWorkflowResult> {
+  checkWorkflowPaths(PREDICT_OPTIONS, PREDICT_PATHS, o);
   const log = (m: string): void => ctx.log?.(m);
   const runDir = required(o.run, 'run', 'predict');
   const stackPath = required(o.stack, 'stack', 'predict');
@@ -141,3 +129,5 @@ export function predictResultLines(r: PredictWorkflowResult): string[] {
     `${r.windows} windows in ${r.seconds.toFixed(1)} s (${(r.windows / r.seconds).toFixed(0)} windows/s, ${r.threads} thread${r.threads === 1 ? '' : 's'}, worker start-up included); engine ${r.engine}`,
   ];
 }
+
+export type { PredictWorkflowResult } from './workflow-results.ts';

@@ -1,4 +1,5 @@
 import type { JobContext } from '../jobs/job.ts';
+import type { OptionTable } from './option-table.ts';
 import type { KrigeWorkflowOptions, KrigeWorkflowResult } from './krige.ts';
 import type { PredictWorkflowOptions, PredictWorkflowResult } from './predict.ts';
 import type { TrainWorkflowOptions, TrainWorkflowResult } from './train.ts';
@@ -20,10 +21,27 @@ export type WorkflowOptions<K extends WorkflowName> = Workflows[K]['options'];
 export type WorkflowResult<K extends WorkflowName> = Workflows[K]['result'];
 export type WorkflowFn<K extends WorkflowName> = (options: WorkflowOptions<K>, ctx?: JobContext) => Promise<WorkflowResult<K>>;
 
-const LOADERS: { readonly [K in WorkflowName]: () => Promise<WorkflowFn<K>> } = {
-  krige: async () => (await import('./krige.ts')).krigeWorkflow,
-  train: async () => (await import('./train.ts')).trainWorkflow,
-  predict: async () => (await import('./predict.ts')).predictWorkflow,
+/** A workflow module as the registry loads it: the function, its option table, its printed lines. */
+export interface WorkflowModule<K extends WorkflowName> {
+  readonly run: WorkflowFn<K>;
+  readonly table: OptionTable;
+  /** The lines the CLI prints for a result (the app's job log ends with them too). */
+  readonly lines: (result: WorkflowResult<K>) => string[];
+}
+
+const LOADERS: { readonly [K in WorkflowName]: () => Promise<WorkflowModule<K>> } = {
+  krige: async () => {
+    const m = await import('./krige.ts');
+    return { run: m.krigeWorkflow, table: m.KRIGE_OPTIONS, lines: m.krigeResultLines };
+  },
+  train: async () => {
+    const m = await import('./train.ts');
+    return { run: m.trainWorkflow, table: m.TRAIN_OPTIONS, lines: m.trainResultLines };
+  },
+  predict: async () => {
+    const m = await import('./predict.ts');
+    return { run: m.predictWorkflow, table: m.PREDICT_OPTIONS, lines: m.predictResultLines };
+  },
 };
 
 export const WORKFLOW_NAMES = Object.keys(LOADERS) as readonly WorkflowName[];
@@ -32,12 +50,12 @@ export function isWorkflowName(name: string): name is WorkflowName {
   return (WORKFLOW_NAMES as readonly string[]).includes(name);
 }
 
-/** The workflow function of `name` (its module loaded on first use). */
-export function loadWorkflow<K extends WorkflowName>(name: K): Promise<WorkflowFn<K>> {
+/** The workflow module of `name` (loaded on first use). */
+export function loadWorkflow<K extends WorkflowName>(name: K): Promise<WorkflowModule<K>> {
   return LOADERS[name]();
 }
 
 /** Runs workflow `name` in the calling thread. */
 export async function runWorkflow<K extends WorkflowName>(name: K, options: WorkflowOptions<K>, ctx: JobContext = {}): Promise<WorkflowResult<K>> {
-  return (await loadWorkflow(name))(options, ctx);
+  return (await loadWorkflow(name)).run(options, ctx);
 }

@@ -29,9 +29,26 @@ export const CANCEL_GRACE_MS = 2000;
  * promise rejects with CancelledError.
  */
 export async function runWorkflowInWorker<K extends WorkflowName>(name: K, options: WorkflowOptions<K>, ctx: JobContext = {}, cancelGraceMs = CANCEL_GRACE_MS): Promise<WorkflowResult<K>> {
+  return (await runInWorker<K>({ workflow: name, options }, name, ctx, cancelGraceMs)).result;
+}
+
+/**
+ * The same for a compute request of the app: its flag → value options are parsed in the worker
+ * by the workflow's option table (the CLI's parser, so both refuse the same values). Resolves
+ * with the typed result and the lines the CLI would print for it.
+ */
+export async function runWorkflowRequestInWorker<K extends WorkflowName>(
+  name: K,
+  request: Readonly<Record<string, string | number | boolean | readonly string[]>>,
+  ctx: JobContext = {},
+  cancelGraceMs = CANCEL_GRACE_MS,
+): Promise<{ readonly result: WorkflowResult<K>; readonly lines: readonly string[] }> {
+  return runInWorker<K>({ workflow: name, request }, name, ctx, cancelGraceMs);
+}
+
+async function runInWorker<K extends WorkflowName>(data: WorkflowWorkerInput, name: K, ctx: JobContext, cancelGraceMs: number): Promise<{ result: WorkflowResult<K>; lines: readonly string[] }> {
   throwIfCancelled(ctx, name);
-  return await new Promise<WorkflowResult<K>>((resolvePromise, reject) => {
-    const data: WorkflowWorkerInput = { workflow: name, options };
+  return await new Promise<{ result: WorkflowResult<K>; lines: readonly string[] }>((resolvePromise, reject) => {
     const worker = new Worker(BOOTSTRAP, { eval: true, workerData: data });
     let settled = false;
     let killTimer: ReturnType<typeof setTimeout> | null = null;
@@ -53,7 +70,7 @@ export async function runWorkflowInWorker<K extends WorkflowName>(name: K, optio
     worker.on('message', (m: WorkflowWorkerMessage) => {
       if (m.t === 'log') ctx.log?.(m.line);
       else if (m.t === 'progress') ctx.progress?.(m.fraction, m.message);
-      else if (m.t === 'done') finish(() => resolvePromise(m.result as WorkflowResult<K>));
+      else if (m.t === 'done') finish(() => resolvePromise({ result: m.result as WorkflowResult<K>, lines: m.lines }));
       else if (m.t === 'error') finish(() => reject(m.error.name === 'CancelledError' ? new CancelledError(name) : rebuildError(m.error)));
     });
     worker.on('error', (e) => finish(() => reject(e)));

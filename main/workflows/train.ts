@@ -17,23 +17,23 @@ import { parseModelList, comparisonOrder } from '../models/baselines/model-list.
 import type { BaselineKind, RobustComponents } from '../models/baselines/baseline-models.ts';
 import { robustPca } from '../eval/robust-pca.ts';
 import { formatComparison } from '../eval/bootstrap.ts';
-import { trainingDataFrom, TRAIN_ENGINES, TRAIN_DEFAULTS, type EpochRecord, type TrainEngine } from '../models/train.ts';
+import { trainingDataFrom, TRAIN_ENGINES, TRAIN_DEFAULTS, type TrainEngine } from '../models/train.ts';
 import { loadOrt, ortVersion, OnnxRuntimeUnavailableError } from '../maps/onnx/onnx-runtime.ts';
-import { compareModels, crossValidateAndFit, crossValidateBaselines, metricsJsonEntry, type BaselineRunResult, type CrossValidationResult, type CvProtocol, type MetricName, type MetricTable, type ModelRunResult, type TunableOption, type TuneGrid } from '../models/cross-validate.ts';
+import { compareModels, crossValidateAndFit, crossValidateBaselines, metricsJsonEntry, type BaselineRunResult, type CrossValidationResult, type CvProtocol, type ModelRunResult, type TunableOption, type TuneGrid } from '../models/cross-validate.ts';
 import type { ThresholdMode } from '../eval/metrics.ts';
 import { describeInput, foldModelName, packageVersions, saveBaseline, saveModel, writeManifest, METRICS_FILE, type EnsembleMember, type RunManifest } from '../models/run-store.ts';
 import { writeJsonAtomic } from '../util/atomic-write.ts';
 import { modelRoc, ROC_FILE } from '../models/run-roc.ts';
 import { holdoutSpecFromArgs, runHoldoutForTrain } from '../eval/holdout-cli.ts';
 import { formatHoldout } from '../eval/holdout-run.ts';
-import type { HoldoutMetrics } from '../eval/region-holdout.ts';
 import { describeTrainingArea, trainingArea } from '../sites/training-area.ts';
 import { checkSeeds, trainSeedMembers } from '../eval/seed-ensemble.ts';
 import { parseAugmentations } from '../models/augment.ts';
 import { parseLrSchedule } from '../models/lr-schedule.ts';
 import { trainingWarnings } from '../models/training-warnings.ts';
 import { formatWarning, type TrustWarning } from '../eval/trust-checks.ts';
-import { required, type OptionTable, type OptionsOf } from './option-table.ts';
+import type { CvMetrics, TrainedModelSummary, TrainWorkflowResult } from './workflow-results.ts';
+import { checkWorkflowPaths, required, type OptionTable, type OptionsOf, type WorkflowPaths } from './option-table.ts';
 
 /**
  * The options of "train a run folder", defined once: the CLI's flags and `--help`
@@ -178,43 +178,9 @@ export const TRAIN_OPTIONS = {
 
 export type TrainWorkflowOptions = OptionsOf<typeof TRAIN_OPTIONS>;
 
-/** Cross-validated metrics of one model: mean, sd and site-bootstrap 95% interval over folds × repeats. */
-export interface CvSummary {
-  readonly mean: MetricTable;
-  readonly sd: MetricTable;
-  readonly ci95: Record<MetricName, [number, number]>;
-}
+/** The flags of TRAIN_OPTIONS that name outputs and inputs: checked before anything is computed. */
+export const TRAIN_PATHS: WorkflowPaths = { outputs: { out: 'dir' }, inputs: ['stack', 'sites', 'knowledge', 'mask', 'holdout-region'] };
 
-/** One trained model of a run, as TrainWorkflowResult lists it. */
-export interface TrainedModelSummary {
-  readonly kind: string;
-  readonly type: 'network' | 'baseline';
-  /** The final model's file (model.json or baseline.json). */
-  readonly path: string;
-  readonly cv: CvSummary;
-  /** The kept epoch of the final model (0 for baselines). */
-  readonly epochs: number;
-  readonly stoppedEarly?: boolean;
-  /** The final model's learning curve, per epoch (networks). */
-  readonly history?: readonly EpochRecord[];
-  readonly tuning?: { readonly final: Record<string, number>; readonly folds: readonly { readonly repeat: number; readonly fold: number; readonly chosen: Record<string, number> }[] };
-  readonly geology?: { readonly a: readonly number[]; readonly b: number };
-  readonly geologyShare?: number;
-}
-
-/** What "train" wrote and measured: the run folder's files, per model its metrics and learning history. */
-export interface TrainWorkflowResult {
-  readonly outputs: { readonly runDir: string; readonly metrics: string; readonly manifest: string; readonly roc: string; readonly models: string };
-  readonly protocol: CvProtocol;
-  readonly folds: number;
-  readonly repeats: number;
-  readonly engine: { readonly requested: string; readonly name: 'tfjs' | 'onnx'; readonly detail: string };
-  /** Networks first (training order), then baselines. */
-  readonly models: readonly TrainedModelSummary[];
-  readonly comparisons: readonly { readonly a: string; readonly b: string; readonly metric: string; readonly diff: number; readonly ci95: [number, number] }[];
-  readonly holdout?: HoldoutMetrics;
-  readonly warnings: readonly TrustWarning[];
-}
 
 function int(v: number, flag: string, min: number): number;
 function int(v: number | undefined, flag: string, min: number): number | undefined;
@@ -234,7 +200,7 @@ function dedupeOf(v: string | undefined): DedupePolicy {
   return p as DedupePolicy;
 }
 
-function cvSummary(cv: CrossValidationResult): CvSummary {
+function cvSummary(cv: CrossValidationResult): CvMetrics {
   return { mean: { ...cv.mean }, sd: { ...cv.sd }, ci95: { ...cv.ci95 } };
 }
 
@@ -260,6 +226,7 @@ export function parseTune(specs: readonly string[]): TuneGrid {
  * warnings go to `ctx.log`; the result carries the metrics and each network's learning history.
  */
 export async function trainWorkflow(o: TrainWorkflowOptions, ctx: JobContext = {}): Promise<TrainWorkflowResult> {
+  checkWorkflowPaths(TRAIN_OPTIONS, TRAIN_PATHS, o);
   const T = TRAIN_OPTIONS;
   const log = (m: string): void => ctx.log?.(m);
   const stackPath = required(o.stack, 'stack', 'train');
@@ -536,3 +503,5 @@ export function trainResultLines(r: TrainWorkflowResult): string[] {
   lines.push(`wrote ${r.outputs.metrics}, manifest.json and ${r.models.length} model(s) under ${r.outputs.models}`);
   return lines;
 }
+
+export type { CvMetrics, TrainedModelSummary, TrainWorkflowResult } from './workflow-results.ts';

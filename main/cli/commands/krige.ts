@@ -1,6 +1,6 @@
 import type { Command } from '../command.ts';
 import { cliOptions, optionsFromFlags } from '../../workflows/option-table.ts';
-import { DEFAULT_NMAX, GLOBAL_LIMIT, KRIGE_OPTIONS, krigeResultLines, krigeWorkflow } from '../../workflows/krige.ts';
+import { DEFAULT_NMAX, GLOBAL_LIMIT, KRIGE_OPTIONS, KRIGE_PATHS, krigeResultLines, krigeWorkflow } from '../../workflows/krige.ts';
 
 /** `geoanomaly krige`: flags → KrigeWorkflowOptions → krigeWorkflow (main/workflows/krige.ts) → printed lines. */
 export const krigeCommand: Command = {
@@ -20,7 +20,7 @@ export const krigeCommand: Command = {
     'Example: geoanomaly krige --samples demo/samples.csv --x x --y y --crs EPSG:32645 --fields all \\',
     '           --cell 1000 --log --out grids.tif --variance grids-var.tif --cv cv.json',
   ].join('\n'),
-  paths: { outputs: { out: 'file', variance: 'file', cv: 'file' }, inputs: ['samples', 'like'] },
+  paths: KRIGE_PATHS,
   options: cliOptions(KRIGE_OPTIONS),
   async run(args, io) {
     const result = await krigeWorkflow(optionsFromFlags(KRIGE_OPTIONS, args.values, 'krige'), { signal: io.signal, progress: io.progress, log: io.err });

@@ -1,6 +1,6 @@
 import type { Command } from '../command.ts';
 import { cliOptions, optionsFromFlags } from '../../workflows/option-table.ts';
-import { PREDICT_OPTIONS, predictResultLines, predictWorkflow } from '../../workflows/predict.ts';
+import { PREDICT_OPTIONS, PREDICT_PATHS, predictResultLines, predictWorkflow } from '../../workflows/predict.ts';
 
 /** `geoanomaly predict`: flags → PredictWorkflowOptions → predictWorkflow (main/workflows/predict.ts) → printed lines. */
 export const predictCommand: Command = {
@@ -27,7 +27,7 @@ export const predictCommand: Command = {
     'stderr ("warning [map-saturated] …", with the fix); "geoanomaly report --map" lists the same warning.',
     'Example: geoanomaly predict --run run --stack stack.tif --model all --difference gk-dcn,gk-cnn --out prob.tif',
   ].join('\n'),
-  paths: { outputs: { out: 'file' }, inputs: ['run', 'stack'] },
+  paths: PREDICT_PATHS,
   options: cliOptions(PREDICT_OPTIONS),
   async run(args, io) {
     const result = await predictWorkflow(optionsFromFlags(PREDICT_OPTIONS, args.values, 'predict'), { signal: io.signal, progress: io.progress, log: io.err });

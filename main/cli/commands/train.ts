@@ -1,6 +1,6 @@
 import type { Command } from '../command.ts';
 import { cliOptions, optionsFromFlags } from '../../workflows/option-table.ts';
-import { TRAIN_OPTIONS, trainResultLines, trainWorkflow } from '../../workflows/train.ts';
+import { TRAIN_OPTIONS, TRAIN_PATHS, trainResultLines, trainWorkflow } from '../../workflows/train.ts';
 
 export { parseTune } from '../../workflows/train.ts';
 
@@ -12,7 +12,7 @@ export const trainCommand: Command = {
     '--stack STACK.tif|DIR --sites SITES.geojson [--knowledge W.tif …] --model all,baselines|cnn,dcn,gk-cnn,gk-dcn,index,pc,logreg,rf [--index-elements A,B,…] ' +
     '[--epochs N] [--batch N] [--lr X] [--lambda X] [--min-epochs N] [--patience N] [--lr-schedule cosine|plateau|none] ' +
     '[--augment dihedral,noise,shift|none] [--noise-sd X] [--folds K] [--repeats R] [--seed N] [--engine auto|tfjs|onnx] [--seeds N] [--mask AREA.tif|.gpkg] [--nodata fill-mean|skip|refuse] [--holdout-region POLYGON|--holdout-blocks N] --out RUN_DIR',
-  paths: { outputs: { out: 'dir' }, inputs: ['stack', 'sites', 'knowledge', 'mask', 'holdout-region'] },
+  paths: TRAIN_PATHS,
   details: [
     'Writes RUN_DIR/metrics.json: { "<model>": { "folds": [{acc, auc, kappa, mcc, precision, recall, f1}, …],',
     '"mean": {…}, "sd": {…}, "ci95": {…} }, "comparisons": [{ "a", "b", "metric": "auc", "diff", "ci95", "method": "site bootstrap" }] },',
