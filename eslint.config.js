@@ -24,6 +24,9 @@ export const LAYERS = [
   ['xrf', 'export'],
   ['queue'], // queue/: the job queue (imports kriging, maps, models, xrf: the units' local code; cli/commands/worker.ts above it)
   ['project'],
+  // workflows/: one typed function per user-level task (krige a table, train a run, predict a map…),
+  // with its option table; the CLI's commands and the app's compute jobs are thin mappings onto them.
+  ['workflows'],
   ['index.ts'], // the library entry: everything above is the app's and the CLI's
   // The front doors. The registry (commands/) names the CLI's command modules and loads them
   // lazily (a known exception below); the app's API runs them as jobs through it; the CLI adds

@@ -18,6 +18,10 @@ import { STUDY_REQUEST_NAMES, type StudyRequests, type StudyState } from '../pro
 import type { AttributeSiteParams, RunInsight, RunInsightParams, SiteAttribution } from './run-insight-contract.ts';
 
 /** A coordinate reference system as it crosses the contract (see main/grid/crs.ts). */
+import type { WorkflowJobResult } from '../workflows/workflow-results.ts';
+
+export type * from '../workflows/workflow-results.ts';
+
 export interface CrsInfo {
   readonly epsg: number | null;
   readonly proj4: string;
@@ -225,6 +229,8 @@ export interface JobResult {
   readonly exitCode: number;
   /** Lines the command printed to stdout (summaries, output paths). */
   readonly lines: readonly string[];
+  /** krige, train, predict: the workflow's typed result (main/workflows/workflow-results.ts), so nothing is parsed from `lines`. */
+  readonly workflow?: WorkflowJobResult;
 }
 
 export interface JobInfo {

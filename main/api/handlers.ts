@@ -11,6 +11,8 @@ import { Autosaver } from '../project/autosave.ts';
 import { checkUserFile, checkUserFileOrFolder } from '../util/user-file.ts';
 import { JobManager, type EmitFn } from './job-manager.ts';
 import { QUEUE_CANCEL_GRACE_MS, runCommandInWorker, toArgv } from './command-job.ts';
+import { runWorkflowJob, withQueue } from './workflow-job.ts';
+import { isWorkflowName } from '../workflows/registry.ts';
 import { parseQueueUrl, redactQueueUrl } from '../queue/queue-url.ts';
 import {
   COMPUTE_REQUESTS,
@@ -223,7 +225,10 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
     // renderer records in the project's runs, and the commands print it redacted.
     if (queueUrl && (QUEUE_REQUESTS as readonly string[]).includes(name) && p.options.queue === undefined) argv.push('--queue', queueUrl);
     const viaQueue = argv.includes('--queue');
-    return { jobId: jobs.start(name, (ctx) => runCommandInWorker(name, argv, ctx, viaQueue ? QUEUE_CANCEL_GRACE_MS : undefined)) };
+    const grace = viaQueue ? QUEUE_CANCEL_GRACE_MS : undefined;
+    // krige, train, predict: the workflow itself in a worker (main/workflows), typed result; the others run their command.
+    if (isWorkflowName(name)) return { jobId: jobs.start(name, (ctx) => runWorkflowJob(name, withQueue(p, queueUrl && viaQueue && p.options.queue === undefined ? queueUrl : null), ctx, grace)) };
+    return { jobId: jobs.start(name, (ctx) => runCommandInWorker(name, argv, ctx, grace)) };
   };
 
 

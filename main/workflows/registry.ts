@@ -1,0 +1,61 @@
+import type { JobContext } from '../jobs/job.ts';
+import type { OptionTable } from './option-table.ts';
+import type { KrigeWorkflowOptions, KrigeWorkflowResult } from './krige.ts';
+import type { PredictWorkflowOptions, PredictWorkflowResult } from './predict.ts';
+import type { TrainWorkflowOptions, TrainWorkflowResult } from './train.ts';
+
+/**
+ * The workflows by name, with their typed options and results: what the CLI's commands and the
+ * app's compute requests run (in the calling thread or in a worker, main/workflows/run-in-worker.ts).
+ * Types only here: each module is imported when its workflow runs (train must not load
+ * TensorFlow.js for a krige job). Adding a workflow is one line in each of the two maps.
+ */
+export interface Workflows {
+  readonly krige: { readonly options: KrigeWorkflowOptions; readonly result: KrigeWorkflowResult };
+  readonly train: { readonly options: TrainWorkflowOptions; readonly result: TrainWorkflowResult };
+  readonly predict: { readonly options: PredictWorkflowOptions; readonly result: PredictWorkflowResult };
+}
+
+export type WorkflowName = keyof Workflows;
+export type WorkflowOptions<K extends WorkflowName> = Workflows[K]['options'];
+export type WorkflowResult<K extends WorkflowName> = Workflows[K]['result'];
+export type WorkflowFn<K extends WorkflowName> = (options: WorkflowOptions<K>, ctx?: JobContext) => Promise<WorkflowResult<K>>;
+
+/** A workflow module as the registry loads it: the function, its option table, its printed lines. */
+export interface WorkflowModule<K extends WorkflowName> {
+  readonly run: WorkflowFn<K>;
+  readonly table: OptionTable;
+  /** The lines the CLI prints for a result (the app's job log ends with them too). */
+  readonly lines: (result: WorkflowResult<K>) => string[];
+}
+
+const LOADERS: { readonly [K in WorkflowName]: () => Promise<WorkflowModule<K>> } = {
+  krige: async () => {
+    const m = await import('./krige.ts');
+    return { run: m.krigeWorkflow, table: m.KRIGE_OPTIONS, lines: m.krigeResultLines };
+  },
+  train: async () => {
+    const m = await import('./train.ts');
+    return { run: m.trainWorkflow, table: m.TRAIN_OPTIONS, lines: m.trainResultLines };
+  },
+  predict: async () => {
+    const m = await import('./predict.ts');
+    return { run: m.predictWorkflow, table: m.PREDICT_OPTIONS, lines: m.predictResultLines };
+  },
+};
+
+export const WORKFLOW_NAMES = Object.keys(LOADERS) as readonly WorkflowName[];
+
+export function isWorkflowName(name: string): name is WorkflowName {
+  return (WORKFLOW_NAMES as readonly string[]).includes(name);
+}
+
+/** The workflow module of `name` (loaded on first use). */
+export function loadWorkflow<K extends WorkflowName>(name: K): Promise<WorkflowModule<K>> {
+  return LOADERS[name]();
+}
+
+/** Runs workflow `name` in the calling thread. */
+export async function runWorkflow<K extends WorkflowName>(name: K, options: WorkflowOptions<K>, ctx: JobContext = {}): Promise<WorkflowResult<K>> {
+  return (await loadWorkflow(name)).run(options, ctx);
+}
