@@ -14,6 +14,7 @@ import { URL } from 'node:url';
 export const LAYERS = [
   ['errors.ts'],
   ['util', 'jobs', 'types'],
+  ['onnx'], // onnx/: ONNX protobuf, graph builder, runtime loader, engine choice (used by models/, maps/, xrf/)
   ['grid'],
   ['io', 'figures'],
   ['demo', 'eval', 'kriging'],
@@ -44,9 +45,6 @@ export const KNOWN_UPWARD_IMPORTS = {
   'commands/registry.ts': ['cli/commands/*'],
   'io/geopackage-write.ts': ['export/crs-wkt.ts', 'export/export-errors.ts'],
   'faults/fault-inputs.ts': ['sites/label-cells.ts', 'sites/site-inputs.ts'],
-  'models/train.ts': ['maps/onnx/onnx-runtime.ts'],
-  'models/onnx-train/onnx-trainer.ts': ['maps/onnx/onnx-runtime.ts'],
-  'models/onnx-train/train-graph.ts': ['maps/onnx/graph-builder.ts', 'maps/onnx/onnx-proto.ts'],
   'export/sites-export.ts': ['api/site-requests.ts', 'api/contract.ts'],
   'sites/sites-file.ts': ['export/shapefile.ts'], // from branch h-inputs (in int)
   // From branch h-holdout (in int): hold-out workflows placed in eval/, which sits below models/ and maps/.

@@ -6,7 +6,7 @@ import { defaultThreads } from '../../jobs/worker-pool.ts';
 import { readGeoTiff, readGeoTiffInfo } from '../../io/geotiff-read.ts';
 import { checkSaturatedMap, formatWarning } from '../../eval/trust-checks.ts';
 import { InvalidOptionError } from '../../errors.ts';
-import { checkEngine, resolveEngine } from '../../maps/onnx/onnx-run.ts';
+import { checkEngine, resolveEngine } from '../../onnx/onnx-run.ts';
 import { ENSEMBLE_MODES, readManifest, type EnsembleMode } from '../../models/run-store.ts';
 
 export const predictCommand: Command = {

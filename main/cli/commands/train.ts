@@ -21,7 +21,7 @@ import type { BaselineKind, RobustComponents } from '../../models/baselines/base
 import { robustPca } from '../../eval/robust-pca.ts';
 import { formatComparison } from '../../eval/bootstrap.ts';
 import { trainingDataFrom, TRAIN_ENGINES, type TrainEngine } from '../../models/train.ts';
-import { loadOrt, ortVersion, OnnxRuntimeUnavailableError } from '../../maps/onnx/onnx-runtime.ts';
+import { loadOrt, ortVersion, OnnxRuntimeUnavailableError } from '../../onnx/onnx-runtime.ts';
 import { compareModels, crossValidateAndFit, crossValidateBaselines, metricsJsonEntry, type BaselineRunResult, type CrossValidationResult, type CvProtocol, type ModelRunResult, type TunableOption, type TuneGrid } from '../../models/cross-validate.ts';
 import { describeInput, foldModelName, packageVersions, saveBaseline, saveModel, writeManifest, METRICS_FILE, type EnsembleMember, type RunManifest } from '../../models/run-store.ts';
 import { writeJsonAtomic } from '../../util/atomic-write.ts';
