@@ -14,6 +14,7 @@ import { URL } from 'node:url';
 export const LAYERS = [
   ['errors.ts'],
   ['util', 'jobs', 'types'],
+  ['onnx'], // onnx/: ONNX protobuf, graph builder, runtime loader, engine choice (used by models/, maps/, xrf/)
   ['grid'],
   ['io', 'figures'],
   ['demo', 'eval', 'kriging'],
@@ -46,9 +47,6 @@ export const KNOWN_UPWARD_IMPORTS = {
   // By design, not a misplaced module: the registry's import() of each command module ('/*' = the whole folder).
   'commands/registry.ts': ['cli/commands/*'],
   'io/geopackage-write.ts': ['export/crs-wkt.ts', 'export/export-errors.ts'],
-  'models/train.ts': ['maps/onnx/onnx-runtime.ts'],
-  'models/onnx-train/onnx-trainer.ts': ['maps/onnx/onnx-runtime.ts'],
-  'models/onnx-train/train-graph.ts': ['maps/onnx/graph-builder.ts', 'maps/onnx/onnx-proto.ts'],
   'export/sites-export.ts': ['api/site-requests.ts', 'api/contract.ts'],
   'sites/sites-file.ts': ['export/shapefile.ts'], // from branch h-inputs (in int)
   // From branch h-holdout (in int): hold-out workflows placed in eval/, which sits below models/ and maps/.

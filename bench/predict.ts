@@ -43,7 +43,7 @@ import { openStackSource } from '../main/maps/stack-source.ts';
 import { predictMap } from '../main/maps/predict-map.ts';
 import { loadRun, runClassifiers } from '../main/maps/run-models.ts';
 import { defaultTileRows, predictRun, predictRunToGeoTiff } from '../main/maps/parallel-predict.ts';
-import { resolveEngine, type EnginePreference } from '../main/maps/onnx/onnx-run.ts';
+import { resolveEngine, type EnginePreference } from '../main/onnx/onnx-run.ts';
 import { defaultThreads } from '../main/jobs/worker-pool.ts';
 import { crsFromEpsg } from '../main/grid/crs.ts';
 import type { GridSpec } from '../main/grid/grid-spec.ts';

@@ -30,7 +30,7 @@ import { GeoTiffWriter } from '../main/io/geotiff-write.ts';
 import { initBackend } from '../main/models/backend.ts';
 import type { TransformStats } from '../main/sites/band-transform.ts';
 import { predictRunToGeoTiff } from '../main/maps/parallel-predict.ts';
-import { resolveEngine, type EnginePreference } from '../main/maps/onnx/onnx-run.ts';
+import { resolveEngine, type EnginePreference } from '../main/onnx/onnx-run.ts';
 import { crossValidateAndFit } from '../main/models/cross-validate.ts';
 import { predictRunToGeoTiffViaQueue } from '../main/queue/predict-units.ts';
 import { crossValidateAndFitViaQueue } from '../main/queue/train-units.ts';

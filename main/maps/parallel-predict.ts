@@ -8,8 +8,10 @@ import { groupMeanSd } from './ensemble-bands.ts';
 import { predictMap, writePredictionGeoTiff, type PredictionOutputOptions, type PredictionSink } from './predict-map.ts';
 import { baselineClassifiers, loadRun, runClassifiers, runTransform } from './run-models.ts';
 import { matchBands, openStackSource } from './stack-source.ts';
-import { checkEngine, exportRunToOnnx, resolveEngine, type EngineChoice, type EnginePreference, type OnnxRunPayload } from './onnx/onnx-run.ts';
-import { onnxRunClassifiers, type OrtLoader } from './onnx/onnx-runtime.ts';
+import { checkEngine, resolveEngine, type EngineChoice, type EnginePreference } from '../onnx/onnx-run.ts';
+import type { OrtLoader } from '../onnx/onnx-runtime.ts';
+import { exportRunToOnnx, type OnnxRunPayload } from './onnx/export-run.ts';
+import { onnxRunClassifiers } from './onnx/onnx-classifier.ts';
 import { moduleUrl } from '../util/module-url.ts';
 import { tsxBootstrap } from '../jobs/worker-pool.ts';
 

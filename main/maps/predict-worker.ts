@@ -3,7 +3,8 @@ import { openStackSource } from './stack-source.ts';
 import { predictMap, type NamedClassifier } from './predict-map.ts';
 import type { TransformStats } from '../sites/band-transform.ts';
 import type { PredictTileResult, PredictTileTask, PredictWorkerInput } from './parallel-predict.ts';
-import { loadOrt, onnxRunClassifiers } from './onnx/onnx-runtime.ts';
+import { loadOrt } from '../onnx/onnx-runtime.ts';
+import { onnxRunClassifiers } from './onnx/onnx-classifier.ts';
 
 // Worker thread of predictRunParallel: loads the run's models and opens the stack ONCE (tfjs
 // models cannot cross a thread boundary, and the wasm backend has its own heap per thread), then

@@ -8,7 +8,7 @@ import { groupedStratifiedKFold } from '../eval/folds.ts';
 import { buildModel, usesGeology, type ArchitectureOptions, type ModelKind } from './architectures.ts';
 import { createGeologyVariables, crossEntropy, geologyLoss, totalLoss, type GeologyTermVariables } from './geology-loss.ts';
 import type { DataParallelTrainer, StateArray } from './data-parallel.ts';
-import type { OrtLoader } from '../maps/onnx/onnx-runtime.ts';
+import type { OrtLoader } from '../onnx/onnx-runtime.ts';
 import type { EpochRunner } from './onnx-train/onnx-trainer.ts';
 import { LearningRateSchedule, LR_SCHEDULES, type LrSchedule } from './lr-schedule.ts';
 import { augmentFitSet, AUGMENTATIONS, type Augmentation } from './augment.ts';
@@ -327,7 +327,7 @@ async function startOnnxEngine(
 ): Promise<EpochRunner | null> {
   const { OnnxTrainer } = await import('./onnx-train/onnx-trainer.ts');
   const { OnnxTrainUnsupportedError } = await import('./onnx-train/train-graph.ts');
-  const { OnnxRuntimeUnavailableError } = await import('../maps/onnx/onnx-runtime.ts');
+  const { OnnxRuntimeUnavailableError } = await import('../onnx/onnx-runtime.ts');
   let trainer: EpochRunner & { prepare(batch: number): Promise<void> } | null = null;
   try {
     trainer = await OnnxTrainer.start(model, data, geoVars ? { a: Array.from(geoVars.a.dataSync()), b: geoVars.b.dataSync()[0] } : null, {

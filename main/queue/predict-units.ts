@@ -8,7 +8,7 @@ import { groupMeanSd } from '../maps/ensemble-bands.ts';
 import { predictMap, writePredictionGeoTiff, type NamedClassifier } from '../maps/predict-map.ts';
 import { checkPredictRunOptions, defaultTileRows, planTiles, wantedModelNames, type PredictRunOptions } from '../maps/parallel-predict.ts';
 import { matchBands, openStackSource, type StackSource } from '../maps/stack-source.ts';
-import { resolveEngine, type EngineChoice } from '../maps/onnx/onnx-run.ts';
+import { resolveEngine, type EngineChoice } from '../onnx/onnx-run.ts';
 import type { TransformStats } from '../sites/band-transform.ts';
 import { hashInputs } from './input-hash.ts';
 import { newRunId, runUnits, type RunUnitsOptions } from './queue-client.ts';
@@ -113,8 +113,9 @@ async function acquire(p: PredictTilePayload, intraOpThreads: number): Promise<{
 async function load(p: PredictTilePayload, intraOpThreads: number, key: string): Promise<LoadedModels> {
   // The same loading as maps/predict-worker.ts, with the export the local main thread does for engine onnx.
   if (p.engine === 'onnx') {
-    const { exportRunToOnnx } = await import('../maps/onnx/onnx-run.ts');
-    const { loadOrt, onnxRunClassifiers } = await import('../maps/onnx/onnx-runtime.ts');
+    const { exportRunToOnnx } = await import('../maps/onnx/export-run.ts');
+    const { loadOrt } = await import('../onnx/onnx-runtime.ts');
+    const { onnxRunClassifiers } = await import('../maps/onnx/onnx-classifier.ts');
     const onnx = await exportRunToOnnx(p.runDir, p.models, { backend: p.backend, save: false, shareStem: p.shareStem });
     const classifiers = await onnxRunClassifiers(await loadOrt(), onnx, intraOpThreads);
     const source = await openStackSource(p.stackPath, { mask: p.mask ?? null });

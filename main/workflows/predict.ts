@@ -5,7 +5,7 @@ import { readGeoTiff, readGeoTiffInfo } from '../io/geotiff-read.ts';
 import { checkSaturatedMap, formatWarning, type TrustWarning } from '../eval/trust-checks.ts';
 import { InvalidOptionError } from '../errors.ts';
 import type { JobContext } from '../jobs/job.ts';
-import { checkEngine, resolveEngine } from '../maps/onnx/onnx-run.ts';
+import { checkEngine, resolveEngine } from '../onnx/onnx-run.ts';
 import { ENSEMBLE_MODES, readManifest, type EnsembleMode } from '../models/run-store.ts';
 import type { PredictWorkflowResult } from './workflow-results.ts';
 import { checkWorkflowPaths, required, type OptionTable, type OptionsOf, type WorkflowPaths } from './option-table.ts';

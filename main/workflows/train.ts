@@ -18,7 +18,7 @@ import type { BaselineKind, RobustComponents } from '../models/baselines/baselin
 import { robustPca } from '../eval/robust-pca.ts';
 import { formatComparison } from '../eval/bootstrap.ts';
 import { trainingDataFrom, TRAIN_ENGINES, TRAIN_DEFAULTS, type TrainEngine } from '../models/train.ts';
-import { loadOrt, ortVersion, OnnxRuntimeUnavailableError } from '../maps/onnx/onnx-runtime.ts';
+import { loadOrt, ortVersion, OnnxRuntimeUnavailableError } from '../onnx/onnx-runtime.ts';
 import { compareModels, crossValidateAndFit, crossValidateBaselines, metricsJsonEntry, type BaselineRunResult, type CrossValidationResult, type CvProtocol, type ModelRunResult, type TunableOption, type TuneGrid } from '../models/cross-validate.ts';
 import type { ThresholdMode } from '../eval/metrics.ts';
 import { describeInput, foldModelName, packageVersions, saveBaseline, saveModel, writeManifest, METRICS_FILE, type EnsembleMember, type RunManifest } from '../models/run-store.ts';

@@ -1,9 +1,9 @@
 import { InvalidOptionError } from '../errors.ts';
 import type { JobContext } from '../jobs/job.ts';
 import { report, throwIfCancelled } from '../jobs/job.ts';
-import { GraphBuilder } from '../maps/onnx/graph-builder.ts';
-import { encodeOnnxModel } from '../maps/onnx/onnx-proto.ts';
-import { loadOrt, OnnxRuntimeUnavailableError, type OrtModule, type OrtSession, type OrtTensor } from '../maps/onnx/onnx-runtime.ts';
+import { GraphBuilder } from '../onnx/graph-builder.ts';
+import { encodeOnnxModel } from '../onnx/onnx-proto.ts';
+import { loadOrt, OnnxRuntimeUnavailableError, type OrtModule, type OrtSession, type OrtTensor } from '../onnx/onnx-runtime.ts';
 import type { SpectralCube } from './cube.ts';
 import { mahalanobisScores } from './rx.ts';
 import { meanSpectrum, whitening } from './stats.ts';

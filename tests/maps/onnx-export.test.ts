@@ -5,8 +5,9 @@ import { initBackend } from '../../main/models/backend.ts';
 import { buildModel, type ArchitectureOptions } from '../../main/models/architectures.ts';
 import { DeformConv2D } from '../../main/models/deform-conv-layer.ts';
 import { exportToOnnx, OnnxExportError } from '../../main/maps/onnx/export-model.ts';
-import { decodeOnnxModel } from '../../main/maps/onnx/onnx-proto.ts';
-import { loadOrt, onnxClassifier } from '../../main/maps/onnx/onnx-runtime.ts';
+import { decodeOnnxModel } from '../../main/onnx/onnx-proto.ts';
+import { loadOrt } from '../../main/onnx/onnx-runtime.ts';
+import { onnxClassifier } from '../../main/maps/onnx/onnx-classifier.ts';
 import { Rng } from '../../main/util/rng.ts';
 import { randomizeWeights } from './onnx-fixtures.ts';
 

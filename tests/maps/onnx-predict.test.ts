@@ -7,7 +7,7 @@ import { readGeoTiff } from '../../main/io/geotiff-read.ts';
 import { initBackend } from '../../main/models/backend.ts';
 import { loadModel, saveModel } from '../../main/models/run-store.ts';
 import { predictRunToGeoTiff } from '../../main/maps/parallel-predict.ts';
-import { OnnxRuntimeUnavailableError, type OrtLoader } from '../../main/maps/onnx/onnx-runtime.ts';
+import { OnnxRuntimeUnavailableError, type OrtLoader } from '../../main/onnx/onnx-runtime.ts';
 import { transformStack } from '../../main/sites/band-transform.ts';
 import { crsFromEpsg } from '../../main/grid/crs.ts';
 import type { GridSpec } from '../../main/grid/grid-spec.ts';

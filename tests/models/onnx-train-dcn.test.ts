@@ -9,9 +9,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { torchvisionCases, type TorchvisionCase as Case } from '../dcn/torchvision-fixtures.ts';
-import { GraphBuilder } from '../../main/maps/onnx/graph-builder.ts';
-import { encodeOnnxModel } from '../../main/maps/onnx/onnx-proto.ts';
-import { loadOrt } from '../../main/maps/onnx/onnx-runtime.ts';
+import { GraphBuilder } from '../../main/onnx/graph-builder.ts';
+import { encodeOnnxModel } from '../../main/onnx/onnx-proto.ts';
+import { loadOrt } from '../../main/onnx/onnx-runtime.ts';
 import { emitDeformSampling, Ops, TRAIN_IR_VERSION, TRAIN_OPSET } from '../../main/models/onnx-train/train-graph.ts';
 
 const cases: Case[] = torchvisionCases()

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../main/models/backend.ts';
 import { trainModel, type TrainOptions } from '../../main/models/train.ts';
-import { OnnxRuntimeUnavailableError } from '../../main/maps/onnx/onnx-runtime.ts';
+import { OnnxRuntimeUnavailableError } from '../../main/onnx/onnx-runtime.ts';
 import { buildModel, type ModelKind } from '../../main/models/architectures.ts';
 import { buildTrainGraph, MAX_SAMPLING_MATRIX_ELEMENTS, OnnxTrainUnsupportedError } from '../../main/models/onnx-train/train-graph.ts';
 import { toyData } from './toy-data.ts';

@@ -22,9 +22,9 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { WorkbenchError } from '../../errors.ts';
 import { DeformConv2D } from '../../models/deform-conv-layer.ts';
 import { SameConv2D } from '../../models/architectures.ts';
-import { GraphBuilder } from './graph-builder.ts';
+import { GraphBuilder } from '../../onnx/graph-builder.ts';
 import { compositeClasses, STEM_MAPS, tapClasses, TILE_INPUT, WINDOW_INDEX, type StemSharing } from './shared-stem.ts';
-import { encodeOnnxModel, ONNX_INPUT, ONNX_INT32, ONNX_OUTPUT, type OnnxModel } from './onnx-proto.ts';
+import { encodeOnnxModel, ONNX_INPUT, ONNX_INT32, ONNX_OUTPUT, type OnnxModel } from '../../onnx/onnx-proto.ts';
 
 /** The model has a layer or a configuration the exporter cannot express (named in the message). */
 export class OnnxExportError extends WorkbenchError {}

@@ -1,6 +1,6 @@
 /**
  * Names, index layout and tap classes shared by the exporter of the shared-stem graphs
- * (export-model.ts, buildTileModels) and the runtime that feeds them (onnx-runtime.ts). Kept out
+ * (export-model.ts, buildTileModels) and the runtime that feeds them (onnx-classifier.ts). Kept out
  * of export-model.ts because that module loads tfjs, and prediction workers of the onnx engine
  * must not.
  */

@@ -23,7 +23,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidOptionError } from '../../errors.ts';
 import type { JobContext } from '../../jobs/job.ts';
 import { cancelPoint } from '../../jobs/cancel-point.ts';
-import { loadOrt, type OrtLoader, type OrtModule, type OrtSession, type OrtTensor } from '../../maps/onnx/onnx-runtime.ts';
+import { loadOrt, type OrtLoader, type OrtModule, type OrtSession, type OrtTensor } from '../../onnx/onnx-runtime.ts';
 import type { StateArray } from '../data-parallel.ts';
 import type { TrainingData } from '../train.ts';
 import { buildTrainGraph, IN_DROPOUT, IN_GEO_A, IN_GEO_B, IN_KNOWLEDGE, IN_ONEHOT, IN_X, OUT_LOSS, type TrainGraph } from './train-graph.ts';

@@ -28,8 +28,8 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { WorkbenchError } from '../../errors.ts';
-import { GraphBuilder } from '../../maps/onnx/graph-builder.ts';
-import { encodeOnnxModel, type OnnxValueInfo } from '../../maps/onnx/onnx-proto.ts';
+import { GraphBuilder } from '../../onnx/graph-builder.ts';
+import { encodeOnnxModel, type OnnxValueInfo } from '../../onnx/onnx-proto.ts';
 import { SameConv2D, SeededDropout } from '../architectures.ts';
 import { DeformConv2D } from '../deform-conv-layer.ts';
 
