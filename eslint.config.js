@@ -46,7 +46,6 @@ export const KNOWN_UPWARD_IMPORTS = {
   'models/train.ts': ['maps/onnx/onnx-runtime.ts'],
   'models/onnx-train/onnx-trainer.ts': ['maps/onnx/onnx-runtime.ts'],
   'models/onnx-train/train-graph.ts': ['maps/onnx/graph-builder.ts', 'maps/onnx/onnx-proto.ts'],
-  'export/sites-export.ts': ['api/site-requests.ts', 'api/contract.ts'],
   'sites/sites-file.ts': ['export/shapefile.ts'], // from branch h-inputs (in int)
   // From branch h-holdout (in int): hold-out workflows placed in eval/, which sits below models/ and maps/.
   'eval/holdout-cli.ts': ['commands/command.ts', 'models/cross-validate.ts'],
