@@ -249,22 +249,9 @@ export interface JobInfo {
  * centre of its grid cell, in the CRS of the grid layer. The backend expands centres into
  * blocks (main/sites/site-blocks.ts) when it writes the sites GeoJSON of main/sites/sites-geojson.ts.
  */
-export interface SiteCentre {
-  readonly id: string;
-  readonly x: number;
-  readonly y: number;
-  /** 1 = deposit (positive), 0 = negative. */
-  readonly label: 0 | 1;
-  readonly source: 'deposit' | 'auto' | 'user';
-}
-
-export interface SitesWritten {
-  readonly path: string;
-  readonly positiveBlocks: number;
-  readonly negativeBlocks: number;
-  /** Site cells written (9 per unclipped 3×3 block). */
-  readonly cells: number;
-}
+// Defined in sites/ (export/ writes them too, below the API); part of the contract as they are.
+import type { SiteCentre, SitesWritten } from '../sites/site-centres.ts';
+export type { SiteCentre, SitesWritten };
 
 // ---------------------------------------------------------------------------------------------
 // Kriging preview
