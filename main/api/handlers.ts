@@ -11,6 +11,7 @@ import { checkUserFile, checkUserFileOrFolder } from '../util/user-file.ts';
 import { JobManager, type EmitFn } from './job-manager.ts';
 import { QUEUE_CANCEL_GRACE_MS, runCommandInWorker, toArgv } from './command-job.ts';
 import { parseQueueUrl, redactQueueUrl } from '../queue/queue-url.ts';
+import { rasterDisplayName, withRunDisplayNames } from '../util/display-names.ts';
 import {
   COMPUTE_REQUESTS,
   QUEUE_REQUESTS,
@@ -164,6 +165,7 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
       kind: 'raster',
       id: layerId(name),
       name,
+      displayName: rasterDisplayName({ path, bandNames }),
       source: path,
       visible: true,
       opacity: 1,
@@ -184,7 +186,8 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
 
   const opened = (p: OpenedProject): OpenedProject => {
     if (p.path) touchRecentProject(dataDir, p.path, p.document.name);
-    return p;
+    // Runs carry readable names (util/display-names.ts) for the jobs list; a user's name is kept.
+    return { ...p, document: { ...p.document, runs: withRunDisplayNames(p.document.runs) } };
   };
 
   const openDemo = async (): Promise<OpenedProject> => {
