@@ -161,11 +161,13 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
       bandNames = info.bandNames;
     }
     const name = basename(path, extname(path));
+    // Only where it says more than the file name (a plain file keeps its name; callers may rename).
+    const readable = rasterDisplayName({ path, bandNames });
     return {
       kind: 'raster',
       id: layerId(name),
       name,
-      displayName: rasterDisplayName({ path, bandNames }),
+      ...(readable !== name ? { displayName: readable } : {}),
       source: path,
       visible: true,
       opacity: 1,
