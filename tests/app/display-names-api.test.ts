@@ -27,7 +27,7 @@ describe('readable names through the api', () => {
     const b = await handlers.importLayer({ kind: 'raster', path: kriged });
     expect([b.name, b.displayName]).toEqual(['krige-2026-12-03T07-11-05-966Z', 'Kriged Au, Cu']);
 
-    const run = (id: string, options: Record<string, unknown>): RunRecord => ({ id, kind: 'train', startedAt: '2026-12-03T07:00:00.000Z', finishedAt: '2026-12-03T07:01:00.000Z', request: { options }, outputs: [] });
+    const run = (id: string, options: RunRecord['request']['options']): RunRecord => ({ id, kind: 'train', startedAt: '2026-12-03T07:00:00.000Z', finishedAt: '2026-12-03T07:01:00.000Z', request: { options }, outputs: [] });
     const path = join(dir, 'p.gaproj');
     await handlers.saveProject({ path, document: { ...emptyProject('names'), runs: [run('r1', { model: 'cnn', folds: '5', repeats: '1' }), { ...run('r2', { model: 'gk-dcn' }), displayName: 'Mine' }] } });
     const opened = await handlers.openProject({ path });
