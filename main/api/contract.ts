@@ -70,7 +70,10 @@ export interface VectorStyle {
 
 interface LayerBase {
   readonly id: string;
+  /** File-derived name (may hold the app's timestamp); also the layer's handle in the UI and tests. */
   readonly name: string;
+  /** The name a person reads ("GK-DCN probability (run 3, 5-fold)", main/util/display-names.ts), editable in the layer panel; absent = `name`. */
+  readonly displayName?: string;
   /** Source path; relative to the project file's folder when saved inside a project. */
   readonly source: string;
   readonly visible: boolean;
@@ -117,6 +120,8 @@ export interface SiteSetSpec {
 /** One finished computation kept with the project (a kriging run, a training run, …). */
 export interface RunRecord {
   readonly id: string;
+  /** Readable name ("Training run 3: CNN, GK-DCN (5-fold × 2)", main/util/display-names.ts). */
+  readonly displayName?: string;
   readonly kind: ComputeRequestName;
   readonly startedAt: string;
   readonly finishedAt: string;

@@ -14,6 +14,7 @@ import { QUEUE_CANCEL_GRACE_MS, runCommandInWorker, toArgv } from './command-job
 import { runWorkflowJob, withQueue } from './workflow-job.ts';
 import { isWorkflowName } from '../workflows/registry.ts';
 import { parseQueueUrl, redactQueueUrl } from '../queue/queue-url.ts';
+import { rasterDisplayName, withRunDisplayNames } from '../util/display-names.ts';
 import {
   COMPUTE_REQUESTS,
   QUEUE_REQUESTS,
@@ -163,10 +164,13 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
       bandNames = info.bandNames;
     }
     const name = basename(path, extname(path));
+    // Only where it says more than the file name (a plain file keeps its name; callers may rename).
+    const readable = rasterDisplayName({ path, bandNames });
     return {
       kind: 'raster',
       id: layerId(name),
       name,
+      ...(readable !== name ? { displayName: readable } : {}),
       source: path,
       visible: true,
       opacity: 1,
@@ -187,7 +191,8 @@ export function createHandlers(options: HandlerOptions): { handlers: Handlers; j
 
   const opened = (p: OpenedProject): OpenedProject => {
     if (p.path) touchRecentProject(dataDir, p.path, p.document.name);
-    return p;
+    // Runs carry readable names (util/display-names.ts) for the jobs list; a user's name is kept.
+    return { ...p, document: { ...p.document, runs: withRunDisplayNames(p.document.runs) } };
   };
 
   const openDemo = async (): Promise<OpenedProject> => {

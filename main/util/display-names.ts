@@ -115,3 +115,39 @@ export function rasterDisplayName(r: RasterNaming): string {
   }
   return stem;
 }
+
+/** The fields of a recorded run that naming reads (main/api/contract.ts RunRecord). */
+export interface NamedRunInput {
+  readonly kind: string;
+  readonly request: { readonly options: Readonly<Record<string, unknown>> };
+  readonly displayName?: string;
+}
+
+const MODEL_GROUPS: Readonly<Record<string, readonly string[]>> = { all: ['cnn', 'dcn', 'gk-cnn', 'gk-dcn'], baselines: ['index', 'pc', 'logreg', 'rf'] };
+const listOf = (v: unknown): string[] => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
+const numberOf = (v: unknown): number | undefined => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : undefined;
+};
+
+/**
+ * The project's runs with readable names where they have none: training runs numbered in the
+ * order they were recorded ("Training run 2: CNN, GK-DCN (5-fold × 2)", folds and repeats from
+ * the request, the train command's defaults when not given), kriging runs by their fields
+ * ("Kriged Au, Cu"); a name the user gave is kept.
+ */
+export function withRunDisplayNames<R extends NamedRunInput>(runs: readonly R[]): R[] {
+  let trainRuns = 0;
+  return runs.map((r) => {
+    if (r.kind === 'train') trainRuns += 1;
+    if (r.displayName) return r;
+    const o = r.request.options;
+    if (r.kind === 'train') {
+      // The train command's defaults (main/cli/commands/train.ts): --model all, --folds 5, --repeats 3.
+      const models = (listOf(o.model).length ? listOf(o.model) : ['all']).flatMap((m) => MODEL_GROUPS[m] ?? [m]);
+      return { ...r, displayName: runDisplayName(models, { runNumber: trainRuns, folds: numberOf(o.folds) ?? 5, repeats: numberOf(o.repeats) ?? 3 }) };
+    }
+    if (r.kind === 'krige' && listOf(o.fields).length > 0) return { ...r, displayName: krigeDisplayName(listOf(o.fields)) };
+    return r;
+  });
+}

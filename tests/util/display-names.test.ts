@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bandDisplayName, krigeDisplayName, modelLabel, rasterDisplayName, runDisplayName, splitStampedName } from '../../main/util/display-names.ts';
+import { bandDisplayName, krigeDisplayName, modelLabel, rasterDisplayName, runDisplayName, splitStampedName, withRunDisplayNames } from '../../main/util/display-names.ts';
 
 /** Readable names from the file names the app writes (renderer runOutputPath: `<stem>-<ISO stamp>.<ext>`). */
 describe('display names', () => {
@@ -39,5 +39,23 @@ describe('display names', () => {
     // A band that is not a model output: not a prediction, the file keeps its name.
     expect(rasterDisplayName({ path: '/d/stack.tif', bandNames: ['p_cnn', 'Au'] })).toBe('stack');
     expect(rasterDisplayName({ path: '/d/demo_stack', bandNames: ['Au'] })).toBe('demo_stack');
+  });
+
+  it('names recorded runs: training runs numbered in order, kriging runs by fields; a given name is kept', () => {
+    const runs = withRunDisplayNames([
+      { kind: 'krige', request: { options: { fields: 'Au,Cu', out: '/r/krige-1.tif' } } },
+      { kind: 'train', request: { options: { model: 'cnn,gk-dcn', folds: '5', repeats: '2' } } },
+      { kind: 'sites', request: { options: {} } },
+      { kind: 'train', request: { options: { model: 'all' } } },
+      { kind: 'train', request: { options: { model: 'cnn' } }, displayName: 'My baseline run' },
+    ]);
+    expect(runs.map((r) => r.displayName)).toEqual([
+      'Kriged Au, Cu',
+      'Training run 1: CNN, GK-DCN (5-fold × 2)',
+      undefined,
+      // train's defaults: --folds 5 --repeats 3
+      'Training run 2: CNN, DCN, GK-CNN, GK-DCN (5-fold × 3)',
+      'My baseline run',
+    ]);
   });
 });
