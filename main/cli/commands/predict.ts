@@ -6,7 +6,7 @@ import { defaultThreads } from '../../jobs/worker-pool.ts';
 import { readGeoTiff, readGeoTiffInfo } from '../../io/geotiff-read.ts';
 import { checkSaturatedMap, formatWarning } from '../../eval/trust-checks.ts';
 import { InvalidOptionError } from '../../errors.ts';
-import { checkEngine, resolveEngine } from '../../onnx/onnx-run.ts';
+import { checkEngine, DEFAULT_ENGINE, resolveEngine } from '../../onnx/onnx-run.ts';
 import { ENSEMBLE_MODES, readManifest, type EnsembleMode } from '../../models/run-store.ts';
 
 export const predictCommand: Command = {
@@ -48,7 +48,7 @@ export const predictCommand: Command = {
     batch: { type: 'string', description: 'windows per inference batch', valueName: 'N', default: '1024' },
     backend: { type: 'string', description: 'auto | wasm | cpu | tensorflow', valueName: 'NAME', default: 'auto' },
     threads: { type: 'string', description: 'worker threads (1 = predict in the main thread; default: all cores)', valueName: 'N' },
-    engine: { type: 'string', description: 'auto | tfjs | onnx (auto = onnx when onnxruntime-node loads)', valueName: 'NAME', default: 'auto' },
+    engine: { type: 'string', description: 'auto | tfjs | onnx (auto = onnx when onnxruntime-node loads)', valueName: 'NAME', default: DEFAULT_ENGINE },
     'intra-op-threads': { type: 'string', description: 'engine onnx: ONNX Runtime threads per worker thread', valueName: 'N', default: '1' },
     'save-onnx': { type: 'boolean', description: 'engine onnx: also write RUN_DIR/models/<model>/model.onnx' },
     seeds: {

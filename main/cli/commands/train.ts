@@ -21,6 +21,7 @@ import type { BaselineKind, RobustComponents } from '../../models/baselines/base
 import { robustPca } from '../../eval/robust-pca.ts';
 import { formatComparison } from '../../eval/bootstrap.ts';
 import { trainingDataFrom, TRAIN_ENGINES, type TrainEngine } from '../../models/train.ts';
+import { DEFAULT_ENGINE } from '../../onnx/onnx-run.ts';
 import { loadOrt, ortVersion, OnnxRuntimeUnavailableError } from '../../onnx/onnx-runtime.ts';
 import { compareModels, crossValidateAndFit, crossValidateBaselines, metricsJsonEntry, type BaselineRunResult, type CrossValidationResult, type CvProtocol, type ModelRunResult, type TunableOption, type TuneGrid } from '../../models/cross-validate.ts';
 import { describeInput, foldModelName, packageVersions, saveBaseline, saveModel, writeManifest, METRICS_FILE, type EnsembleMember, type RunManifest } from '../../models/run-store.ts';
@@ -143,7 +144,7 @@ export const trainCommand: Command = {
       type: 'string',
       description: "training steps on 'onnx' (ONNX Runtime, multi-threaded CPU kernels), 'tfjs' (the tfjs backend), or 'auto' (onnx when onnxruntime-node loads)",
       valueName: 'E',
-      default: 'auto',
+      default: DEFAULT_ENGINE,
     },
     threads: {
       type: 'string',
@@ -239,7 +240,7 @@ export const trainCommand: Command = {
     // Folds train in parallel, one per thread (bit-identical to 1 thread); the final model of each
     // kind then trains alone, data-parallel over the same threads (main/models/data-parallel.ts).
     const threads = intOption(args, 'threads', 1) ?? defaultThreads();
-    const requestedEngine = (optionalString(args, 'engine') ?? 'auto') as TrainEngine;
+    const requestedEngine = (optionalString(args, 'engine') ?? DEFAULT_ENGINE) as TrainEngine;
     if (!TRAIN_ENGINES.includes(requestedEngine)) {
       throw new InvalidOptionError(`geoanomaly train: --engine must be one of ${TRAIN_ENGINES.join(', ')}, got ${requestedEngine}`);
     }
