@@ -21,6 +21,7 @@ export const LAYERS = [
   ['faults'],
   ['sites'],
   ['models'],
+  ['nn'], // nn/: one module per layer kind (today: its ONNX inference export) and the chain walker; above models/ (its layer classes), below maps/
   ['maps'],
   ['xrf', 'export'],
   ['queue'], // queue/: the job queue (imports kriging, maps, models, xrf: the units' local code; cli/commands/worker.ts above it)

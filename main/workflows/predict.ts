@@ -5,7 +5,7 @@ import { readGeoTiff, readGeoTiffInfo } from '../io/geotiff-read.ts';
 import { checkSaturatedMap, formatWarning, type TrustWarning } from '../eval/trust-checks.ts';
 import { InvalidOptionError } from '../errors.ts';
 import type { JobContext } from '../jobs/job.ts';
-import { checkEngine, resolveEngine } from '../onnx/onnx-run.ts';
+import { checkEngine, DEFAULT_ENGINE, resolveEngine } from '../onnx/onnx-run.ts';
 import { ENSEMBLE_MODES, readManifest, type EnsembleMode } from '../models/run-store.ts';
 import type { PredictWorkflowResult } from './workflow-results.ts';
 import { checkWorkflowPaths, required, type OptionTable, type OptionsOf, type WorkflowPaths } from './option-table.ts';
@@ -29,7 +29,7 @@ export const PREDICT_OPTIONS = {
   batch: { flag: 'batch', kind: 'number', description: 'windows per inference batch', valueName: 'N', default: 1024 },
   backend: { flag: 'backend', kind: 'string', description: 'auto | wasm | cpu | tensorflow', valueName: 'NAME', default: 'auto' },
   threads: { flag: 'threads', kind: 'number', description: 'worker threads (1 = predict in the main thread; default: all cores)', valueName: 'N' },
-  engine: { flag: 'engine', kind: 'string', description: 'auto | tfjs | onnx (auto = onnx when onnxruntime-node loads)', valueName: 'NAME', default: 'auto' },
+  engine: { flag: 'engine', kind: 'string', description: 'auto | tfjs | onnx (auto = onnx when onnxruntime-node loads)', valueName: 'NAME', default: DEFAULT_ENGINE },
   intraOpThreads: { flag: 'intra-op-threads', kind: 'number', description: 'engine onnx: ONNX Runtime threads per worker thread', valueName: 'N', default: 1 },
   saveOnnx: { flag: 'save-onnx', kind: 'boolean', description: 'engine onnx: also write RUN_DIR/models/<model>/model.onnx' },
   seeds: {

@@ -19,6 +19,7 @@ import { robustPca } from '../eval/robust-pca.ts';
 import { formatComparison } from '../eval/bootstrap.ts';
 import { trainingDataFrom, TRAIN_ENGINES, TRAIN_DEFAULTS, type TrainEngine } from '../models/train.ts';
 import { loadOrt, ortVersion, OnnxRuntimeUnavailableError } from '../onnx/onnx-runtime.ts';
+import { DEFAULT_ENGINE } from '../onnx/onnx-run.ts';
 import { compareModels, crossValidateAndFit, crossValidateBaselines, metricsJsonEntry, type BaselineRunResult, type CrossValidationResult, type CvProtocol, type ModelRunResult, type TunableOption, type TuneGrid } from '../models/cross-validate.ts';
 import type { ThresholdMode } from '../eval/metrics.ts';
 import { describeInput, foldModelName, packageVersions, saveBaseline, saveModel, writeManifest, METRICS_FILE, type EnsembleMember, type RunManifest } from '../models/run-store.ts';
@@ -116,7 +117,7 @@ export const TRAIN_OPTIONS = {
     kind: 'string',
     description: "training steps on 'onnx' (ONNX Runtime, multi-threaded CPU kernels), 'tfjs' (the tfjs backend), or 'auto' (onnx when onnxruntime-node loads)",
     valueName: 'E',
-    default: 'auto',
+    default: DEFAULT_ENGINE,
   },
   threads: {
     flag: 'threads',
