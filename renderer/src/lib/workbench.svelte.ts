@@ -250,7 +250,7 @@ export class Workbench {
       this.addLog('info', `Imported ${layer.name}`);
       const err = this.layerErrors[layer.id] ?? null;
       // The map zooms to the new layer when it lies outside the current view (MapView decides).
-      if (!err) this.ui.zoomToLayer(layer.id);
+      if (!err) this.ui.zoomToLayer(layer.id, false);
       return err;
     } catch (e) {
       return errorText(e);

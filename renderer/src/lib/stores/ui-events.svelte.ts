@@ -17,8 +17,8 @@ export class UiEvents {
   viewExtent = $state.raw<readonly [number, number, number, number] | null>(null);
   /** Set to re-open a training run's results in the Training panel (Jobs tab → "Show results"). */
   trainingRunRequest = $state<{ runDir: string; seq: number } | null>(null);
-  /** Incremented (with the layer id) to ask the map to zoom to one layer's extent. */
-  zoomToLayerRequest = $state<{ layerId: string; seq: number } | null>(null);
+  /** Set (sequence-numbered) to ask the map to zoom to one layer's extent. */
+  zoomToLayerRequest = $state<{ layerId: string; force: boolean; seq: number } | null>(null);
   private menuSeq = 0;
 
   menu(action: MenuAction): void {
@@ -29,7 +29,8 @@ export class UiEvents {
     this.trainingRunRequest = { runDir, seq: (this.trainingRunRequest?.seq ?? 0) + 1 };
   }
 
-  zoomToLayer(layerId: string): void {
-    this.zoomToLayerRequest = { layerId, seq: (this.zoomToLayerRequest?.seq ?? 0) + 1 };
+  /** `force` false: only when the layer lies wholly outside the current view (after an import). */
+  zoomToLayer(layerId: string, force = true): void {
+    this.zoomToLayerRequest = { layerId, force, seq: (this.zoomToLayerRequest?.seq ?? 0) + 1 };
   }
 }
