@@ -255,7 +255,7 @@ export interface JobInfo {
  * blocks (main/sites/site-blocks.ts) when it writes the sites GeoJSON of main/sites/sites-geojson.ts.
  */
 // Defined in sites/ (export/ writes them too, below the API); part of the contract as they are.
-import type { SiteCentre, SitesWritten } from '../sites/site-centres.ts';
+import type { SiteCentre, SitesWritten } from '../sites/site-centre-types.ts';
 export type { SiteCentre, SitesWritten };
 
 // ---------------------------------------------------------------------------------------------

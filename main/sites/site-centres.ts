@@ -13,22 +13,8 @@ import { checkSitesWriteTarget } from './sites-write-target.ts';
  * command line. Here in sites/ because both of those use it (export/ sits below api/).
  */
 
-export interface SiteCentre {
-  readonly id: string;
-  readonly x: number;
-  readonly y: number;
-  /** 1 = deposit (positive), 0 = negative. */
-  readonly label: 0 | 1;
-  readonly source: 'deposit' | 'auto' | 'user';
-}
-
-export interface SitesWritten {
-  readonly path: string;
-  readonly positiveBlocks: number;
-  readonly negativeBlocks: number;
-  /** Site cells written (9 per unclipped 3×3 block). */
-  readonly cells: number;
-}
+export type { SiteCentre, SitesWritten } from './site-centre-types.ts';
+import type { SiteCentre, SitesWritten } from './site-centre-types.ts';
 
 /** The grid of a GeoTIFF or of a folder of GeoTIFFs (a stack). */
 export async function gridOf(source: string): Promise<GridSpec> {

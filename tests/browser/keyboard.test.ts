@@ -105,6 +105,36 @@ describe.skipIf(!haveChromium)('keyboard reachability of the main controls (brow
     expect(await page.locator('[data-testid="layer-visible"]').first().isChecked()).toBe(before);
   });
 
+  it('digitizes by keyboard: the map takes focus, P / N place sites, arrows pan, +/− zoom, Delete removes, Ctrl+Z / Ctrl+Shift+Z undo / redo', async () => {
+    const counts = async (): Promise<[number, number]> => [Number(await page.getAttribute('[data-testid="site-counts"]', 'data-positive')), Number(await page.getAttribute('[data-testid="site-counts"]', 'data-negative'))];
+    expect(await counts()).toEqual([0, 0]);
+    await tabTo('map', 200);
+    expect(await page.getAttribute('[data-testid="map"]', 'title')).toMatch(/P positive site.*N negative site.*Delete/);
+    // The keyboard cursor is the map centre (no pointer over the map yet): inside the demo raster.
+    await page.keyboard.press('p');
+    expect(await counts()).toEqual([1, 0]);
+    const scale = (): Promise<string> => page.locator('.ol-scale-line-inner').innerText();
+    const before = await scale();
+    await page.keyboard.press('+');
+    await expect.poll(scale).not.toBe(before);
+    await page.keyboard.press('-');
+    // One pan step (a fifth of the view) moves the centre to another cell: a second site fits there.
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('n');
+    expect(await counts()).toEqual([1, 1]);
+    await page.keyboard.press('Delete');
+    expect(await counts()).toEqual([1, 0]);
+    await page.keyboard.press('Control+z');
+    await expect.poll(counts).toEqual([1, 1]);
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(counts).toEqual([1, 0]);
+    // Three undo steps (delete, N, P) go back to no sites; pan and zoom are not edits.
+    for (let i = 0; i < 3; i++) await page.keyboard.press('Control+z');
+    await expect.poll(counts).toEqual([0, 0]);
+    // Focus stayed on the map through all of it (no trap, no loss).
+    expect(await focused()).toBe('map');
+  });
+
   it('Enter on "Export…" opens the dialog with focus inside; Tab walks its controls; Escape closes it', async () => {
     await tabTo('export-open');
     await page.keyboard.press('Enter');

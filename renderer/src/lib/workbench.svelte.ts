@@ -12,23 +12,23 @@ import type {
   VectorData,
   WorkbenchApi,
 } from '../../../main/api/contract.ts';
-import { computeStretch } from './color-ramp.ts';
 import type { LoadedRaster } from './map/workbench-map.ts';
 import { JobTracker } from './jobs.svelte.ts';
-import { cellAt, nextSiteId, snapToCell, type SiteMode } from './sites.ts';
+import type { SiteMode } from './sites.ts';
 import type { ExportTarget } from './export-actions.ts';
 import { sessionAutosave } from './study-autosave.ts';
 import type { StudyState } from '../../../main/project/study-types.ts';
 import { DIGITIZED_SITES_ID, runRecord, sitesPathFor, withRun, withSiteSet } from './project-records.ts';
+import { errorText, StatusStore, type LogLine } from './stores/status.svelte.ts';
+import { HistoryStore } from './stores/history.svelte.ts';
+import { LayerDataStore, needsReload } from './stores/layer-data.svelte.ts';
+import { SitesStore } from './stores/sites.svelte.ts';
+import { UiEvents } from './stores/ui-events.svelte.ts';
+import { ProjectStore } from './stores/project.svelte.ts';
 
-/** Coalesces bursts of edits (a dragged slider) before the backend's own autosave debounce. */
-const AUTOSAVE_DELAY_MS = 500;
+export { errorText, type LogLine };
+
 const MAX_UNDO = 100;
-
-export interface LogLine {
-  readonly level: 'info' | 'warn' | 'error';
-  readonly message: string;
-}
 
 /** What one undo step restores: the project document and the sites being digitized. */
 interface Snapshot {
@@ -36,52 +36,39 @@ interface Snapshot {
   readonly sites: readonly SiteCentre[];
 }
 
-export function errorText(e: unknown): string {
-  const err = e as { name?: string; message?: string };
-  return err.name && err.name !== 'Error' ? `${err.name}: ${err.message}` : String(err.message ?? e);
-}
-
 /**
- * The application state: the open project document, the loaded layer data and the undo
- * history. Components read it and call its methods; only this class talks to the contract.
+ * The application state, as a façade over focused stores (lib/stores/): `project` (document,
+ * path, dirty, autosave), `layers` (loaded band/vector data), `siteStore` (digitized sites),
+ * `history` (undo/redo), `ui` (cross-panel requests) and `status` (log, loading). Components
+ * keep using `wb.doc`, `wb.sites`, `wb.addSite(…)`: the accessors below forward to the stores,
+ * whose runes make them reactive. Only the stores and this class talk to the contract.
  */
 export class Workbench {
-  appInfo = $state<AppInfo | null>(null);
-  projectPath = $state<string | null>(null);
-  doc = $state.raw<ProjectDocument | null>(null);
-  /** Loaded data per layer id (raw: replaced, never mutated in place). */
-  rasters = $state.raw<ReadonlyMap<string, LoadedRaster>>(new Map());
-  vectors = $state.raw<ReadonlyMap<string, VectorData>>(new Map());
-  layerErrors = $state.raw<Readonly<Record<string, string>>>({});
-  loading = $state(0);
-  dirty = $state(false);
-  log = $state.raw<readonly LogLine[]>([]);
-  recent = $state.raw<readonly RecentProject[]>([]);
-  /** Last menu action from the native menu (Electron), for dialogs to react to. */
-  menuAction = $state<{ action: MenuAction; seq: number } | null>(null);
-  /** Incremented to ask the map to export itself as PNG. */
-  exportRequest = $state(0);
-  /** What the Export dialog is open on (Layers / Sites / Training buttons, toolbar); null = closed. */
-  exportTarget = $state<ExportTarget | null>(null);
-  /** The main map's visible extent [xmin, ymin, xmax, ymax] in the project CRS (for layouts of the current view). */
-  viewExtent = $state.raw<readonly [number, number, number, number] | null>(null);
-  /** Training-site centres being digitized (Sites panel); undoable like document edits. */
-  sites = $state.raw<readonly SiteCentre[]>([]);
-  /** What a click on the map does. */
-  siteMode = $state<SiteMode>('pan');
-  /** Id of the raster layer whose grid the sites snap to and whose blocks are drawn. */
-  siteGridLayerId = $state<string | null>(null);
-  /** Set to re-open a training run's results in the Training panel (Jobs tab → "Show results"). */
-  trainingRunRequest = $state<{ runDir: string; seq: number } | null>(null);
+  readonly status: StatusStore;
+  readonly project: ProjectStore;
+  readonly layers: LayerDataStore;
+  readonly history = new HistoryStore<Snapshot>(MAX_UNDO);
+  readonly siteStore: SitesStore;
+  readonly ui = new UiEvents();
   readonly jobs: JobTracker;
-  private undoStack: Snapshot[] = [];
-  private redoStack: Snapshot[] = [];
-  canUndo = $state(false);
-  canRedo = $state(false);
-  private autosaveTimer: ReturnType<typeof setTimeout> | null = null;
-  private menuSeq = 0;
 
   constructor(readonly api: WorkbenchApi) {
+    this.status = new StatusStore();
+    this.project = new ProjectStore(api, this.status);
+    this.layers = new LayerDataStore(api, this.status);
+    this.siteStore = new SitesStore(
+      () => (this.doc?.layers ?? []).filter((l): l is RasterLayerSpec => l.kind === 'raster'),
+      (id) => this.rasters.get(id)?.band.grid ?? null,
+      () => {
+        if (!this.doc) return false;
+        this.pushUndo();
+        // Digitizing edits are autosaved too; the autosave reads the sites when its timer fires.
+        this.project.changed();
+        return true;
+      },
+      (m) => this.addLog('warn', m),
+    );
+    this.project.autosavePayload = (path, doc) => sessionAutosave(path, doc, this.sites, this.siteGridLayer);
     this.jobs = new JobTracker(api);
     this.jobs.onDone = (job) => this.recordRun(runRecord(job));
     api.on('log', (e) => this.addLog(e.level, e.message));
@@ -90,14 +77,55 @@ export class Workbench {
     api.on('menu', (e) => void this.onMenu(e.action));
   }
 
-  addLog(level: LogLine['level'], message: string): void {
-    this.log = [...this.log.slice(-49), { level, message }];
-  }
+  // ── Forwarders: the import surface components had before the split ──
+  get appInfo(): AppInfo | null { return this.project.appInfo; }
+  set appInfo(v: AppInfo | null) { this.project.appInfo = v; }
+  get projectPath(): string | null { return this.project.projectPath; }
+  set projectPath(v: string | null) { this.project.projectPath = v; }
+  get doc(): ProjectDocument | null { return this.project.doc; }
+  set doc(v: ProjectDocument | null) { this.project.doc = v; }
+  get dirty(): boolean { return this.project.dirty; }
+  set dirty(v: boolean) { this.project.dirty = v; }
+  get recent(): readonly RecentProject[] { return this.project.recent; }
+  get rasters(): ReadonlyMap<string, LoadedRaster> { return this.layers.rasters; }
+  get vectors(): ReadonlyMap<string, VectorData> { return this.layers.vectors; }
+  get layerErrors(): Readonly<Record<string, string>> { return this.layers.layerErrors; }
+  get loading(): number { return this.status.loading; }
+  get log(): readonly LogLine[] { return this.status.log; }
+  get canUndo(): boolean { return this.history.canUndo; }
+  get canRedo(): boolean { return this.history.canRedo; }
+  get menuAction(): { action: MenuAction; seq: number } | null { return this.ui.menuAction; }
+  get exportRequest(): number { return this.ui.exportRequest; }
+  set exportRequest(v: number) { this.ui.exportRequest = v; }
+  get exportTarget(): ExportTarget | null { return this.ui.exportTarget; }
+  set exportTarget(v: ExportTarget | null) { this.ui.exportTarget = v; }
+  get viewExtent(): readonly [number, number, number, number] | null { return this.ui.viewExtent; }
+  set viewExtent(v: readonly [number, number, number, number] | null) { this.ui.viewExtent = v; }
+  get trainingRunRequest(): { runDir: string; seq: number } | null { return this.ui.trainingRunRequest; }
+  get sites(): readonly SiteCentre[] { return this.siteStore.sites; }
+  get siteMode(): SiteMode { return this.siteStore.siteMode; }
+  set siteMode(v: SiteMode) { this.siteStore.siteMode = v; }
+  get siteGridLayerId(): string | null { return this.siteStore.siteGridLayerId; }
+  set siteGridLayerId(v: string | null) { this.siteStore.siteGridLayerId = v; }
+  get selectedSiteId(): string | null { return this.siteStore.selectedSiteId; }
+  set selectedSiteId(v: string | null) { this.siteStore.selectedSiteId = v; }
+  get siteGridLayer(): RasterLayerSpec | null { return this.siteStore.siteGridLayer; }
+  get siteGrid(): GridInfo | null { return this.siteStore.siteGrid; }
+
+  addLog(level: LogLine['level'], message: string): void { this.status.addLog(level, message); }
+  addSite(x: number, y: number, label: 0 | 1): void { this.siteStore.addSite(x, y, label); }
+  moveSite(id: string, x: number, y: number): void { this.siteStore.moveSite(id, x, y); }
+  removeSite(id: string): void { this.siteStore.removeSite(id); }
+  /** Replaces the digitized sites, recording the previous set for undo. */
+  setSites(next: readonly SiteCentre[]): void { this.siteStore.setSites(next); }
+  showTrainingRun(runDir: string): void { this.ui.showTrainingRun(runDir); }
+  /** Fetches a layer's data from the backend (band values or GeoJSON in the project CRS). */
+  loadLayer(spec: LayerSpec): Promise<void> { return this.layers.load(spec, this.doc); }
 
   /** First start: the most recent project if there is one, else the bundled demo survey. */
   async start(): Promise<void> {
     this.appInfo = await this.api.request('getAppInfo', {});
-    this.recent = await this.api.request('listRecentProjects', {});
+    await this.project.refreshRecent();
     await this.run('open the demo survey', async () => {
       const p = this.recent.length > 0 ? await this.api.request('openProject', { path: this.recent[0].path }) : await this.api.request('openDemoProject', {});
       await this.adopt(p.path, p.document);
@@ -105,33 +133,25 @@ export class Workbench {
   }
 
   private async run(what: string, f: () => Promise<void>): Promise<boolean> {
-    this.loading++;
     try {
-      await f();
+      await this.status.busy(f);
       return true;
     } catch (e) {
       this.addLog('error', `Could not ${what}: ${errorText(e)}`);
       return false;
-    } finally {
-      this.loading--;
     }
   }
 
   private async adopt(path: string | null, doc: ProjectDocument): Promise<void> {
     this.projectPath = path;
     this.doc = doc;
-    this.rasters = new Map();
-    this.vectors = new Map();
-    this.layerErrors = {};
-    this.undoStack = [];
-    this.redoStack = [];
-    this.sites = [];
-    this.siteGridLayerId = null;
-    this.updateHistoryFlags();
+    this.layers.clear();
+    this.history.clear();
+    this.siteStore.reset();
     this.dirty = false;
     await Promise.all(doc.layers.map((l) => this.loadLayer(l)));
     await this.restoreSites(doc);
-    this.recent = await this.api.request('listRecentProjects', {});
+    await this.project.refreshRecent();
   }
 
   /** Reads the project's digitized site set (if any) onto its grid layer; not an undo step. */
@@ -144,7 +164,7 @@ export class Workbench {
     try {
       const r = await this.api.request('readSites', { path: set.source, gridSource: grid.source });
       this.siteGridLayerId = grid.id;
-      this.sites = r.sites;
+      this.siteStore.restore(r.sites);
     } catch (e) {
       this.addLog('error', `Could not restore the project's sites: ${errorText(e)}`);
     }
@@ -157,9 +177,8 @@ export class Workbench {
   recordRun(run: RunRecord): void {
     if (!this.doc) return;
     this.doc = withRun(this.doc, run);
-    this.undoStack = this.undoStack.map((s) => ({ ...s, doc: withRun(s.doc, run) }));
-    this.redoStack = this.redoStack.map((s) => ({ ...s, doc: withRun(s.doc, run) }));
-    this.changed();
+    this.history.mapAll((s) => ({ ...s, doc: withRun(s.doc, run) }));
+    this.project.changed();
   }
 
   /** Records the guided study's state (study.svelte.ts); like a run, a fact kept through undo/redo. */
@@ -167,42 +186,8 @@ export class Workbench {
     if (!this.doc) return;
     const put = (d: ProjectDocument): ProjectDocument => ({ ...d, study });
     this.doc = put(this.doc);
-    this.undoStack = this.undoStack.map((s) => ({ ...s, doc: put(s.doc) }));
-    this.redoStack = this.redoStack.map((s) => ({ ...s, doc: put(s.doc) }));
-    this.changed();
-  }
-
-  showTrainingRun(runDir: string): void {
-    this.trainingRunRequest = { runDir, seq: (this.trainingRunRequest?.seq ?? 0) + 1 };
-  }
-
-  /** Fetches a layer's data from the backend (band values or GeoJSON in the project CRS). */
-  async loadLayer(spec: LayerSpec): Promise<void> {
-    this.loading++;
-    try {
-      if (spec.kind === 'raster') {
-        const band = await this.api.request('getRasterBand', { source: spec.source, band: spec.band });
-        const stretch = computeStretch(band.values, spec.style);
-        this.rasters = new Map(this.rasters).set(spec.id, { band, stretch });
-      } else {
-        const crs = this.doc?.crs;
-        const targetCrs = crs ? (crs.epsg !== null ? `EPSG:${crs.epsg}` : crs.proj4) : undefined;
-        const data = await this.api.request('getVectorData', { source: spec.source, table: spec.table, targetCrs });
-        this.vectors = new Map(this.vectors).set(spec.id, data);
-        if (data.reprojected) this.addLog('info', data.reprojected);
-      }
-      const { [spec.id]: _gone, ...rest } = this.layerErrors;
-      this.layerErrors = rest;
-    } catch (e) {
-      this.layerErrors = { ...this.layerErrors, [spec.id]: errorText(e) };
-    } finally {
-      this.loading--;
-    }
-  }
-
-  private updateHistoryFlags(): void {
-    this.canUndo = this.undoStack.length > 0;
-    this.canRedo = this.redoStack.length > 0;
+    this.history.mapAll((s) => ({ ...s, doc: put(s.doc) }));
+    this.project.changed();
   }
 
   /** Replaces the document, recording the previous one for undo, and schedules an autosave. */
@@ -210,100 +195,32 @@ export class Workbench {
     if (!this.doc) return;
     this.pushUndo();
     this.doc = next;
-    this.changed();
+    this.project.changed();
   }
 
   private pushUndo(): void {
-    if (!this.doc) return;
-    this.undoStack = [...this.undoStack.slice(-(MAX_UNDO - 1)), { doc: this.doc, sites: this.sites }];
-    this.redoStack = [];
-  }
-
-  /** The raster layer the sites snap to: the chosen one, else the first raster of the project. */
-  get siteGridLayer(): RasterLayerSpec | null {
-    const rasters = (this.doc?.layers ?? []).filter((l): l is RasterLayerSpec => l.kind === 'raster');
-    return rasters.find((l) => l.id === this.siteGridLayerId) ?? rasters[0] ?? null;
-  }
-
-  get siteGrid(): GridInfo | null {
-    const l = this.siteGridLayer;
-    return l ? (this.rasters.get(l.id)?.band.grid ?? null) : null;
-  }
-
-  /** Where a site at (x, y) would go, or why it cannot. */
-  private siteCell(x: number, y: number, ignoreId?: string): { x: number; y: number } | string {
-    const g = this.siteGrid;
-    if (!g) return 'add a raster layer first: sites are cells of its grid';
-    const p = snapToCell(g, x, y);
-    if (!p) return `(${x.toFixed(0)}, ${y.toFixed(0)}) is outside the grid of ${this.siteGridLayer?.name}`;
-    const c = cellAt(g, p.x, p.y);
-    const taken = this.sites.find((s) => s.id !== ignoreId && cellAt(g, s.x, s.y)?.row === c?.row && cellAt(g, s.x, s.y)?.col === c?.col);
-    if (taken) return `cell (row ${c?.row}, col ${c?.col}) already holds site ${taken.id}; one cell holds one site`;
-    return p;
-  }
-
-  addSite(x: number, y: number, label: 0 | 1): void {
-    const p = this.siteCell(x, y);
-    if (typeof p === 'string') return this.addLog('warn', `Site not added: ${p}`);
-    this.setSites([...this.sites, { id: nextSiteId(this.sites), x: p.x, y: p.y, label, source: 'user' }]);
-  }
-
-  moveSite(id: string, x: number, y: number): void {
-    const p = this.siteCell(x, y, id);
-    if (typeof p === 'string') {
-      this.addLog('warn', `Site not moved: ${p}`);
-      this.sites = [...this.sites]; // redraw it where it was
-      return;
-    }
-    this.setSites(this.sites.map((s) => (s.id === id ? { ...s, x: p.x, y: p.y } : s)));
-  }
-
-  removeSite(id: string): void {
-    if (this.sites.some((s) => s.id === id)) this.setSites(this.sites.filter((s) => s.id !== id));
-  }
-
-  /** Replaces the digitized sites, recording the previous set for undo. */
-  setSites(next: readonly SiteCentre[]): void {
-    if (!this.doc) return;
-    this.pushUndo();
-    this.sites = next;
-    this.changed(); // digitizing edits are autosaved too (study-autosave.ts)
-  }
-
-  private changed(): void {
-    this.dirty = true;
-    this.updateHistoryFlags();
-    if (this.autosaveTimer) clearTimeout(this.autosaveTimer);
-    this.autosaveTimer = setTimeout(() => {
-      const doc = this.doc;
-      if (doc) void this.api.request('autosaveSession', sessionAutosave(this.projectPath, doc, this.sites, this.siteGridLayer)).catch((e) => this.addLog('warn', `Autosave failed: ${errorText(e)}`));
-    }, AUTOSAVE_DELAY_MS);
+    if (this.doc) this.history.push({ doc: this.doc, sites: this.sites });
   }
 
   async undo(): Promise<void> {
-    const prev = this.undoStack.pop();
-    if (!prev || !this.doc) return;
-    this.redoStack.push({ doc: this.doc, sites: this.sites });
-    await this.restore(prev);
+    if (!this.doc) return;
+    const prev = this.history.undo({ doc: this.doc, sites: this.sites });
+    if (prev) await this.restore(prev);
   }
 
   async redo(): Promise<void> {
-    const next = this.redoStack.pop();
-    if (!next || !this.doc) return;
-    this.undoStack.push({ doc: this.doc, sites: this.sites });
-    await this.restore(next);
+    if (!this.doc) return;
+    const next = this.history.redo({ doc: this.doc, sites: this.sites });
+    if (next) await this.restore(next);
   }
 
   private async restore(snapshot: Snapshot): Promise<void> {
     const { doc } = snapshot;
     const before = new Map((this.doc?.layers ?? []).map((l) => [l.id, l]));
-    this.sites = snapshot.sites;
-    if (doc === this.doc) {
-      this.updateHistoryFlags();
-      return;
-    }
+    this.siteStore.restore(snapshot.sites);
+    if (doc === this.doc) return;
     this.doc = doc;
-    this.changed();
+    this.project.changed();
     await Promise.all(doc.layers.filter((l) => needsReload(before.get(l.id), l)).map((l) => this.loadLayer(l)));
   }
 
@@ -345,7 +262,10 @@ export class Workbench {
       this.commit({ ...doc, layers: [...doc.layers, layer] });
       await this.loadLayer(layer);
       this.addLog('info', `Imported ${layer.name}`);
-      return this.layerErrors[layer.id] ?? null;
+      const err = this.layerErrors[layer.id] ?? null;
+      // The map zooms to the new layer when it lies outside the current view (MapView decides).
+      if (!err) this.ui.zoomToLayer(layer.id, false);
+      return err;
     } catch (e) {
       return errorText(e);
     }
@@ -394,7 +314,7 @@ export class Workbench {
       const r = await this.api.request('saveProject', { path: target, document: doc });
       this.projectPath = r.path;
       this.dirty = false;
-      this.recent = await this.api.request('listRecentProjects', {});
+      await this.project.refreshRecent();
       this.addLog('info', `Saved ${r.path}`);
       return null;
     } catch (e) {
@@ -422,15 +342,6 @@ export class Workbench {
       if (err) this.addLog('error', err);
       return;
     }
-    this.menuAction = { action, seq: ++this.menuSeq };
+    this.ui.menu(action);
   }
-}
-
-function needsReload(before: LayerSpec | undefined, after: LayerSpec): boolean {
-  if (!before) return true;
-  if (before.source !== after.source) return true;
-  if (before.kind === 'raster' && after.kind === 'raster') {
-    return before.band !== after.band || before.style.stretch !== after.style.stretch || before.style.percentiles.join() !== after.style.percentiles.join();
-  }
-  return false;
 }

@@ -9,7 +9,7 @@ import ScaleLine from 'ol/control/ScaleLine.js';
 import Zoom from 'ol/control/Zoom.js';
 import { Style, Fill, Stroke, Circle } from 'ol/style.js';
 import { transform } from 'ol/proj.js';
-import { createEmpty, extend, isEmpty, type Extent } from 'ol/extent.js';
+import { createEmpty, extend, intersects, isEmpty, type Extent } from 'ol/extent.js';
 import type BaseLayer from 'ol/layer/Base.js';
 import type { BandData, CrsInfo, LayerSpec, RasterLayerSpec, VectorData, VectorLayerSpec } from '../../../../main/api/contract.ts';
 import { computeStretch, renderBand, type Stretch } from '../color-ramp.ts';
@@ -143,22 +143,52 @@ export class WorkbenchMap {
   /** Fits the view to all loaded layers (at most 1 map unit per… whatever fits), no animation. */
   fitAll(): void {
     const ext = createEmpty();
-    for (const [id, r] of this.rasters) {
-      if (!this.specs.some((s) => s.id === id)) continue;
+    for (const id of this.entries.keys()) {
+      const e = this.layerExtent(id);
+      if (e) extend(ext, e);
+    }
+    for (const id of this.rasters.keys()) {
+      const e = this.specs.some((s) => s.id === id) ? this.layerExtent(id) : null;
+      if (e) extend(ext, e);
+    }
+    if (!isEmpty(ext)) this.map.getView().fit(ext, { padding: [20, 20, 20, 20] });
+  }
+
+  /** A loaded layer's extent in the view CRS, or null when it has none (not loaded, empty). */
+  layerExtent(id: string): Extent | null {
+    const r = this.rasters.get(id);
+    if (r) {
       const e = extentOfGrid(r.band);
       const src = r.band.grid.crs ? registerCrs(r.band.grid.crs) : this.projection;
       const a = transform([e[0], e[1]], src, this.projection);
       const b = transform([e[2], e[3]], src, this.projection);
-      extend(ext, [a[0], a[1], b[0], b[1]]);
+      return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[0], b[0]), Math.max(a[1], b[1])];
     }
-    for (const e of this.entries.values()) {
-      if (e.olLayer instanceof VectorLayer) {
-        const src = e.olLayer.getSource() as VectorSource | null;
-        const se = src?.getExtent();
-        if (se && !isEmpty(se)) extend(ext, se);
-      }
+    const entry = this.entries.get(id);
+    if (entry?.olLayer instanceof VectorLayer) {
+      const se = (entry.olLayer.getSource() as VectorSource | null)?.getExtent();
+      if (se && !isEmpty(se)) return [...se];
     }
-    if (!isEmpty(ext)) this.map.getView().fit(ext, { padding: [20, 20, 20, 20] });
+    return null;
+  }
+
+  /**
+   * Zooms to a layer when none of it lies in the current view (a newly imported layer the user
+   * would otherwise not see); returns whether it zoomed.
+   */
+  zoomToLayerIfOutside(id: string): boolean {
+    const e = this.layerExtent(id);
+    const size = this.map.getSize();
+    if (!e || !size) return false;
+    if (intersects(e, this.map.getView().calculateExtent(size))) return false;
+    this.map.getView().fit(e, { padding: [20, 20, 20, 20] });
+    return true;
+  }
+
+  /** Zooms to a layer's extent (the layer panel's "Zoom to layer"). */
+  zoomToLayer(id: string): void {
+    const e = this.layerExtent(id);
+    if (e) this.map.getView().fit(e, { padding: [20, 20, 20, 20] });
   }
 
   centerOn(x: number, y: number): void {

@@ -1,0 +1,17 @@
+import type { RasterLayerSpec } from '../../../main/api/contract.ts';
+
+/**
+ * Which layer a panel preselects. The demo survey's synthetic truth raster (anomaly-truth.tif,
+ * band anomaly_truth) is a check on the models, not an input a geochemist would pick, so it is
+ * chosen only when nothing else is loaded; among the rest the newest (last imported or computed)
+ * wins, since that is usually the layer being worked on.
+ */
+export function preferredGrid(rasters: readonly RasterLayerSpec[]): RasterLayerSpec | null {
+  const isTruth = (l: RasterLayerSpec): boolean => /(^|[^a-z])truth([^a-z]|$)/i.test(`${l.source} ${l.bandNames.join(' ')}`);
+  return [...rasters].reverse().find((l) => !isTruth(l)) ?? rasters[0] ?? null;
+}
+
+/** "1 band", "3 bands". */
+export function bandCount(n: number): string {
+  return `${n} ${n === 1 ? 'band' : 'bands'}`;
+}
