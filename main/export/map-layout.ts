@@ -1,7 +1,6 @@
 import { basename, extname } from 'node:path';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import type { Feature } from 'geojson';
-import { PDFDocument } from 'pdf-lib';
 import { InvalidOptionError } from '../errors.ts';
 import { gridExtent, type Extent, type GridSpec } from '../grid/grid-spec.ts';
 import type { Crs } from '../grid/crs.ts';
@@ -23,8 +22,8 @@ import { checkDpi, pageOf, pagePixels, type Orientation, type Page, type PaperNa
  * figure of main/figures/map-figure.ts (title, raster in a colour ramp, legend with units, scale
  * bar, north arrow, CRS line, deposit / site / fault overlays), an optional inset (the whole
  * layer with the exported view outlined in red) and a footer naming source, band, paper and DPI.
- * Written as PNG (pHYs = the DPI, so the page prints at its paper size) or as a one-page PDF
- * whose page box is the paper size and which embeds the same image (pdf-lib).
+ * Written as PNG (pHYs = the DPI, so the page prints at its paper size) or as a one-page vector
+ * PDF whose page box is the paper size (layout-pdf.ts).
  */
 export interface MapLayoutOptions {
   /** Raster layer: a GeoTIFF or a folder of single-band GeoTIFFs. */
@@ -384,21 +383,6 @@ export async function drawLayoutPng(l: PreparedLayout, ctx?: JobContext): Promis
   const px = pagePixels(l.page, o.dpi);
   report(ctx, 0.9, 'page drawn');
   return { png, page: l.page, widthPx: px.width, heightPx: px.height, geometry: geo, title: l.title, band: l.band };
-}
-
-/** A one-page PDF whose page box is the paper size, holding the page image at its DPI. */
-export async function pagesToPdf(pages: readonly { png: Buffer; page: Page }[], meta: { title: string; subject?: string }): Promise<Uint8Array> {
-  const doc = await PDFDocument.create();
-  doc.setTitle(meta.title);
-  if (meta.subject) doc.setSubject(meta.subject);
-  doc.setCreator('GeoAnomaly Workbench');
-  doc.setProducer('GeoAnomaly Workbench (pdf-lib)');
-  for (const p of pages) {
-    const pg = doc.addPage([p.page.widthPt, p.page.heightPt]);
-    const img = await doc.embedPng(p.png);
-    pg.drawImage(img, { x: 0, y: 0, width: p.page.widthPt, height: p.page.heightPt });
-  }
-  return doc.save();
 }
 
 export type LayoutFormat = 'png' | 'pdf';
