@@ -12,6 +12,8 @@ export class CompareState {
   mode = $state<CompareMode>(2);
   /** Raster layer shown ('' = the newest multiband raster). */
   layerId = $state('');
+  /** Layer id per map / swipe side ('' = the shared layer above): any layer in any pane. */
+  paneLayers = $state<string[]>([]);
   /** Band per map (2 or 4), or [left, right] in swipe mode. */
   bands = $state<string[]>([]);
   /** Swipe divider position, 0 … 100 (% of the map width from the left). */
