@@ -8,6 +8,7 @@
  *     --epochs 60 --min-epochs 10 --lr-schedule cosine --augment dihedral --out .tmp/case-grouped.json
  *   (same flags) --repeat-from 3 --models all --out .tmp/case-grouped-b.json   a second process for repeats 3…
  *   npx tsx bench/case-study.ts --table .tmp/case-grouped.json [more files of the same run]
+ *   npx tsx bench/case-study.ts --compare-recipes new.json,new-b.json default.json,default-b.json
  *
  * Data handling (see ../shared/data/README.md): 39 element grids log10-transformed and
  * standardised with whole-grid statistics; deposits = cells of label/Au_deposits0.tif equal to 1,
@@ -165,6 +166,36 @@ function table(files: string[], maxRepeats: number): void {
   }
 }
 
+/** Merged runs of one recipe (several files = processes that split the repeats). */
+function loadRuns(files: string[]): RunFile {
+  const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as RunFile);
+  const models: RunFile['models'] = {};
+  for (const r of runs) {
+    for (const [k, v] of Object.entries(r.models)) {
+      const have = new Set((models[k]?.folds ?? []).map(cellKey));
+      models[k] = { folds: [...(models[k]?.folds ?? []), ...v.folds.filter((x) => !have.has(cellKey(x)))] };
+    }
+  }
+  return { ...runs[0], models };
+}
+
+/** Two recipes on the same folds (same seed, folds, repeats): paired site bootstrap of each network's AUC, first − second. */
+function compareRecipes(first: string[], second: string[]): void {
+  const a = loadRuns(first);
+  const b = loadRuns(second);
+  if (!a.labels || !a.siteIds) throw new Error('the first run has no labels: re-run it with this version');
+  const data = { labels: a.labels, siteIds: a.siteIds };
+  const sorted = (f: StoredFold[], keep: Set<string>): FoldResult[] =>
+    f.filter((x) => keep.has(cellKey(x))).sort((x, y) => x.repeat - y.repeat || x.fold - y.fold) as unknown as FoldResult[];
+  for (const k of NETWORKS) {
+    if (!a.models[k] || !b.models[k]) continue;
+    const inB = new Set(b.models[k].folds.map(cellKey));
+    const common = new Set(a.models[k].folds.map(cellKey).filter((c) => inB.has(c)));
+    const d = pairedSiteBootstrap(scoredFolds(sorted(a.models[k].folds, common), data), scoredFolds(sorted(b.models[k].folds, common), data), 'auc', { replicates: 1000, seed: 1 });
+    console.log(`${k} (${common.size} folds): ${formatComparison(comparisonRecord(`${k} first`, `${k} second`, 'auc', d))}`);
+  }
+}
+
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
@@ -187,6 +218,8 @@ const { values, positionals } = parseArgs({
     backend: { type: 'string', default: 'auto' },
     out: { type: 'string' },
     table: { type: 'boolean', default: false },
+    // --compare-recipes A.json[,A-b.json] B.json[,B-b.json]: the networks of two recipes on the same folds.
+    'compare-recipes': { type: 'boolean', default: false },
     'max-repeats': { type: 'string', default: '1000' },
     // A second process on the same settings can take the later repeats (its own --out; --table merges).
     'repeat-from': { type: 'string', default: '0' },
@@ -195,6 +228,8 @@ const { values, positionals } = parseArgs({
 
 if (values.table) {
   table(positionals, Number(values['max-repeats']));
+} else if (values['compare-recipes']) {
+  compareRecipes(positionals[0].split(','), positionals[1].split(','));
 } else {
   const be = await initBackend(values.backend as BackendPreference);
   const augment = parseAugmentations(values.augment);
