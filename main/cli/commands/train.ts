@@ -331,6 +331,8 @@ export const trainCommand: Command = {
         `${new Set(data.siteIds).size} site groups; ${patches.clipped.filter(Boolean).length} clipped by the grid edge)`,
     );
 
+    // Progress before the first epoch ends (the app showed "starting" until then, issue #18).
+    io.progress(0, `${data.n} patches ready; fitting ${kinds.join(', ') || 'the baselines'} (progress follows each epoch)`);
     const queue = optionalString(args, 'queue');
     const jobCtx = { signal: io.signal, progress: io.progress };
     // --queue: the same fits as units on the queue (main/queue/train-units.ts); lazily imported.
