@@ -349,6 +349,8 @@ export async function trainWorkflow(o: TrainWorkflowOptions, ctx: JobContext = {
       `${new Set(data.siteIds).size} site groups; ${patches.clipped.filter(Boolean).length} clipped by the grid edge)`,
   );
 
+  // Progress before the first epoch ends (the app showed "starting" until then, issue #18).
+  ctx.progress?.(0, `${data.n} patches ready; fitting ${kinds.join(', ') || 'the baselines'} (progress follows each epoch)`);
   const queue = o.queue || undefined;
   const jobCtx: JobContext = { signal: ctx.signal, progress: ctx.progress };
   // --queue: the same fits as units on the queue (main/queue/train-units.ts); lazily imported.

@@ -52,6 +52,9 @@ describe.skipIf(!haveChromium)('compare: any layer per swipe side, values under 
     await page.selectOption('[data-testid="swipe-layer-right"]', options[1]);
     await expect.poll(() => page.inputValue('[data-testid="swipe-band-right"]')).toBe('scaled');
     await expect.poll(() => page.locator('[data-testid="swipe-legend"]').count(), { timeout: 30_000 }).toBe(2);
+    // The right side's readout comes from the second layer's band once it has loaded.
+    await expect.poll(() => page.getAttribute('[data-testid="swipe-value"][data-side="right"]', 'data-source'), { timeout: 30_000 }).toBe(scaledPath);
+    expect(await page.getAttribute('[data-testid="swipe-value"][data-side="left"]', 'data-source')).toBe(truthPath);
     const box = await page.locator('[data-testid="swipe-map"]').boundingBox();
     if (!box) throw new Error('no swipe map');
     let checked = 0;
