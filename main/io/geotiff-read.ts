@@ -113,8 +113,9 @@ export async function readGeoTiffInfo(file: string): Promise<GeoTiffInfo> {
   try {
     tiff = await fromFile(file);
     image = await tiff.getImage(0);
-    image.getWidth();
-    image.getHeight();
+    // A ranged read of a file that is not a TIFF can parse as an empty directory (geotiff.js
+    // reads past the end as zeros, where the whole-file read threw): no size means corrupt.
+    if (!(image.getWidth() > 0 && image.getHeight() > 0)) throw new Error('no image size in the first directory');
   } catch (e) {
     throw new InvalidFileError(file, `not a readable GeoTIFF (${(e as Error).message})`, 'The file is truncated, corrupt or not a TIFF; re-export it as a GeoTIFF (e.g. gdal_translate -of GTiff)');
   }
