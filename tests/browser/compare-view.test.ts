@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Locator, Page } from 'playwright-core';
 import { explainSite } from '../../main/api/explain-requests.ts';
+import { attributeSite } from '../../main/api/run-insight-requests.ts';
 import { gradCamPixels } from '../../renderer/src/lib/explain-draw.ts';
 import { readGeoTiffInfo } from '../../main/io/geotiff-read.ts';
 import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
@@ -230,6 +231,24 @@ describe.skipIf(!haveChromium)('Compare view: swipe, site panels, RPCA, C–A an
     expect(await quivers.locator('[data-testid="quiver-arrow"]').count()).toBe(dcn.height * dcn.width);
     expect(await quivers.locator('[data-testid="quiver-tap"]').count()).toBe(9);
     await expectScreenshot(panel, 'compare-site-panel.png');
+
+    // Per-element attribution beside Grad-CAM (issue #20), on request: the bars are the backend's
+    // occlusion numbers for this cell (tests/api/run-insight-requests.test.ts checks them against
+    // `geoanomaly explain --attribution occlusion` to 1e-6), in order, for both networks.
+    await page.click('[data-testid="site-attribute"]');
+    const attr = page.locator('[data-testid="attribution-panel"]');
+    await expect.poll(() => attr.count(), { timeout: 60_000 }).toBe(2);
+    expect(await page.locator('[data-testid="attribution-error"]').count()).toBe(0);
+    const refAttr = await attributeSite({ runDir: fx.run, x: dx, y: dy });
+    type El = { getAttribute(n: string): string | null; querySelectorAll(s: string): ArrayLike<El> };
+    const shown = await attr.evaluateAll((els) =>
+      els.map((e) => {
+        const el = e as unknown as El;
+        return [el.getAttribute('data-model'), Number(el.getAttribute('data-p')), Array.from(el.querySelectorAll('[data-testid="attribution-row"]')).map((r) => [r.getAttribute('data-band'), Number(r.getAttribute('data-value'))])];
+      }),
+    );
+    // Exact: doubles cross the contract unchanged; the panel shows the 8 largest |Δp|.
+    expect(shown).toEqual(refAttr.models.map((m) => [m.name, m.p, m.elements.slice(0, 8).map((e) => [e.band, e.value])]));
 
     // Another layer: Grad-CAM of the stem convolution, recomputed on the backend.
     await page.selectOption('[data-testid="site-layer"]', 'stem_conv');

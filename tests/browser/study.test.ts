@@ -11,8 +11,8 @@ import { haveChromium, openDemoSession, type Session } from './workbench-session
  * survey's raw files, run the seven steps (small grid, 2 epochs), save, open another project
  * and reopen this one → every step shown done; change the faults file → the steps that read
  * it (faults, sites) and those below them stale, table and kriging not; "Run stale steps" reruns exactly those (the kriging record is
- * untouched). Three screenshots of the study go to docs/img/ for the README (GA_STUDY_SHOTS=0
- * skips writing them).
+ * untouched). With UPDATE_SCREENSHOTS=1 three screenshots of the study are written to docs/img/ for
+ * the README (a plain test run leaves the checkout untouched).
  */
 const work = tempDir('ga-browser-study-');
 let s: Session;
@@ -31,7 +31,7 @@ async function runStep(step: StudyStepId): Promise<void> {
 }
 
 async function shot(name: string): Promise<void> {
-  if (process.env.GA_STUDY_SHOTS === '0') return;
+  if (process.env.UPDATE_SCREENSHOTS !== '1') return;
   await page.screenshot({ path: join(IMG, name), clip: { x: 0, y: 0, width: 1100, height: 720 } });
 }
 

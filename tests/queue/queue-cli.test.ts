@@ -111,7 +111,8 @@ describe('geoanomaly worker and --queue on the command line', () => {
     await w.waitFor(/on queue redis:/);
     const args = ['train', '--stack', join(dir, 'stack.tif'), '--sites', join(dir, 'sites.geojson'), '--model', 'cnn', '--epochs', '2', '--folds', '2', '--repeats', '2', '--patch-size', '5', '--seed', '3', '--engine', 'tfjs', '--backend', 'wasm'];
     expect(await main([...args, '--threads', '1', '--out', join(dir, 'local')])).toBe(0);
-    expect(await main([...args, '--queue', h.url, '--out', join(dir, 'queue')])).toBe(0);
+    // Same --threads: the final models train on the command's threads, through the queue or not.
+    expect(await main([...args, '--threads', '1', '--queue', h.url, '--out', join(dir, 'queue')])).toBe(0);
     for (const f of ['metrics.json', 'roc.json']) expect(readFileSync(join(dir, 'queue', f), 'utf8'), f).toBe(readFileSync(join(dir, 'local', f), 'utf8'));
     const bins = (d: string): string[] => filesUnder(d).filter((f) => f.endsWith('.bin')).map((f) => f.slice(d.length));
     expect(bins(join(dir, 'queue'))).toEqual(bins(join(dir, 'local')));
