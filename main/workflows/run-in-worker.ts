@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import { CancelledError, WorkbenchError } from '../errors.ts';
-import { throwIfCancelled, type JobContext } from '../jobs/job.ts';
+import type { JobContext } from '../jobs/job.ts';
+import { runCancellableWorker, workerBootstrap } from '../jobs/cancellable-worker.ts';
 import { rebuildError } from '../jobs/worker-pool.ts';
 import { moduleUrl } from '../util/module-url.ts';
 import type { WorkflowName, WorkflowOptions, WorkflowResult } from './registry.ts';
@@ -10,13 +9,9 @@ import type { WorkflowWorkerInput, WorkflowWorkerMessage } from './workflow-work
 /** A workflow's worker stopped without a result or an error of its own. */
 export class WorkflowWorkerError extends WorkbenchError {}
 
-// Node 20 loads a worker's entry before `--import tsx` hooks apply, so the worker starts from a
-// CommonJS bootstrap that imports the entry (as main/jobs/worker-pool.ts does). From the sources
-// the entry is TypeScript and the bootstrap registers tsx first; from dist/ it is JavaScript.
+// The worker starts from a bootstrap that imports its entry (sources through tsx, or dist/ JS).
 const WORKER_URL = moduleUrl('./workflow-worker.ts', import.meta.url);
-const BOOTSTRAP =
-  (/\.ts$/.test(WORKER_URL.pathname) ? `require(${JSON.stringify(createRequire(import.meta.url).resolve('tsx/esm/api'))}).register();\n` : '') +
-  `import(${JSON.stringify(WORKER_URL.href)}).catch((e) => { setImmediate(() => { throw e; }); });\n`;
+const BOOTSTRAP = workerBootstrap(WORKER_URL, import.meta.url);
 
 /** How long a cancelled workflow may take to stop by itself before its worker is terminated. */
 export const CANCEL_GRACE_MS = 2000;
@@ -46,34 +41,21 @@ export async function runWorkflowRequestInWorker<K extends WorkflowName>(
   return runInWorker<K>({ workflow: name, request }, name, ctx, cancelGraceMs);
 }
 
-async function runInWorker<K extends WorkflowName>(data: WorkflowWorkerInput, name: K, ctx: JobContext, cancelGraceMs: number): Promise<{ result: WorkflowResult<K>; lines: readonly string[] }> {
-  throwIfCancelled(ctx, name);
-  return await new Promise<{ result: WorkflowResult<K>; lines: readonly string[] }>((resolvePromise, reject) => {
-    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: data });
-    let settled = false;
-    let killTimer: ReturnType<typeof setTimeout> | null = null;
-    const finish = (f: () => void): void => {
-      if (settled) return;
-      settled = true;
-      if (killTimer) clearTimeout(killTimer);
-      ctx.signal?.removeEventListener('abort', onAbort);
-      f();
-    };
-    const onAbort = (): void => {
-      worker.postMessage('cancel');
-      killTimer = setTimeout(() => {
-        void worker.terminate();
-        finish(() => reject(new CancelledError(name)));
-      }, cancelGraceMs);
-    };
-    ctx.signal?.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (m: WorkflowWorkerMessage) => {
-      if (m.t === 'log') ctx.log?.(m.line);
-      else if (m.t === 'progress') ctx.progress?.(m.fraction, m.message);
-      else if (m.t === 'done') finish(() => resolvePromise({ result: m.result as WorkflowResult<K>, lines: m.lines }));
-      else if (m.t === 'error') finish(() => reject(m.error.name === 'CancelledError' ? new CancelledError(name) : rebuildError(m.error)));
-    });
-    worker.on('error', (e) => finish(() => reject(e)));
-    worker.on('exit', (code) => finish(() => reject(new WorkflowWorkerError(`${name} worker exited with code ${code} before finishing`, { workflow: name, code }))));
-  });
+function runInWorker<K extends WorkflowName>(data: WorkflowWorkerInput, name: K, ctx: JobContext, cancelGraceMs: number): Promise<{ result: WorkflowResult<K>; lines: readonly string[] }> {
+  return runCancellableWorker<WorkflowWorkerMessage, { result: WorkflowResult<K>; lines: readonly string[] }>(
+    BOOTSTRAP,
+    {
+      name,
+      workerData: data,
+      onMessage(m, done, fail) {
+        if (m.t === 'log') ctx.log?.(m.line);
+        else if (m.t === 'progress') ctx.progress?.(m.fraction, m.message);
+        else if (m.t === 'done') done({ result: m.result as WorkflowResult<K>, lines: m.lines });
+        else if (m.t === 'error') fail(m.error.name === 'CancelledError' ? new CancelledError(name) : rebuildError(m.error));
+      },
+      exitError: (code) => new WorkflowWorkerError(`${name} worker exited with code ${code} before finishing`, { workflow: name, code }),
+    },
+    ctx,
+    cancelGraceMs,
+  );
 }
