@@ -4,7 +4,7 @@
  *
  * onnxruntime-node ships its CPU binaries inside the npm package, but its install script also
  * downloads GPU binaries unless ONNXRUNTIME_NODE_INSTALL=skip is set; offline, that script fails
- * and npm drops the optional package. Prediction then falls back to tfjs (engine 'auto') or
+ * (and so does the install, now that it is a regular dependency), or a library user may leave it out. Prediction then falls back to tfjs (engine 'auto') or
  * stops with OnnxRuntimeUnavailableError (engine 'onnx'). The package's types are not imported
  * (typecheck must pass without it): the few members used are declared here.
  *
@@ -59,7 +59,7 @@ export async function loadOrt(loader: OrtLoader = defaultOrtLoader): Promise<Ort
   } catch (e) {
     const cause = String((e as Error)?.message ?? e).split('\n')[0];
     throw new OnnxRuntimeUnavailableError(
-      `the ONNX engine needs the optional package ${ORT_PACKAGE}, which could not be loaded (${cause}). ` +
+      `the ONNX engine needs the package ${ORT_PACKAGE} (a dependency of the workbench), which could not be loaded (${cause}). ` +
         `Install it with: ONNXRUNTIME_NODE_INSTALL=skip npm install (the variable skips the GPU download, so it installs offline), ` +
         `or predict with --engine tfjs.`,
       { package: ORT_PACKAGE, cause },

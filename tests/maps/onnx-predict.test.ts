@@ -96,7 +96,7 @@ describe('predict --engine onnx (onnxruntime-node) vs --engine tfjs', () => {
     const options = { runDir: f.runDir, threads: 1, batchSize: 100, engine: 'onnx' as const, ortLoader: failingLoader };
     const err = await predictRunToGeoTiff(f.stackPath, bad, options).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OnnxRuntimeUnavailableError);
-    expect((err as Error).message).toMatch(/optional package onnxruntime-node.*Cannot find package.*ONNXRUNTIME_NODE_INSTALL=skip npm install.*--engine tfjs/);
+    expect((err as Error).message).toMatch(/needs the package onnxruntime-node.*Cannot find package.*ONNXRUNTIME_NODE_INSTALL=skip npm install.*--engine tfjs/);
     expect(existsSync(bad)).toBe(false);
     expect(readdirSync(f.dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
 

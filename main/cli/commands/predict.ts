@@ -19,7 +19,7 @@ export const predictCommand: Command = {
     'Tiles of rows are predicted on --threads worker threads (each loads the models itself; the',
     'output is bit-identical for any thread count).',
     'Engines: tfjs runs the saved models on the tfjs backend; onnx exports them to ONNX (BatchNorm',
-    'folded, DCN as GridSample + Conv) and runs onnxruntime-node on the CPU (optional package,',
+    'folded, DCN as GridSample + Conv) and runs onnxruntime-node on the CPU (a dependency;',
     'install with ONNXRUNTIME_NODE_INSTALL=skip); auto = onnx when onnxruntime-node loads, else tfjs.',
     'The engine that ran is logged and written into the GeoTIFF metadata (prediction_engine).',
     'With --queue URL the tiles run on "geoanomaly worker" processes (any machine sharing the files).',
