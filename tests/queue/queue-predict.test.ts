@@ -91,7 +91,10 @@ describe('prediction through the Redis queue (BullMQ, real redis-server, worker 
     // that pid now; not the inherited ru_maxrss of this test process), and far below the 1.5 GB goal.
     for (const x of r.receipts) {
       const own = peakRssOfPidKB(Number(x.worker.split(':').pop()));
-      if (own !== null) expect(x.maxRssKB).toBeLessThanOrEqual(own);
+      // The receipt is the worker's own peak (≤ its VmHWM read later from outside), not the parent's
+      // inherited one (hundreds of MB more). Tolerance 4 MB: since Linux 6.2 the RSS counters behind
+      // VmHWM are per-CPU and read approximately (a CI run saw the earlier reading 188 KB above the later).
+      if (own !== null) expect(x.maxRssKB).toBeLessThanOrEqual(own + 4096);
       expect(x.maxRssKB).toBeGreaterThan(0);
       expect(x.maxRssKB).toBeLessThan(1.5 * 1024 * 1024);
     }
