@@ -65,7 +65,9 @@ describe.skipIf(!haveChromium)('Settings → Compute (browser host, real redis-s
     await page.waitForSelector('[data-testid="xrf-auc-table"]', { timeout: 180_000 });
     expect(await page.locator('[data-testid="xrf-error"]').count()).toBe(0);
     // The unit ran on the worker process, not in the app.
-    expect(worker.log.some((l) => /^ran xrf rx /.test(l))).toBe(true);
+    // (Waited for, not read once: the worker's stdout pipe may deliver the line after the app has
+    // already shown the result.)
+    expect(await worker.waitFor(/^ran xrf rx /, 30_000)).toMatch(/^ran xrf rx /);
     const [outName] = readdirSync(join(s.dataDir, 'runs')).filter((f) => /^xrf-.*\.run$/.test(f));
     const metrics = JSON.parse(readFileSync(join(s.dataDir, 'runs', outName, 'metrics.json'), 'utf8')) as Record<string, { auc: number }>;
     expect(Object.keys(metrics)).toEqual(['rx']);

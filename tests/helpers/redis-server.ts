@@ -43,6 +43,23 @@ export interface WorkerChild {
   exited: Promise<number | null>;
 }
 
+/**
+ * The lines of `workers` matching `re`, once there are at least `atLeast` of them (or after
+ * `timeoutMs`, with whatever is there, so the caller's assertion fails with the real count).
+ * A worker writes its "ran …" line before the unit completes, but the test process may read the
+ * queue's completion before the worker's stdout pipe: counting lines right after the command
+ * returns raced under load.
+ */
+export async function linesMatching(workers: readonly WorkerChild[], match: RegExp | ((line: string) => boolean), atLeast: number, timeoutMs = 15_000): Promise<string[]> {
+  const test = typeof match === 'function' ? match : (l: string): boolean => match.test(l);
+  const t0 = Date.now();
+  for (;;) {
+    const hits = workers.flatMap((w) => w.log.filter(test));
+    if (hits.length >= atLeast || Date.now() - t0 > timeoutMs) return hits;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 export async function startRedis(): Promise<RedisHarness> {
   const dir = tempDir('ga-redis-');
   const port = await freePort();
@@ -78,21 +95,25 @@ export async function startRedis(): Promise<RedisHarness> {
       const child = spawn(process.execPath, [join(REPO_ROOT, 'main/cli/bin.mjs'), 'worker', '--queue', queueUrl, ...extra], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
       const log: string[] = [];
       const waiters: { re: RegExp; res: (l: string) => void }[] = [];
-      let buf = '';
-      const onData = (d: Buffer): void => {
-        buf += d.toString('utf8');
-        const lines = buf.split('\n');
-        buf = lines.pop() ?? '';
-        for (const l of lines) {
-          log.push(l);
-          for (const w of [...waiters]) if (w.re.test(l)) {
-            waiters.splice(waiters.indexOf(w), 1);
-            w.res(l);
+      // One line buffer per stream: a partial stderr line must never prefix a stdout line
+      // (that turned "ran xrf rx …" into an unmatched line once under load).
+      const lineReader = (): ((d: Buffer) => void) => {
+        let buf = '';
+        return (d) => {
+          buf += d.toString('utf8');
+          const lines = buf.split('\n');
+          buf = lines.pop() ?? '';
+          for (const l of lines) {
+            log.push(l);
+            for (const w of [...waiters]) if (w.re.test(l)) {
+              waiters.splice(waiters.indexOf(w), 1);
+              w.res(l);
+            }
           }
-        }
+        };
       };
-      child.stderr?.on('data', onData);
-      child.stdout?.on('data', onData);
+      child.stderr?.on('data', lineReader());
+      child.stdout?.on('data', lineReader());
       const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
       const w: WorkerChild = {
         child,

@@ -16,7 +16,7 @@ import { krigeGridViaQueue } from '../../main/queue/krige-units.ts';
 import type { GridSpec } from '../../main/grid/grid-spec.ts';
 import { Rng } from '../../main/util/rng.ts';
 import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
-import { freePort, startRedis, type RedisHarness } from '../helpers/redis-server.ts';
+import { freePort, startRedis, type RedisHarness, linesMatching } from '../helpers/redis-server.ts';
 
 function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [join(REPO_ROOT, 'main/cli/bin.mjs'), ...args], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 120_000 });
@@ -59,8 +59,8 @@ describe('geoanomaly worker and --queue on the command line', () => {
     const q = await krigeGridViaQueue(input, grid, { nmax: 16 }, { url: h.url, workDir: tempDir(), units: 2 });
     await second;
     expect(await once.exited).toBe(0);
-    expect(once.log.filter((l) => /^ran krige group 0 rows/.test(l))).toHaveLength(1);
-    expect(once.log.some((l) => /1 unit\(s\) done, 0 failed/.test(l))).toBe(true);
+    expect(await linesMatching([once], /^ran krige group 0 rows/, 1)).toHaveLength(1);
+    expect(await linesMatching([once], /1 unit\(s\) done, 0 failed/, 1)).toHaveLength(1);
     const local = await krigeGrid(input, grid, { nmax: 16, threads: 1 });
     expect(Buffer.from(q.prediction.bands[0].buffer).equals(Buffer.from(local.prediction.bands[0].buffer))).toBe(true);
   });

@@ -11,7 +11,7 @@ import type { GridSpec } from '../../main/grid/grid-spec.ts';
 import { Rng } from '../../main/util/rng.ts';
 import { filesUnder } from '../../main/queue/input-hash.ts';
 import { tempDir } from '../helpers/paths.ts';
-import { startRedis, type RedisHarness, type WorkerChild } from '../helpers/redis-server.ts';
+import { startRedis, type RedisHarness, type WorkerChild, linesMatching } from '../helpers/redis-server.ts';
 import { TINY, toyData } from '../models/toy-data.ts';
 
 /**
@@ -78,7 +78,7 @@ describe('training and kriging through the Redis queue (BullMQ, real redis-serve
         else expect(unnumbered(join(queueDir, f)), f).toBe(unnumbered(join(localDir, f)));
       }
       expect(readdirSync(queueDir).filter((n) => n.startsWith('.'))).toEqual([]); // unit files removed
-      const ran = workers.flatMap((w) => w.log.filter((l) => /^ran train /.test(l)));
+      const ran = await linesMatching(workers, /^ran train /, 14);
       expect(ran).toHaveLength(14);
       expect(progress.some((m) => /14 units/.test(m))).toBe(true);
     } finally {
@@ -122,6 +122,6 @@ describe('training and kriging through the Redis queue (BullMQ, real redis-serve
     expect(q.models.map((m) => m.pointCount)).toEqual(local.models.map((m) => m.pointCount));
     expect(q.cellsWithoutNeighbours).toEqual(local.cellsWithoutNeighbours);
     expect(readdirSync(workDir)).toEqual([]);
-    expect(workers.flatMap((w) => w.log.filter((l) => /^ran krige group/.test(l)))).toHaveLength(8);
+    expect(await linesMatching(workers, /^ran krige group/, 8)).toHaveLength(8);
   });
 });

@@ -1,16 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Queue } from 'bullmq';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { main } from '../../main/cli/main.ts';
 import { writeGeoTiff } from '../../main/io/geotiff-write.ts';
+import { QUEUE_NAME } from '../../main/queue/connection.ts';
 import { filesUnder } from '../../main/queue/input-hash.ts';
 import { InputHashMismatchError } from '../../main/queue/queue-errors.ts';
 import { runXrfWorkflowViaQueue } from '../../main/queue/xrf-units.ts';
 import { pixelGrid } from '../../main/xrf/detection-output.ts';
 import { syntheticSample } from '../../main/xrf/synthetic.ts';
 import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
-import { freePort, startRedis, type RedisHarness, type WorkerChild } from '../helpers/redis-server.ts';
+import { freePort, startRedis, type RedisHarness, type WorkerChild, linesMatching } from '../helpers/redis-server.ts';
 
 /**
  * `xrf --queue`: each detector method of the run is one unit (msfa, rx, lrx, autoad) run by a
@@ -99,14 +101,25 @@ describe('xrf through the Redis queue (BullMQ, real redis-server, 2 worker proce
   it('a worker that reads different bytes than the command hashed refuses the unit: InputHashMismatchError, no output', { timeout: 60_000 }, async () => {
     const s = syntheticSample({ rows: 12, cols: 12, channels: 8, inclusions: 4, seed: 6 });
     const out = join(dir, 'mismatch');
-    // Right after the units are enqueued (before a worker can hash the input), the run's input file
-    // changes under the workers: what a worker without the shared storage would read instead.
+    // After the units are enqueued, the run's input file changes under the workers: what a worker
+    // without the shared storage would read instead. The queue is paused while the unit is
+    // enqueued, so no worker can take (and hash) it before the change: resumed only after it.
+    const control = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: h.port, maxRetriesPerRequest: null } });
+    await control.pause();
+    let resumed: Promise<void> = Promise.resolve();
     const log = (line: string): void => {
       if (!/enqueued/.test(line)) return;
       const run = readdirSync(dir).find((n) => n.startsWith('.queue-xrf-'));
       if (run) writeFileSync(join(dir, run, 'input.json'), '{"other":"bytes"}');
+      resumed = control.resume();
     };
-    const err = await runXrfWorkflowViaQueue(s.cube, { methods: ['lrx'], outDir: out }, { url: h.url, workDir: dir, log }).catch((e: unknown) => e);
+    const err = await runXrfWorkflowViaQueue(s.cube, { methods: ['lrx'], outDir: out }, { url: h.url, workDir: dir, log })
+      .catch((e: unknown) => e)
+      .finally(async () => {
+        await resumed;
+        await control.resume(); // (also if the log line never came: the later tests need a running queue)
+        await control.close();
+      });
     expect((err as Error).name).toBe('InputHashMismatchError');
     expect((err as InputHashMismatchError).details.file).toMatch(/\.queue-xrf-.*input\.json$/);
     expect(existsSync(join(out, 'metrics.json'))).toBe(false);
@@ -148,7 +161,7 @@ describe('xrf through the Redis queue (BullMQ, real redis-server, 2 worker proce
     await killer;
     const s = survivor as WorkerChild | null;
     expect(victim.log.some((l) => /^ran xrf msfa/.test(l))).toBe(false); // it died inside the unit
-    expect(s?.log.some((l) => /^ran xrf msfa/.test(l))).toBe(true);
+    expect(await linesMatching(s ? [s] : [], /^ran xrf msfa/, 1)).toHaveLength(1);
     const files = (d: string): string[] => filesUnder(d).map((f) => relative(d, f));
     expect(files(queueOut)).toEqual(files(localOut));
     for (const f of files(localOut)) {
