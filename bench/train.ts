@@ -4,14 +4,13 @@
  * 1.13 CPU (bench/train-torch.py, torchvision DeformConv2d) for the identical architecture,
  * PyTorch on 2 threads. Prints both times and the ratios.
  *
- *   npx tsx bench/train.ts [--backend wasm|cpu|tensorflow|auto] [--patches 4096] [--skip-torch] [--threads 1,2]
+ *   npx tsx bench/train.ts [--backend wasm|cpu|tensorflow|auto] [--patches 4096] [--skip-torch]
  *                          [--onnx-threads 1,2] [--onnx-spin on|off|on,off]
  *
- * Data-parallel rows (`--threads`, default "1,2"): the same epoch trained by N replicas on worker
- * threads (main/models/data-parallel.ts, what trainModel runs with threads > 1): one warm-up epoch
- * on a small set, then one timed epoch of the full set plus the state fetch trainModel does after
- * every epoch. Replica start-up (once per fit) is printed separately. Wall AND process CPU seconds
- * (all threads) are printed: on a shared machine the wall ratio is only meaningful when idle.
+ * The "ours" row is the single-thread tfjs loop (engine 'tfjs', the fallback and test oracle).
+ * The tfjs data-parallel rows are gone with that trainer (issue 17; their last figures are in
+ * bench/results/gk-dcn.md). Wall AND process CPU seconds (all threads) are printed: on a shared
+ * machine the wall ratio is only meaningful when idle.
  *
  * ONNX Runtime rows (`--onnx-threads`, default "1,2"; empty to skip): the same epoch on the onnx
  * training engine (main/models/onnx-train/, what trainModel runs with engine 'onnx'): one session
@@ -31,7 +30,6 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendPreference } from '../main/models/backend.ts';
 import { checkTrainOptions, predictDepositProbability, trainModel, type TrainingData } from '../main/models/train.ts';
-import { startPatchTrainer } from '../main/models/data-parallel-patch.ts';
 import { buildModel, usesGeology, type ModelKind } from '../main/models/architectures.ts';
 import { OnnxTrainer } from '../main/models/onnx-train/onnx-trainer.ts';
 import { Rng } from '../main/util/rng.ts';
@@ -44,7 +42,6 @@ const { values } = parseArgs({
     'infer-windows': { type: 'string', default: '8192' },
     'skip-torch': { type: 'boolean', default: false },
     models: { type: 'string', default: 'gk-dcn,cnn' },
-    threads: { type: 'string', default: '1,2' },
     'onnx-threads': { type: 'string', default: '1,2' },
     'onnx-spin': { type: 'string', default: 'on' },
   },
@@ -67,7 +64,7 @@ function randomData(n: number, seed: number): TrainingData {
 }
 
 async function ours(kind: ModelKind): Promise<{ epochSeconds: number; inferenceWindowsPerSecond: number }> {
-  const options = { epochs: 1, batchSize: batch, validationFraction: 0, seed: 1 };
+  const options = { epochs: 1, batchSize: batch, validationFraction: 0, seed: 1, engine: 'tfjs' as const };
   const warm = randomData(batch, 2);
   const w = await trainModel(kind, warm, Array.from({ length: batch }, (_, i) => i), options);
   w.model.dispose();
@@ -84,30 +81,6 @@ async function ours(kind: ModelKind): Promise<{ epochSeconds: number; inferenceW
   const inferenceWindowsPerSecond = inferWindows / ((performance.now() - t1) / 1000);
   trained.model.dispose();
   return { epochSeconds, inferenceWindowsPerSecond };
-}
-
-/** One epoch on `threads` data-parallel replicas (threads = 1: one replica on one worker thread). */
-async function dataParallel(kind: ModelKind, threads: number): Promise<{ epochSeconds: number; cpuSeconds: number; startupSeconds: number; exchangeMsPerStep: number; megabytes: number }> {
-  const o = checkTrainOptions({ epochs: 1, batchSize: batch, validationFraction: 0, seed: 1, threads });
-  const data = randomData(nPatches, 1);
-  const architecture = { channels, patchSize: size, seed: 7 };
-  const t0 = performance.now();
-  const dp = await startPatchTrainer(kind, data, architecture, o, nPatches);
-  const startupSeconds = (performance.now() - t0) / 1000;
-  try {
-    await dp.runEpoch(Array.from({ length: 2 * batch }, (_, i) => i), batch); // warm-up
-    const order = Array.from({ length: nPatches }, (_, i) => i);
-    new Rng(3).shuffle(order);
-    const c0 = process.cpuUsage();
-    const t1 = performance.now();
-    const r = await dp.runEpoch(order, batch);
-    await dp.state();
-    const epochSeconds = (performance.now() - t1) / 1000;
-    const c = process.cpuUsage(c0);
-    return { epochSeconds, cpuSeconds: (c.user + c.system) / 1e6, startupSeconds, exchangeMsPerStep: 1000 * r.exchangeSecondsPerStep, megabytes: dp.megabytesPerStep };
-  } finally {
-    await dp.close();
-  }
 }
 
 /** One epoch on the ONNX Runtime training engine with `threads` intra-op threads. */
@@ -160,7 +133,6 @@ const be = await initBackend(values.backend as BackendPreference);
 console.log(`backend: ${be.detail}`);
 console.log(`one epoch: ${nPatches} patches ${size}×${size}×${channels}, batch ${batch}; inference: ${inferWindows} windows at batch 1024`);
 const kinds = values.models.split(',') as ModelKind[];
-const threadList = values.threads.split(',').filter((t) => t !== '').map(Number);
 const onnxSpin = values['onnx-spin'].split(',').filter((t) => t !== '');
 // Row keys: onnx<threads> with spinning (ONNX Runtime's default), onnx<threads>nospin without.
 const onnxRows = values['onnx-threads']
@@ -179,16 +151,6 @@ for (const kind of kinds) {
     `${kind.padEnd(7)} ours ${o.epochSeconds.toFixed(2)} s/epoch, ${o.inferenceWindowsPerSecond.toFixed(0)} windows/s` +
       (t ? ` | PyTorch ${t.torch} (2 threads) ${t.epochSeconds.toFixed(2)} s/epoch, ${t.inferenceWindowsPerSecond.toFixed(0)} windows/s | ratio ours/torch epoch ${(o.epochSeconds / t.epochSeconds).toFixed(3)}` : ''),
   );
-  for (const threads of threadList) {
-    const d = await dataParallel(kind, threads);
-    rows[kind][`dp${threads}EpochS`] = d.epochSeconds;
-    rows[kind][`dp${threads}CpuS`] = d.cpuSeconds;
-    console.log(
-      `${kind.padEnd(7)} data-parallel ${threads} thread(s): ${d.epochSeconds.toFixed(2)} s/epoch wall, ${d.cpuSeconds.toFixed(2)} CPU-s/epoch, ` +
-        `gradient exchange ${d.exchangeMsPerStep.toFixed(2)} ms/step for ${d.megabytes.toFixed(2)} MB per replica, start-up ${d.startupSeconds.toFixed(1)} s` +
-        (t ? ` | ratio ours/torch epoch ${(d.epochSeconds / t.epochSeconds).toFixed(3)}` : ''),
-    );
-  }
   for (const { threads, spinning, key } of onnxRows) {
     const d = await onnxEngine(kind, threads, spinning);
     rows[kind][`${key}EpochS`] = d.epochSeconds;
@@ -205,7 +167,6 @@ const c = rows.cnn;
 if (g?.torchEpochS !== undefined && c?.torchEpochS !== undefined) {
   const variants = [
     ['single thread', 'oursEpochS'],
-    ...threadList.map((n) => [`data-parallel ×${n}`, `dp${n}EpochS`]),
     ...onnxRows.map((r) => [`onnx engine, ${r.threads} thread(s)${r.spinning ? '' : ', no spinning'}`, `${r.key}EpochS`]),
   ] as [string, string][];
   for (const [name, key] of variants) {

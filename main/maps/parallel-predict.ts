@@ -47,8 +47,8 @@ export interface PredictRunOptions extends PredictionOutputOptions {
   readonly backend?: BackendPreference;
   /**
    * 'tfjs', 'onnx' (onnxruntime-node, see maps/onnx/) or 'auto' = onnx when onnxruntime-node loads,
-   * else tfjs. The library keeps tfjs as its default (its numbers are the reference, bit-identical
-   * for any thread count); `geoanomaly predict` defaults to 'auto'. @default 'tfjs'
+   * else tfjs. The default is DEFAULT_ENGINE (main/onnx/onnx-run.ts), the same constant
+   * `geoanomaly predict`, the app and trainModel use. @default 'auto'
    */
   readonly engine?: EnginePreference;
   /** ONNX Runtime intra-op threads per session (engine onnx), per worker thread. @default 1 */
@@ -106,7 +106,7 @@ export function checkPredictRunOptions(o: PredictRunOptions): CheckedPredictRunO
     batchSize,
     tileRows: o.tileRows ?? null,
     backend: o.backend ?? 'auto',
-    engine: checkEngine(o.engine ?? 'tfjs'),
+    engine: checkEngine(o.engine),
     intraOpThreads,
     shareStem: o.shareStem ?? true,
     layout: checkLayout(o.layout),

@@ -44,10 +44,10 @@ export interface CrossValidationOptions {
   readonly threshold?: ThresholdMode;
   /**
    * Training options of every fold (its seed is overridden per fold). `train.threads` > 1 trains
-   * the final models (after the folds, one at a time) data-parallel on that many threads (with
-   * `train.engine` 'onnx': one ONNX Runtime session with that many intra-op threads); folds
-   * always train on one thread each. `train.engine` reaches every fold and final model, also in
-   * the worker threads.
+   * the final models (after the folds, one at a time) on one ONNX Runtime session with that many
+   * intra-op threads (engine onnx; with engine 'tfjs' it is refused, TfjsThreadsError: the tfjs
+   * loop has one thread); folds always train on one thread each. `train.engine` (default
+   * DEFAULT_ENGINE, 'auto') reaches every fold and final model, also in the worker threads.
    */
   readonly train?: TrainOptions;
   /**
@@ -324,8 +324,8 @@ function heldOutFold(
 export async function evaluateFold(kind: ModelKind, data: TrainingData, spec: FoldSpec, o: CheckedCrossValidationOptions, ctx?: JobContext): Promise<FoldResult> {
   const { train, test, trainSeed } = spec;
   const tuned = Object.keys(o.tune).length > 0 ? await tuneSettings(kind, data, train, o, trainSeed) : undefined;
-  // One thread per fold: folds already run in parallel across threads (cv-worker); the
-  // data-parallel trainer (o.train.threads) is for the final fits, which run alone.
+  // One thread per fold: folds already run in parallel across threads (cv-worker); intra-op
+  // threads (o.train.threads, engine onnx) are for the final fits, which run alone.
   const trained = await trainModel(kind, data, train, { ...o.train, ...(tuned?.chosen ?? {}), seed: trainSeed, threads: 1 }, ctx);
   try {
     const heldOut = heldOutFold(spec, data, predictDepositProbability(trained.model, data, train), predictDepositProbability(trained.model, data, test), o.threshold);
@@ -461,8 +461,8 @@ async function crossValidateAndFitParallel(kinds: readonly ModelKind[], data: Tr
   const tmp = mkdtempSync(join(tmpdir(), 'ga-cv-'));
   const tasks: CvTask[] = [];
   // Final models first (when they are pool tasks): they are the longest fits, so the pool's tail
-  // stays short. With train.threads > 1 the final models are trained after the folds, each alone and
-  // data-parallel over the threads (below); otherwise they are tasks of the pool like the folds.
+  // stays short. With train.threads > 1 the final models are trained after the folds, each alone on
+  // ONNX Runtime with that many intra-op threads (below); otherwise they are tasks of the pool like the folds.
   const finalsInPool = (o.train.threads ?? 1) <= 1;
   if (finalsInPool) for (const kind of kinds) tasks.push({ type: 'final', kind, saveDir: join(tmp, kind) });
   for (const kind of kinds) {

@@ -7,8 +7,9 @@ import { cancelPoint } from '../jobs/cancel-point.ts';
 import { groupedStratifiedKFold } from '../eval/folds.ts';
 import { buildModel, usesGeology, type ArchitectureOptions, type ModelKind } from './architectures.ts';
 import { createGeologyVariables, crossEntropy, geologyLoss, totalLoss, type GeologyTermVariables } from './geology-loss.ts';
-import type { DataParallelTrainer, StateArray } from './data-parallel.ts';
+import type { StateArray } from './data-parallel.ts';
 import type { OrtLoader } from '../onnx/onnx-runtime.ts';
+import { DEFAULT_ENGINE, type EnginePreference } from '../onnx/onnx-run.ts';
 import type { EpochRunner } from './onnx-train/onnx-trainer.ts';
 import { LearningRateSchedule, LR_SCHEDULES, type LrSchedule } from './lr-schedule.ts';
 import { augmentFitSet, AUGMENTATIONS, type Augmentation } from './augment.ts';
@@ -110,25 +111,30 @@ export interface TrainOptions {
   /** Network shape; channels and patchSize come from the data. */
   readonly architecture?: Omit<ArchitectureOptions, 'channels' | 'patchSize' | 'seed'>;
   /**
-   * Replicas of synchronous data-parallel training (data-parallel.ts): each batch is split over
-   * this many worker threads and their gradients are summed. 1 = the single-thread loop on the
-   * calling thread. With BatchNorm, each replica normalises its own shard, so the numbers differ
-   * from 1 thread (same seed + same threads ⇒ the same numbers). @default 1
+   * Engine onnx: intra-op threads of the ONNX Runtime session that runs the training steps. The
+   * tfjs engine trains on the calling thread only: threads > 1 with engine 'tfjs' stops with
+   * TfjsThreadsError (use engine 'onnx'); with 'auto' falling back to tfjs it trains on one thread,
+   * reported. The tfjs data-parallel trainer of patch classifiers was retired (issue 17): ONNX on
+   * one thread was faster, and its results changed with the thread count (docs/gk-dcn.md,
+   * "Training on several threads"). Parallel folds: CrossValidationOptions.threads. @default 1
    */
   readonly threads?: number;
   /**
-   * What computes the training steps. 'tfjs': the tfjs loop above (threads > 1 = data-parallel
-   * replicas). 'onnx': one ONNX Runtime session running the forward + backward graph of
-   * onnx-train/train-graph.ts with `threads` intra-op threads (no replicas); Adam and the BN
-   * moving averages in JS, following the tfjs single-thread trajectory up to float rounding.
-   * Stops with OnnxRuntimeUnavailableError when onnxruntime-node cannot be loaded. 'auto': 'onnx'
-   * when onnxruntime-node loads, else 'tfjs' (reported through ctx). With 'onnx' or 'auto', a model
-   * the graph cannot express (OnnxTrainUnsupportedError) trains with tfjs, reported. @default 'tfjs'
+   * What computes the training steps. 'tfjs': the single-thread tfjs loop above (the fallback
+   * and the test oracle). 'onnx': one ONNX Runtime session running the forward + backward graph
+   * of onnx-train/train-graph.ts with `threads` intra-op threads; Adam and the BN moving averages
+   * in JS, following the tfjs trajectory up to float rounding. Stops with
+   * OnnxRuntimeUnavailableError when onnxruntime-node cannot be loaded. 'auto': 'onnx' when
+   * onnxruntime-node loads, else 'tfjs' (reported through ctx). With 'onnx' or 'auto', a model the
+   * graph cannot express (OnnxTrainUnsupportedError) trains with tfjs, reported. The default is
+   * DEFAULT_ENGINE (main/onnx/onnx-run.ts), the one the CLI, the app and prediction use.
+   * @default 'auto'
    */
   readonly engine?: TrainEngine;
 }
 
-export type TrainEngine = 'tfjs' | 'onnx' | 'auto';
+/** The engine preference of training: the same names and the same default (DEFAULT_ENGINE) as prediction. */
+export type TrainEngine = EnginePreference;
 export const TRAIN_ENGINES: readonly TrainEngine[] = ['tfjs', 'onnx', 'auto'];
 
 /** In-process hooks of trainModel that cannot travel to worker threads (so they are not TrainOptions). */
@@ -167,7 +173,7 @@ export function checkTrainOptions(o: TrainOptions = {}): CheckedTrainOptions {
     seed: o.seed ?? 1,
     architecture: o.architecture,
     threads: o.threads ?? 1,
-    engine: o.engine ?? 'tfjs',
+    engine: o.engine ?? DEFAULT_ENGINE,
   };
   const posInt = (v: number): boolean => Number.isInteger(v) && v > 0;
   if (!posInt(c.epochs)) throw new InvalidOptionError(`epochs must be a positive integer, got ${c.epochs}`);
@@ -195,6 +201,13 @@ export function checkTrainOptions(o: TrainOptions = {}): CheckedTrainOptions {
 
 /** A model kind that needs knowledge rasters was given none. */
 export class MissingKnowledgeError extends WorkbenchError {}
+
+/**
+ * threads > 1 with engine 'tfjs': the tfjs loop trains on one thread (its data-parallel trainer
+ * was retired, see TrainOptions.threads). An InvalidOptionError, so callers that map those to
+ * "bad flag" keep doing so.
+ */
+export class TfjsThreadsError extends InvalidOptionError {}
 
 /** One point of a learning curve (RUN_DIR/manifest.json models.<kind>.history). */
 export interface EpochRecord {
@@ -250,8 +263,8 @@ function gatherLabels(data: TrainingData, idx: readonly number[]): tf.Tensor1D {
   return tf.tensor1d(Float32Array.from(idx, (s) => data.labels[s]), 'float32');
 }
 
-/** Sets the coordinator's model (and geology term) to a replica's state (data-parallel training). */
-function loadReplicaState(model: tfl.LayersModel, geoVars: GeologyTermVariables | undefined, state: readonly StateArray[]): void {
+/** Sets the model (and geology term) to the state the ONNX trainer holds after an epoch. */
+function loadTrainerState(model: tfl.LayersModel, geoVars: GeologyTermVariables | undefined, state: readonly StateArray[]): void {
   const tensors = state.map((s) => tf.tensor(s.values, s.shape));
   const nWeights = model.weights.length;
   model.setWeights(tensors.slice(0, nWeights));
@@ -368,6 +381,13 @@ export async function trainModel(
   hooks: TrainHooks = {},
 ): Promise<TrainedModel> {
   const o = checkTrainOptions(options);
+  if (o.engine === 'tfjs' && o.threads > 1) {
+    throw new TfjsThreadsError(
+      `training ${kind} with engine tfjs on ${o.threads} threads: the tfjs engine trains on one thread (its data-parallel trainer was retired: ` +
+        'ONNX Runtime on one thread is faster, and the replicas changed the results with the thread count). Use engine onnx (--engine onnx) for threads, or threads 1.',
+      { engine: o.engine, threads: o.threads },
+    );
+  }
   const gk = usesGeology(kind);
   if (gk && (!data.knowledge || data.nKnowledge < 1)) {
     throw new MissingKnowledgeError(
@@ -404,36 +424,29 @@ export async function trainModel(
   // Geology share measured where validation is (or on ≤ 512 fit originals without a split).
   const shareIdx = val.length > 0 ? val : fitOriginal.slice(0, 512);
   const order = [...fit];
-  let dp: DataParallelTrainer | EpochRunner | null = null;
+  let onnxRunner: EpochRunner | null = null;
   let engine: 'tfjs' | 'onnx' = 'tfjs';
   try {
     if (o.engine !== 'tfjs') {
-      dp = await startOnnxEngine(kind, model, work, geoVars, o, fit, ctx, hooks);
-      if (dp) engine = 'onnx';
+      onnxRunner = await startOnnxEngine(kind, model, work, geoVars, o, fit, ctx, hooks);
+      if (onnxRunner) engine = 'onnx';
     }
-    if (!dp && o.threads > 1) {
-      const { startPatchTrainer } = await import('./data-parallel-patch.ts');
-      // The replicas copy the patches once at start: the per-epoch redraws of 'dihedral' and
-      // 'noise' cannot reach them, so they train on the single draw made above (reported).
-      if (aug && (o.augment.includes('dihedral') || o.augment.includes('noise'))) {
-        report(ctx, 0, `${kind}: data-parallel tfjs replicas train on one fixed draw of the ${o.augment.join(',')} augmentation (redrawn per epoch with --engine onnx or 1 thread)`);
-      }
-      dp = await startPatchTrainer(kind, work, architecture, o, fit.length, ctx);
-    }
+    // 'auto' fell back to tfjs (reported by startOnnxEngine): the tfjs loop has one thread.
+    if (!onnxRunner && o.threads > 1) report(ctx, 0, `${kind}: the tfjs engine trains on 1 thread (threads ${o.threads} apply to the onnx engine only)`);
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
       throwIfCancelled(ctx, `training ${kind}`);
       if (epoch > 1) aug?.redraw();
       const lr = schedule.rateFor(epoch);
-      if (dp) dp.setLearningRate(lr);
+      if (onnxRunner) onnxRunner.setLearningRate(lr);
       // tf.train.adam reads this.learningRate at every step (adam_optimizer.js); the field is
       // protected in the typings only.
       else (optimizer as unknown as { learningRate: number }).learningRate = lr;
       shuffleRng.shuffle(order);
       let lossSum = 0;
       let seen = 0;
-      if (dp) {
-        ({ lossSum, seen } = await dp.runEpoch(order, o.batchSize, subJob(ctx, (epoch - 1) / o.epochs, epoch / o.epochs, `${kind} epoch ${epoch}/${o.epochs}`)));
-        loadReplicaState(model, geoVars, await dp.state(ctx));
+      if (onnxRunner) {
+        ({ lossSum, seen } = await onnxRunner.runEpoch(order, o.batchSize, subJob(ctx, (epoch - 1) / o.epochs, epoch / o.epochs, `${kind} epoch ${epoch}/${o.epochs}`)));
+        loadTrainerState(model, geoVars, await onnxRunner.state(ctx));
       } else {
         for (let start = 0; start < order.length; start += o.batchSize) {
           const batch = order.slice(start, start + o.batchSize);
@@ -505,7 +518,7 @@ export async function trainModel(
     model.dispose();
     throw e;
   } finally {
-    await dp?.close();
+    await onnxRunner?.close();
     if (best.weights) tf.dispose(best.weights);
     optimizer.dispose();
     if (geoVars) tf.dispose([geoVars.a, geoVars.b]);

@@ -122,7 +122,7 @@ export const TRAIN_OPTIONS = {
   threads: {
     flag: 'threads',
     kind: 'number',
-    description: 'worker threads: folds train in parallel, then each final model on them (onnx engine: intra-op threads; tfjs: data-parallel replicas) (1 = this thread; default: all cores)',
+    description: 'worker threads: folds and final models train in parallel, one per thread; with the onnx engine each final model then trains alone on N intra-op threads (1 = this thread; default: all cores)',
     valueName: 'N',
   },
   mask: {
@@ -254,8 +254,10 @@ export async function trainWorkflow(o: TrainWorkflowOptions, ctx: JobContext = {
   const transform = (o.transform ?? T.transform.default) as BandTransform;
   const align = o.alignByIndex || undefined;
   const seed = int(o.seed ?? T.seed.default, 'seed', 0);
-  // Folds train in parallel, one per thread (bit-identical to 1 thread); the final model of each
-  // kind then trains alone, data-parallel over the same threads (main/models/data-parallel.ts).
+  // Folds train in parallel, one per thread (bit-identical to 1 thread). Engine onnx: the final
+  // model of each kind then trains alone on that many intra-op threads; engine tfjs: the final
+  // models are tasks of the same pool (the tfjs loop has one thread; its data-parallel trainer
+  // was retired, issue 17).
   const threads = int(o.threads, 'threads', 1) ?? defaultThreads();
   const requestedEngine = (o.engine ?? T.engine.default) as TrainEngine;
   if (!TRAIN_ENGINES.includes(requestedEngine)) {
@@ -275,6 +277,7 @@ export async function trainWorkflow(o: TrainWorkflowOptions, ctx: JobContext = {
       engineDetail = `tfjs (onnxruntime-node unavailable: ${e.message.split('. ')[0]})`;
     }
   }
+  if (engine === 'tfjs') engineDetail += `; folds and final models one per thread on ${threads} thread(s)`;
   log(`training engine: ${engineDetail}`);
   const augment = parseAugmentations(o.augment ?? T.augment.default);
   const shiftRadius = augment.includes('shift') ? int(o.shiftRadius ?? T.shiftRadius.default, 'shift-radius', 1) : 0;
@@ -296,7 +299,8 @@ export async function trainWorkflow(o: TrainWorkflowOptions, ctx: JobContext = {
       lrSchedule: parseLrSchedule(o.lrSchedule ?? T.lrSchedule.default),
       augment: augment,
       noiseSd: o.noiseSd ?? T.noiseSd.default,
-      threads,
+      // The tfjs loop trains on one thread (trainModel refuses more, TfjsThreadsError).
+      threads: engine === 'onnx' ? threads : 1,
       engine,
     },
     threads,
