@@ -221,6 +221,7 @@ export async function predictRun(stackPath: string, options: PredictRunOptions, 
   const engine = await resolveEngine(o.engine, options.ortLoader);
   let plan = await planRun(stackPath, o, engine.name === 'onnx' && o.shareStem);
   const onnx = engine.name === 'onnx' ? await exportRunToOnnx(o.runDir, plan.modelNames, { backend: o.backend, save: options.saveOnnx ?? false, shareStem: o.shareStem }) : null;
+  if (onnx) report(ctx, 0, `onnx graphs: ${Object.entries(onnx.origin).map(([k, v]) => `${k} ${v === 'saved' ? 'from the run (written at training)' : 'exported now'}`).join(', ')}`);
   throwIfCancelled(ctx, 'prediction');
   // A small map that layout 'auto' predicts in this thread (whatever the thread count, so the
   // numbers do not depend on it) gets whole tiles and wide stem blocks: no worker needs a share

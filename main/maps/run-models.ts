@@ -39,15 +39,24 @@ export function runTransform(runDir: string, manifest: RunManifest): { window: n
   return { window: patch.size, stats };
 }
 
-/** Loads the run's networks (tfjs models); baselines are loaded by baselineClassifiers. */
-export async function loadRun(runDir: string, kinds?: readonly string[]): Promise<LoadedRun> {
-  const manifest = readManifest(runDir);
-  const { window, stats } = runTransform(runDir, manifest);
+/**
+ * The networks `kinds` names in the run (all its networks for none or ['all']); a name the run
+ * does not hold is an InvalidOptionError listing what it has.
+ */
+export function runNetworkNames(runDir: string, manifest: RunManifest, kinds?: readonly string[]): string[] {
   const available = networkNames(manifest);
   const loadable = loadableNames(manifest, 'network');
   const wanted = kinds && kinds.length > 0 && !(kinds.length === 1 && kinds[0] === 'all') ? [...kinds] : available;
   const missing = wanted.filter((k) => !loadable.includes(k));
   if (missing.length > 0) throw new InvalidOptionError(`run ${runDir} has no trained model ${missing.join(', ')} (it has ${available.join(', ')})`);
+  return wanted;
+}
+
+/** Loads the run's networks (tfjs models); baselines are loaded by baselineClassifiers. */
+export async function loadRun(runDir: string, kinds?: readonly string[]): Promise<LoadedRun> {
+  const manifest = readManifest(runDir);
+  const { window, stats } = runTransform(runDir, manifest);
+  const wanted = runNetworkNames(runDir, manifest, kinds);
   const models = new Map<string, tfl.LayersModel>();
   for (const k of wanted) models.set(k, await loadModel(runDir, k));
   return { runDir, manifest, window, bandNames: manifest.bandNames, stats, models };

@@ -20,6 +20,7 @@ import { formatComparison } from '../eval/bootstrap.ts';
 import { trainingDataFrom, TRAIN_ENGINES, TRAIN_DEFAULTS, type TrainEngine } from '../models/train.ts';
 import { loadOrt, ortVersion, OnnxRuntimeUnavailableError } from '../onnx/onnx-runtime.ts';
 import { DEFAULT_ENGINE } from '../onnx/onnx-run.ts';
+import { writeRunOnnx } from '../maps/onnx/export-run.ts';
 import { compareModels, crossValidateAndFit, crossValidateBaselines, metricsJsonEntry, type BaselineRunResult, type CrossValidationResult, type CvProtocol, type ModelRunResult, type TunableOption, type TuneGrid } from '../models/cross-validate.ts';
 import type { ThresholdMode } from '../eval/metrics.ts';
 import { describeInput, foldModelName, packageVersions, saveBaseline, saveModel, writeManifest, METRICS_FILE, type EnsembleMember, type RunManifest } from '../models/run-store.ts';
@@ -443,6 +444,15 @@ export async function trainWorkflow(o: TrainWorkflowOptions, ctx: JobContext = {
     models[kind] = { path, epochs: 0, type: 'baseline', members };
     summaries.push({ kind, type: 'baseline', path, cv: cvSummary(r.cv), epochs: 0 });
     warnings.push(...trainingWarnings(kind, { cv: r.cv }));
+  }
+  // The ONNX graphs of every network (final, fold and seed models) next to its tfjs files, so
+  // predict's onnx engine uses them instead of exporting on every call (issue 17 §2).
+  const networkNames = Object.entries(models).flatMap(([k, m]) => (m.type === 'network' ? [k, ...(m.members ?? []).map((x) => x.name), ...(m.seeds ?? []).map((x) => x.name)] : []));
+  if (networkNames.length > 0) {
+    const t0 = performance.now();
+    const onnx = await writeRunOnnx(outDir, networkNames, { window: patchSize, bandNames: stack.bandNames });
+    log(`model.onnx written for ${onnx.written.length} network(s) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    for (const s of onnx.skipped) log(`model.onnx not written for ${s.name} (predict --engine onnx will say why): ${s.reason}`);
   }
   for (const w of warnings) log(formatWarning(w));
   const order = comparisonOrder([...cvs.keys()]);

@@ -72,11 +72,12 @@ describe('parallel full-map prediction (worker threads)', () => {
     await src.close();
     expect(ref.probs[0].every((v) => Number.isNaN(v) || (v > 0 && v < 1))).toBe(true);
 
+    // The tfjs engine's worker path (the reference above runs tfjs classifiers); the library's default engine is 'auto' since issue 17.
     const one = collect(f.grid, 2);
-    const r1 = await predictRun(f.stackPath, { runDir: f.runDir, threads: 1, batchSize: 100, tileRows: 5 }, one.sink);
+    const r1 = await predictRun(f.stackPath, { runDir: f.runDir, threads: 1, batchSize: 100, tileRows: 5, engine: 'tfjs' }, one.sink);
     const two = collect(f.grid, 2);
     const progress: number[] = [];
-    const r2 = await predictRun(f.stackPath, { runDir: f.runDir, threads: 2, batchSize: 100, tileRows: 5 }, two.sink, { progress: (p) => progress.push(p) });
+    const r2 = await predictRun(f.stackPath, { runDir: f.runDir, threads: 2, batchSize: 100, tileRows: 5, engine: 'tfjs' }, two.sink, { progress: (p) => progress.push(p) });
     expect(r1.modelNames).toEqual(['cnn', 'dcn']);
     expect(r2.modelNames).toEqual(['cnn', 'dcn']);
     for (let m = 0; m < 2; m++) {

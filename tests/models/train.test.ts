@@ -85,7 +85,8 @@ describe('trainModel', () => {
     const data = toyData({ sites: 6, perSite: 4 });
     const ac = new AbortController();
     const seen: string[] = [];
-    const run = trainModel('cnn', data, all(data.n), { epochs: 50, batchSize: 8, architecture: TINY }, {
+    // The tfjs loop's own progress (engine 'auto', the default since issue 17, first reports which engine runs).
+    const run = trainModel('cnn', data, all(data.n), { epochs: 50, batchSize: 8, architecture: TINY, engine: 'tfjs' }, {
       signal: ac.signal,
       progress: (_f, m) => {
         seen.push(m);
