@@ -84,4 +84,10 @@ export interface LayerKind {
    * (trainModel then trains with tfjs).
    */
   trainOnnx(ctx: TrainContext, x: Act): TrainResult;
+  /**
+   * As the first layer, it takes the input with zero channels appended (TrainGraphOptions.padChannelsTo:
+   * its kernel gets zero rows, its gradient is sliced back). The walker pads the input only for such a
+   * first layer. @default false
+   */
+  readonly padsInputChannels?: boolean;
 }

@@ -54,7 +54,8 @@ export interface TrainGraphOptions {
   readonly nKnowledge: number;
   /**
    * Zero input channels appended so the stem's im2col rows are a multiple of this (the padded
-   * kernel rows are zero; the stem's gradient is sliced back). 1 = no padding. @default 1
+   * kernel rows are zero; the stem's gradient is sliced back). Applies only when the first layer is a
+   * convolution (LayerKind.padsInputChannels). 1 = no padding. @default 1
    */
   readonly padChannelsTo?: number;
   /**
@@ -159,7 +160,9 @@ export function buildTrainGraph(model: tfl.LayersModel, options: TrainGraphOptio
   const mode = options.mode ?? 'train';
   const forwardOnly = mode === 'infer' || options.forwardOnly === true;
   const padTo = Math.max(1, options.padChannelsTo ?? 1);
-  const padC = C0 % padTo === 0 ? 0 : padTo - (C0 % padTo);
+  // Only a first layer that pads its kernel to match can take the padded input (a convolution stem).
+  const padsStem = layers.length > 1 && layerKindOf(layers[1].getClassName())?.padsInputChannels === true;
+  const padC = !padsStem || C0 % padTo === 0 ? 0 : padTo - (C0 % padTo);
   inputs.push({ name: IN_X, dims: [B, H, W, C0] });
   inputs.push({ name: IN_ONEHOT, dims: [B, 2] });
   let x: Act = { name: padC > 0 ? o.op('Pad', [IN_X, o.i64([0, 0, 0, 0, 0, 0, 0, padC])]) : IN_X, shape: [B, H, W, C0 + padC] };

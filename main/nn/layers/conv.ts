@@ -47,6 +47,7 @@ export const convKind: LayerKind = {
     const out = convOut(s.h, s.w, kh, kw, pads, strides, dilations);
     return { x: y, shape: { kind: 'map', c: cout, h: out.h, w: out.w }, absorbed: affine ? 1 : 0 };
   },
+  padsInputChannels: true,
   trainOnnx(ctx, x) {
     const { o, layer } = ctx;
     if (layer.getClassName() !== SameConv2D.className) throw new OnnxTrainUnsupportedError(`ONNX training: layer "${layer.name}" (${layer.getClassName()}) is not supported`);

@@ -24,7 +24,7 @@ export const deformConvKind: LayerKind = {
     if (!(layer instanceof DeformConv2D)) throw new OnnxTrainUnsupportedError(`ONNX training: layer "${layer.name}" is named ${DeformConv2D.className} but is not a DeformConv2D instance`);
     const l = layer;
     // Its dX is always emitted (the offset branch and the sampling both need x): as the stem it would be wasted work.
-    if (ctx.first) throw new OnnxTrainUnsupportedError(`ONNX training: a deformable first layer is not supported`);
+    if (ctx.first && ctx.mode === 'train') throw new OnnxTrainUnsupportedError(`ONNX training: a deformable first layer is not supported`);
     if (l.kernelSize[0] !== 3 || l.kernelSize[1] !== 3 || l.strides.some((s) => s !== 1) || l.dilationRate.some((d) => d !== 1) || l.pad[0] !== 1 || l.pad[1] !== 1) {
       throw new OnnxTrainUnsupportedError(`ONNX training: DeformConv2D "${layer.name}" must be 3×3, stride 1, dilation 1, padding same`);
     }
