@@ -1,4 +1,10 @@
-/** BatchNormalization not right after a convolution (those are folded): a per-channel Mul + Add. */
+/**
+ * BatchNormalization. Inference: not right after a convolution (those are folded), a per-channel
+ * Mul + Add. Training: batch mean and biased variance (tfjs' training mode), whose values are graph
+ * outputs so JS updates the moving averages exactly as tfjs-layers' doMovingAverage; the forward-only
+ * validation graph ('infer') reads the moving statistics, as model.predict does.
+ */
+import { OnnxTrainUnsupportedError } from '../../onnx/train-ops.ts';
 import type { LayerKind } from '../layer-kind.ts';
 import { batchNormAffine } from '../onnx-export-support.ts';
 import { featureMap } from './shape-guards.ts';
@@ -11,5 +17,49 @@ export const batchNormKind: LayerKind = {
     const { scale, shift } = batchNormAffine(layer, s.c);
     const m = g.op('Mul', [x, g.floats(`${layer.name}_scale`, [s.c, 1, 1], Float32Array.from(scale))]);
     return { x: g.op('Add', [m, g.floats(`${layer.name}_shift`, [s.c, 1, 1], Float32Array.from(shift))], {}, layer.name), shape };
+  },
+  trainOnnx(ctx, x) {
+    const { o, layer } = ctx;
+    const c = layer.getConfig() as { axis?: number | number[]; epsilon?: number; momentum?: number; center?: boolean; scale?: boolean };
+    const axis = Array.isArray(c.axis) ? c.axis : [c.axis ?? -1];
+    if (axis.length !== 1 || !(axis[0] === -1 || axis[0] === x.shape.length - 1) || c.center === false || c.scale === false) {
+      throw new OnnxTrainUnsupportedError(`ONNX training: BatchNormalization "${layer.name}" must normalise the channel axis with centre and scale`);
+    }
+    const shape = x.shape;
+    const ch = shape[shape.length - 1];
+    const rows = shape.reduce((a, v) => a * v, 1) / ch;
+    const eps = c.epsilon ?? 1e-3;
+    const gp = ctx.param('gamma');
+    const bp = ctx.param('beta');
+    const xr = o.reshape(x.name, [rows, ch]);
+    if (ctx.mode === 'infer') {
+      // tfjs' batchNormalization in inference mode: (x − moving mean)·rsqrt(moving variance + ε)·γ + β.
+      const mp = ctx.param('moving_mean');
+      const vp = ctx.param('moving_variance');
+      const inv = o.op('Reciprocal', [o.op('Sqrt', [o.add(vp.input, o.f32(eps))])]);
+      const y = o.add(o.mul(o.mul(o.sub(xr, mp.input), inv), gp.input), bp.input);
+      return { y: { name: o.reshape(y, shape), shape }, backward: null };
+    }
+    const meanParam = ctx.weightIndex('moving_mean');
+    const varianceParam = ctx.weightIndex('moving_variance');
+    const mean = o.mean(xr, [0], true);
+    const d = o.sub(xr, mean);
+    const variance = o.mean(o.mul(d, d), [0], true);
+    const inv = o.op('Reciprocal', [o.op('Sqrt', [o.add(variance, o.f32(eps))])]);
+    const xhat = o.mul(d, inv);
+    const y = o.add(o.mul(xhat, gp.input), bp.input);
+    ctx.batchStats(meanParam, varianceParam, c.momentum ?? 0.99, mean, variance);
+    return {
+      y: { name: o.reshape(y, shape), shape },
+      backward: (dy4) => {
+        const dy = o.reshape(dy4, [rows, ch]);
+        ctx.grad(gp.index, o.sum(o.mul(dy, xhat), [0], false));
+        ctx.grad(bp.index, o.sum(dy, [0], false));
+        const dxhat = o.mul(dy, gp.input);
+        const m1 = o.mean(dxhat, [0], true);
+        const m2 = o.mean(o.mul(dxhat, xhat), [0], true);
+        return o.reshape(o.mul(o.sub(o.sub(dxhat, m1), o.mul(xhat, m2)), inv), shape);
+      },
+    };
   },
 };

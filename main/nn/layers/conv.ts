@@ -1,5 +1,9 @@
-/** SameConv2D (models/architectures.ts) and tfjs Conv2D ('same' stride 1 odd kernel, or 'valid'), BN folded in. */
+/**
+ * SameConv2D (models/architectures.ts) and tfjs Conv2D ('same' stride 1 odd kernel, or 'valid'),
+ * BN folded in, for inference; SameConv2D alone for training (im2col GEMMs, emitConv).
+ */
 import { SameConv2D } from '../../models/architectures.ts';
+import { emitConv, OnnxTrainUnsupportedError } from '../../onnx/train-ops.ts';
 import type { LayerKind } from '../layer-kind.ts';
 import { batchNormAffine, convOut, foldAffine, need, oihw, OnnxExportError, padIn, usedExtent, weightsOf } from '../onnx-export-support.ts';
 import { featureMap, foldedBatchNorm } from './shape-guards.ts';
@@ -42,5 +46,24 @@ export const convKind: LayerKind = {
     const y = g.op('Conv', [x, g.floats(`${layer.name}_w`, [cout, s.c, kh, kw], f.weight), g.floats(`${layer.name}_b`, [cout], f.bias)], { kernel_shape: [kh, kw], pads, strides, dilations }, layer.name);
     const out = convOut(s.h, s.w, kh, kw, pads, strides, dilations);
     return { x: y, shape: { kind: 'map', c: cout, h: out.h, w: out.w }, absorbed: affine ? 1 : 0 };
+  },
+  padsInputChannels: true,
+  trainOnnx(ctx, x) {
+    const { o, layer } = ctx;
+    if (layer.getClassName() !== SameConv2D.className) throw new OnnxTrainUnsupportedError(`ONNX training: layer "${layer.name}" (${layer.getClassName()}) is not supported`);
+    const l = layer as SameConv2D;
+    if (x.shape.length !== 4) throw new OnnxTrainUnsupportedError(`ONNX training: "${layer.name}" needs a feature map`);
+    const kp = ctx.param('kernel');
+    const bp = l.useBias ? ctx.param('bias') : null;
+    let kernel = kp.input;
+    const cin = kp.shape[2];
+    const cinX = x.shape[3];
+    // The stem with padded input channels: the kernel gets zero rows for them (Pad on axis 2).
+    if (cinX !== cin) kernel = o.op('Pad', [kernel, o.i64([0, 0, 0, 0, 0, 0, cinX - cin, 0])]);
+    const r = emitConv(o, x, kernel, bp?.input ?? null, l.kernelSize, l.filters, !ctx.first, {
+      kernel: (gname) => ctx.grad(kp.index, cinX !== cin ? o.slice(gname, [0], [cin], [2]) : gname),
+      bias: (gname) => bp && ctx.grad(bp.index, gname),
+    });
+    return { y: r.y, backward: r.backward };
   },
 };

@@ -1,4 +1,8 @@
-/** Dense on flat features (Gemm) with its fused activation. */
+/**
+ * Dense on flat features (Gemm) with its fused activation. Training: linear, relu, or the
+ * model's closing 2-unit softmax, whose backward receives dL/dlogits from the loss (train-graph.ts).
+ */
+import { OnnxTrainUnsupportedError } from '../../onnx/train-ops.ts';
 import type { LayerKind } from '../layer-kind.ts';
 import { activation, need, OnnxExportError, weightsOf, type Shape } from '../onnx-export-support.ts';
 
@@ -15,5 +19,32 @@ export const denseKind: LayerKind = {
     const y = g.op('Gemm', [x, g.floats(`${layer.name}_w`, [fin, units], kernel.data), g.floats(`${layer.name}_b`, [units], bias)], {}, layer.name);
     const out: Shape = { kind: 'flat', f: units };
     return { x: activation(g, y, (layer.getConfig() as { activation: string }).activation, layer, out), shape: out };
+  },
+  trainOnnx(ctx, x) {
+    const { o, layer } = ctx;
+    const c = layer.getConfig() as { activation?: string; useBias?: boolean; units: number };
+    if (x.shape.length !== 2) throw new OnnxTrainUnsupportedError(`ONNX training: Dense "${layer.name}" must follow a pooling layer (flat input)`);
+    const act = c.activation ?? 'linear';
+    if (!['linear', 'relu', 'softmax'].includes(act)) throw new OnnxTrainUnsupportedError(`ONNX training: Dense "${layer.name}" activation ${act} is not supported`);
+    const kp = ctx.param('kernel');
+    const bp = c.useBias === false ? null : ctx.param('bias');
+    const xin = x.name;
+    const z = o.gemm(xin, kp.input, bp?.input);
+    const units = c.units;
+    const b = x.shape[0];
+    const back = (dz: string): string => {
+      ctx.grad(kp.index, o.gemm(xin, dz, undefined, 1, 0));
+      if (bp) ctx.grad(bp.index, o.sum(dz, [0], false));
+      return o.gemm(dz, kp.input, undefined, 0, 1);
+    };
+    if (act === 'relu') {
+      const y = o.op('Relu', [z]);
+      return { y: { name: y, shape: [b, units] }, backward: (dy) => back(o.mul(dy, o.op('Sign', [y]))) };
+    }
+    if (act === 'softmax') {
+      if (units !== 2) throw new OnnxTrainUnsupportedError(`ONNX training: the softmax layer must have 2 units, "${layer.name}" has ${units}`);
+      return { y: { name: o.op('Softmax', [z], { axis: 1 }), shape: [b, units] }, backward: back, probabilities: true };
+    }
+    return { y: { name: z, shape: [b, units] }, backward: back };
   },
 };
