@@ -1,7 +1,7 @@
 import type { ComputeJobRequest, ComputeRequestName, Result, SampleTableMapping, VariogramPreview } from '../../../main/api/contract.ts';
 import type { StepRun, StudyState, TableSummary } from '../../../main/project/study-types.ts';
 import type { PowerLawReport } from './fault-actions.ts';
-import { parseLossMessage, type LossPoint } from './loss-messages.ts';
+import type { EpochProgress as LossPoint } from '../../../main/jobs/progress-detail.ts';
 import { runOutputPath } from './site-actions.ts';
 import { errorText, type Workbench } from './workbench.svelte.ts';
 
@@ -38,11 +38,11 @@ export type StepOutcome<T> = { readonly error: string } | { readonly error: null
 const now = (): string => new Date().toISOString();
 const jobError = (o: { error: { name: string; message: string } | null }, what: string): string => (o.error ? `${o.error.name}: ${o.error.message}` : `the ${what} job failed`);
 
-async function job(wb: Workbench, kind: ComputeRequestName, options: ComputeJobRequest['options'], title: string, onStarted: (jobId: string) => void, onMessage?: (m: string) => void): Promise<string | null> {
+async function job(wb: Workbench, kind: ComputeRequestName, options: ComputeJobRequest['options'], title: string, onStarted: (jobId: string) => void, onEpoch?: (p: LossPoint) => void): Promise<string | null> {
   let unsubscribe: (() => void) | null = null;
   const outcome = await wb.jobs.start(kind, { options }, title, (jobId) => {
     onStarted(jobId);
-    if (onMessage) unsubscribe = wb.api.on('jobProgress', (e) => e.jobId === jobId && onMessage(e.message));
+    if (onEpoch) unsubscribe = wb.api.on('jobProgress', (e) => e.jobId === jobId && e.detail?.kind === 'epoch' && onEpoch(e.detail));
   });
   (unsubscribe as (() => void) | null)?.();
   return outcome.ok ? null : jobError(outcome, kind);
@@ -132,10 +132,7 @@ export async function runTrainingStep(wb: Workbench, stack: string, sites: strin
   const startedAt = now();
   const runDir = runOutputPath(wb, 'study-train', 'run');
   const options = { stack, sites, model: o.models.join(','), epochs: o.epochs, folds: o.folds, repeats: 1, seed: o.seed, 'patch-size': o.patchSize, threads: 1, out: runDir, ...(knowledge ? { knowledge } : {}) };
-  const err = await job(wb, 'train', options, `Study · training ${o.models.join(', ')}`, onStarted, (m) => {
-    const p = parseLossMessage(m);
-    if (p) onLoss(p);
-  });
+  const err = await job(wb, 'train', options, `Study · training ${o.models.join(', ')}`, onStarted, onLoss);
   if (err) return { error: err };
   try {
     const metrics = await wb.api.request('readJsonResult', { path: `${runDir}/metrics.json` });

@@ -35,7 +35,8 @@ export interface MetricsEntry {
   readonly sd: Record<MetricName, number>;
 }
 
-export { parseLossMessage, type LossPoint } from './loss-messages.ts';
+/** One point of a live loss curve: the typed epoch event of main/models/train.ts. */
+export type { EpochProgress as LossPoint } from '../../../main/jobs/progress-detail.ts';
 
 /**
  * Writes the digitized sites onto the stack's grid, runs `train` as a job (one `onLoss` call
