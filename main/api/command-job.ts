@@ -51,7 +51,7 @@ export function runCommandInWorker(command: string, argv: readonly string[], ctx
       workerData: data,
       onMessage(m, done, fail) {
         if (m.t === 'out') lines.push(m.line);
-        else if (m.t === 'progress') ctx.progress?.(m.fraction, m.message);
+        else if (m.t === 'progress') ctx.progress?.(m.fraction, m.message, m.detail);
         else if (m.t === 'done') done({ exitCode: m.exitCode, lines });
         else if (m.t === 'error') fail(m.error.name === 'CancelledError' ? new CancelledError(command) : rebuildError(m.error));
       },

@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { COMMANDS } from '../commands/registry.ts';
 import { findCommand, parseCommandArgs } from '../commands/command.ts';
 import { serializeError } from '../errors.ts';
+import type { ProgressDetail } from '../jobs/progress-detail.ts';
 import { preflightPaths } from '../commands/preflight-paths.ts';
 
 export interface CommandWorkerInput {
@@ -16,7 +17,7 @@ export interface CommandWorkerInput {
 
 export type CommandWorkerMessage =
   | { readonly t: 'out'; readonly line: string }
-  | { readonly t: 'progress'; readonly fraction: number; readonly message: string }
+  | { readonly t: 'progress'; readonly fraction: number; readonly message: string; readonly detail?: ProgressDetail }
   | { readonly t: 'done'; readonly exitCode: number }
   | { readonly t: 'error'; readonly error: { name: string; message: string; details: Record<string, unknown> } };
 
@@ -38,7 +39,7 @@ try {
   const exitCode = await cmd.run(args, {
     out: (line) => post({ t: 'out', line }),
     err: (line) => post({ t: 'out', line }),
-    progress: (fraction, message) => post({ t: 'progress', fraction, message }),
+    progress: (fraction, message, detail?: ProgressDetail) => post({ t: 'progress', fraction, message, ...(detail ? { detail } : {}) }),
     signal: ac.signal,
   });
   post({ t: 'done', exitCode });

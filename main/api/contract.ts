@@ -14,6 +14,7 @@
  * This file is imported by the renderer too (type-only), so it must not import Node modules.
  */
 
+import type { ProgressDetail } from '../jobs/progress-detail.ts';
 import { STUDY_REQUEST_NAMES, type StudyRequests, type StudyState } from '../project/study-types.ts';
 import type { AttributeSiteParams, RunInsight, RunInsightParams, SiteAttribution } from './run-insight-contract.ts';
 
@@ -587,7 +588,8 @@ export type MenuAction =
 
 /** Event name → payload. */
 export interface Events {
-  jobProgress: { readonly jobId: string; readonly fraction: number; readonly message: string };
+  /** `detail`: typed data beside the message (a learning-curve point per epoch); never parsed from `message`. */
+  jobProgress: { readonly jobId: string; readonly fraction: number; readonly message: string; readonly detail?: ProgressDetail };
   jobDone: { readonly jobId: string; readonly result: JobResult };
   jobFailed: { readonly jobId: string; readonly error: ContractError };
   log: { readonly level: 'info' | 'warn' | 'error'; readonly message: string; readonly time: string };

@@ -34,8 +34,15 @@ export class JobManager {
     };
     const ctx: JobContext = {
       signal: controller.signal,
-      progress: (fraction, message) => {
+      progress: (fraction, message, detail) => {
         entry.info = { ...entry.info, fraction, message };
+        // Events that carry data (a learning-curve point) are never dropped by the throttle:
+        // the plot needs every epoch, and there are at most a few per second.
+        if (detail) {
+          lastEmit = Date.now();
+          this.emit('jobProgress', { jobId, fraction, message, detail });
+          return;
+        }
         const now = Date.now();
         if (fraction < 1 && now - lastEmit < this.progressIntervalMs) return;
         lastEmit = now;

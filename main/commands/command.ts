@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InvalidOptionError } from '../errors.ts';
 import type { OutputKind } from '../util/output-paths.ts';
+import type { ProgressDetail } from '../jobs/progress-detail.ts';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { description: string; valueName?: string };
 
@@ -36,7 +37,7 @@ export interface CliIo {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
   /** Progress lines (stderr, overwritten on a TTY). */
-  readonly progress: (fraction: number, message: string) => void;
+  readonly progress: (fraction: number, message: string, detail?: ProgressDetail) => void;
   readonly signal: AbortSignal;
 }
 

@@ -1,7 +1,6 @@
-import { Worker } from 'node:worker_threads';
-import { CancelledError, InvalidOptionError, WorkbenchError, type ErrorDetails } from '../errors.ts';
+import { CancelledError, InvalidOptionError } from '../errors.ts';
 import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
-import { defaultThreads, rebuildError, stopWorker } from '../jobs/worker-pool.ts';
+import { defaultThreads, TaskPool } from '../jobs/worker-pool.ts';
 import { initBackend, type BackendPreference } from '../models/backend.ts';
 import { ensembleMembers, isBaselineEntry, loadableNames, readManifest, type EnsembleMode, type RunManifest } from '../models/run-store.ts';
 import { groupMeanSd } from './ensemble-bands.ts';
@@ -13,7 +12,6 @@ import type { OrtLoader } from '../onnx/onnx-runtime.ts';
 import { exportRunToOnnx, type OnnxRunPayload } from './onnx/export-run.ts';
 import { onnxRunClassifiers } from './onnx/onnx-classifier.ts';
 import { moduleUrl } from '../util/module-url.ts';
-import { tsxBootstrap } from '../jobs/worker-pool.ts';
 
 /**
  * Full-map prediction of a trained run on worker threads.
@@ -28,9 +26,9 @@ import { tsxBootstrap } from '../jobs/worker-pool.ts';
  * thread count — and a tile is predicted by exactly the single-thread code (predictMap over that
  * tile), so 1, 2 or N threads write the same bits (tested).
  *
- * Why not jobs/worker-pool.ts' runTasks: it resolves with all results at the end, and prediction
- * must stream tiles to the writer as they finish; the worker side does reuse its serveTasks /
- * workerInput and the main side its error rebuilding.
+ * The tiles run on a jobs/worker-pool.ts TaskPool (Tinypool) rather than through runTasks:
+ * runTasks resolves with all results at the end, and prediction must stream tiles to the writer
+ * as they finish.
  */
 export interface PredictRunOptions extends PredictionOutputOptions {
   /** Run folder written by "geoanomaly train". */
@@ -393,16 +391,7 @@ async function predictInThisThread(
   for (const m of run.models.values()) m.dispose();
 }
 
-// Same bootstrap as jobs/worker-pool.ts (Node 20 cannot start a .ts worker with --import tsx):
-// it registers tsx's loader only for a TypeScript entry (the sources); from dist/ the entry is
-// JavaScript and the worker starts without a loader.
-const BOOTSTRAP = tsxBootstrap();
 const WORKER_URL = moduleUrl('./predict-worker.ts', import.meta.url);
-
-type FromWorker =
-  | { kind: 'progress'; index: number; fraction: number }
-  | { kind: 'done'; index: number; result: PredictTileResult }
-  | { kind: 'failed'; index: number; error: { name: string; message: string; details: ErrorDetails } };
 
 async function predictOnWorkers(
   stackPath: string,
@@ -416,82 +405,64 @@ async function predictOnWorkers(
   const { tiles } = plan;
   const totalRows = tiles[tiles.length - 1][1];
   const input: PredictWorkerInput = { stackPath, mask: o.mask, runDir: o.runDir, models: plan.modelNames, backend: o.backend, batchSize: o.batchSize, onnx, intraOpThreads: o.intraOpThreads };
-  const workers: Worker[] = [];
   const waiting = new Map<number, PredictTileResult>();
   const partial = new Float64Array(tiles.length);
   let rowsDone = 0;
   let nextToSink = 0;
-  let next = 0;
-  await new Promise<void>((resolve, reject) => {
-    let settled = false;
-    const busy = new Set<Worker>();
-    const settle = (err: Error | null): void => {
-      if (settled) return;
-      settled = true;
-      ctx?.signal?.removeEventListener('abort', onAbort);
-      // Busy workers stop their tile first: terminating one inside an ONNX Runtime call aborts the process.
-      void Promise.all([...busy].map((w) => stopWorker(w)))
-        .then(() => Promise.all(workers.map((w) => w.terminate().catch(() => 0))))
-        .then(() => (err ? reject(err) : resolve()));
-    };
-    const onAbort = (): void => settle(new CancelledError('prediction'));
-    ctx?.signal?.addEventListener('abort', onAbort, { once: true });
-    const progress = (): void => {
-      let f = rowsDone;
-      for (let i = nextToSink; i < tiles.length; i++) f += partial[i] * (tiles[i][1] - tiles[i][0]);
-      report(ctx, f / totalRows, `prediction: ${Math.round((100 * f) / totalRows)}% (${threads} threads)`);
-    };
-    const dispatch = (w: Worker): void => {
-      if (settled || next >= tiles.length) return;
-      const index = next++;
-      busy.add(w);
-      w.postMessage({ kind: 'task', index, task: { rowStart: tiles[index][0], rowEnd: tiles[index][1] } satisfies PredictTileTask });
-    };
-    const onDone = (index: number, result: PredictTileResult): void => {
-      waiting.set(index, result);
-      partial[index] = 1;
-      // Hand finished tiles to the sink in row order; a sink error fails the whole job.
-      try {
-        while (waiting.has(nextToSink)) {
-          const r = waiting.get(nextToSink) as PredictTileResult;
-          waiting.delete(nextToSink);
-          sink(r.rowStart, r.probabilities, r.mask);
-          rowsDone += tiles[nextToSink][1] - tiles[nextToSink][0];
-          nextToSink++;
-        }
-      } catch (e) {
-        settle(e as Error);
-        return;
+  // The workers load the run's models (tfjs or ONNX Runtime, a native addon): no bundle, the tsx
+  // entry; busy workers stop their tile before termination (inside an ONNX Runtime call it would
+  // abort the process).
+  const pool = await TaskPool.open<PredictTileTask, PredictTileResult>(WORKER_URL, { threads, workerData: input, label: 'prediction', loader: 'tsx', stopBeforeTerminate: true });
+  let failure: Error | null = null;
+  const fail = (e: Error): void => {
+    if (failure) return;
+    failure = e;
+    void pool.close(true);
+  };
+  const onAbort = (): void => fail(new CancelledError('prediction'));
+  ctx?.signal?.addEventListener('abort', onAbort, { once: true });
+  if (ctx?.signal?.aborted) onAbort();
+  const progress = (): void => {
+    let f = rowsDone;
+    for (let i = nextToSink; i < tiles.length; i++) f += partial[i] * (tiles[i][1] - tiles[i][0]);
+    report(ctx, f / totalRows, `prediction: ${Math.round((100 * f) / totalRows)}% (${threads} threads)`);
+  };
+  // Finished tiles go to the sink in row order as soon as the next one is complete; a sink error fails the whole job.
+  const onDone = (index: number, result: PredictTileResult): void => {
+    if (failure) return;
+    waiting.set(index, result);
+    partial[index] = 1;
+    try {
+      while (waiting.has(nextToSink)) {
+        const r = waiting.get(nextToSink) as PredictTileResult;
+        waiting.delete(nextToSink);
+        sink(r.rowStart, r.probabilities, r.mask);
+        rowsDone += tiles[nextToSink][1] - tiles[nextToSink][0];
+        nextToSink++;
       }
-      progress();
-      if (nextToSink === tiles.length) settle(null);
-    };
-    for (let t = 0; t < threads; t++) {
-      let w: Worker;
-      try {
-        w = new Worker(BOOTSTRAP, { eval: true, workerData: { entry: WORKER_URL.href, input } });
-      } catch (e) {
-        settle(e as Error);
-        return;
-      }
-      workers.push(w);
-      w.on('message', (m: FromWorker) => {
-        if (m.kind !== 'progress') busy.delete(w);
-        if (settled) return;
-        if (m.kind === 'progress') {
-          partial[m.index] = Math.min(1, Math.max(0, m.fraction));
-          progress();
-        } else if (m.kind === 'done') {
-          onDone(m.index, m.result);
-          dispatch(w);
-        } else if (m.kind === 'failed') settle(rebuildError(m.error));
-      });
-      w.on('error', (e) => settle(e));
-      w.on('exit', (code) => {
-        if (!settled) settle(new WorkbenchError(`prediction: a worker thread exited early (code ${code}) before finishing its tiles`, { code }));
-      });
-      dispatch(w);
+    } catch (e) {
+      fail(e as Error);
+      return;
     }
-    if (ctx?.signal?.aborted) onAbort();
-  });
+    progress();
+  };
+  try {
+    await Promise.all(
+      tiles.map((tile, index) =>
+        pool
+          .run({ rowStart: tile[0], rowEnd: tile[1] }, (f) => {
+            partial[index] = Math.min(1, Math.max(0, f));
+            progress();
+          })
+          .then(
+            (r) => onDone(index, r),
+            (e: unknown) => fail(e as Error),
+          ),
+      ),
+    );
+    if (failure) throw failure;
+  } finally {
+    ctx?.signal?.removeEventListener('abort', onAbort);
+    await pool.close(failure !== null);
+  }
 }

@@ -489,7 +489,14 @@ export async function trainModel(
         ...(geoNow ? { a: geoNow.a, b: geoNow.b } : {}),
       });
       schedule.observe(valLoss);
-      report(ctx, epoch / o.epochs, `${kind} epoch ${epoch}/${o.epochs} loss ${trainLoss.toFixed(4)}${valLoss !== undefined ? ` val ${valLoss.toFixed(4)}` : ''}`);
+      report(ctx, epoch / o.epochs, `${kind} epoch ${epoch}/${o.epochs} loss ${trainLoss.toFixed(4)}${valLoss !== undefined ? ` val ${valLoss.toFixed(4)}` : ''}`, {
+        kind: 'epoch',
+        model: kind,
+        epoch,
+        epochs: o.epochs,
+        loss: trainLoss,
+        valLoss: valLoss ?? null,
+      });
       if (valLoss !== undefined && epoch >= minEpochs) {
         if (valLoss < best.loss) {
           if (best.weights) tf.dispose(best.weights);

@@ -49,7 +49,7 @@ function runInWorker<K extends WorkflowName>(data: WorkflowWorkerInput, name: K,
       workerData: data,
       onMessage(m, done, fail) {
         if (m.t === 'log') ctx.log?.(m.line);
-        else if (m.t === 'progress') ctx.progress?.(m.fraction, m.message);
+        else if (m.t === 'progress') ctx.progress?.(m.fraction, m.message, m.detail);
         else if (m.t === 'done') done({ result: m.result as WorkflowResult<K>, lines: m.lines });
         else if (m.t === 'error') fail(m.error.name === 'CancelledError' ? new CancelledError(name) : rebuildError(m.error));
       },

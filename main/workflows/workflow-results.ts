@@ -143,3 +143,18 @@ export type WorkflowJobResult =
   | { readonly workflow: 'krige'; readonly result: KrigeWorkflowResult }
   | { readonly workflow: 'train'; readonly result: TrainWorkflowResult }
   | { readonly workflow: 'predict'; readonly result: PredictWorkflowResult };
+
+/** Workflow name → its typed result, read off WorkflowJobResult (one place to extend). */
+export type WorkflowResultByName = { readonly [W in WorkflowJobResult as W['workflow']]: W['result'] };
+
+/**
+ * The typed result of a finished job of workflow `name` (JobResult.workflow), for the renderer:
+ * it reads output paths and numbers from here instead of rebuilding file names or parsing lines.
+ * Throws when the job carried no result of that workflow (a job of another kind, or an old host).
+ */
+export function workflowResultOf<K extends keyof WorkflowResultByName>(job: { readonly workflow?: WorkflowJobResult } | null | undefined, name: K): WorkflowResultByName[K] {
+  const w = job?.workflow;
+  if (!w || w.workflow !== name) throw new Error(`the ${name} job returned no typed ${name} result (got ${w ? w.workflow : 'none'})`);
+  // The tag was checked above; TypeScript cannot narrow a union through a generic key.
+  return w.result as WorkflowResultByName[K];
+}

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { serializeError } from '../errors.ts';
+import type { ProgressDetail } from '../jobs/progress-detail.ts';
 import { isWorkflowName, loadWorkflow, type WorkflowName, type WorkflowOptions } from './registry.ts';
 import { optionsFromRequest } from './option-table.ts';
 
@@ -18,7 +19,7 @@ export interface WorkflowWorkerInput {
 
 export type WorkflowWorkerMessage =
   | { readonly t: 'log'; readonly line: string }
-  | { readonly t: 'progress'; readonly fraction: number; readonly message: string }
+  | { readonly t: 'progress'; readonly fraction: number; readonly message: string; readonly detail?: ProgressDetail }
   | { readonly t: 'done'; readonly result: unknown; readonly lines: readonly string[] }
   | { readonly t: 'error'; readonly error: { name: string; message: string; details: Record<string, unknown> } };
 
@@ -38,7 +39,7 @@ try {
   const options = (input.request ? optionsFromRequest(wf.table, input.request, name) : input.options) as WorkflowOptions<typeof name>;
   const result = await wf.run(options, {
     signal: ac.signal,
-    progress: (fraction, message) => post({ t: 'progress', fraction, message }),
+    progress: (fraction, message, detail?: ProgressDetail) => post({ t: 'progress', fraction, message, ...(detail ? { detail } : {}) }),
     log: (line) => post({ t: 'log', line }),
   });
   post({ t: 'done', result, lines: wf.lines(result) });

@@ -6,7 +6,6 @@ import { crsFromEpsg } from '../../main/grid/crs.ts';
 import { readSitesGeoJson } from '../../main/sites/sites-geojson.ts';
 import { readSiteCentres, writeSiteCentres } from '../../main/api/site-requests.ts';
 import { readJsonResult } from '../../main/api/kriging-requests.ts';
-import { parseLossMessage } from '../../renderer/src/lib/loss-messages.ts';
 import { blockRing, countSites, nextSiteId, snapToCell } from '../../renderer/src/lib/sites.ts';
 import { tempDir } from '../helpers/paths.ts';
 
@@ -64,12 +63,6 @@ describe('readJsonResult', () => {
 });
 
 describe('renderer helpers', () => {
-  it('parses the loss messages of main/models/train.ts', () => {
-    expect(parseLossMessage('gk-dcn epoch 3/60 loss 0.5123 val 0.6011')).toEqual({ model: 'gk-dcn', epoch: 3, loss: 0.5123, valLoss: 0.6011 });
-    expect(parseLossMessage('cnn epoch 12/12 loss 0.0420')).toEqual({ model: 'cnn', epoch: 12, loss: 0.042, valLoss: null });
-    expect(parseLossMessage('fold 2/5')).toBeNull();
-  });
-
   it('snaps to cell centres, outlines clipped blocks, counts and names sites', () => {
     const g = { ...grid, crs: null };
     expect(snapToCell(g, grid.originX + 1, grid.originY - 1)).toEqual({ x: cx(0), y: cy(0) });

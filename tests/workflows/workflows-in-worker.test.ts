@@ -15,6 +15,7 @@ import { runWorkflow } from '../../main/workflows/registry.ts';
 import { runWorkflowInWorker } from '../../main/workflows/run-in-worker.ts';
 import { krigeResultLines, type KrigeWorkflowOptions } from '../../main/workflows/krige.ts';
 import type { TrainWorkflowOptions } from '../../main/workflows/train.ts';
+import type { EpochProgress } from '../../main/jobs/progress-detail.ts';
 
 /**
  * Issue 17 §1: a workflow runs as well in a worker thread as in the calling thread (same typed
@@ -128,7 +129,8 @@ const trainOptions = (out: string): TrainWorkflowOptions => ({
 describe('train workflow', () => {
   it('gives the same metrics and learning history in the calling thread and in a worker, typed', async () => {
     const here = await runWorkflow('train', trainOptions('run-here'));
-    const there = await runWorkflowInWorker('train', trainOptions('run-worker'));
+    const details: EpochProgress[] = [];
+    const there = await runWorkflowInWorker('train', trainOptions('run-worker'), { progress: (_f, _m, d) => d && details.push(d) });
     expect(there.models.map((m) => [m.kind, m.type])).toEqual([['cnn', 'network'], ['logreg', 'baseline']]);
     // Seeded training: same inputs + seed → same numbers, in either thread.
     expect(there.models.map((m) => m.cv)).toEqual(here.models.map((m) => m.cv));
@@ -141,6 +143,14 @@ describe('train workflow', () => {
     const manifest = readManifest(there.outputs.runDir);
     expect(manifest.models.cnn.history).toEqual(net.history);
     expect(net.epochs).toBe(manifest.models.cnn.epochs);
+    // The learning curve reached the caller as typed epoch events through the worker (no message
+    // parsing): 2 fold models then the final model, each epoch 1, 2, … of at most 3, and the final
+    // model's points are its history (float64 loss, exact).
+    expect(details.every((d) => d.kind === 'epoch' && d.model === 'cnn' && d.epochs === 3)).toBe(true);
+    const runs = details.reduce((n, d) => n + (d.epoch === 1 ? 1 : 0), 0);
+    expect(runs).toBe(3);
+    const finalPoints = details.slice(-(net.history?.length ?? 0));
+    expect(finalPoints.map((d) => [d.epoch, d.loss, d.valLoss])).toEqual((net.history ?? []).map((h) => [h.epoch, h.trainLoss, h.valLoss ?? null]));
     // Metrics are metrics.json's; paths point at the written files.
     const metrics = JSON.parse(readFileSync(there.outputs.metrics, 'utf8')) as Record<string, { mean: Record<string, number> }>;
     expect(net.cv.mean).toEqual(metrics.cnn.mean);

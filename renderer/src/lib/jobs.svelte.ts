@@ -1,4 +1,5 @@
 import type { ComputeJobRequest, ComputeRequestName, ContractError, JobResult, WorkbenchApi } from '../../../main/api/contract.ts';
+import type { EpochProgress } from '../../../main/jobs/progress-detail.ts';
 
 /** Log lines kept per job: progress messages are throttled to ≤ 10/s, so this is minutes of history. */
 const MAX_LOG_LINES = 500;
@@ -18,6 +19,8 @@ export interface JobView {
   readonly endedAt: number | null;
   /** Progress messages (deduplicated), then the command's stdout lines, then the error. */
   readonly log: readonly string[];
+  /** The learning curves so far: one typed point per model and epoch, as the job reported them (nothing parsed from messages). */
+  readonly epochs: readonly EpochProgress[];
   readonly result: JobResult | null;
   readonly error: ContractError | null;
 }
@@ -51,6 +54,7 @@ export class JobTracker {
         fraction: e.fraction,
         message: e.message,
         log: e.message && j.log[j.log.length - 1] !== e.message ? [...j.log.slice(-(MAX_LOG_LINES - 1)), e.message] : j.log,
+        epochs: e.detail?.kind === 'epoch' ? [...j.epochs, e.detail] : j.epochs,
       })),
     );
     api.on('jobDone', (e) => {
@@ -77,7 +81,7 @@ export class JobTracker {
       const err = e as Partial<ContractError>;
       return { ok: false, result: null, error: { name: err.name ?? 'Error', message: err.message ?? String(e), details: err.details ?? {} } };
     }
-    const view: JobView = { jobId, kind, title, request, state: 'running', fraction: 0, message: 'starting', startedAt: Date.now(), endedAt: null, log: [], result: null, error: null };
+    const view: JobView = { jobId, kind, title, request, state: 'running', fraction: 0, message: 'starting', startedAt: Date.now(), endedAt: null, log: [], epochs: [], result: null, error: null };
     this.jobs = [view, ...this.jobs];
     this.tick();
     onStarted?.(jobId);

@@ -1,9 +1,11 @@
 import type { ComputeJobRequest, ComputeRequestName, Result, SampleTableMapping, VariogramPreview } from '../../../main/api/contract.ts';
 import type { StepRun, StudyState, TableSummary } from '../../../main/project/study-types.ts';
 import type { PowerLawReport } from './fault-actions.ts';
-import { parseLossMessage, type LossPoint } from './loss-messages.ts';
+import type { EpochProgress as LossPoint } from '../../../main/jobs/progress-detail.ts';
 import { runOutputPath } from './site-actions.ts';
 import { errorText, type Workbench } from './workbench.svelte.ts';
+import type { JobOutcome } from './jobs.svelte.ts';
+import { workflowResultOf } from '../../../main/workflows/workflow-results.ts';
 
 /**
  * The ONE adapter between the guided study and the backend's requests (issue #18): every
@@ -38,14 +40,20 @@ export type StepOutcome<T> = { readonly error: string } | { readonly error: null
 const now = (): string => new Date().toISOString();
 const jobError = (o: { error: { name: string; message: string } | null }, what: string): string => (o.error ? `${o.error.name}: ${o.error.message}` : `the ${what} job failed`);
 
-async function job(wb: Workbench, kind: ComputeRequestName, options: ComputeJobRequest['options'], title: string, onStarted: (jobId: string) => void, onMessage?: (m: string) => void): Promise<string | null> {
+async function job(wb: Workbench, kind: ComputeRequestName, options: ComputeJobRequest['options'], title: string, onStarted: (jobId: string) => void, onEpoch?: (p: LossPoint) => void): Promise<string | null> {
+  const outcome = await jobOutcome(wb, kind, options, title, onStarted, onEpoch);
+  return outcome.ok ? null : jobError(outcome, kind);
+}
+
+/** The same, resolving with the whole outcome (its typed workflow result included). */
+async function jobOutcome(wb: Workbench, kind: ComputeRequestName, options: ComputeJobRequest['options'], title: string, onStarted: (jobId: string) => void, onEpoch?: (p: LossPoint) => void): Promise<JobOutcome> {
   let unsubscribe: (() => void) | null = null;
   const outcome = await wb.jobs.start(kind, { options }, title, (jobId) => {
     onStarted(jobId);
-    if (onMessage) unsubscribe = wb.api.on('jobProgress', (e) => e.jobId === jobId && onMessage(e.message));
+    if (onEpoch) unsubscribe = wb.api.on('jobProgress', (e) => e.jobId === jobId && e.detail?.kind === 'epoch' && onEpoch(e.detail));
   });
   (unsubscribe as (() => void) | null)?.();
-  return outcome.ok ? null : jobError(outcome, kind);
+  return outcome;
 }
 
 export async function studyStatus(wb: Workbench, study: StudyState): Promise<Result<'studyStatus'>> {
@@ -132,13 +140,11 @@ export async function runTrainingStep(wb: Workbench, stack: string, sites: strin
   const startedAt = now();
   const runDir = runOutputPath(wb, 'study-train', 'run');
   const options = { stack, sites, model: o.models.join(','), epochs: o.epochs, folds: o.folds, repeats: 1, seed: o.seed, 'patch-size': o.patchSize, threads: 1, out: runDir, ...(knowledge ? { knowledge } : {}) };
-  const err = await job(wb, 'train', options, `Study · training ${o.models.join(', ')}`, onStarted, (m) => {
-    const p = parseLossMessage(m);
-    if (p) onLoss(p);
-  });
-  if (err) return { error: err };
+  const outcome = await jobOutcome(wb, 'train', options, `Study · training ${o.models.join(', ')}`, onStarted, onLoss);
+  if (!outcome.ok) return { error: jobError(outcome, 'train') };
   try {
-    const metrics = await wb.api.request('readJsonResult', { path: `${runDir}/metrics.json` });
+    // The metrics file's path is the typed result's, not the run store's naming convention.
+    const metrics = await wb.api.request('readJsonResult', { path: workflowResultOf(outcome.result, 'train').outputs.metrics });
     const inputs = [{ role: 'stack', path: stack }, { role: 'sites', path: sites }, ...(knowledge ? [{ role: 'knowledge', path: knowledge }] : [])];
     return { error: null, view: { runDir, metrics }, run: { step: 'training', inputs, options, outputs: [runDir], startedAt, finishedAt: now() } };
   } catch (e) {

@@ -1,7 +1,7 @@
 import type { SampleTableMapping, VariogramPreview } from '../../../main/api/contract.ts';
 import { STUDY_STEP_IDS, type StepRun, type StepStatus, type StudyInputs, type StudyState, type StudyStepId, type TableSummary } from '../../../main/project/study-types.ts';
 import type { PowerLawReport } from './fault-actions.ts';
-import type { LossPoint } from './loss-messages.ts';
+import type { EpochProgress as LossPoint } from '../../../main/jobs/progress-detail.ts';
 import * as jobs from './study-jobs.ts';
 import { errorText, type Workbench } from './workbench.svelte.ts';
 

@@ -2,6 +2,7 @@ import type { ComputeJobRequest, RasterLayerSpec } from '../../../main/api/contr
 import { runOutputPath } from './site-actions.ts';
 import { errorText, type Workbench } from './workbench.svelte.ts';
 import { modelEntries } from './comparisons.ts';
+import { workflowResultOf } from '../../../main/workflows/workflow-results.ts';
 
 export const MODEL_KINDS = ['cnn', 'dcn', 'gk-cnn', 'gk-dcn'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
@@ -35,11 +36,12 @@ export interface MetricsEntry {
   readonly sd: Record<MetricName, number>;
 }
 
-export { parseLossMessage, type LossPoint } from './loss-messages.ts';
+/** One point of a live loss curve: the typed epoch event of main/models/train.ts. */
+export type { EpochProgress as LossPoint } from '../../../main/jobs/progress-detail.ts';
 
 /**
- * Writes the digitized sites onto the stack's grid, runs `train` as a job (one `onLoss` call
- * per epoch message) and returns the run folder with its metrics.json.
+ * Writes the digitized sites onto the stack's grid, runs `train` as a job (its typed epoch
+ * events feed the loss plot) and returns the run folder with its metrics.json.
  */
 export async function runTraining(
   wb: Workbench,
@@ -75,8 +77,10 @@ export async function runTraining(
   const outcome = await wb.jobs.start('train', request, `Training: ${p.models.join(', ')}`, onStarted);
   if (!outcome.ok) return fail(outcome.error ? `${outcome.error.name}: ${outcome.error.message}` : 'the training job failed');
   try {
-    const metrics = modelEntries<MetricsEntry>((await wb.api.request('readJsonResult', { path: `${runDir}/metrics.json` })) as Record<string, unknown>);
-    return { error: null, runDir, metrics };
+    // Where the run's files are comes from the typed result, not from the run store's file names.
+    const { outputs } = workflowResultOf(outcome.result, 'train');
+    const metrics = modelEntries<MetricsEntry>((await wb.api.request('readJsonResult', { path: outputs.metrics })) as Record<string, unknown>);
+    return { error: null, runDir: outputs.runDir, metrics };
   } catch (e) {
     return fail(errorText(e));
   }
