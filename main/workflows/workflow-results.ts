@@ -138,8 +138,15 @@ export interface PredictWorkflowResult {
   readonly warnings: readonly WorkflowWarning[];
 }
 
+// ---------------------------------------------------------------------------------------------
+// faults, sites, rpca: each in its own Node-free file beside its workflow
+
+import type { FaultsWorkflowResult } from './faults-result.ts';
+export type * from './faults-result.ts';
+
 /** A finished workflow job's typed result, tagged by the workflow's name. */
 export type WorkflowJobResult =
   | { readonly workflow: 'krige'; readonly result: KrigeWorkflowResult }
   | { readonly workflow: 'train'; readonly result: TrainWorkflowResult }
-  | { readonly workflow: 'predict'; readonly result: PredictWorkflowResult };
+  | { readonly workflow: 'predict'; readonly result: PredictWorkflowResult }
+  | { readonly workflow: 'faults'; readonly result: FaultsWorkflowResult };
