@@ -5,6 +5,8 @@ import type { PredictWorkflowOptions, PredictWorkflowResult } from './predict.ts
 import type { TrainWorkflowOptions, TrainWorkflowResult } from './train.ts';
 import type { FaultsWorkflowOptions } from './faults-options.ts';
 import type { FaultsWorkflowResult } from './faults-result.ts';
+import type { SitesWorkflowOptions } from './sites-options.ts';
+import type { SitesWorkflowResult } from './sites-result.ts';
 
 /**
  * The workflows by name, with their typed options and results: what the CLI's commands and the
@@ -17,6 +19,7 @@ export interface Workflows {
   readonly train: { readonly options: TrainWorkflowOptions; readonly result: TrainWorkflowResult };
   readonly predict: { readonly options: PredictWorkflowOptions; readonly result: PredictWorkflowResult };
   readonly faults: { readonly options: FaultsWorkflowOptions; readonly result: FaultsWorkflowResult };
+  readonly sites: { readonly options: SitesWorkflowOptions; readonly result: SitesWorkflowResult };
 }
 
 export type WorkflowName = keyof Workflows;
@@ -48,6 +51,10 @@ const LOADERS: { readonly [K in WorkflowName]: () => Promise<WorkflowModule<K>> 
   faults: async () => {
     const m = await import('./faults.ts');
     return { run: m.faultsWorkflow, table: m.FAULTS_OPTIONS, lines: m.faultsResultLines };
+  },
+  sites: async () => {
+    const m = await import('./sites.ts');
+    return { run: m.sitesWorkflow, table: m.SITES_OPTIONS, lines: m.sitesResultLines };
   },
 };
 

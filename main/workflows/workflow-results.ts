@@ -143,10 +143,13 @@ export interface PredictWorkflowResult {
 
 import type { FaultsWorkflowResult } from './faults-result.ts';
 export type * from './faults-result.ts';
+import type { SitesWorkflowResult } from './sites-result.ts';
+export type * from './sites-result.ts';
 
 /** A finished workflow job's typed result, tagged by the workflow's name. */
 export type WorkflowJobResult =
   | { readonly workflow: 'krige'; readonly result: KrigeWorkflowResult }
   | { readonly workflow: 'train'; readonly result: TrainWorkflowResult }
   | { readonly workflow: 'predict'; readonly result: PredictWorkflowResult }
-  | { readonly workflow: 'faults'; readonly result: FaultsWorkflowResult };
+  | { readonly workflow: 'faults'; readonly result: FaultsWorkflowResult }
+  | { readonly workflow: 'sites'; readonly result: SitesWorkflowResult };
