@@ -7,6 +7,8 @@ import type { FaultsWorkflowOptions } from './faults-options.ts';
 import type { FaultsWorkflowResult } from './faults-result.ts';
 import type { SitesWorkflowOptions } from './sites-options.ts';
 import type { SitesWorkflowResult } from './sites-result.ts';
+import type { RpcaWorkflowOptions } from './rpca-options.ts';
+import type { RpcaWorkflowResult } from './rpca-result.ts';
 
 /**
  * The workflows by name, with their typed options and results: what the CLI's commands and the
@@ -20,6 +22,7 @@ export interface Workflows {
   readonly predict: { readonly options: PredictWorkflowOptions; readonly result: PredictWorkflowResult };
   readonly faults: { readonly options: FaultsWorkflowOptions; readonly result: FaultsWorkflowResult };
   readonly sites: { readonly options: SitesWorkflowOptions; readonly result: SitesWorkflowResult };
+  readonly rpca: { readonly options: RpcaWorkflowOptions; readonly result: RpcaWorkflowResult };
 }
 
 export type WorkflowName = keyof Workflows;
@@ -55,6 +58,10 @@ const LOADERS: { readonly [K in WorkflowName]: () => Promise<WorkflowModule<K>> 
   sites: async () => {
     const m = await import('./sites.ts');
     return { run: m.sitesWorkflow, table: m.SITES_OPTIONS, lines: m.sitesResultLines };
+  },
+  rpca: async () => {
+    const m = await import('./rpca.ts');
+    return { run: m.rpcaWorkflow, table: m.RPCA_OPTIONS, lines: m.rpcaResultLines };
   },
 };
 

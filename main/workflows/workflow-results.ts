@@ -145,6 +145,8 @@ import type { FaultsWorkflowResult } from './faults-result.ts';
 export type * from './faults-result.ts';
 import type { SitesWorkflowResult } from './sites-result.ts';
 export type * from './sites-result.ts';
+import type { RpcaWorkflowResult } from './rpca-result.ts';
+export type * from './rpca-result.ts';
 
 /** A finished workflow job's typed result, tagged by the workflow's name. */
 export type WorkflowJobResult =
@@ -152,4 +154,5 @@ export type WorkflowJobResult =
   | { readonly workflow: 'train'; readonly result: TrainWorkflowResult }
   | { readonly workflow: 'predict'; readonly result: PredictWorkflowResult }
   | { readonly workflow: 'faults'; readonly result: FaultsWorkflowResult }
-  | { readonly workflow: 'sites'; readonly result: SitesWorkflowResult };
+  | { readonly workflow: 'sites'; readonly result: SitesWorkflowResult }
+  | { readonly workflow: 'rpca'; readonly result: RpcaWorkflowResult };
