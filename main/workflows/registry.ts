@@ -3,6 +3,12 @@ import type { OptionTable } from './option-table.ts';
 import type { KrigeWorkflowOptions, KrigeWorkflowResult } from './krige.ts';
 import type { PredictWorkflowOptions, PredictWorkflowResult } from './predict.ts';
 import type { TrainWorkflowOptions, TrainWorkflowResult } from './train.ts';
+import type { FaultsWorkflowOptions } from './faults-options.ts';
+import type { FaultsWorkflowResult } from './faults-result.ts';
+import type { SitesWorkflowOptions } from './sites-options.ts';
+import type { SitesWorkflowResult } from './sites-result.ts';
+import type { RpcaWorkflowOptions } from './rpca-options.ts';
+import type { RpcaWorkflowResult } from './rpca-result.ts';
 
 /**
  * The workflows by name, with their typed options and results: what the CLI's commands and the
@@ -14,6 +20,9 @@ export interface Workflows {
   readonly krige: { readonly options: KrigeWorkflowOptions; readonly result: KrigeWorkflowResult };
   readonly train: { readonly options: TrainWorkflowOptions; readonly result: TrainWorkflowResult };
   readonly predict: { readonly options: PredictWorkflowOptions; readonly result: PredictWorkflowResult };
+  readonly faults: { readonly options: FaultsWorkflowOptions; readonly result: FaultsWorkflowResult };
+  readonly sites: { readonly options: SitesWorkflowOptions; readonly result: SitesWorkflowResult };
+  readonly rpca: { readonly options: RpcaWorkflowOptions; readonly result: RpcaWorkflowResult };
 }
 
 export type WorkflowName = keyof Workflows;
@@ -41,6 +50,18 @@ const LOADERS: { readonly [K in WorkflowName]: () => Promise<WorkflowModule<K>> 
   predict: async () => {
     const m = await import('./predict.ts');
     return { run: m.predictWorkflow, table: m.PREDICT_OPTIONS, lines: m.predictResultLines };
+  },
+  faults: async () => {
+    const m = await import('./faults.ts');
+    return { run: m.faultsWorkflow, table: m.FAULTS_OPTIONS, lines: m.faultsResultLines };
+  },
+  sites: async () => {
+    const m = await import('./sites.ts');
+    return { run: m.sitesWorkflow, table: m.SITES_OPTIONS, lines: m.sitesResultLines };
+  },
+  rpca: async () => {
+    const m = await import('./rpca.ts');
+    return { run: m.rpcaWorkflow, table: m.RPCA_OPTIONS, lines: m.rpcaResultLines };
   },
 };
 

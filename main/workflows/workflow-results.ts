@@ -138,11 +138,24 @@ export interface PredictWorkflowResult {
   readonly warnings: readonly WorkflowWarning[];
 }
 
+// ---------------------------------------------------------------------------------------------
+// faults, sites, rpca: each in its own Node-free file beside its workflow
+
+import type { FaultsWorkflowResult } from './faults-result.ts';
+export type * from './faults-result.ts';
+import type { SitesWorkflowResult } from './sites-result.ts';
+export type * from './sites-result.ts';
+import type { RpcaWorkflowResult } from './rpca-result.ts';
+export type * from './rpca-result.ts';
+
 /** A finished workflow job's typed result, tagged by the workflow's name. */
 export type WorkflowJobResult =
   | { readonly workflow: 'krige'; readonly result: KrigeWorkflowResult }
   | { readonly workflow: 'train'; readonly result: TrainWorkflowResult }
-  | { readonly workflow: 'predict'; readonly result: PredictWorkflowResult };
+  | { readonly workflow: 'predict'; readonly result: PredictWorkflowResult }
+  | { readonly workflow: 'faults'; readonly result: FaultsWorkflowResult }
+  | { readonly workflow: 'sites'; readonly result: SitesWorkflowResult }
+  | { readonly workflow: 'rpca'; readonly result: RpcaWorkflowResult };
 
 /** Workflow name → its typed result, read off WorkflowJobResult (one place to extend). */
 export type WorkflowResultByName = { readonly [W in WorkflowJobResult as W['workflow']]: W['result'] };

@@ -1,6 +1,6 @@
 import type { ComputeJobRequest } from '../../../main/api/contract.ts';
 import { runOutputPath } from './site-actions.ts';
-import { errorText, type Workbench } from './workbench.svelte.ts';
+import type { Workbench } from './workbench.svelte.ts';
 
 export interface FaultParams {
   readonly faults: string;
@@ -17,7 +17,7 @@ export interface FaultParams {
   readonly ringDistance: 'outer' | 'mid';
 }
 
-/** The part of `faults --report` the plot needs (main/faults/power-law.ts PowerLawFit). */
+/** The part of the fitted law the plot needs (main/workflows/faults-result.ts FaultsPowerLaw, also `faults --report`). */
 export interface PowerLawReport {
   readonly N: number;
   readonly k: number;
@@ -27,7 +27,10 @@ export interface PowerLawReport {
   readonly rings: readonly { ring: number; dKm: number; density: number; deposits: number; usedInFit: boolean }[];
 }
 
-/** Runs `faults` as a job; adds the distance and weight maps as layers; returns the power-law report. */
+/**
+ * Runs the `faults` workflow as a job; adds the distance and weight maps as layers; returns the
+ * fitted power law from the job's typed result (main/workflows/faults-result.ts), nothing parsed.
+ */
 export async function runFaults(wb: Workbench, p: FaultParams): Promise<{ error: string | null; report: PowerLawReport | null }> {
   const distance = runOutputPath(wb, 'fault-distance', 'tif');
   const weight = distance.replace('fault-distance', 'fault-weight');
@@ -41,13 +44,12 @@ export async function runFaults(wb: Workbench, p: FaultParams): Promise<{ error:
   const request: ComputeJobRequest = { options };
   const outcome = await wb.jobs.start('faults', request, 'Faults: distance, power law, weights');
   if (!outcome.ok) return { error: outcome.error ? `${outcome.error.name}: ${outcome.error.message}` : 'the faults job failed', report: null };
-  for (const path of [distance, weight]) {
+  const done = outcome.result?.workflow;
+  if (done?.workflow !== 'faults' || !done.result.fit) return { error: 'the faults job returned no fitted power law', report: null };
+  const fit: PowerLawReport = done.result.fit;
+  for (const path of [done.result.outputs.distance ?? distance, done.result.outputs.weight ?? weight]) {
     const err = await wb.importLayer({ kind: 'raster', path });
     if (err) return { error: err, report: null };
   }
-  try {
-    return { error: null, report: (await wb.api.request('readJsonResult', { path: report })) as PowerLawReport };
-  } catch (e) {
-    return { error: errorText(e), report: null };
-  }
+  return { error: null, report: fit };
 }

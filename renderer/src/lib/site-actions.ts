@@ -50,10 +50,14 @@ export async function runAutoNegatives(wb: Workbench, p: AutoNegativeParams): Pr
   const request: ComputeJobRequest = { options };
   const outcome = await wb.jobs.start('sites', request, 'Sites: automatic negatives');
   if (!outcome.ok) return outcome.error ? `${outcome.error.name}: ${outcome.error.message}` : 'the sites job failed';
+  // The sites workflow's typed result (main/workflows/sites-result.ts): the file and the counts per class.
+  const done = outcome.result?.workflow;
+  if (done?.workflow !== 'sites') return 'the sites job returned no sites result';
+  const r = done.result;
   try {
-    const { sites } = await wb.api.request('readSites', { path: out, gridSource: grid });
+    const { sites } = await wb.api.request('readSites', { path: r.outputs.sites, gridSource: grid });
     wb.setSites([...wb.sites.filter((s) => s.source === 'user'), ...sites.filter((s) => s.source !== 'user')]);
-    wb.addLog('info', `Automatic sites: ${sites.length} blocks from ${out}`);
+    wb.addLog('info', `Automatic sites: ${r.positives.blocks} positive and ${r.negatives.blocks} negative blocks (${r.positives.cells} + ${r.negatives.cells} cells) from ${r.outputs.sites}`);
     return null;
   } catch (e) {
     return errorText(e);
