@@ -5,6 +5,8 @@
  * The workflow modules return these types, so a change there that breaks them fails to compile.
  */
 
+import type { ExplainWorkflowResult } from './explain-result.ts';
+
 /** A trust warning (main/eval/trust-checks.ts TrustWarning), with its fix naming real flags. */
 export interface WorkflowWarning {
   readonly code: string;
@@ -142,4 +144,5 @@ export interface PredictWorkflowResult {
 export type WorkflowJobResult =
   | { readonly workflow: 'krige'; readonly result: KrigeWorkflowResult }
   | { readonly workflow: 'train'; readonly result: TrainWorkflowResult }
-  | { readonly workflow: 'predict'; readonly result: PredictWorkflowResult };
+  | { readonly workflow: 'predict'; readonly result: PredictWorkflowResult }
+  | { readonly workflow: 'explain'; readonly result: ExplainWorkflowResult };
