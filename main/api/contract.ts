@@ -20,8 +20,10 @@ import type { AttributeSiteParams, RunInsight, RunInsightParams, SiteAttribution
 
 /** A coordinate reference system as it crosses the contract (see main/grid/crs.ts). */
 import type { WorkflowJobResult } from '../workflows/workflow-results.ts';
+import type { SiteExplanation } from '../workflows/explain-result.ts';
 
 export type * from '../workflows/workflow-results.ts';
+export type * from '../workflows/explain-result.ts';
 
 export interface CrsInfo {
   readonly epsg: number | null;
@@ -301,48 +303,7 @@ export interface ExplainSiteParams {
   readonly classIndex?: number;
 }
 
-export interface ModelSiteExplanation {
-  readonly name: string;
-  /** Spatial layers Grad-CAM can use, input to output. */
-  readonly layers: readonly string[];
-  readonly deformableLayers: readonly string[];
-  /** Grad-CAM upsampled to the window (size × size, row-major, north up) and at the layer's own resolution. */
-  readonly gradcam: { readonly layer: string; readonly size: number; readonly values: readonly number[]; readonly raw: readonly number[]; readonly rawShape: readonly [number, number]; readonly peak: number; readonly centre: number };
-  /** Learned offsets (cells; Δy down the rows) of a deformable layer; null for models without one. */
-  readonly offsets: {
-    readonly layer: string;
-    readonly height: number;
-    readonly width: number;
-    readonly kernel: readonly [number, number];
-    /** Per output cell, row-major: mean offset vector and magnitude over the taps, mean modulation mask. */
-    readonly meanDx: readonly number[];
-    readonly meanDy: readonly number[];
-    readonly meanMagnitude: readonly number[];
-    readonly meanMaskPerCell: readonly number[];
-    /** The centre cell's taps: sampling point (row, col in the layer's input cells), offset and mask. */
-    readonly centreTaps: readonly { readonly row: number; readonly col: number; readonly dy: number; readonly dx: number; readonly mask: number }[];
-    readonly meanOffsetCells: number;
-    readonly meanMask: number;
-  } | null;
-}
-
-export interface SiteExplanation {
-  readonly runDir: string;
-  readonly stack: string;
-  /** The explained cell and its centre (map coordinates). */
-  readonly row: number;
-  readonly col: number;
-  readonly x: number;
-  readonly y: number;
-  /** Window size k (cells). */
-  readonly window: number;
-  readonly cellSizeX: number;
-  readonly cellSizeY: number;
-  readonly classIndex: number;
-  /** Nodata cells of the window filled with the band mean. */
-  readonly filledCells: number;
-  readonly models: readonly ModelSiteExplanation[];
-}
+// ModelSiteExplanation and SiteExplanation: the explain workflow's typed result (main/workflows/explain-result.ts, re-exported above).
 
 export interface RunDescription {
   readonly runDir: string;
@@ -565,7 +526,7 @@ export interface Requests extends StudyRequests {
   exportSites: (p: { readonly path: string; readonly gridSource: string; readonly sites: readonly SiteCentre[]; readonly blockRadius?: number }) => SitesExported;
   /** A training run's metrics.json as CSV: one row per model × fold, then mean and sd rows. */
   exportMetricsCsv: (p: { readonly runDir: string; readonly path: string }) => { readonly path: string; readonly rows: number };
-  /** Grad-CAM of every model of a saved run around one cell, and the offsets of its DCN models (main/api/explain-requests.ts). */
+  /** Grad-CAM of every model of a saved run around one cell, and the offsets of its DCN models: the explain workflow at one point (main/workflows/explain.ts). */
   explainSite: (p: ExplainSiteParams) => SiteExplanation;
   /** A run folder's models and the stack / sites files its manifest names. */
   describeRun: (p: { readonly runDir: string }) => RunDescription;

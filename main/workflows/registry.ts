@@ -9,6 +9,8 @@ import type { SitesWorkflowOptions } from './sites-options.ts';
 import type { SitesWorkflowResult } from './sites-result.ts';
 import type { RpcaWorkflowOptions } from './rpca-options.ts';
 import type { RpcaWorkflowResult } from './rpca-result.ts';
+import type { ExplainWorkflowOptions } from './explain-options.ts';
+import type { ExplainWorkflowResult } from './explain-result.ts';
 
 /**
  * The workflows by name, with their typed options and results: what the CLI's commands and the
@@ -23,6 +25,7 @@ export interface Workflows {
   readonly faults: { readonly options: FaultsWorkflowOptions; readonly result: FaultsWorkflowResult };
   readonly sites: { readonly options: SitesWorkflowOptions; readonly result: SitesWorkflowResult };
   readonly rpca: { readonly options: RpcaWorkflowOptions; readonly result: RpcaWorkflowResult };
+  readonly explain: { readonly options: ExplainWorkflowOptions; readonly result: ExplainWorkflowResult };
 }
 
 export type WorkflowName = keyof Workflows;
@@ -62,6 +65,10 @@ const LOADERS: { readonly [K in WorkflowName]: () => Promise<WorkflowModule<K>> 
   rpca: async () => {
     const m = await import('./rpca.ts');
     return { run: m.rpcaWorkflow, table: m.RPCA_OPTIONS, lines: m.rpcaResultLines };
+  },
+  explain: async () => {
+    const m = await import('./explain.ts');
+    return { run: m.explainWorkflow, table: m.EXPLAIN_OPTIONS, lines: m.explainResultLines };
   },
 };
 

@@ -5,6 +5,8 @@
  * The workflow modules return these types, so a change there that breaks them fails to compile.
  */
 
+import type { ExplainWorkflowResult } from './explain-result.ts';
+
 /** A trust warning (main/eval/trust-checks.ts TrustWarning), with its fix naming real flags. */
 export interface WorkflowWarning {
   readonly code: string;
@@ -155,7 +157,8 @@ export type WorkflowJobResult =
   | { readonly workflow: 'predict'; readonly result: PredictWorkflowResult }
   | { readonly workflow: 'faults'; readonly result: FaultsWorkflowResult }
   | { readonly workflow: 'sites'; readonly result: SitesWorkflowResult }
-  | { readonly workflow: 'rpca'; readonly result: RpcaWorkflowResult };
+  | { readonly workflow: 'rpca'; readonly result: RpcaWorkflowResult }
+  | { readonly workflow: 'explain'; readonly result: ExplainWorkflowResult };
 
 /** Workflow name → its typed result, read off WorkflowJobResult (one place to extend). */
 export type WorkflowResultByName = { readonly [W in WorkflowJobResult as W['workflow']]: W['result'] };
