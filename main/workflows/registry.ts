@@ -3,6 +3,8 @@ import type { OptionTable } from './option-table.ts';
 import type { KrigeWorkflowOptions, KrigeWorkflowResult } from './krige.ts';
 import type { PredictWorkflowOptions, PredictWorkflowResult } from './predict.ts';
 import type { TrainWorkflowOptions, TrainWorkflowResult } from './train.ts';
+import type { EvaluateWorkflowOptions } from './evaluate-options.ts';
+import type { EvaluateWorkflowResult } from './evaluate-result.ts';
 
 /**
  * The workflows by name, with their typed options and results: what the CLI's commands and the
@@ -14,6 +16,7 @@ export interface Workflows {
   readonly krige: { readonly options: KrigeWorkflowOptions; readonly result: KrigeWorkflowResult };
   readonly train: { readonly options: TrainWorkflowOptions; readonly result: TrainWorkflowResult };
   readonly predict: { readonly options: PredictWorkflowOptions; readonly result: PredictWorkflowResult };
+  readonly evaluate: { readonly options: EvaluateWorkflowOptions; readonly result: EvaluateWorkflowResult };
 }
 
 export type WorkflowName = keyof Workflows;
@@ -41,6 +44,10 @@ const LOADERS: { readonly [K in WorkflowName]: () => Promise<WorkflowModule<K>> 
   predict: async () => {
     const m = await import('./predict.ts');
     return { run: m.predictWorkflow, table: m.PREDICT_OPTIONS, lines: m.predictResultLines };
+  },
+  evaluate: async () => {
+    const m = await import('./evaluate.ts');
+    return { run: m.evaluateWorkflow, table: m.EVALUATE_OPTIONS, lines: m.evaluateResultLines };
   },
 };
 

@@ -4,6 +4,9 @@
  * Node and library imports: the renderer's type check (no Node types) reads this file.
  * The workflow modules return these types, so a change there that breaks them fails to compile.
  */
+import type { EvaluateWorkflowResult } from './evaluate-result.ts';
+
+export type * from './evaluate-result.ts';
 
 /** A trust warning (main/eval/trust-checks.ts TrustWarning), with its fix naming real flags. */
 export interface WorkflowWarning {
@@ -142,4 +145,5 @@ export interface PredictWorkflowResult {
 export type WorkflowJobResult =
   | { readonly workflow: 'krige'; readonly result: KrigeWorkflowResult }
   | { readonly workflow: 'train'; readonly result: TrainWorkflowResult }
-  | { readonly workflow: 'predict'; readonly result: PredictWorkflowResult };
+  | { readonly workflow: 'predict'; readonly result: PredictWorkflowResult }
+  | { readonly workflow: 'evaluate'; readonly result: EvaluateWorkflowResult };
