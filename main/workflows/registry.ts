@@ -5,6 +5,8 @@ import type { PredictWorkflowOptions, PredictWorkflowResult } from './predict.ts
 import type { TrainWorkflowOptions, TrainWorkflowResult } from './train.ts';
 import type { EvaluateWorkflowOptions } from './evaluate-options.ts';
 import type { EvaluateWorkflowResult } from './evaluate-result.ts';
+import type { XrfWorkflowOptions } from './xrf-options.ts';
+import type { XrfWorkflowResult } from './xrf-result.ts';
 
 /**
  * The workflows by name, with their typed options and results: what the CLI's commands and the
@@ -17,6 +19,7 @@ export interface Workflows {
   readonly train: { readonly options: TrainWorkflowOptions; readonly result: TrainWorkflowResult };
   readonly predict: { readonly options: PredictWorkflowOptions; readonly result: PredictWorkflowResult };
   readonly evaluate: { readonly options: EvaluateWorkflowOptions; readonly result: EvaluateWorkflowResult };
+  readonly xrf: { readonly options: XrfWorkflowOptions; readonly result: XrfWorkflowResult };
 }
 
 export type WorkflowName = keyof Workflows;
@@ -48,6 +51,10 @@ const LOADERS: { readonly [K in WorkflowName]: () => Promise<WorkflowModule<K>> 
   evaluate: async () => {
     const m = await import('./evaluate.ts');
     return { run: m.evaluateWorkflow, table: m.EVALUATE_OPTIONS, lines: m.evaluateResultLines };
+  },
+  xrf: async () => {
+    const m = await import('./xrf.ts');
+    return { run: m.xrfWorkflow, table: m.XRF_OPTIONS, lines: m.xrfResultLines };
   },
 };
 

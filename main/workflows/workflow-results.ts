@@ -5,8 +5,10 @@
  * The workflow modules return these types, so a change there that breaks them fails to compile.
  */
 import type { EvaluateWorkflowResult } from './evaluate-result.ts';
+import type { XrfWorkflowResult } from './xrf-result.ts';
 
 export type * from './evaluate-result.ts';
+export type * from './xrf-result.ts';
 
 /** A trust warning (main/eval/trust-checks.ts TrustWarning), with its fix naming real flags. */
 export interface WorkflowWarning {
@@ -146,4 +148,5 @@ export type WorkflowJobResult =
   | { readonly workflow: 'krige'; readonly result: KrigeWorkflowResult }
   | { readonly workflow: 'train'; readonly result: TrainWorkflowResult }
   | { readonly workflow: 'predict'; readonly result: PredictWorkflowResult }
-  | { readonly workflow: 'evaluate'; readonly result: EvaluateWorkflowResult };
+  | { readonly workflow: 'evaluate'; readonly result: EvaluateWorkflowResult }
+  | { readonly workflow: 'xrf'; readonly result: XrfWorkflowResult };
