@@ -7,6 +7,10 @@ import type { EvaluateWorkflowOptions } from './evaluate-options.ts';
 import type { EvaluateWorkflowResult } from './evaluate-result.ts';
 import type { XrfWorkflowOptions } from './xrf-options.ts';
 import type { XrfWorkflowResult } from './xrf-result.ts';
+import type { LayoutWorkflowOptions } from './layout-options.ts';
+import type { LayoutWorkflowResult } from './layout-result.ts';
+import type { ReportWorkflowOptions } from './report-options.ts';
+import type { ReportWorkflowResult } from './report-result.ts';
 
 /**
  * The workflows by name, with their typed options and results: what the CLI's commands and the
@@ -20,6 +24,8 @@ export interface Workflows {
   readonly predict: { readonly options: PredictWorkflowOptions; readonly result: PredictWorkflowResult };
   readonly evaluate: { readonly options: EvaluateWorkflowOptions; readonly result: EvaluateWorkflowResult };
   readonly xrf: { readonly options: XrfWorkflowOptions; readonly result: XrfWorkflowResult };
+  readonly layout: { readonly options: LayoutWorkflowOptions; readonly result: LayoutWorkflowResult };
+  readonly report: { readonly options: ReportWorkflowOptions; readonly result: ReportWorkflowResult };
 }
 
 export type WorkflowName = keyof Workflows;
@@ -55,6 +61,14 @@ const LOADERS: { readonly [K in WorkflowName]: () => Promise<WorkflowModule<K>> 
   xrf: async () => {
     const m = await import('./xrf.ts');
     return { run: m.xrfWorkflow, table: m.XRF_OPTIONS, lines: m.xrfResultLines };
+  },
+  layout: async () => {
+    const m = await import('./layout.ts');
+    return { run: m.layoutWorkflow, table: m.LAYOUT_OPTIONS, lines: m.layoutResultLines };
+  },
+  report: async () => {
+    const m = await import('./report.ts');
+    return { run: m.reportWorkflow, table: m.REPORT_OPTIONS, lines: m.reportResultLines };
   },
 };
 

@@ -6,9 +6,13 @@
  */
 import type { EvaluateWorkflowResult } from './evaluate-result.ts';
 import type { XrfWorkflowResult } from './xrf-result.ts';
+import type { LayoutWorkflowResult } from './layout-result.ts';
+import type { ReportWorkflowResult } from './report-result.ts';
 
 export type * from './evaluate-result.ts';
 export type * from './xrf-result.ts';
+export type * from './layout-result.ts';
+export type * from './report-result.ts';
 
 /** A trust warning (main/eval/trust-checks.ts TrustWarning), with its fix naming real flags. */
 export interface WorkflowWarning {
@@ -149,4 +153,6 @@ export type WorkflowJobResult =
   | { readonly workflow: 'train'; readonly result: TrainWorkflowResult }
   | { readonly workflow: 'predict'; readonly result: PredictWorkflowResult }
   | { readonly workflow: 'evaluate'; readonly result: EvaluateWorkflowResult }
-  | { readonly workflow: 'xrf'; readonly result: XrfWorkflowResult };
+  | { readonly workflow: 'xrf'; readonly result: XrfWorkflowResult }
+  | { readonly workflow: 'layout'; readonly result: LayoutWorkflowResult }
+  | { readonly workflow: 'report'; readonly result: ReportWorkflowResult };
