@@ -10,8 +10,8 @@ const checkRaster = (path: string) => checkUserFileOrFolder(path, 'raster', ['.t
 /**
  * The export requests that finish in well under a second (a GeoTIFF copy of chosen bands,
  * sites to GeoJSON/Shapefile, metrics to CSV). The page layout and the run report draw
- * images for seconds, so they are compute jobs instead (`layout`, `report`: the CLI commands
- * in a worker thread, with progress and cancel).
+ * images for seconds, so they are compute jobs instead (`layout`, `report`: the workflows of
+ * main/workflows/ in a worker thread, with progress, cancel and a typed result).
  */
 export async function exportRasterRequest(p: Params<'exportRaster'>): Promise<Result<'exportRaster'>> {
   await checkRaster(p.source);

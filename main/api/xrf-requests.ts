@@ -15,8 +15,9 @@ import { checkUserFileOrFolder } from '../util/user-file.ts';
 /**
  * Backend of the Micro-XRF panel: the seeded synthetic sample written as files the `xrf`
  * command reads, a cube's size and bands, and an RGB composite of three bands. Detection itself
- * runs as an `xrf` job (the CLI command in a worker thread); its outputs are read with
- * `readJsonResult` (metrics.json, roc.json, separability.json) and `getRasterBand` (score maps).
+ * runs as an `xrf` job (the xrf workflow in a worker thread, main/workflows/xrf.ts): its typed
+ * result carries the metrics and names the files, read with `readJsonResult` (roc.json,
+ * separability.json) and `getRasterBand` (score maps).
  */
 
 // The cube last read stays in memory: choosing other composite bands must not re-read the file.

@@ -11,6 +11,14 @@ import type { RpcaWorkflowOptions } from './rpca-options.ts';
 import type { RpcaWorkflowResult } from './rpca-result.ts';
 import type { ExplainWorkflowOptions } from './explain-options.ts';
 import type { ExplainWorkflowResult } from './explain-result.ts';
+import type { EvaluateWorkflowOptions } from './evaluate-options.ts';
+import type { EvaluateWorkflowResult } from './evaluate-result.ts';
+import type { XrfWorkflowOptions } from './xrf-options.ts';
+import type { XrfWorkflowResult } from './xrf-result.ts';
+import type { LayoutWorkflowOptions } from './layout-options.ts';
+import type { LayoutWorkflowResult } from './layout-result.ts';
+import type { ReportWorkflowOptions } from './report-options.ts';
+import type { ReportWorkflowResult } from './report-result.ts';
 
 /**
  * The workflows by name, with their typed options and results: what the CLI's commands and the
@@ -26,6 +34,10 @@ export interface Workflows {
   readonly sites: { readonly options: SitesWorkflowOptions; readonly result: SitesWorkflowResult };
   readonly rpca: { readonly options: RpcaWorkflowOptions; readonly result: RpcaWorkflowResult };
   readonly explain: { readonly options: ExplainWorkflowOptions; readonly result: ExplainWorkflowResult };
+  readonly evaluate: { readonly options: EvaluateWorkflowOptions; readonly result: EvaluateWorkflowResult };
+  readonly xrf: { readonly options: XrfWorkflowOptions; readonly result: XrfWorkflowResult };
+  readonly layout: { readonly options: LayoutWorkflowOptions; readonly result: LayoutWorkflowResult };
+  readonly report: { readonly options: ReportWorkflowOptions; readonly result: ReportWorkflowResult };
 }
 
 export type WorkflowName = keyof Workflows;
@@ -69,6 +81,22 @@ const LOADERS: { readonly [K in WorkflowName]: () => Promise<WorkflowModule<K>> 
   explain: async () => {
     const m = await import('./explain.ts');
     return { run: m.explainWorkflow, table: m.EXPLAIN_OPTIONS, lines: m.explainResultLines };
+  },
+  evaluate: async () => {
+    const m = await import('./evaluate.ts');
+    return { run: m.evaluateWorkflow, table: m.EVALUATE_OPTIONS, lines: m.evaluateResultLines };
+  },
+  xrf: async () => {
+    const m = await import('./xrf.ts');
+    return { run: m.xrfWorkflow, table: m.XRF_OPTIONS, lines: m.xrfResultLines };
+  },
+  layout: async () => {
+    const m = await import('./layout.ts');
+    return { run: m.layoutWorkflow, table: m.LAYOUT_OPTIONS, lines: m.layoutResultLines };
+  },
+  report: async () => {
+    const m = await import('./report.ts');
+    return { run: m.reportWorkflow, table: m.REPORT_OPTIONS, lines: m.reportResultLines };
   },
 };
 

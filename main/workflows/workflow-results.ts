@@ -4,6 +4,15 @@
  * Node and library imports: the renderer's type check (no Node types) reads this file.
  * The workflow modules return these types, so a change there that breaks them fails to compile.
  */
+import type { EvaluateWorkflowResult } from './evaluate-result.ts';
+import type { XrfWorkflowResult } from './xrf-result.ts';
+import type { LayoutWorkflowResult } from './layout-result.ts';
+import type { ReportWorkflowResult } from './report-result.ts';
+
+export type * from './evaluate-result.ts';
+export type * from './xrf-result.ts';
+export type * from './layout-result.ts';
+export type * from './report-result.ts';
 
 import type { ExplainWorkflowResult } from './explain-result.ts';
 
@@ -158,7 +167,11 @@ export type WorkflowJobResult =
   | { readonly workflow: 'faults'; readonly result: FaultsWorkflowResult }
   | { readonly workflow: 'sites'; readonly result: SitesWorkflowResult }
   | { readonly workflow: 'rpca'; readonly result: RpcaWorkflowResult }
-  | { readonly workflow: 'explain'; readonly result: ExplainWorkflowResult };
+  | { readonly workflow: 'explain'; readonly result: ExplainWorkflowResult }
+  | { readonly workflow: 'evaluate'; readonly result: EvaluateWorkflowResult }
+  | { readonly workflow: 'xrf'; readonly result: XrfWorkflowResult }
+  | { readonly workflow: 'layout'; readonly result: LayoutWorkflowResult }
+  | { readonly workflow: 'report'; readonly result: ReportWorkflowResult };
 
 /** Workflow name → its typed result, read off WorkflowJobResult (one place to extend). */
 export type WorkflowResultByName = { readonly [W in WorkflowJobResult as W['workflow']]: W['result'] };

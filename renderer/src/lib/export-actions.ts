@@ -68,7 +68,7 @@ export interface ExportOutcome {
 
 const failed = (error: string): ExportOutcome => ({ error, message: null });
 
-/** Runs `geoanomaly layout` as a job (the sites, if drawn, are written first onto their own grid). */
+/** Runs the layout workflow (`geoanomaly layout`) as a job (the sites, if drawn, are written first onto their own grid). */
 export async function runLayoutExport(wb: Workbench, p: LayoutParams, onStarted: (jobId: string) => void): Promise<ExportOutcome> {
   const bad = checkOutputPath(p.path, ['pdf', 'png']);
   if (bad) return failed(bad);
@@ -103,10 +103,13 @@ export async function runLayoutExport(wb: Workbench, p: LayoutParams, onStarted:
   }
   const outcome = await wb.jobs.start('layout', { options }, `Map layout: ${p.layer.name} · ${p.band}`, onStarted);
   if (!outcome.ok) return failed(outcome.error ? `${outcome.error.name}: ${outcome.error.message}` : 'the layout job failed');
-  return { error: null, message: `Saved ${p.path.trim()}` };
+  // The page the workflow wrote, from its typed result (main/workflows/layout-result.ts).
+  const done = outcome.result?.workflow;
+  if (done?.workflow !== 'layout') return failed('the layout job returned no layout result');
+  return { error: null, message: `Saved ${done.result.outputs.page}` };
 }
 
-/** Runs `geoanomaly report` as a job. */
+/** Runs the report workflow (`geoanomaly report`) as a job. */
 export async function runReportExport(wb: Workbench, p: { runDir: string; map: string; deposits: string; path: string }, onStarted: (jobId: string) => void): Promise<ExportOutcome> {
   const bad = checkOutputPath(p.path, ['html', 'pdf']);
   if (bad) return failed(bad);
@@ -115,7 +118,10 @@ export async function runReportExport(wb: Workbench, p: { runDir: string; map: s
   if (p.deposits) options.deposits = p.deposits;
   const outcome = await wb.jobs.start('report', { options }, `Run report: ${p.runDir.split('/').pop() ?? p.runDir}`, onStarted);
   if (!outcome.ok) return failed(outcome.error ? `${outcome.error.name}: ${outcome.error.message}` : 'the report job failed');
-  return { error: null, message: `Saved ${p.path.trim()}` };
+  // The file the workflow wrote, from its typed result (main/workflows/report-result.ts).
+  const done = outcome.result?.workflow;
+  if (done?.workflow !== 'report') return failed('the report job returned no report result');
+  return { error: null, message: `Saved ${done.result.outputs.report}` };
 }
 
 export async function exportRasterFile(wb: Workbench, layer: RasterLayerSpec, bands: readonly string[], path: string): Promise<ExportOutcome> {

@@ -1,4 +1,4 @@
-import type { BandData } from '../../../main/api/contract.ts';
+import type { BandData, XrfMethodMetrics, XrfWorkflowResult } from '../../../main/api/contract.ts';
 import { xrfRequest, type XrfParams } from './xrf-params.ts';
 import type { SeparabilityEntry, XrfRocEntry } from './chart-data.ts';
 import { runOutputPath } from './site-actions.ts';
@@ -6,30 +6,25 @@ import { errorText, type Workbench } from './workbench.svelte.ts';
 
 export * from './xrf-params.ts';
 
-/** metrics.json of an xrf run: per method its AUC (with a truth mask), time and output maps. */
-export interface XrfMethodMetrics {
-  readonly auc?: number;
-  readonly seconds: number;
-  readonly scoreTiff: string;
-  readonly scorePng: string;
-  readonly [extra: string]: unknown;
-}
+/** metrics.json of an xrf run, per method: its AUC (with a truth mask), time and output maps (the workflow's typed result). */
+export type { XrfMethodMetrics } from '../../../main/api/contract.ts';
 
 export interface XrfRunResult {
   readonly outDir: string;
-  readonly metrics: Record<string, XrfMethodMetrics>;
+  readonly metrics: Readonly<Record<string, XrfMethodMetrics>>;
   /** Present when a truth mask was known. */
   readonly roc: Record<string, XrfRocEntry> | null;
   readonly separability: SeparabilityEntry[] | null;
 }
 
-/** Reads an xrf output folder: metrics.json, and roc.json + separability.json when they exist. */
-export async function readXrfRun(wb: Workbench, outDir: string): Promise<XrfRunResult> {
-  const metrics = (await wb.api.request('readJsonResult', { path: `${outDir}/metrics.json` })) as Record<string, XrfMethodMetrics>;
-  const hasTruth = Object.values(metrics).some((m) => typeof m.auc === 'number');
-  const roc = hasTruth ? ((await wb.api.request('readJsonResult', { path: `${outDir}/roc.json` })) as Record<string, XrfRocEntry>) : null;
-  const separability = hasTruth ? ((await wb.api.request('readJsonResult', { path: `${outDir}/separability.json` })) as SeparabilityEntry[]) : null;
-  return { outDir, metrics, roc, separability };
+/**
+ * An xrf job's results: the metrics come with its typed result (main/workflows/xrf-result.ts);
+ * the ROC curves and separability statistics are read from the files it names (with a truth mask).
+ */
+export async function readXrfRun(wb: Workbench, r: XrfWorkflowResult): Promise<XrfRunResult> {
+  const roc = r.outputs.roc ? ((await wb.api.request('readJsonResult', { path: r.outputs.roc })) as Record<string, XrfRocEntry>) : null;
+  const separability = r.outputs.separability ? ((await wb.api.request('readJsonResult', { path: r.outputs.separability })) as SeparabilityEntry[]) : null;
+  return { outDir: r.outputs.dir, metrics: r.methods, roc, separability };
 }
 
 /** Runs the detectors as an `xrf` job and reads its results. */
@@ -37,8 +32,10 @@ export async function runXrf(wb: Workbench, p: XrfParams, onStarted: (jobId: str
   const outDir = runOutputPath(wb, 'xrf', 'run');
   const outcome = await wb.jobs.start('xrf', xrfRequest(p, outDir), `Micro-XRF: ${p.methods.join(', ')}`, onStarted);
   if (!outcome.ok) return { error: outcome.error ? `${outcome.error.name}: ${outcome.error.message}` : 'the xrf job failed', result: null };
+  const done = outcome.result?.workflow;
+  if (done?.workflow !== 'xrf') return { error: 'the xrf job returned no xrf result', result: null };
   try {
-    return { error: null, result: await readXrfRun(wb, outDir) };
+    return { error: null, result: await readXrfRun(wb, done.result) };
   } catch (e) {
     return { error: errorText(e), result: null };
   }
