@@ -1,110 +1,129 @@
 /**
  * Library entry of the geoanomaly-workbench package (`import { … } from 'geoanomaly-workbench'`).
- * The compute core is usable without the app: I/O, grids, kriging, faults, sites, models.
+ *
+ * The public surface, curated (ARCHITECTURE.md "Library entry"): the workflows, the named errors,
+ * the readers and writers of the files the workbench uses, and the documented algorithms of the
+ * compute core. Engine plumbing (worker pools, ONNX graph builders and exporters, the
+ * data-parallel trainer, tile planners, layer internals) is not exported: it changes with the
+ * engines, and the workflows are the stable way to reach it. The app's contract
+ * (main/api/contract.ts) sits above this entry; the payloads it carries are the workflow option
+ * and result types exported here.
  */
+
+// ---------------------------------------------------------------------------------------------
+// Workflows: the user-level tasks the CLI and the app run (main/workflows/registry.ts)
+
+export { runWorkflow, loadWorkflow, isWorkflowName, WORKFLOW_NAMES } from './workflows/registry.ts';
+export type { Workflows, WorkflowName, WorkflowOptions, WorkflowResult, WorkflowFn, WorkflowModule } from './workflows/registry.ts';
+export { runWorkflowInWorker, WorkflowWorkerError, CANCEL_GRACE_MS } from './workflows/run-in-worker.ts';
+export type { OptionDef, OptionTable, OptionsOf } from './workflows/option-table.ts';
+export type { KrigeWorkflowOptions } from './workflows/krige.ts';
+export type { TrainWorkflowOptions } from './workflows/train.ts';
+export type { PredictWorkflowOptions } from './workflows/predict.ts';
+export type { ExplainWorkflowOptions, ExplainPoint } from './workflows/explain-options.ts';
+export type * from './workflows/workflow-results.ts';
+export type * from './workflows/explain-result.ts';
+export type { JobContext, ProgressFn } from './jobs/job.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Named errors (each says what was expected, what was found and the fix)
+
 export * from './errors.ts';
-export * from './grid/crs.ts';
-export * from './grid/grid-spec.ts';
-export * from './grid/raster.ts';
-export * from './io/geotiff-read.ts';
-export * from './io/geotiff-write.ts';
-export { Rng } from './util/rng.ts';
-export * from './grid/align.ts';
-export * from './io/table.ts';
-export * from './io/vector.ts';
+export { MetricInputError, UndefinedMetricError } from './eval/metrics.ts';
+export { TooFewGroupsError, MixedGroupLabelError } from './eval/folds.ts';
+export * from './faults/fault-errors.ts';
+export * from './sites/site-errors.ts';
+export { RaggedRowError } from './io/table.ts';
+export { CoincidentPointsError } from './kriging/prepare-samples.ts';
+export { DeformConvShapeError } from './models/deform-conv-op.ts';
+export { BackendUnavailableError } from './models/backend.ts';
+export { MissingKnowledgeError } from './models/train.ts';
+export { OnnxRuntimeUnavailableError } from './onnx/onnx-runtime.ts';
+export { MatVersionError } from './xrf/mat-v5.ts';
+export { CubeFormatError } from './xrf/cube.ts';
+export { UnknownLayerError, RunFolderError, UnsupportedCrsError } from './export/export-errors.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Grids, CRSs and raster stacks
+
+export { crsFromEpsg, crsFromWkt, crsFromProj4, parseCrs, sameCrs, requireProjected, makeTransform } from './grid/crs.ts';
+export type { Crs, AreaOfUse } from './grid/crs.ts';
+export { gridExtent, cellCenterX, cellCenterY, cellOf, inGrid, geoTransform, gridFromExtent, compareGrids, assertAligned } from './grid/grid-spec.ts';
+export type { GridSpec, Extent, AlignmentReport } from './grid/grid-spec.ts';
+export { makeStack, bandIndex, bandStats } from './grid/raster.ts';
+export type { RasterStack, BandStats } from './grid/raster.ts';
+export { resampleToGrid, alignByIndex } from './grid/align.ts';
+export type { ResampleMethod, IndexOffset } from './grid/align.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Readers and writers
+
+export { readGeoTiffInfo, readGeoTiff, readGeoTiffFolder, readStack } from './io/geotiff-read.ts';
+export type { GeoTiffInfo } from './io/geotiff-read.ts';
+export { writeGeoTiff, GeoTiffWriter } from './io/geotiff-write.ts';
+export type { GeoTiffWriteOptions } from './io/geotiff-write.ts';
+export { readSampleTable, readTableCells, inspectSampleTable, guessCoordinateColumns } from './io/table.ts';
+export type { SampleTable, SampleTableData, SampleTableOptions } from './io/table.ts';
+export { readVector, VECTOR_EXTENSIONS } from './io/vector.ts';
+export type { VectorLayer, VectorReadOptions } from './io/vector.ts';
+export { readSitesGeoJson, writeSitesGeoJson, sitesToGeoJson, sitesReadNote, DEDUPE_POLICIES } from './sites/sites-geojson.ts';
+export type { DedupePolicy, SitesReadOptions, SitesRead } from './sites/sites-geojson.ts';
+export { readManifest, loadModel } from './models/run-store.ts';
+export type { RunManifest, InputRecord } from './models/run-store.ts';
+export { readCube, readTruthMask } from './xrf/cube-import.ts';
+export { readMatFile } from './xrf/mat-v5.ts';
+export type { MatArray, MatFile } from './xrf/mat-v5.ts';
+export { exportRaster } from './export/raster-export.ts';
+export { exportSites } from './export/sites-export.ts';
+export { exportMetricsCsv, readRunMetrics } from './export/metrics-csv.ts';
+export { writeMapLayout } from './export/map-layout.ts';
+export type { MapLayoutOptions, MapLayout } from './export/map-layout.ts';
+export { writeRunReport } from './export/run-report.ts';
 export { generateDemoSurvey, writeDemoSurvey } from './demo/demo-survey.ts';
-export * from './jobs/job.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Algorithms of the compute core, each tested against an outside reference (docs/)
+
+export { Rng } from './util/rng.ts';
+export * from './kriging/index.ts';
 export {
   rocCurve, rocAuc, confusion, classificationMetrics, chooseThreshold, metricsFromConfusion, predictAt,
-  MetricInputError, UndefinedMetricError,
   type RocCurve, type RocOptions, type Confusion, type ClassificationMetrics, type ThresholdMode,
 } from './eval/metrics.ts';
-export { groupedStratifiedKFold, summarize, TooFewGroupsError, MixedGroupLabelError, type Fold, type Summary } from './eval/folds.ts';
-export * from './faults/fault-errors.ts';
-export * from './faults/segment-index.ts';
-export * from './faults/fault-lines.ts';
-export * from './faults/distance-to-faults.ts';
-export * from './faults/power-law.ts';
-export * from './faults/weight-map.ts';
-export * from './faults/fault-inputs.ts';
-export * from './sites/site-errors.ts';
-export * from './sites/label-cells.ts';
-export * from './sites/site-inputs.ts';
-export * from './sites/site-blocks.ts';
-export * from './sites/negative-sites.ts';
-export * from './sites/build-sites.ts';
-export * from './sites/sites-geojson.ts';
-export * from './sites/band-transform.ts';
-export * from './sites/patches.ts';
-export * from './kriging/index.ts';
-export { runTasks, serveTasks, workerInput, defaultThreads, type WorkerPoolOptions, type TaskContext, type TaskOutput } from './jobs/worker-pool.ts';
-export { deformConv2d, DeformConvShapeError } from './models/deform-conv-op.ts';
-export type { DeformConv2dOptions } from './models/deform-conv-op.ts';
-export { DeformConv2D } from './models/deform-conv-layer.ts';
-export type { DeformConv2DArgs } from './models/deform-conv-layer.ts';
-export { initBackend, getTf, activeBackend, BackendUnavailableError } from './models/backend.ts';
-export type { BackendInfo, BackendPreference } from './models/backend.ts';
-export { buildModel, checkArchitectureOptions, parseModelKinds, isDeformable, usesGeology, MODEL_KINDS, SameConv2D, SeededDropout } from './models/architectures.ts';
-export type { ModelKind, ArchitectureOptions } from './models/architectures.ts';
-export { createGeologyVariables, geologyProbability, geologyLoss, crossEntropy, totalLoss } from './models/geology-loss.ts';
-export type { GeologyTermVariables } from './models/geology-loss.ts';
-export { trainModel, trainingDataFrom, predictDepositProbability, validationSplit, checkTrainOptions, MissingKnowledgeError } from './models/train.ts';
-export type { TrainingData, TrainOptions, TrainedModel, EpochRecord } from './models/train.ts';
-export { TRAIN_ENGINES } from './models/train.ts';
-export type { TrainEngine, TrainHooks } from './models/train.ts';
-export { OnnxTrainer } from './models/onnx-train/onnx-trainer.ts';
-export type { OnnxTrainerOptions, EpochRunner } from './models/onnx-train/onnx-trainer.ts';
-export { buildTrainGraph, OnnxTrainUnsupportedError } from './models/onnx-train/train-graph.ts';
-export type { TrainGraph, TrainGraphOptions } from './models/onnx-train/train-graph.ts';
-export { DataParallelTrainer, ReplicaDivergenceError } from './models/data-parallel.ts';
-export type { Replica, ReplicaFactory, ReplicaInfo, ProgramRef, DataParallelOptions, EpochResult, SharedArrays } from './models/data-parallel.ts';
-export { crossValidate, crossValidateAndFit, checkCrossValidationOptions, metricsJsonEntry, summarizeFolds, METRIC_NAMES } from './models/cross-validate.ts';
-export type { CrossValidationOptions, CrossValidationResult, FoldResult, CvProtocol, MetricName } from './models/cross-validate.ts';
-export { saveModel, loadModel, fileModelHandler, readManifest, writeManifest, sha256File, describeInput, packageVersions } from './models/run-store.ts';
-export type { RunManifest, InputRecord } from './models/run-store.ts';
+export { groupedStratifiedKFold, summarize, type Fold, type Summary } from './eval/folds.ts';
 export { evaluateMap, type MapEvaluation, type MapEvaluationOptions, type SuccessRateCurve, type PredictionAreaCurve, type PaIntersection } from './eval/success-rate.ts';
 export { concentrationArea, anomalyClasses, type ConcentrationArea, type ConcentrationAreaOptions, type CaSegment } from './eval/concentration-area.ts';
 export { robustPca, ilrBasis, type RobustPca, type RobustPcaOptions, type LogTransform } from './eval/robust-pca.ts';
 export { detMcd, type McdResult, type McdOptions } from './eval/mcd.ts';
-export { readMatFile, matToPixelMajor, MatVersionError } from './xrf/mat-v5.ts';
-export type { MatArray, MatFile } from './xrf/mat-v5.ts';
-export { makeCube, normalizeCube, CubeFormatError, NORMALIZATIONS } from './xrf/cube.ts';
-export type { SpectralCube, Normalization } from './xrf/cube.ts';
-export { readCube, readTruthMask } from './xrf/cube-import.ts';
+export { distanceFromSegments, distanceFromFaultMask, faultBuffers, type SegmentDistanceOptions } from './faults/distance-to-faults.ts';
+export { fitDensityPowerLaw, ringDistanceKm, defaultRingWidth, type PowerLawFit, type RingStats, type DensityOptions } from './faults/power-law.ts';
+export { weightMap, ringWeights, type WeightMapOptions, type WeightNormalisation } from './faults/weight-map.ts';
+export { faultDistanceFromFile, type FaultFileOptions, type FaultDistance } from './faults/fault-inputs.ts';
+export { blocksAround, mergeSites, countLabels, type Site, type SiteSet, type SiteSource, type BlockOptions } from './sites/site-blocks.ts';
+export { buildSites, type BuildSitesOptions, type NegativeSpec, type SitesSummary } from './sites/build-sites.ts';
+export { transformStack, applyTransform, BAND_TRANSFORMS, type BandTransform, type TransformOptions, type TransformStats } from './sites/band-transform.ts';
+export { extractPatches, type PatchOptions, type PatchDataset } from './sites/patches.ts';
+export { deformConv2d } from './models/deform-conv-op.ts';
+export type { DeformConv2dOptions } from './models/deform-conv-op.ts';
+export { DeformConv2D } from './models/deform-conv-layer.ts';
+export type { DeformConv2DArgs } from './models/deform-conv-layer.ts';
+export { initBackend, activeBackend } from './models/backend.ts';
+export type { BackendInfo, BackendPreference } from './models/backend.ts';
+export { buildModel, MODEL_KINDS } from './models/architectures.ts';
+export type { ModelKind, ArchitectureOptions } from './models/architectures.ts';
+export { trainModel, trainingDataFrom, predictDepositProbability, TRAIN_ENGINES } from './models/train.ts';
+export type { TrainingData, TrainOptions, TrainedModel, EpochRecord, TrainEngine } from './models/train.ts';
+// crossValidate here is the models' (as before); kriging's leave-one-out crossValidate is shadowed by it (kriging workflow: cv option).
+export { crossValidate, crossValidateAndFit, METRIC_NAMES } from './models/cross-validate.ts';
+export type { CrossValidationOptions, CrossValidationResult, FoldResult, CvProtocol, MetricName } from './models/cross-validate.ts';
 export { syntheticSample } from './xrf/synthetic.ts';
 export type { SyntheticOptions, SyntheticSample } from './xrf/synthetic.ts';
+export { makeCube, normalizeCube, NORMALIZATIONS } from './xrf/cube.ts';
+export type { SpectralCube, Normalization } from './xrf/cube.ts';
 export { globalRx, localRx } from './xrf/rx.ts';
 export { dbscan } from './xrf/dbscan.ts';
-export { pseudoLabels } from './xrf/pseudo-labels.ts';
-export { runMsfaNet, checkMsfaOptions, ABLATIONS } from './xrf/msfa-net.ts';
+export { runMsfaNet, ABLATIONS } from './xrf/msfa-net.ts';
 export type { Ablation, MsfaOptions, MsfaResult } from './xrf/msfa-net.ts';
 export { runAutoAd } from './xrf/auto-ad.ts';
 export { runXrfWorkflow, XRF_METHODS } from './xrf/workflow.ts';
 export type { XrfMethod, XrfWorkflowOptions } from './xrf/workflow.ts';
-export { predictRun, predictRunToGeoTiff, checkPredictRunOptions, defaultTileRows, planTiles } from './maps/parallel-predict.ts';
-export type { PredictRunOptions } from './maps/parallel-predict.ts';
-export { exportToOnnx, buildOnnxModel, OnnxExportError } from './maps/onnx/export-model.ts';
-export { resolveEngine, ENGINES, DEFAULT_ENGINE } from './onnx/onnx-run.ts';
-export type { EngineChoice, EnginePreference } from './onnx/onnx-run.ts';
-export { exportRunToOnnx } from './maps/onnx/export-run.ts';
-export type { OnnxRunPayload } from './maps/onnx/export-run.ts';
-export { loadOrt, OnnxRuntimeUnavailableError } from './onnx/onnx-runtime.ts';
-export type { OrtLoader, OrtModule } from './onnx/onnx-runtime.ts';
-export { onnxClassifier, onnxRunClassifiers } from './maps/onnx/onnx-classifier.ts';
-export type { OnnxClassifier } from './maps/onnx/onnx-classifier.ts';
-export { buildTileModels, exportTileModels } from './maps/onnx/export-model.ts';
-export type { TileModels, TileExportOptions } from './maps/onnx/export-model.ts';
-export { onnxTileClassifier } from './maps/onnx/onnx-classifier.ts';
-export type { OnnxTileModel } from './maps/onnx/onnx-classifier.ts';
-export { tapClasses, compositeClasses, windowIndexPlan } from './maps/onnx/shared-stem.ts';
-export type { StemSharing } from './maps/onnx/shared-stem.ts';
-export { writeMapLayout, renderMapLayout, checkLayoutOptions, layoutGeometry } from './export/map-layout.ts';
-export type { MapLayoutOptions, MapLayout } from './export/map-layout.ts';
-export { writeRunReport, buildRunReport, renderReportHtml, renderReportPdf } from './export/run-report.ts';
-export { exportMetricsCsv, metricsToCsv, readRunMetrics } from './export/metrics-csv.ts';
-export { exportRaster } from './export/raster-export.ts';
-export { exportSites } from './export/sites-export.ts';
-export { writePointShapefile } from './export/shapefile.ts';
-export { crsToPrjWkt } from './export/crs-wkt.ts';
-export { UnknownLayerError, RunFolderError, UnsupportedCrsError } from './export/export-errors.ts';
-export { PAPER_SIZES_MM, pageOf } from './export/paper.ts';

@@ -13,9 +13,10 @@ import { CancelledError, InvalidOptionError } from '../../main/errors.ts';
 import { initBackend } from '../../main/models/backend.ts';
 import { formatHelp } from '../../main/commands/command.ts';
 import { explainCommand } from '../../main/cli/commands/explain.ts';
-import { explainResultLines, explainWorkflow, type ExplainRunResult, type SiteExplanation } from '../../main/workflows/explain.ts';
+import { explainResultLines, explainWorkflow, type ExplainRunResult, type ExplainWorkflowResult, type SiteExplanation } from '../../main/workflows/explain.ts';
 import { runWorkflow } from '../../main/workflows/registry.ts';
-import { runWorkflowInWorker } from '../../main/workflows/run-in-worker.ts';
+import { createHandlers } from '../../main/api/handlers.ts';
+import type { JobResult } from '../../main/api/contract.ts';
 import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
 import { writeRandomRun } from '../maps/random-run.ts';
 
@@ -157,11 +158,23 @@ describe('explain workflow', () => {
     expect(existsSync(join(out, 'explain.json'))).toBe(false);
   }, 60_000);
 
-  it('runs in a worker thread (the app\'s explain job) with the numbers of the calling thread', async () => {
+  it("runs as the app's explain job in a worker (typed result, numbers of the calling thread); explainSite is the workflow at a point", async () => {
     const options = { run: runDir, stack: stackPath, sites: sitesPath, gradcam: true, noMaps: true, maxSites: 2 } as const;
     const here = await explainWorkflow({ ...options, out: join(dir, 'here') });
-    const there = await runWorkflowInWorker('explain', { ...options, out: join(dir, 'there') });
-    if (here.mode !== 'run' || there.mode !== 'run') throw new Error('expected whole-run results');
+    if (here.mode !== 'run') throw new Error('expected a whole-run result');
+    const events: { name: string; payload: unknown }[] = [];
+    const { handlers, jobs } = createHandlers({ dataDir: join(dir, 'app-data'), host: 'browser', emit: (name, payload) => events.push({ name, payload }), autosaveDelayMs: 60_000 });
+    // The request carries the CLI's flags (contract ComputeJobRequest); the worker parses them with EXPLAIN_OPTIONS.
+    const out = join(dir, 'there');
+    const { jobId } = await handlers.explain({ options: { run: runDir, stack: stackPath, sites: sitesPath, gradcam: true, 'no-maps': true, 'max-sites': 2, out } });
+    await jobs.settled(jobId);
+    const done = events.find((e) => e.name === 'jobDone' && (e.payload as { jobId: string }).jobId === jobId);
+    expect(done, JSON.stringify(events.filter((e) => e.name === 'jobFailed'))).toBeDefined();
+    const result = (done?.payload as { result: JobResult }).result;
+    expect(result.workflow?.workflow).toBe('explain');
+    const there = result.workflow?.result as ExplainWorkflowResult;
+    if (there.mode !== 'run') throw new Error('expected a whole-run result');
+    expect(result.lines).toEqual(expect.arrayContaining(explainResultLines(there)));
     expect(there.sites.map((s) => s.siteId)).toEqual(here.sites.map((s) => s.siteId));
     expect(there.sites).toHaveLength(2);
     there.sites.forEach((s, i) => {
@@ -171,6 +184,12 @@ describe('explain workflow', () => {
       }
     });
     expect(there.outputs.maps).toBeUndefined();
-    expect(existsSync(join(dir, 'there', 'explain-maps.tif'))).toBe(false);
+    expect(existsSync(join(out, 'explain-maps.tif'))).toBe(false);
+
+    // explainSite over the contract = the workflow at the point of the first deposit site.
+    const s0 = here.sites[0];
+    const clicked = await handlers.explainSite({ runDir, stack: stackPath, x: cellCenterX(grid, s0.col), y: cellCenterY(grid, s0.row) });
+    expect([clicked.row, clicked.col]).toEqual([s0.row, s0.col]);
+    for (const m of clicked.models) expect(Math.abs(m.gradcam.peak - s0.models[m.name].gradcamPeak)).toBeLessThanOrEqual(TOL);
   }, 120_000);
 });
