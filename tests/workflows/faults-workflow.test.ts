@@ -11,6 +11,7 @@ import { formatHelp } from '../../main/commands/command.ts';
 import { faultsCommand } from '../../main/cli/commands/faults.ts';
 import { faultsResultLines, faultsWorkflow, type FaultsWorkflowOptions } from '../../main/workflows/faults.ts';
 import { runWorkflowInWorker } from '../../main/workflows/run-in-worker.ts';
+import { runWorkflowJob } from '../../main/api/workflow-job.ts';
 import { tempDir } from '../helpers/paths.ts';
 
 /**
@@ -157,6 +158,20 @@ describe('faults workflow', () => {
       grid: { ...here.grid, file: '' },
       deposits: { ...here.deposits, file: '' },
     });
+  });
+
+  it("the app's request (flag → value, as renderer/src/lib/fault-actions.ts sends it) gives the job's typed fit", async () => {
+    const { options } = survey();
+    const job = await runWorkflowJob('faults', {
+      options: { faults: options.faults!, grid: options.grid!, deposits: options.deposits!, distance: options.distance!, weight: options.weight!, report: options.report!, normalisation: 'max', ring: 1000, 'min-ring': 1, 'max-ring': 8, 'ring-distance': 'outer' },
+    }, {});
+    expect(job.exitCode).toBe(0);
+    const done = job.workflow;
+    if (done?.workflow !== 'faults') throw new Error(`expected a faults result, got ${done?.workflow}`);
+    expect(Math.abs(done.result.fit!.k - ref.k)).toBeLessThan(1e-10 * Math.abs(ref.k)); // R lm, as above
+    expect(done.result.outputs).toEqual({ distance: options.distance, weight: options.weight, report: options.report });
+    // The job's lines end with the CLI's.
+    expect(job.lines.slice(-5)).toEqual(faultsResultLines(done.result));
   });
 
   it('"geoanomaly faults --help" is what it was before the workflow (byte for byte)', () => {

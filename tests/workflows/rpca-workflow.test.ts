@@ -11,6 +11,7 @@ import { formatHelp } from '../../main/commands/command.ts';
 import { rpcaCommand } from '../../main/cli/commands/rpca.ts';
 import { rpcaResultLines, rpcaWorkflow } from '../../main/workflows/rpca.ts';
 import { runWorkflowInWorker } from '../../main/workflows/run-in-worker.ts';
+import { runWorkflowJob } from '../../main/api/workflow-job.ts';
 import { tempDir } from '../helpers/paths.ts';
 
 /**
@@ -128,6 +129,18 @@ describe('rpca workflow', () => {
     expect({ ...there, outputs: here.outputs }).toEqual(here);
     expect(here.components).toEqual(['PC1', 'PC2']);
     expect(here.bands).toEqual(NAMES);
+  });
+
+  it("the app's request (as renderer/src/lib/rpca-actions.ts sends it) gives the job's typed result and files", async () => {
+    const { dir, stack } = stackFile();
+    const out = join(dir, 'app');
+    const job = await runWorkflowJob('rpca', { options: { stack, transform: 'log10', alpha: 0.5, seed: 1, out } }, {});
+    const done = job.workflow;
+    if (done?.workflow !== 'rpca') throw new Error(`expected an rpca result, got ${done?.workflow}`);
+    expect(done.result.mcd.h).toBe(c.h); // R covMcd, as above
+    expect(done.result.outputs.scores).toBe(join(out, 'pc-scores.tif'));
+    expect(JSON.parse(readFileSync(done.result.outputs.loadings, 'utf8')).outputs.scores).toBe(done.result.outputs.scores);
+    expect(job.lines.slice(-5)).toEqual(rpcaResultLines(done.result));
   });
 
   it('"geoanomaly rpca --help" is what it was before the workflow (byte for byte)', () => {

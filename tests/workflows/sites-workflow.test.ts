@@ -10,6 +10,7 @@ import { formatHelp } from '../../main/commands/command.ts';
 import { sitesCommand } from '../../main/cli/commands/sites.ts';
 import { sitesResultLines, sitesWorkflow, type SitesWorkflowOptions } from '../../main/workflows/sites.ts';
 import { runWorkflowInWorker } from '../../main/workflows/run-in-worker.ts';
+import { runWorkflowJob } from '../../main/api/workflow-job.ts';
 import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
 
 /**
@@ -119,6 +120,20 @@ describe('sites workflow', () => {
     const there = await runWorkflowInWorker('sites', { ...a.options, out: join(a.dir, 'worker.gpkg') });
     expect(there.outputs.files).toEqual([join(a.dir, 'worker.gpkg')]);
     expect({ ...there, outputs: here.outputs }).toEqual(here);
+  });
+
+  it("the app's automatic-negatives request (as renderer/src/lib/site-actions.ts sends it) gives the job's typed counts", async () => {
+    const { dir, options } = setup();
+    const out = join(dir, 'app.geojson');
+    const job = await runWorkflowJob('sites', {
+      options: { deposits: options.deposits!, grid: options.grid!, negatives: 'auto', seed: 3, out, faults: options.faults!, 'min-deposit-dist': 500, 'min-fault-dist': 300 },
+    }, {});
+    const done = job.workflow;
+    if (done?.workflow !== 'sites') throw new Error(`expected a sites result, got ${done?.workflow}`);
+    const direct = await sitesWorkflow({ ...options, out: join(dir, 'direct.geojson') });
+    expect(done.result.outputs).toEqual({ sites: out, files: [out] });
+    expect({ ...done.result, outputs: direct.outputs, format: direct.format }).toEqual(direct);
+    expect(job.lines.slice(-sitesResultLines(done.result).length)).toEqual(sitesResultLines(done.result));
   });
 
   it('"geoanomaly sites --help" is what it was before the workflow (byte for byte)', () => {
