@@ -20,6 +20,7 @@ import { optionsFromRequest } from '../../main/workflows/option-table.ts';
 import { runWorkflow } from '../../main/workflows/registry.ts';
 import { runWorkflowInWorker } from '../../main/workflows/run-in-worker.ts';
 import { EVALUATE_OPTIONS, evaluateResultLines, evaluateWorkflow } from '../../main/workflows/evaluate.ts';
+import { runtimeImportsOutsideRepo } from '../helpers/node-free.ts';
 import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
 
 /**
@@ -70,6 +71,13 @@ function writeInputs(dir: string) {
 describe('evaluate workflow', () => {
   it('keeps "geoanomaly evaluate --help" byte-identical (tests/fixtures/help/evaluate.txt, captured before the move)', () => {
     expect(formatHelp(evaluateCommand)).toBe(readFileSync(join(REPO_ROOT, 'tests/fixtures/help/evaluate.txt'), 'utf8'));
+  });
+
+  it('has its option table and result type Node-free (the renderer may import them): no node: or package import, even transitively', () => {
+    expect(runtimeImportsOutsideRepo('main/workflows/evaluate-options.ts')).toEqual([]);
+    expect(runtimeImportsOutsideRepo('main/workflows/evaluate-result.ts')).toEqual([]);
+    // The workflow itself is not (it reads and writes files): the check sees its imports.
+    expect(runtimeImportsOutsideRepo('main/workflows/evaluate.ts').some((i) => / → node:/.test(i))).toBe(true);
   });
 
   it('writes EVAL.json and returns AUC, P–A, C–A and every count as data, excluding training-site cells', async () => {

@@ -16,6 +16,7 @@ import { pageOf, pagePixels } from '../../main/export/paper.ts';
 import { optionsFromRequest } from '../../main/workflows/option-table.ts';
 import { LAYOUT_OPTIONS, layoutResultLines, layoutWorkflow } from '../../main/workflows/layout.ts';
 import { decodePng } from '../browser/png.ts';
+import { runtimeImportsOutsideRepo } from '../helpers/node-free.ts';
 import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
 
 /**
@@ -39,6 +40,13 @@ function pdfPageSize(file: string): [number, number] {
 describe('layout workflow', () => {
   it('keeps "geoanomaly layout --help" byte-identical (tests/fixtures/help/layout.txt, captured before the move)', () => {
     expect(formatHelp(layoutCommand)).toBe(readFileSync(join(REPO_ROOT, 'tests/fixtures/help/layout.txt'), 'utf8'));
+  });
+
+  it('has its option table and result type Node-free (the renderer may import them): no node: or package import, even transitively', () => {
+    expect(runtimeImportsOutsideRepo('main/workflows/layout-options.ts')).toEqual([]);
+    expect(runtimeImportsOutsideRepo('main/workflows/layout-result.ts')).toEqual([]);
+    // The workflow itself is not (it reads and writes files): the check sees its imports.
+    expect(runtimeImportsOutsideRepo('main/workflows/layout.ts').some((i) => / → node:/.test(i))).toBe(true);
   });
 
   it('PDF: the page box is A4 portrait (pdfinfo, ±1 pt) and the result says so', async () => {

@@ -17,6 +17,7 @@ import { RunFolderError } from '../../main/export/export-errors.ts';
 import { Rng } from '../../main/util/rng.ts';
 import { optionsFromRequest } from '../../main/workflows/option-table.ts';
 import { REPORT_OPTIONS, reportResultLines, reportWorkflow } from '../../main/workflows/report.ts';
+import { runtimeImportsOutsideRepo } from '../helpers/node-free.ts';
 import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
 
 /**
@@ -46,6 +47,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('report workflow', () => {
   it('keeps "geoanomaly report --help" byte-identical (tests/fixtures/help/report.txt, captured before the move)', () => {
     expect(formatHelp(reportCommand)).toBe(readFileSync(join(REPO_ROOT, 'tests/fixtures/help/report.txt'), 'utf8'));
+  });
+
+  it('has its option table and result type Node-free (the renderer may import them): no node: or package import, even transitively', () => {
+    expect(runtimeImportsOutsideRepo('main/workflows/report-options.ts')).toEqual([]);
+    expect(runtimeImportsOutsideRepo('main/workflows/report-result.ts')).toEqual([]);
+    // The workflow itself is not (it reads and writes files): the check sees its imports.
+    expect(runtimeImportsOutsideRepo('main/workflows/report.ts').some((i) => / → node:/.test(i))).toBe(true);
   });
 
   it('HTML: returns the models, the figures and the warnings the file holds; the CLI prints reportResultLines', async () => {

@@ -16,6 +16,7 @@ import { InvalidOptionError } from '../../main/errors.ts';
 import { optionsFromRequest } from '../../main/workflows/option-table.ts';
 import { runWorkflowInWorker } from '../../main/workflows/run-in-worker.ts';
 import { XRF_OPTIONS, xrfResultLines, xrfWorkflow } from '../../main/workflows/xrf.ts';
+import { runtimeImportsOutsideRepo } from '../helpers/node-free.ts';
 import { REPO_ROOT } from '../helpers/paths.ts';
 
 /**
@@ -34,6 +35,13 @@ function writeCubeTiff(path: string, s: ReturnType<typeof syntheticSample>): voi
 describe('xrf workflow', () => {
   it('keeps "geoanomaly xrf --help" byte-identical (tests/fixtures/help/xrf.txt, captured before the move)', () => {
     expect(formatHelp(xrfCommand)).toBe(readFileSync(join(REPO_ROOT, 'tests/fixtures/help/xrf.txt'), 'utf8'));
+  });
+
+  it('has its option table and result type Node-free (the renderer may import them): no node: or package import, even transitively', () => {
+    expect(runtimeImportsOutsideRepo('main/workflows/xrf-options.ts')).toEqual([]);
+    expect(runtimeImportsOutsideRepo('main/workflows/xrf-result.ts')).toEqual([]);
+    // The workflow itself is not (it reads and writes files): the check sees its imports.
+    expect(runtimeImportsOutsideRepo('main/workflows/xrf.ts').some((i) => / → node:/.test(i))).toBe(true);
   });
 
   it('scores a TIFF cube against a PNG mask and returns every metric and output path as data', async () => {
