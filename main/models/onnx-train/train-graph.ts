@@ -43,6 +43,8 @@ export const IN_GEO_B = 'geo_b';
 export const OUT_LOSS = 'loss';
 /** Optional outputs (TrainGraphOptions): the class probabilities [batch, 2] and dL/dx [batch, h, w, c]. */
 export const OUT_PROBS = 'probs';
+/** The cross-entropy alone (without the geology term), an output of forward-only graphs. */
+export const OUT_CE = 'ce';
 export const OUT_GRAD_X = 'grad_x';
 
 export interface TrainGraphOptions {
@@ -64,7 +66,7 @@ export interface TrainGraphOptions {
    * validation loss. 'infer' has no backward. @default 'train'
    */
   readonly mode?: 'train' | 'infer';
-  /** Forward only: the loss (and the batch statistics in 'train' mode), no backward nodes. @default false ('infer': true) */
+  /** Forward only: the loss, the cross-entropy alone (OUT_CE) and in 'train' mode the batch statistics; no backward nodes. @default false ('infer': true) */
   readonly forwardOnly?: boolean;
   /** Also output the class probabilities (OUT_PROBS). @default false */
   readonly probabilities?: boolean;
@@ -111,7 +113,9 @@ export interface TrainGraph {
  */
 export function buildTrainGraph(model: tfl.LayersModel, options: TrainGraphOptions): TrainGraph {
   const B = options.batch;
-  if (!(Number.isInteger(B) && B >= 2)) throw new OnnxTrainUnsupportedError(`ONNX training: batch must be an integer ≥ 2, got ${B}`);
+  // BatchNorm's batch statistics need two samples; the inference-mode forward does not.
+  const minBatch = options.mode === 'infer' ? 1 : 2;
+  if (!(Number.isInteger(B) && B >= minBatch)) throw new OnnxTrainUnsupportedError(`ONNX training: batch must be an integer ≥ ${minBatch}, got ${B}`);
   const inShape = model.inputs[0]?.shape;
   if (model.inputs.length !== 1 || model.outputs.length !== 1 || !inShape || inShape.length !== 4 || inShape.slice(1).some((d) => d === null)) {
     throw new OnnxTrainUnsupportedError(`ONNX training: model "${model.name}" must have one NHWC input of known size and one output`);
@@ -245,6 +249,10 @@ export function buildTrainGraph(model: tfl.LayersModel, options: TrainGraphOptio
   }
   o.output(loss, OUT_LOSS);
   const outputs: OnnxValueInfo[] = [{ name: OUT_LOSS, dims: [] }];
+  if (forwardOnly) {
+    o.output(ce, OUT_CE);
+    outputs.push({ name: OUT_CE, dims: [] });
+  }
   if (!forwardOnly) {
     // Softmax backward: dz = p ⊙ (dp − Σ dp ⊙ p).
     let grad: string | null = o.mul(probs, o.sub(dp, o.sum(o.mul(dp, probs), [1], true)));
