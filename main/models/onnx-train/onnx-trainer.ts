@@ -171,9 +171,10 @@ export class OnnxTrainer implements EpochRunner {
    * trainModel's validation loss (inferenceLosses), and with the geology term λ·L_geology's share
    * of CE + λ·L_geology — from the forward-only graph (mode 'infer': no backward nodes), in chunks
    * of `batchSize`. Both terms are per-sample means, so the chunk means weighted by chunk size are
-   * the means over all samples.
+   * the means over all samples. `batchSize` defaults to the largest training batch built so far
+   * (its DCN sampling matrices are known to fit MAX_SAMPLING_MATRIX_ELEMENTS), else 256.
    */
-  async validationLosses(idx: readonly number[], batchSize = 256): Promise<{ ce: number; geologyShare?: number }> {
+  async validationLosses(idx: readonly number[], batchSize = Math.max(0, ...this.sessions.keys()) || 256): Promise<{ ce: number; geologyShare?: number }> {
     if (idx.length === 0) throw new InvalidOptionError('validation loss of no samples');
     if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new InvalidOptionError(`validation batch size must be a positive integer, got ${batchSize}`);
     let ce = 0;
