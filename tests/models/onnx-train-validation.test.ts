@@ -6,7 +6,7 @@
  *  - OnnxTrainer.validationLosses (mode 'infer': moving statistics, no dropout) equals the
  *    inference-mode cross-entropy and geology share that trainModel computes with tfjs
  *    (model.predict + crossEntropy / geologyLoss, as train.ts inferenceLosses), over chunks that
- *    include one of a single sample. Tolerance 1e-5 absolute (float32, different summation order).
+ *    include one of a single sample, on data other than the trainer's own. Tolerance 1e-5 absolute (float32, different summation order).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +27,8 @@ beforeAll(async () => {
 
 const ARCH = { stemFilters: 8, stageFilters: [8, 16], denseUnits: 8, dropoutRate: 0.4 };
 const data = toyData({ sites: 8, perSite: 5, patchSize: 7, channels: 5, seed: 3 });
+// The trainer's own data (as trainModel's augmented copy): validationLosses must read `data` when told to.
+const TRAINER_DATA = toyData({ sites: 8, perSite: 5, patchSize: 7, channels: 5, seed: 11 });
 const LAMBDA = 0.7;
 const GEO = { a: [0.4], b: -0.2 };
 
@@ -84,10 +86,10 @@ describe('forward-only ONNX graphs', () => {
       const model = buildModel(kind, { channels: data.channels, patchSize: data.patchSize, seed: 3, ...ARCH });
       randomizeWeights(model, 22);
       const gk = usesGeology(kind);
-      const trainer = await OnnxTrainer.start(model, data, gk ? GEO : null, { learningRate: 1e-3, weightDecay: 0, lambda: LAMBDA, threads: 1 });
+      const trainer = await OnnxTrainer.start(model, TRAINER_DATA, gk ? GEO : null, { learningRate: 1e-3, weightDecay: 0, lambda: LAMBDA, threads: 1 });
       const idx = Array.from({ length: data.n }, (_, i) => (i * 7) % data.n);
       try {
-        const got = await trainer.validationLosses(idx, 13);
+        const got = await trainer.validationLosses(idx, { batchSize: 13, data });
         const geo = gk ? createGeologyVariables(1, GEO.a[0], GEO.b) : null;
         const ref = tf.tidy(() => {
           const per = data.patchSize * data.patchSize * data.channels;

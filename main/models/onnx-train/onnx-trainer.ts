@@ -57,8 +57,15 @@ export interface EpochRunner {
   /** Adam learning rate of the following steps (trainModel's schedule sets it before each epoch). */
   setLearningRate(lr: number): void;
   /** Inference-mode cross-entropy of samples `idx` (and the geology term's share), as trainModel's validation loss; absent: trainModel computes it with tfjs. */
-  validationLosses?(idx: readonly number[], batchSize?: number): Promise<{ ce: number; geologyShare?: number }>;
+  validationLosses?(idx: readonly number[], options?: ValidationOptions): Promise<{ ce: number; geologyShare?: number }>;
   close(): Promise<void>;
+}
+
+export interface ValidationOptions {
+  /** The samples `idx` index (trainModel's un-augmented data when the trainer's is augmented). @default the trainer's data */
+  readonly data?: TrainingData;
+  /** Samples per forward-only graph. @default the largest training batch built so far, else 256 */
+  readonly batchSize?: number;
 }
 
 const BETA1 = 0.9;
@@ -171,10 +178,15 @@ export class OnnxTrainer implements EpochRunner {
    * trainModel's validation loss (inferenceLosses), and with the geology term λ·L_geology's share
    * of CE + λ·L_geology — from the forward-only graph (mode 'infer': no backward nodes), in chunks
    * of `batchSize`. Both terms are per-sample means, so the chunk means weighted by chunk size are
-   * the means over all samples. `batchSize` defaults to the largest training batch built so far
-   * (its DCN sampling matrices are known to fit MAX_SAMPLING_MATRIX_ELEMENTS), else 256.
+   * the means over all samples. The batch size defaults to the largest training batch built so
+   * far (its DCN sampling matrices are known to fit MAX_SAMPLING_MATRIX_ELEMENTS), else 256.
    */
-  async validationLosses(idx: readonly number[], batchSize = Math.max(0, ...this.sessions.keys()) || 256): Promise<{ ce: number; geologyShare?: number }> {
+  async validationLosses(idx: readonly number[], options: ValidationOptions = {}): Promise<{ ce: number; geologyShare?: number }> {
+    const data = options.data ?? this.data;
+    const batchSize = options.batchSize ?? (Math.max(0, ...this.sessions.keys()) || 256);
+    if (data.nKnowledge !== this.data.nKnowledge || data.patchSize !== this.data.patchSize || data.channels !== this.data.channels) {
+      throw new InvalidOptionError(`validation data (${data.patchSize}×${data.patchSize}×${data.channels}, ${data.nKnowledge} knowledge) differ in shape from the training data (${this.data.patchSize}×${this.data.patchSize}×${this.data.channels}, ${this.data.nKnowledge})`);
+    }
     if (idx.length === 0) throw new InvalidOptionError('validation loss of no samples');
     if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new InvalidOptionError(`validation batch size must be a positive integer, got ${batchSize}`);
     let ce = 0;
@@ -193,7 +205,7 @@ export class OnnxTrainer implements EpochRunner {
         s = { graph, session: await this.createSession(graph) };
         this.evalSessions.set(part.length, s);
       }
-      const out = await s.session.run(this.feeds(s.graph, part, null));
+      const out = await s.session.run(this.feeds(s.graph, part, null, data));
       const partCe = (out[OUT_CE].data as Float32Array)[0];
       ce += partCe * part.length;
       geo += ((out[OUT_LOSS].data as Float32Array)[0] - partCe) * part.length;
@@ -237,8 +249,7 @@ export class OnnxTrainer implements EpochRunner {
     return values;
   }
 
-  private feeds(graph: TrainGraph, idx: readonly number[], dropoutMask: Float32Array | null): Record<string, OrtTensor> {
-    const d = this.data;
+  private feeds(graph: TrainGraph, idx: readonly number[], dropoutMask: Float32Array | null, d: TrainingData = this.data): Record<string, OrtTensor> {
     const per = d.patchSize * d.patchSize * d.channels;
     const B = idx.length;
     const x = new Float32Array(B * per);
