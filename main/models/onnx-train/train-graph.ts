@@ -198,7 +198,6 @@ export function buildTrainGraph(model: tfl.LayersModel, options: TrainGraphOptio
       },
       weightIndex: (short) => weightIndex(layer, short),
       grad: setGrad,
-      input: (info) => void inputs.push(info),
       batchStats: (meanParam, varianceParam, momentum, mean, variance) => {
         const ch = params[meanParam].shape[0];
         const meanOutput = `bn_mean_${bnStats.length}`;
