@@ -45,9 +45,9 @@ export const IN_GEO_B = 'geo_b';
 export const OUT_LOSS = 'loss';
 /** Optional outputs (TrainGraphOptions): the class probabilities [batch, 2] and dL/dx [batch, h, w, c]. */
 export const OUT_PROBS = 'probs';
+export const OUT_GRAD_X = 'grad_x';
 /** The cross-entropy alone (without the geology term), an output of forward-only graphs. */
 export const OUT_CE = 'ce';
-export const OUT_GRAD_X = 'grad_x';
 
 export interface TrainGraphOptions {
   /** Samples per step (static in the graph). */
@@ -75,7 +75,6 @@ export interface TrainGraphOptions {
   /** Also output dL/dx of the model input (OUT_GRAD_X; the stem then computes its dX too). @default false */
   readonly inputGradient?: boolean;
 }
-
 
 /** One weight of the tfjs model, in model.weights order. */
 export interface ParamInfo {
