@@ -7,7 +7,6 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
-import type { OnnxValueInfo } from '../onnx/onnx-proto.ts';
 import type { Act, Backward, Ops } from '../onnx/train-ops.ts';
 import type { Shape } from './onnx-export-support.ts';
 
@@ -57,8 +56,6 @@ export interface TrainContext {
   weightIndex(short: string): number;
   /** Marks `name` as the gradient of model weight `index` (a graph output). */
   grad(index: number, name: string): void;
-  /** Adds a graph input (the dropout mask). */
-  input(info: OnnxValueInfo): void;
   /** Marks the batch mean and variance [channels] of a BatchNormalization as graph outputs, for the JS moving averages. */
   batchStats(meanParam: number, varianceParam: number, momentum: number, mean: string, variance: string): void;
   /** Declares the dropout mask input (one per graph): JS draws it as SeededDropout does. */

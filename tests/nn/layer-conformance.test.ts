@@ -180,8 +180,8 @@ async function runGraph(model: tfl.LayersModel, graph: ReturnType<typeof buildTr
 
 // Tolerances (reference: tfjs on the wasm backend, float32 both sides, different summation order):
 //  - probabilities 1e-5 absolute, loss 1e-5 relative (as the inference export);
-//  - gradients: per tensor max |Δ| ≤ 1e-4 · max(‖its tfjs gradient‖∞, ‖the case's largest weight
-//    gradient‖∞): 1e-4 relative. The second term is for gradients that are 0 in exact arithmetic
+//  - gradients: per weight max |Δ| ≤ 1e-4 · max(‖its tfjs gradient‖∞, ‖the case's largest weight
+//    gradient‖∞), for dL/dx 1e-4 · ‖its tfjs gradient‖∞: 1e-4 relative. The second term is for gradients that are 0 in exact arithmetic
 //    (a convolution bias right before a BatchNorm, which removes it): both engines return rounding
 //    noise there, on the scale of the other gradients (measured: 3.6e-6 from ONNX Runtime, 3.5e-8
 //    from tfjs-cpu, with a largest gradient of 9.2e-2). Measured worst over all cases: 6.1e-6 relative.
@@ -257,7 +257,8 @@ describe('layer conformance (generated): ONNX training graph = tfjs training for
           for (const [name, a, ref] of pairs) {
             expect(a, `${where}: ${name} has a gradient output`).toBeDefined();
             const d = maxAbs(a!, ref);
-            const scale = Math.max(maxNorm(ref), largest);
+            // dL/dx on its own scale (no input gradient is 0 in exact arithmetic here).
+            const scale = name === 'dL/dx' ? maxNorm(ref) : Math.max(maxNorm(ref), largest);
             expect(d, `${where}: ${name} max |Δ| ${d.toExponential(2)}, ‖g‖∞ ${maxNorm(ref).toExponential(2)}, largest ${largest.toExponential(2)}`).toBeLessThanOrEqual(GRAD_REL_TOL * scale);
           }
           // Not vacuous: real gradients flow to the weights and to the input.

@@ -26,7 +26,7 @@ import { cancelPoint } from '../../jobs/cancel-point.ts';
 import { loadOrt, type OrtLoader, type OrtModule, type OrtSession, type OrtTensor } from '../../onnx/onnx-runtime.ts';
 import type { StateArray } from '../data-parallel.ts';
 import type { TrainingData } from '../train.ts';
-import { buildTrainGraph, IN_DROPOUT, IN_GEO_A, IN_GEO_B, IN_KNOWLEDGE, IN_ONEHOT, IN_X, OUT_LOSS, type TrainGraph } from './train-graph.ts';
+import { buildTrainGraph, IN_DROPOUT, IN_GEO_A, IN_GEO_B, IN_KNOWLEDGE, IN_ONEHOT, IN_X, OUT_CE, OUT_LOSS, type TrainGraph } from './train-graph.ts';
 
 export interface OnnxTrainerOptions {
   readonly learningRate: number;
@@ -56,7 +56,16 @@ export interface EpochRunner {
   state(ctx?: JobContext): Promise<StateArray[]>;
   /** Adam learning rate of the following steps (trainModel's schedule sets it before each epoch). */
   setLearningRate(lr: number): void;
+  /** Inference-mode cross-entropy of samples `idx` (and the geology term's share), as trainModel's validation loss; absent: trainModel computes it with tfjs. */
+  validationLosses?(idx: readonly number[], options?: ValidationOptions): Promise<{ ce: number; geologyShare?: number }>;
   close(): Promise<void>;
+}
+
+export interface ValidationOptions {
+  /** The samples `idx` index (trainModel's un-augmented data when the trainer's is augmented). @default the trainer's data */
+  readonly data?: TrainingData;
+  /** Samples per forward-only graph. @default the largest training batch built so far, else 256 */
+  readonly batchSize?: number;
 }
 
 const BETA1 = 0.9;
@@ -72,6 +81,8 @@ interface AdamSlot {
 
 export class OnnxTrainer implements EpochRunner {
   private readonly sessions = new Map<number, { graph: TrainGraph; session: OrtSession }>();
+  /** Forward-only inference-mode graphs (validation), per batch size. */
+  private readonly evalSessions = new Map<number, { graph: TrainGraph; session: OrtSession }>();
   /** Current values of model.weights (in that order). */
   readonly weights: Float32Array[];
   private readonly shapes: number[][];
@@ -139,23 +150,71 @@ export class OnnxTrainer implements EpochRunner {
         nKnowledge: this.geoA ? this.data.nKnowledge : 0,
         padChannelsTo: this.o.padChannelsTo,
       });
-      const session = await this.ort.InferenceSession.create(graph.bytes, {
-        executionProviders: ['cpu'],
-        graphOptimizationLevel: 'all',
-        executionMode: 'sequential',
-        intraOpNumThreads: this.o.threads,
-        interOpNumThreads: 1,
-        // FusedMatMul with a transposed operand (the DCN's S_bᵀ·dSampled and dCols·X_bᵀ) measured
-        // slower than an explicit Transpose + MatMul: GK-DCN step 160 → 148 ms on 1 thread.
-        extra: {
-          optimization: { disable_specified_optimizers: 'MatmulTransposeFusion' },
-          ...(this.o.spinning ? {} : { session: { intra_op: { allow_spinning: '0' } } }),
-        },
-      });
+      const session = await this.createSession(graph);
       s = { graph, session };
       this.sessions.set(batch, s);
     }
     return s;
+  }
+
+  private createSession(graph: TrainGraph): Promise<OrtSession> {
+    return this.ort.InferenceSession.create(graph.bytes, {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      intraOpNumThreads: this.o.threads,
+      interOpNumThreads: 1,
+      // FusedMatMul with a transposed operand (the DCN's S_bᵀ·dSampled and dCols·X_bᵀ) measured
+      // slower than an explicit Transpose + MatMul: GK-DCN step 160 → 148 ms on 1 thread.
+      extra: {
+        optimization: { disable_specified_optimizers: 'MatmulTransposeFusion' },
+        ...(this.o.spinning ? {} : { session: { intra_op: { allow_spinning: '0' } } }),
+      },
+    });
+  }
+
+  /**
+   * Cross-entropy of samples `idx` in inference mode (moving statistics, no dropout), as
+   * trainModel's validation loss (inferenceLosses), and with the geology term λ·L_geology's share
+   * of CE + λ·L_geology — from the forward-only graph (mode 'infer': no backward nodes), in chunks
+   * of `batchSize`. Both terms are per-sample means, so the chunk means weighted by chunk size are
+   * the means over all samples. The batch size defaults to the largest training batch built so
+   * far (its DCN sampling matrices are known to fit MAX_SAMPLING_MATRIX_ELEMENTS), else 256.
+   */
+  async validationLosses(idx: readonly number[], options: ValidationOptions = {}): Promise<{ ce: number; geologyShare?: number }> {
+    const data = options.data ?? this.data;
+    const batchSize = options.batchSize ?? (Math.max(0, ...this.sessions.keys()) || 256);
+    if (data.nKnowledge !== this.data.nKnowledge || data.patchSize !== this.data.patchSize || data.channels !== this.data.channels) {
+      throw new InvalidOptionError(`validation data (${data.patchSize}×${data.patchSize}×${data.channels}, ${data.nKnowledge} knowledge) differ in shape from the training data (${this.data.patchSize}×${this.data.patchSize}×${this.data.channels}, ${this.data.nKnowledge})`);
+    }
+    if (idx.length === 0) throw new InvalidOptionError('validation loss of no samples');
+    if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new InvalidOptionError(`validation batch size must be a positive integer, got ${batchSize}`);
+    let ce = 0;
+    let geo = 0;
+    for (let start = 0; start < idx.length; start += batchSize) {
+      const part = idx.slice(start, start + batchSize);
+      let s = this.evalSessions.get(part.length);
+      if (!s) {
+        const graph = buildTrainGraph(this.model, {
+          batch: part.length,
+          lambda: this.geoA ? this.o.lambda : 0,
+          nKnowledge: this.geoA ? this.data.nKnowledge : 0,
+          padChannelsTo: this.o.padChannelsTo,
+          mode: 'infer',
+        });
+        s = { graph, session: await this.createSession(graph) };
+        this.evalSessions.set(part.length, s);
+      }
+      const out = await s.session.run(this.feeds(s.graph, part, null, data));
+      const partCe = (out[OUT_CE].data as Float32Array)[0];
+      ce += partCe * part.length;
+      geo += ((out[OUT_LOSS].data as Float32Array)[0] - partCe) * part.length;
+      for (const t of Object.values(out)) t.dispose?.();
+    }
+    ce /= idx.length;
+    if (!this.geoA) return { ce };
+    geo /= idx.length;
+    return { ce, geologyShare: ce + geo > 0 ? geo / (ce + geo) : 0 };
   }
 
   /** Checks that the model can be expressed (builds the graph of `batch`) without training. */
@@ -190,8 +249,7 @@ export class OnnxTrainer implements EpochRunner {
     return values;
   }
 
-  private feeds(graph: TrainGraph, idx: readonly number[], dropoutMask: Float32Array | null): Record<string, OrtTensor> {
-    const d = this.data;
+  private feeds(graph: TrainGraph, idx: readonly number[], dropoutMask: Float32Array | null, d: TrainingData = this.data): Record<string, OrtTensor> {
     const per = d.patchSize * d.patchSize * d.channels;
     const B = idx.length;
     const x = new Float32Array(B * per);
@@ -211,7 +269,8 @@ export class OnnxTrainer implements EpochRunner {
       if (!dropoutMask) throw new Error('dropout mask missing');
       feeds[IN_DROPOUT] = T(dropoutMask, [B, graph.dropout.units]);
     }
-    if (graph.geology) {
+    // The geology inputs (a forward-only graph reads them without having gradient outputs).
+    if (inputNames.has(IN_KNOWLEDGE)) {
       const k = d.nKnowledge;
       const w = new Float32Array(B * k);
       idx.forEach((s, j) => w.set(d.knowledge!.subarray(s * k, (s + 1) * k), j * k));
@@ -320,7 +379,8 @@ export class OnnxTrainer implements EpochRunner {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const s of this.sessions.values()) await s.session.release();
+    for (const s of [...this.sessions.values(), ...this.evalSessions.values()]) await s.session.release();
     this.sessions.clear();
+    this.evalSessions.clear();
   }
 }

@@ -16,8 +16,10 @@
  * The graph is built for one batch size (static shapes let ONNX Runtime plan memory and pick
  * kernels); the trainer keeps one session per batch size it meets.
  *
- * Layering: models/ sits below nn/, but this walker reads nn/'s registry (the one layer
- * description of issue 17 §2): the one upward import, listed in eslint.config.js.
+ * Layering: models/ sits below nn/ (nn/layers read the tfjs layer classes of models/), but this
+ * walker reads nn/'s registry, the one layer description of issue 17 §2: the one upward import
+ * (eslint.config.js KNOWN_UPWARD_IMPORTS). It goes away when the tfjs layer classes move into
+ * nn/layers/ and nn/ drops below models/.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { GraphBuilder } from '../../onnx/graph-builder.ts';
@@ -44,6 +46,8 @@ export const OUT_LOSS = 'loss';
 /** Optional outputs (TrainGraphOptions): the class probabilities [batch, 2] and dL/dx [batch, h, w, c]. */
 export const OUT_PROBS = 'probs';
 export const OUT_GRAD_X = 'grad_x';
+/** The cross-entropy alone (without the geology term), an output of forward-only graphs. */
+export const OUT_CE = 'ce';
 
 export interface TrainGraphOptions {
   /** Samples per step (static in the graph). */
@@ -64,14 +68,13 @@ export interface TrainGraphOptions {
    * validation loss. 'infer' has no backward. @default 'train'
    */
   readonly mode?: 'train' | 'infer';
-  /** Forward only: the loss (and the batch statistics in 'train' mode), no backward nodes. @default false ('infer': true) */
+  /** Forward only: the loss, the cross-entropy alone (OUT_CE) and in 'train' mode the batch statistics; no backward nodes. @default false ('infer': true) */
   readonly forwardOnly?: boolean;
   /** Also output the class probabilities (OUT_PROBS). @default false */
   readonly probabilities?: boolean;
   /** Also output dL/dx of the model input (OUT_GRAD_X; the stem then computes its dX too). @default false */
   readonly inputGradient?: boolean;
 }
-
 
 /** One weight of the tfjs model, in model.weights order. */
 export interface ParamInfo {
@@ -111,7 +114,9 @@ export interface TrainGraph {
  */
 export function buildTrainGraph(model: tfl.LayersModel, options: TrainGraphOptions): TrainGraph {
   const B = options.batch;
-  if (!(Number.isInteger(B) && B >= 2)) throw new OnnxTrainUnsupportedError(`ONNX training: batch must be an integer ≥ 2, got ${B}`);
+  // BatchNorm's batch statistics need two samples; the inference-mode forward does not.
+  const minBatch = options.mode === 'infer' ? 1 : 2;
+  if (!(Number.isInteger(B) && B >= minBatch)) throw new OnnxTrainUnsupportedError(`ONNX training: batch must be an integer ≥ ${minBatch}, got ${B}`);
   const inShape = model.inputs[0]?.shape;
   if (model.inputs.length !== 1 || model.outputs.length !== 1 || !inShape || inShape.length !== 4 || inShape.slice(1).some((d) => d === null)) {
     throw new OnnxTrainUnsupportedError(`ONNX training: model "${model.name}" must have one NHWC input of known size and one output`);
@@ -192,7 +197,6 @@ export function buildTrainGraph(model: tfl.LayersModel, options: TrainGraphOptio
       },
       weightIndex: (short) => weightIndex(layer, short),
       grad: setGrad,
-      input: (info) => void inputs.push(info),
       batchStats: (meanParam, varianceParam, momentum, mean, variance) => {
         const ch = params[meanParam].shape[0];
         const meanOutput = `bn_mean_${bnStats.length}`;
@@ -245,6 +249,10 @@ export function buildTrainGraph(model: tfl.LayersModel, options: TrainGraphOptio
   }
   o.output(loss, OUT_LOSS);
   const outputs: OnnxValueInfo[] = [{ name: OUT_LOSS, dims: [] }];
+  if (forwardOnly) {
+    o.output(ce, OUT_CE);
+    outputs.push({ name: OUT_CE, dims: [] });
+  }
   if (!forwardOnly) {
     // Softmax backward: dz = p ⊙ (dp − Σ dp ⊙ p).
     let grad: string | null = o.mul(probs, o.sub(dp, o.sum(o.mul(dp, probs), [1], true)));
