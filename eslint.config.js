@@ -57,6 +57,8 @@ export const KNOWN_UPWARD_IMPORTS = {
   ],
   'eval/region-holdout.ts': ['sites/site-blocks.ts'],
   'eval/seed-ensemble.ts': ['models/architectures.ts', 'models/train.ts', 'models/run-store.ts'],
+  // Walks the layer registry (issue 17 §2); goes when the tfjs layer classes move into nn/layers (nn/ then below models/).
+  'models/onnx-train/train-graph.ts': ['nn/registry.ts', 'nn/layer-kind.ts'],
   'project/autosave.ts': ['api/contract.ts'],
   'project/project-file.ts': ['api/contract.ts'],
   'project/recent-projects.ts': ['api/contract.ts'],
