@@ -10,6 +10,8 @@ import type { SitesWorkflowResult } from './sites-result.ts';
 import type { RpcaWorkflowOptions } from './rpca-options.ts';
 import type { RpcaWorkflowResult } from './rpca-result.ts';
 import type { ExplainWorkflowOptions } from './explain-options.ts';
+import type { DemoDataWorkflowOptions, DemoDataWorkflowResult } from './demo-data-options.ts';
+import type { DemoWorkflowOptions, DemoWorkflowResult } from './demo-options.ts';
 import type { ExplainWorkflowResult } from './explain-result.ts';
 import type { EvaluateWorkflowOptions } from './evaluate-options.ts';
 import type { EvaluateWorkflowResult } from './evaluate-result.ts';
@@ -34,6 +36,8 @@ export interface Workflows {
   readonly sites: { readonly options: SitesWorkflowOptions; readonly result: SitesWorkflowResult };
   readonly rpca: { readonly options: RpcaWorkflowOptions; readonly result: RpcaWorkflowResult };
   readonly explain: { readonly options: ExplainWorkflowOptions; readonly result: ExplainWorkflowResult };
+  readonly 'demo-data': { readonly options: DemoDataWorkflowOptions; readonly result: DemoDataWorkflowResult };
+  readonly demo: { readonly options: DemoWorkflowOptions; readonly result: DemoWorkflowResult };
   readonly evaluate: { readonly options: EvaluateWorkflowOptions; readonly result: EvaluateWorkflowResult };
   readonly xrf: { readonly options: XrfWorkflowOptions; readonly result: XrfWorkflowResult };
   readonly layout: { readonly options: LayoutWorkflowOptions; readonly result: LayoutWorkflowResult };
@@ -97,6 +101,15 @@ const LOADERS: { readonly [K in WorkflowName]: () => Promise<WorkflowModule<K>> 
   report: async () => {
     const m = await import('./report.ts');
     return { run: m.reportWorkflow, table: m.REPORT_OPTIONS, lines: m.reportResultLines };
+  },
+  'demo-data': async () => {
+    const m = await import('./demo-data.ts');
+    return { run: m.demoDataWorkflow, table: m.DEMO_DATA_OPTIONS, lines: m.demoDataResultLines };
+  },
+  // Above the other workflows: it runs them (typed options, each through this registry).
+  demo: async () => {
+    const m = await import('./demo.ts');
+    return { run: m.demoWorkflow, table: m.DEMO_OPTIONS, lines: m.demoResultLines };
   },
 };
 

@@ -1,7 +1,8 @@
 import type { Command } from '../command.ts';
-import { optionalNumber, requireString } from '../command.ts';
-import { writeDemoSurvey } from '../../demo/demo-survey.ts';
+import { cliOptions, optionsFromFlags } from '../../workflows/option-table.ts';
+import { DEMO_DATA_OPTIONS, DEMO_DATA_PATHS, demoDataResultLines, demoDataWorkflow } from '../../workflows/demo-data.ts';
 
+/** `geoanomaly demo-data`: flags → DemoDataWorkflowOptions → demoDataWorkflow (main/workflows/demo-data.ts) → printed lines. */
 export const demoDataCommand: Command = {
   name: 'demo-data',
   summary: 'write the seeded synthetic regional survey (samples, faults, deposits, truth)',
@@ -14,35 +15,11 @@ export const demoDataCommand: Command = {
     '(--halo-along 1200 --halo-across 1200 --fault-control 0) and elongated fault-controlled anomalies (defaults).',
     'Example: geoanomaly demo-data --out demo-data --seed 7',
   ].join('\n'),
-  paths: { outputs: { out: 'dir' } },
-  options: {
-    out: { type: 'string', description: 'output folder', valueName: 'DIR' },
-    seed: { type: 'string', description: 'random seed', valueName: 'N', default: '20260219' },
-    samples: { type: 'string', description: 'approximate number of samples', valueName: 'N', default: '3000' },
-    deposits: { type: 'string', description: 'number of deposits', valueName: 'N', default: '40' },
-    'halo-along': { type: 'string', description: 'anomaly halo sd along the fault strike (elongation = along / across)', valueName: 'M', default: '2500' },
-    'halo-across': { type: 'string', description: 'anomaly halo sd across the fault strike', valueName: 'M', default: '700' },
-    'fault-control': { type: 'string', description: 'strength of fault control in [0, 1]: deposits by the power law and fault-related enrichment (1) or uniform (0)', valueName: 'X', default: '1' },
-    noise: { type: 'string', description: 'multiplier of each element\'s own noise', valueName: 'X', default: '1' },
-    decoys: { type: 'string', description: 'decoy anomalies: halos without a deposit (not in the truth raster)', valueName: 'N', default: '0' },
-  },
+  paths: DEMO_DATA_PATHS,
+  options: cliOptions(DEMO_DATA_OPTIONS),
   async run(args, io) {
-    const out = requireString(args, 'out', 'demo-data');
-    const files = writeDemoSurvey(
-      out,
-      {
-        seed: optionalNumber(args, 'seed', 'demo-data'),
-        sampleCount: optionalNumber(args, 'samples', 'demo-data'),
-        depositCount: optionalNumber(args, 'deposits', 'demo-data'),
-        haloAlongM: optionalNumber(args, 'halo-along', 'demo-data'),
-        haloAcrossM: optionalNumber(args, 'halo-across', 'demo-data'),
-        faultControl: optionalNumber(args, 'fault-control', 'demo-data'),
-        noise: optionalNumber(args, 'noise', 'demo-data'),
-        decoyCount: optionalNumber(args, 'decoys', 'demo-data'),
-      },
-      { signal: io.signal, progress: io.progress },
-    );
-    for (const [k, v] of Object.entries(files)) io.out(`${k.padEnd(9)} ${v}`);
+    const result = await demoDataWorkflow(optionsFromFlags(DEMO_DATA_OPTIONS, args.values, 'demo-data'), { signal: io.signal, progress: io.progress, log: io.err });
+    for (const line of demoDataResultLines(result)) io.out(line);
     return 0;
   },
 };
