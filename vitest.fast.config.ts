@@ -34,6 +34,8 @@ const SLOW = [
   'tests/models/train-convergence-cli.test.ts',
   'tests/models/train-cli.test.ts',
   'tests/maps/onnx-shared-stem.test.ts',
+  'tests/models/no-fallback.test.ts', // train + predict workflows at the default architecture
+  'tests/models/model-onnx-at-training.test.ts', // a train workflow with folds and seeds, three predicts
 ];
 
 function testFiles(dir: string): string[] {

@@ -132,6 +132,8 @@ export interface FoldResult {
   readonly testScores: number[];
   readonly bestEpoch: number;
   readonly stoppedEarly: boolean;
+  /** Networks: what computed the fold's training steps (TrainedModel.engine), so a silent fallback to tfjs is visible. */
+  readonly engine?: 'tfjs' | 'onnx';
   readonly geology?: { readonly a: number[]; readonly b: number };
   /** Settings chosen by the inner CV of this fold (nested tuning), with each candidate's inner mean AUC. */
   readonly tuned?: TuneResult;
@@ -334,6 +336,7 @@ export async function evaluateFold(kind: ModelKind, data: TrainingData, spec: Fo
       ...heldOut,
       bestEpoch: trained.bestEpoch,
       stoppedEarly: trained.stoppedEarly,
+      engine: trained.engine,
       ...(trained.geology ? { geology: trained.geology } : {}),
       ...(tuned ? { tuned } : {}),
     };

@@ -9,6 +9,7 @@ import { writeSitesGeoJson } from '../../main/sites/sites-geojson.ts';
 import { initBackend } from '../../main/models/backend.ts';
 import { MODEL_KINDS } from '../../main/models/architectures.ts';
 import { trainModel } from '../../main/models/train.ts';
+import { crossValidateAndFit } from '../../main/models/cross-validate.ts';
 import { readManifest } from '../../main/models/run-store.ts';
 import { trainWorkflow } from '../../main/workflows/train.ts';
 import { predictWorkflow } from '../../main/workflows/predict.ts';
@@ -21,7 +22,7 @@ import { toyData } from './toy-data.ts';
 /**
  * Issue 17 §2: for every model kind at default settings, training and prediction run on ONNX
  * Runtime and never silently on tfjs. Every check reads the engine the code reports (TrainedModel.
- * engine, the workflow result and manifest, predictRun's EngineChoice and the ONNX payload's
+ * engine and FoldResult.engine, the workflow result and manifest, predictRun's EngineChoice and the ONNX payload's
  * origin), so a model the ONNX training graph or exporter cannot express (which falls back to
  * tfjs, or to a re-export) fails here. onnxruntime-node is a regular dependency, so it loads.
  *
@@ -44,6 +45,20 @@ describe('no silent fallback to tfjs', () => {
       expect(Number.isFinite(t.history[0].trainLoss)).toBe(true);
     } finally {
       t.model.dispose();
+    }
+  });
+
+  it('crossValidateAndFit at the defaults, folds on 2 worker threads: every fold and every final model trained on onnx', { timeout: 300_000 }, async () => {
+    const data = toyData({ sites: 12, perSite: 3, patchSize: 9, channels: 4, signal: 2, seed: 6 });
+    const results = await crossValidateAndFit(MODEL_KINDS, data, { folds: 2, repeats: 1, threads: 2, train: { epochs: 1 } });
+    try {
+      for (const kind of MODEL_KINDS) {
+        const r = results.get(kind)!;
+        expect(r.cv.folds.map((f) => f.engine), kind).toEqual(['onnx', 'onnx']);
+        expect(r.final.engine, kind).toBe('onnx');
+      }
+    } finally {
+      for (const r of results.values()) r.final.model.dispose();
     }
   });
 
