@@ -12,7 +12,8 @@ import { haveChromium, mapIdle, openDemoSession, type Session } from './workbenc
 /**
  * The gaps of issue #18 closed for a working day in the app (Chromium, browser host, real backend):
  * - the Compare tab's layout (layer and band per pane, mode, swipe divider) is autosaved into the
- *   project and shown again when the project is reopened;
+ *   project and shown again when the project is reopened; the 4-map defaults and legends;
+ * - layer styling and a renamed layer reach the autosave copy; keyboard focus draws a ring;
  * - a site clicked on the map is selected (a magenta ring, counted in the map's pixels), Delete
  *   removes that one, Ctrl+Z brings it back;
  * - a kriged layer is named with the table's units ("Kriged Au, Cu (ppb, ppm)");
@@ -67,7 +68,8 @@ describe.skipIf(!haveChromium)('a working day: compare layouts kept, click-selec
     const truth = await readGeoTiff(join(s.dataDir, 'demo-survey', 'anomaly-truth.tif'));
     const t = truth.bands[0];
     const panes = join(work, 'panes.tif');
-    writeGeoTiff(panes, { grid: truth.grid, bandNames: ['p_cnn', 'p_dcn', 'sd_cnn'], bands: [t, Float32Array.from(t, (v) => 1 - v), Float32Array.from(t, (v) => 0.1 * v)] });
+    // Band order as `predict` might write it, window_mask before sd_cnn: the panes' defaults put it last.
+    writeGeoTiff(panes, { grid: truth.grid, bandNames: ['p_cnn', 'p_dcn', 'window_mask', 'sd_cnn'], bands: [t, Float32Array.from(t, (v) => 1 - v), Float32Array.from(t, () => 1), Float32Array.from(t, (v) => 0.1 * v)] });
     const project = join(work, 'day.gaproj');
     const autosave = join(work, 'day.autosave.gaproj');
     await projectDialog('save-project', project);
@@ -87,11 +89,13 @@ describe.skipIf(!haveChromium)('a working day: compare layouts kept, click-selec
 
     await page.click('[data-testid="compare-4"]');
     await expect.poll(() => page.locator('[data-testid="compare-map"]').count()).toBe(4);
-    // Default bands of the 4 panes: the probability bands first (p_cnn, p_dcn), then sd_cnn.
-    await expect.poll(() => page.locator('[data-testid="compare-band"]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value))).toEqual(['p_cnn', 'p_dcn', 'sd_cnn', 'sd_cnn']);
+    // Default bands of the 4 panes: the probability bands first (p_cnn, p_dcn), window_mask last;
+    // each pane has its legend.
+    await expect.poll(() => page.locator('[data-testid="compare-band"]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value))).toEqual(['p_cnn', 'p_dcn', 'sd_cnn', 'window_mask']);
+    await expect.poll(() => page.locator('[data-testid="compare-legend"]').count(), { timeout: 30_000 }).toBe(4);
     await page.locator('[data-testid="compare-pane-layer"]').nth(1).selectOption(truthId!);
     await page.locator('[data-testid="compare-band"]').nth(2).selectOption('p_cnn');
-    await expect.poll(() => compareOnDisk(autosave), { timeout: 20_000 }).toMatchObject({ mode: 4, paneLayers: ['', truthId, '', ''], bands: ['p_cnn', 'anomaly_truth', 'p_cnn', 'sd_cnn'] });
+    await expect.poll(() => compareOnDisk(autosave), { timeout: 20_000 }).toMatchObject({ mode: 4, paneLayers: ['', truthId, '', ''], bands: ['p_cnn', 'anomaly_truth', 'p_cnn', 'window_mask'] });
 
     // Swipe: the sides keep the panes' layers (the right one shows the truth raster); the right
     // side is set back to the 3-band layer and its p_dcn band, the divider to 30 %.
@@ -127,6 +131,44 @@ describe.skipIf(!haveChromium)('a working day: compare layouts kept, click-selec
     await projectDialog('save-project', saved);
     expect(compareOnDisk(saved)).toEqual(kept);
     await page.click('[data-testid="tab-layers"]');
+  });
+
+  it('layer styling and a renamed layer are autosaved; the file name stays under the readable name; keyboard focus is visible', { timeout: 60_000 }, async () => {
+    const autosave = join(work, 'day-saved.autosave.gaproj');
+    const layer = page.locator('[data-testid="layer"][data-layer-id^="panes-"]');
+    await layer.locator('[data-testid="ramp"]').selectOption('magma');
+    await layer.locator('[data-testid="layer-rename-button"]').click();
+    await layer.locator('[data-testid="layer-rename"]').fill('Test panes');
+    await layer.locator('[data-testid="layer-rename"]').press('Enter');
+    await expect.poll(() => layer.locator('[data-testid="layer-name"]').textContent()).toBe('Test panes');
+    expect(await layer.locator('.file').textContent()).toBe('panes');
+    type Saved = { layers: { id: string; name: string; displayName?: string; style?: { ramp: string } }[] };
+    const panesOnDisk = (): Saved['layers'][number] | null => (existsSync(autosave) ? ((JSON.parse(readFileSync(autosave, 'utf8')) as Saved).layers.find((l) => l.id.startsWith('panes-')) ?? null) : null);
+    await expect.poll(panesOnDisk, { timeout: 20_000 }).toMatchObject({ name: 'panes', displayName: 'Test panes', style: { ramp: 'magma' } });
+
+    // Keyboard focus (Tab) shows a ring on a toolbar button and on the map.
+    const ring = (): Promise<{ name: string; style: string; width: number }> =>
+      page.evaluate(() => {
+        type El = { getAttribute(a: string): string | null; tagName: string };
+        const g = globalThis as unknown as { document: { activeElement: El | null }; getComputedStyle(e: El): { outlineStyle: string; outlineWidth: string } };
+        const e = g.document.activeElement;
+        if (!e) return { name: '', style: 'none', width: 0 };
+        const cs = g.getComputedStyle(e);
+        return { name: e.getAttribute('data-testid') ?? e.tagName.toLowerCase(), style: cs.outlineStyle, width: parseFloat(cs.outlineWidth) };
+      });
+    await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { blur?: () => void } | null } }).document.activeElement?.blur?.());
+    await page.keyboard.press('Tab');
+    const first = await ring();
+    expect(first.style, `focus ring of ${first.name}`).not.toBe('none');
+    expect(first.width).toBeGreaterThanOrEqual(2);
+    let map = first;
+    for (let i = 0; i < 200 && map.name !== 'map'; i++) {
+      await page.keyboard.press('Tab');
+      map = await ring();
+    }
+    expect(map.name).toBe('map');
+    expect(map.style).not.toBe('none');
+    expect(map.width).toBeGreaterThanOrEqual(2);
   });
 
   it('click-to-select on the map: the clicked site gets the selection ring, Delete removes it, Ctrl+Z restores it', { timeout: 120_000 }, async () => {
