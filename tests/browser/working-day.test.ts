@@ -215,7 +215,7 @@ describe.skipIf(!haveChromium)('a working day: compare layouts kept, click-selec
     await expect.poll(counts).toEqual(before);
   });
 
-  it('a kriged layer is named with the sample table\'s units: "Kriged Au, Cu (ppb, ppm)"', { timeout: 180_000 }, async () => {
+  it('a kriged layer is named with the sample table\'s units: "Kriged Au, Cu (ppb, ppm)"; the layout\'s Faults overlay defaults to the faults layer; "(1 band)"', { timeout: 180_000 }, async () => {
     await page.click('[data-testid="tab-krige"]');
     for (const f of ['Au', 'Cu']) await page.check(`[data-testid="krige-fields"] input[data-field="${f}"]`);
     await page.uncheck('[data-testid="krige-cv"]');
@@ -226,6 +226,18 @@ describe.skipIf(!haveChromium)('a working day: compare layouts kept, click-selec
     const namesOrError = async (): Promise<string[]> => ((await page.locator('[data-testid="krige-error"]').count()) > 0 ? [`error: ${await page.textContent('[data-testid="krige-error"]')}`] : page.locator('[data-testid="layer-name"]').allTextContents());
     // The demo table's headers are Au_ppb and Cu_ppm (main/demo/demo-survey.ts).
     await expect.poll(namesOrError, { timeout: 120_000, interval: 500 }).toContain('Kriged Au, Cu (ppb, ppm)');
+
+    // A default a user would pick: the layout's Faults overlay is the faults layer, not "none".
+    await page.click('[data-testid="export-open"]');
+    await page.waitForSelector('[data-testid="export-dialog"]');
+    expect(await page.inputValue('[data-testid="export-faults"]')).toMatch(/faults\.geojson$/);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.locator('[data-testid="export-dialog"]').count()).toBe(0);
+    // Band counts read "(1 band)", never "(1 bands)".
+    const stacks = await page.locator('[data-testid="train-stack"] option').allTextContents();
+    expect(stacks.some((t) => t.endsWith('(1 band)'))).toBe(true);
+    expect(stacks.some((t) => t.endsWith('(4 bands)'))).toBe(true);
+    expect(stacks.filter((t) => /\(1 bands\)/.test(t))).toEqual([]);
     await page.click('[data-testid="tab-layers"]');
   });
 
