@@ -146,6 +146,15 @@ describe.skipIf(!haveChromium)('a working day: compare layouts kept, click-selec
     const panesOnDisk = (): Saved['layers'][number] | null => (existsSync(autosave) ? ((JSON.parse(readFileSync(autosave, 'utf8')) as Saved).layers.find((l) => l.id.startsWith('panes-')) ?? null) : null);
     await expect.poll(panesOnDisk, { timeout: 20_000 }).toMatchObject({ name: 'panes', displayName: 'Test panes', style: { ramp: 'magma' } });
 
+    // ⤢ brings a layer back into view: send the view 1000 km away, then zoom to the layer.
+    const view = async (): Promise<number[]> => ((await page.getAttribute('[data-testid="map"]', 'data-view')) ?? '').split(' ').map(Number);
+    const home = await view();
+    await page.fill('[data-testid="goto-input"]', `${home[0] + 1e6} ${home[1] + 1e6}`);
+    await page.click('[data-testid="goto"]');
+    await expect.poll(async () => (await view())[0]).toBeGreaterThan(home[2]);
+    await layer.locator('[data-testid="layer-zoom"]').click();
+    await expect.poll(async () => { const v = await view(); return v[0] < home[2] && v[2] > home[0] && v[1] < home[3] && v[3] > home[1]; }, { timeout: 30_000 }).toBe(true);
+
     // Keyboard focus (Tab) shows a ring on a toolbar button and on the map.
     const ring = (): Promise<{ name: string; style: string; width: number }> =>
       page.evaluate(() => {
@@ -263,8 +272,10 @@ describe.skipIf(!haveChromium)('a working day: compare layouts kept, click-selec
     expect(studyKrigeFiles()).toEqual([]);
     await page.click('[data-testid="study-run-step"]');
     await page.locator('[data-testid="study-progress"]').waitFor();
-    // Mid-run: the job has reported progress (its variogram fits and first rows), not finished.
+    // Mid-run: the job has reported progress (its variogram fits and first rows), not finished, and
+    // the ETA shows once 2 % is done (elapsed ÷ fraction, lib/study.svelte.ts etaSeconds).
     await expect.poll(() => page.locator('[data-testid="study-progress"] progress').evaluate((e) => (e as unknown as { value: number }).value), { timeout: 120_000 }).toBeGreaterThan(0);
+    await expect.poll(() => page.textContent('[data-testid="study-progress"]'), { timeout: 120_000 }).toMatch(/2 Kriging: \d+ % · .+ · about \d+ s left/);
     await page.click('[data-testid="study-cancel"]');
     await expect.poll(() => page.getAttribute('[data-testid="study-step-kriging"]', 'data-status'), { timeout: 30_000 }).toBe('cancelled');
     expect(await page.textContent('[data-testid="study-error"]')).toContain('CancelledError');
