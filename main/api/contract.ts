@@ -16,6 +16,7 @@
 
 import type { ProgressDetail } from '../jobs/progress-detail.ts';
 import { STUDY_REQUEST_NAMES, type StudyRequests, type StudyState } from '../project/study-types.ts';
+import type { CompareLayout } from '../project/compare-layout.ts';
 import type { AttributeSiteParams, RunInsight, RunInsightParams, SiteAttribution } from './run-insight-contract.ts';
 
 /** A coordinate reference system as it crosses the contract (see main/grid/crs.ts). */
@@ -153,6 +154,8 @@ export interface ProjectDocument {
   readonly view: MapViewState | null;
   /** The guided study (New study wizard): raw inputs and a record of each step (version 2). */
   readonly study?: StudyState;
+  /** The Compare tab's layout: layer and band per pane, mode, swipe divider (main/project/compare-layout.ts). */
+  readonly compare?: CompareLayout;
 }
 
 /** A project as the backend hands it to the UI: the document with absolute layer sources. */

@@ -6,6 +6,7 @@ import { removeStaleTemps } from '../util/stale-temp.ts';
 import { checkUserFile, FileTooLargeError, NotARegularFileError, READ_LIMITS, readUserFile } from '../util/user-file.ts';
 import type { CrsInfo, LayerSpec, OpenedProject, ProjectDocument } from '../api/contract.ts';
 import { mapStudyPaths, studyProblem } from './study-steps.ts';
+import { compareLayoutProblem } from './compare-layout.ts';
 
 /**
  * The project file (`*.gaproj`): a JSON document listing layers (with styles), training-site
@@ -16,7 +17,8 @@ import { mapStudyPaths, studyProblem } from './study-steps.ts';
  *
  * Format versions: 1 (layers, sites, runs, view); 2 adds the optional guided `study` (inputs and
  * step records, main/project/study-steps.ts). Version 1 files open as version 2 without a study;
- * files are always written as the current version.
+ * files are always written as the current version. The optional `compare` layout
+ * (main/project/compare-layout.ts) is additive: a file without it opens with the default layout.
  */
 
 export const PROJECT_EXTENSION = '.gaproj';
@@ -83,6 +85,11 @@ export function validateProjectDocument(value: unknown, file: string): ProjectDo
   if (d.study !== undefined) {
     if (d.version === 1) fail(file, 'is format version 1 but has a "study" (added in version 2)');
     const problem = studyProblem(d.study);
+    if (problem) fail(file, problem);
+  }
+  // The compare layout is optional in every version (an older workbench never wrote one).
+  if (d.compare !== undefined) {
+    const problem = compareLayoutProblem(d.compare);
     if (problem) fail(file, problem);
   }
   // Version 1 → 2 adds only the optional study: the upgrade is the version number.

@@ -1,7 +1,8 @@
 import type { RunDescription, SiteExplanation } from '../../../main/api/contract.ts';
+import type { CompareLayout, CompareMode } from '../../../main/project/compare-layout.ts';
 import { errorText, type Workbench } from './workbench.svelte.ts';
 
-export type CompareMode = 2 | 4 | 'swipe';
+export type { CompareMode };
 
 /**
  * What the Compare tab's side panel and its map area share: the layout (2 or 4 linked maps, or
@@ -28,8 +29,34 @@ export class CompareState {
   site = $state.raw<SiteExplanation | null>(null);
   siteError = $state<string | null>(null);
   siteLoading = $state(false);
+  /**
+   * Whether the layout is the user's (chosen in this project, or restored from its file): only
+   * then is it recorded in the project, so merely looking at the Compare tab's defaults does not
+   * mark the project edited.
+   */
+  userLayout = $state(false);
   private lastClick: { x: number; y: number } | null = null;
   private seq = 0;
+
+  /** The layout to keep in the project (reads every layout field, so an effect tracks them all). */
+  layout(): CompareLayout {
+    return { mode: this.mode, layerId: this.layerId, paneLayers: [...this.paneLayers], bands: [...this.bands], swipePercent: this.swipePercent };
+  }
+
+  /** A user's choice of layout, layer, band or divider: from now on the layout is recorded. */
+  edited(): void {
+    this.userLayout = true;
+  }
+
+  /** Shows a project's saved layout (null: the defaults), as on opening the project. */
+  apply(layout: CompareLayout | null | undefined): void {
+    this.mode = layout?.mode ?? 2;
+    this.layerId = layout?.layerId ?? '';
+    this.paneLayers = [...(layout?.paneLayers ?? [])];
+    this.bands = [...(layout?.bands ?? [])];
+    this.swipePercent = layout?.swipePercent ?? 50;
+    this.userLayout = !!layout;
+  }
 
   /** The run folder of a probability layer written by the Training panel (`<run>-probability.tif`). */
   static runOfProbability(source: string): string | null {

@@ -52,6 +52,12 @@ export class StudyController {
   jobId = $state<string | null>(null);
   running = $state<StudyStepId | null>(null);
   error = $state<string | null>(null);
+  /**
+   * The step whose last run was cancelled (shown as "cancelled" until it runs again). Nothing of
+   * that run is recorded: its outputs are written atomically at the end, so a cancelled command
+   * leaves no file, and the step's earlier record (if any) still names its earlier outputs.
+   */
+  cancelled = $state<StudyStepId | null>(null);
   /** Steps run by the last "Run stale steps" (the browser test checks only those ran). */
   lastRerun = $state.raw<readonly StudyStepId[]>([]);
 
@@ -125,6 +131,7 @@ export class StudyController {
     if (!s || !o || this.running) return false;
     this.running = step;
     this.error = null;
+    this.cancelled = null;
     const started = (id: string): void => {
       this.jobId = id;
     };
@@ -132,6 +139,8 @@ export class StudyController {
       const r = await this.dispatch(step, s, o, started);
       if (r.error !== null) {
         this.error = r.error;
+        // The job's error crosses as "<name>: <message>" (study-jobs.ts jobError).
+        if (r.error.startsWith('CancelledError:')) this.cancelled = step;
         return false;
       }
       const next = STUDY_STEP_IDS[Math.min(STUDY_STEP_IDS.indexOf(step) + 1, STUDY_STEP_IDS.length - 1)];

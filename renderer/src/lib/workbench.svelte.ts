@@ -18,6 +18,7 @@ import type { SiteMode } from './sites.ts';
 import type { ExportTarget } from './export-actions.ts';
 import { sessionAutosave } from './study-autosave.ts';
 import type { StudyState } from '../../../main/project/study-types.ts';
+import { sameCompareLayout, type CompareLayout } from '../../../main/project/compare-layout.ts';
 import { DIGITIZED_SITES_ID, runRecord, sitesPathFor, withRun, withSiteSet } from './project-records.ts';
 import { errorText, StatusStore, type LogLine } from './stores/status.svelte.ts';
 import { HistoryStore } from './stores/history.svelte.ts';
@@ -145,6 +146,8 @@ export class Workbench {
   private async adopt(path: string | null, doc: ProjectDocument): Promise<void> {
     this.projectPath = path;
     this.doc = doc;
+    // Panels that keep their own view of the document (the Compare tab's layout) re-read it now.
+    this.project.opened++;
     this.layers.clear();
     this.history.clear();
     this.siteStore.reset();
@@ -185,6 +188,18 @@ export class Workbench {
   recordStudy(study: StudyState): void {
     if (!this.doc) return;
     const put = (d: ProjectDocument): ProjectDocument => ({ ...d, study });
+    this.doc = put(this.doc);
+    this.history.mapAll((s) => ({ ...s, doc: put(s.doc) }));
+    this.project.changed();
+  }
+
+  /**
+   * Records the Compare tab's layout (layer and band per pane, mode, divider). Like the study, a
+   * view the user set up rather than an edit of the data: kept through undo/redo, autosaved.
+   */
+  recordCompare(layout: CompareLayout): void {
+    if (!this.doc || sameCompareLayout(this.doc.compare, layout)) return;
+    const put = (d: ProjectDocument): ProjectDocument => ({ ...d, compare: layout });
     this.doc = put(this.doc);
     this.history.mapAll((s) => ({ ...s, doc: put(s.doc) }));
     this.project.changed();
@@ -249,11 +264,16 @@ export class Workbench {
     this.commit({ ...this.doc, layers: this.doc.layers.filter((l) => l.id !== id) });
   }
 
-  /** Imports a layer; on failure the error (naming the file and the fix) is returned for the dialog. */
-  async importLayer(req: ImportRequest): Promise<string | null> {
+  /**
+   * Imports a layer; on failure the error (naming the file and the fix) is returned for the dialog.
+   * `displayName` replaces the backend's readable name where the caller knows more (the kriging
+   * panel knows the table's units, which the kriged GeoTIFF does not record).
+   */
+  async importLayer(req: ImportRequest, naming: { readonly displayName?: string } = {}): Promise<string | null> {
     if (!this.doc) return 'no project is open';
     try {
-      const layer = await this.api.request('importLayer', req);
+      const imported = await this.api.request('importLayer', req);
+      const layer = naming.displayName ? ({ ...imported, displayName: naming.displayName } as LayerSpec) : imported;
       let doc = this.doc;
       if (!doc.crs && layer.kind === 'raster') {
         const band = await this.api.request('getRasterBand', { source: layer.source, band: layer.band });

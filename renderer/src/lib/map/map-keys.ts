@@ -9,7 +9,7 @@ import type OlMap from 'ol/Map.js';
 /** Fraction of the visible width/height one arrow key press pans. */
 const PAN_FRACTION = 0.2;
 
-export const MAP_KEY_HELP = 'Map keys: arrows pan · + / − zoom · P positive site · N negative site (at the cursor cell, or the map centre) · Delete removes the selected site · Ctrl+Z / Ctrl+Shift+Z undo / redo';
+export const MAP_KEY_HELP = 'Map keys: arrows pan · + / − zoom · P positive site · N negative site (at the cursor cell, or the map centre) · click a site to select it, Delete removes it · Ctrl+Z / Ctrl+Shift+Z undo / redo';
 
 export interface MapKeyActions {
   /** Places a site of class `label` at map coordinate (x, y). */

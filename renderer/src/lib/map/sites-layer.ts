@@ -14,6 +14,8 @@ export interface SiteEditCallbacks {
   add(x: number, y: number, label: 0 | 1): void;
   move(id: string, x: number, y: number): void;
   remove(id: string): void;
+  /** A click on a site in Pan or Move mode selects it (null: a click beside every site). */
+  select(id: string | null): void;
 }
 
 const COLORS = { 1: { stroke: '#b91c1c', fill: 'rgba(239,68,68,0.25)', point: '#ef4444' }, 0: { stroke: '#1d4ed8', fill: 'rgba(59,130,246,0.2)', point: '#3b82f6' } } as const;
@@ -24,6 +26,17 @@ function styles(label: 0 | 1, auto: boolean): { point: Style; block: Style } {
     point: new Style({ image: new Circle({ radius: 5, fill: new Fill({ color: c.point }), stroke: new Stroke({ color: auto ? '#111827' : '#ffffff', width: 1.5 }) }), zIndex: 2 }),
     block: new Style({ stroke: new Stroke({ color: c.stroke, width: 1, lineDash: auto ? [3, 3] : undefined }), fill: new Fill({ color: c.fill }), zIndex: 1 }),
   };
+}
+
+/**
+ * Colour of the selected site's ring: magenta, which no colour ramp (viridis, magma, turbo, greys,
+ * RdYlBu), class colour or layer style uses (samples are amber, deposits yellow, faults red).
+ */
+export const SELECTED_COLOR = '#ff00ff';
+
+/** The selected site: its class-coloured point inside a wide magenta ring, above the other sites. */
+function selectedStyle(label: 0 | 1): Style {
+  return new Style({ image: new Circle({ radius: 7, fill: new Fill({ color: COLORS[label].point }), stroke: new Stroke({ color: SELECTED_COLOR, width: 4 }) }), zIndex: 3 });
 }
 
 /**
@@ -63,15 +76,15 @@ export class SitesLayer {
     if (vp) vp.style.cursor = mode === 'add-positive' || mode === 'add-negative' ? 'crosshair' : mode === 'delete' ? 'not-allowed' : '';
   }
 
-  /** Redraws every site and its block (grid null: points only, no blocks). */
-  setSites(sites: readonly SiteCentre[], grid: GridInfo | null): void {
+  /** Redraws every site and its block (grid null: points only, no blocks); `selectedId` gets the magenta ring. */
+  setSites(sites: readonly SiteCentre[], grid: GridInfo | null, selectedId: string | null = null): void {
     this.source.clear();
     const features: Feature[] = [];
     for (const s of sites) {
       const st = styles(s.label, s.source !== 'user');
       const p = new Feature({ geometry: new Point([s.x, s.y]) });
       p.setId(s.id);
-      p.setStyle(st.point);
+      p.setStyle(s.id === selectedId ? selectedStyle(s.label) : st.point);
       features.push(p);
       const ring = grid ? blockRing(grid, s.x, s.y) : null;
       if (ring) {
@@ -88,9 +101,18 @@ export class SitesLayer {
       const [x, y] = e.coordinate;
       this.edits.add(x, y, this.mode === 'add-positive' ? 1 : 0);
     } else if (this.mode === 'delete') {
-      const hit = this.map.forEachFeatureAtPixel(e.pixel, (f) => (f.getGeometry() instanceof Point ? f : undefined), { layerFilter: (l) => l === this.layer, hitTolerance: 6 });
-      if (hit) this.edits.remove(String(hit.getId()));
+      const hit = this.siteAtPixel(e.pixel);
+      if (hit) this.edits.remove(hit);
+    } else {
+      // Pan and Move: a click selects the site under the pointer (Delete then removes it).
+      this.edits.select(this.siteAtPixel(e.pixel));
     }
+  }
+
+  /** Id of the site point within 6 px of `pixel`, or null. */
+  private siteAtPixel(pixel: number[]): string | null {
+    const hit = this.map.forEachFeatureAtPixel(pixel, (f) => (f.getGeometry() instanceof Point ? f : undefined), { layerFilter: (l) => l === this.layer, hitTolerance: 6 });
+    return hit ? String(hit.getId()) : null;
   }
 
   dispose(): void {

@@ -11,6 +11,8 @@ export class ProjectStore {
   doc = $state.raw<ProjectDocument | null>(null);
   dirty = $state(false);
   recent = $state.raw<readonly RecentProject[]>([]);
+  /** Incremented each time a project is opened (or created): state kept outside the document re-reads it. */
+  opened = $state(0);
   private autosaveTimer: ReturnType<typeof setTimeout> | null = null;
   /**
    * What an autosave sends: the document, plus whatever else the user made that lives outside it

@@ -12,7 +12,7 @@ export class SitesStore {
   siteMode = $state<SiteMode>('pan');
   /** Id of the raster layer whose grid the sites snap to and whose blocks are drawn. */
   siteGridLayerId = $state<string | null>(null);
-  /** The site last placed or clicked (keyboard Delete removes it); null = none. */
+  /** The site last placed or clicked in Pan/Move mode (drawn with a magenta ring; keyboard Delete removes it); null = none. */
   selectedSiteId = $state<string | null>(null);
 
   constructor(
