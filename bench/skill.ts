@@ -21,7 +21,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { main } from '../main/cli/main.ts';
+import { runWorkflow } from '../main/workflows/registry.ts';
+import type { DemoDataWorkflowOptions } from '../main/workflows/demo-data-options.ts';
 import { writeJsonAtomic } from '../main/util/atomic-write.ts';
 import { Rng } from '../main/util/rng.ts';
 import { quantileSorted } from '../main/eval/bootstrap.ts';
@@ -32,11 +33,12 @@ const ELEMENTS = ['Au', 'Ag', 'As', 'Sb', 'Cu', 'Bi', 'Mo', 'Pb', 'Ba', 'Cr', 'L
 
 interface Regime {
   readonly name: string;
-  readonly args: string[];
+  /** demo-data options of the regime (main/workflows/demo-data-options.ts). */
+  readonly survey: DemoDataWorkflowOptions;
 }
 const REGIMES: Regime[] = [
-  { name: 'isotropic', args: ['--halo-along', '1200', '--halo-across', '1200', '--fault-control', '0'] },
-  { name: 'fault', args: ['--halo-along', '3000', '--halo-across', '600', '--fault-control', '1', '--decoys', '4'] },
+  { name: 'isotropic', survey: { haloAlong: 1200, haloAcross: 1200, faultControl: 0 } },
+  { name: 'fault', survey: { haloAlong: 3000, haloAcross: 600, faultControl: 1, decoys: 4 } },
 ];
 
 interface SurveyResult {
@@ -46,40 +48,46 @@ interface SurveyResult {
   readonly seconds: number;
 }
 
-async function step(args: string[]): Promise<void> {
-  const code = await main(args);
-  if (code !== 0) throw new Error(`geoanomaly ${args[0]} failed (${code}): ${args.join(' ')}`);
-}
-
 async function runSurvey(regime: Regime, seed: number, epochs: number, threads: number, work: string): Promise<SurveyResult> {
   const t0 = performance.now();
   const d = join(work, `${regime.name}-${seed}`);
   rmSync(d, { recursive: true, force: true });
   mkdirSync(d, { recursive: true });
   const p = (...x: string[]): string => join(d, ...x);
-  await step(['demo-data', '--out', p('data'), '--seed', String(seed), '--samples', '700', '--deposits', '18', ...regime.args]);
-  const all = JSON.parse(readFileSync(p('data', 'deposits.geojson'), 'utf8')) as { features: unknown[] };
+  // Each step is the workflow the CLI command runs (main/workflows/), with typed options.
+  const data = await runWorkflow('demo-data', { out: p('data'), seed, samples: 700, deposits: 18, ...regime.survey });
+  const all = JSON.parse(readFileSync(data.outputs.deposits, 'utf8')) as { features: unknown[] };
   const order = new Rng(seed + 101).shuffle(all.features.map((_, i) => i));
   const hold = new Set(order.slice(0, Math.round(0.3 * order.length)));
   writeJsonAtomic(p('data', 'train.geojson'), { ...all, features: all.features.filter((_, i) => !hold.has(i)) });
   writeJsonAtomic(p('data', 'holdout.geojson'), { ...all, features: all.features.filter((_, i) => hold.has(i)) });
-  const demo = JSON.parse(readFileSync(p('data', 'demo.json'), 'utf8')) as { extent: { xmin: number; ymin: number; xmax: number; ymax: number }; elements: string[] };
+  const demo = JSON.parse(readFileSync(data.outputs.manifest, 'utf8')) as { extent: { xmin: number; ymin: number; xmax: number; ymax: number }; elements: string[] };
   const e = demo.extent;
   // The sample table names columns by element (units stripped): Au_ppb → Au.
   const fields = demo.elements.map((c) => c.split('_')[0]).filter((c) => ELEMENTS.includes(c)).join(',');
-  await step(['krige', '--samples', p('data', 'samples.csv'), '--x', 'x', '--y', 'y', '--crs', 'EPSG:32645', '--fields', fields, '--cell', '1000',
-    '--extent', `${e.xmin},${e.ymin},${e.xmax},${e.ymax}`, '--model', 'auto', '--nmax', '24', '--log', '--threads', String(threads), '--out', p('stack.tif')]);
-  await step(['faults', '--faults', p('data', 'faults.geojson'), '--fault-where', 'favourable=true', '--grid', p('stack.tif'), '--deposits', p('data', 'train.geojson'),
-    '--distance', p('dist.tif'), '--weight', p('weight.tif'), '--report', p('powerlaw.json')]);
-  await step(['sites', '--deposits', p('data', 'train.geojson'), '--grid', p('stack.tif'), '--faults', p('data', 'faults.geojson'), '--fault-where', 'favourable=true',
-    '--min-deposit-dist', '4000', '--min-fault-dist', '1500', '--seed', String(seed), '--out', p('sites.geojson')]);
-  await step(['train', '--stack', p('stack.tif'), '--sites', p('sites.geojson'), '--knowledge', p('weight.tif'), '--model', 'all,baselines', '--epochs', String(epochs),
-    '--folds', '3', '--repeats', '1', '--seed', String(seed), '--threads', String(threads), '--out', p('run')]);
-  await step(['predict', '--run', p('run'), '--stack', p('stack.tif'), '--ensemble', 'final', '--threads', String(threads), '--out', p('prob.tif')]);
+  const stack = (
+    await runWorkflow('krige', {
+      samples: data.outputs.samples, x: 'x', y: 'y', crs: 'EPSG:32645', fields, cell: 1000,
+      extent: `${e.xmin},${e.ymin},${e.xmax},${e.ymax}`, model: 'auto', nmax: 24, log: true, threads, out: p('stack.tif'),
+    })
+  ).outputs.prediction;
+  const faults = await runWorkflow('faults', {
+    faults: data.outputs.faults, faultWhere: 'favourable=true', grid: stack, deposits: p('data', 'train.geojson'),
+    distance: p('dist.tif'), weight: p('weight.tif'), report: p('powerlaw.json'),
+  });
+  const sites = await runWorkflow('sites', {
+    deposits: p('data', 'train.geojson'), grid: stack, faults: data.outputs.faults, faultWhere: 'favourable=true',
+    minDepositDist: 4000, minFaultDist: 1500, seed, out: p('sites.geojson'),
+  });
+  const run = await runWorkflow('train', {
+    stack, sites: sites.outputs.sites, knowledge: [faults.outputs.weight ?? p('weight.tif')], model: 'all,baselines', epochs,
+    folds: 3, repeats: 1, seed, threads, out: p('run'),
+  });
+  const map = (await runWorkflow('predict', { run: run.outputs.runDir, stack, ensemble: 'final', threads, out: p('prob.tif') })).outputs.map;
   const auc: Record<string, number> = {};
   for (const m of [...NETWORKS, ...BASELINES]) {
-    await step(['evaluate', '--map', p('prob.tif'), '--band', `p_${m}`, '--deposits', p('data', 'holdout.geojson'), '--exclude-training', p('sites.geojson'), '--out', p(`eval-${m}.json`)]);
-    auc[m] = (JSON.parse(readFileSync(p(`eval-${m}.json`), 'utf8')) as { auc: number }).auc;
+    const ev = await runWorkflow('evaluate', { map, band: `p_${m}`, deposits: p('data', 'holdout.geojson'), excludeTraining: sites.outputs.sites, out: p(`eval-${m}.json`) });
+    auc[m] = ev.auc;
   }
   rmSync(d, { recursive: true, force: true });
   return { regime: regime.name, seed, auc, seconds: (performance.now() - t0) / 1000 };

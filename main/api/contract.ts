@@ -240,7 +240,7 @@ export interface JobResult {
   readonly exitCode: number;
   /** Lines the command printed to stdout (summaries, output paths). */
   readonly lines: readonly string[];
-  /** krige, train, predict, explain: the workflow's typed result (main/workflows/workflow-results.ts), so nothing is parsed from `lines`. */
+  /** Every registered workflow's job: its typed result (main/workflows/workflow-results.ts), so nothing is parsed from `lines`. */
   readonly workflow?: WorkflowJobResult;
 }
 

@@ -5,7 +5,7 @@ import type { WorkflowName } from '../workflows/registry.ts';
 import type { WorkflowJobResult } from '../workflows/workflow-results.ts';
 
 /**
- * A compute request of a workflow (krige, train, predict) as a job: the workflow function runs
+ * A compute request of a registered workflow as a job: the workflow function runs
  * in a worker thread (main/workflows/run-in-worker.ts; no CLI, no argv), its log lines and the
  * lines the CLI would print form the job's `lines`, and its typed result travels as `workflow`.
  */
