@@ -478,7 +478,16 @@ export async function trainModel(
       }
       const trainLoss = lossSum / Math.max(1, seen);
       const geoNow = geoVars ? { a: Array.from(geoVars.a.dataSync()), b: geoVars.b.dataSync()[0] } : undefined;
-      const inf = val.length > 0 || (geoVars && o.lambda > 0) ? inferenceLosses(model, data, val.length > 0 ? val : shareIdx, geoVars ? { vars: geoVars, lambda: o.lambda } : undefined) : undefined;
+      const infIdx = val.length > 0 ? val : shareIdx;
+      // Engine onnx: a forward-only ONNX graph (OnnxTrainer.validationLosses, equal to the tfjs
+      // inference losses within 1e-5, tests/models/onnx-train-validation.test.ts), so the epoch's
+      // validation needs no tfjs forward pass; the tfjs engine keeps inferenceLosses.
+      const inf =
+        val.length > 0 || (geoVars && o.lambda > 0)
+          ? onnxRunner?.validationLosses
+            ? await onnxRunner.validationLosses(infIdx, { data })
+            : inferenceLosses(model, data, infIdx, geoVars ? { vars: geoVars, lambda: o.lambda } : undefined)
+          : undefined;
       const valLoss = val.length > 0 ? inf?.ce : undefined;
       history.push({
         epoch,
