@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { CancelledError, WorkbenchError, serializeError } from '../errors.ts';
-import { writeFileAtomic } from '../util/atomic-write.ts';
 import { QUEUE_NAME, cancelKey, openQueueConnection, type QueueConnection } from './connection.ts';
 import { verifyInputs } from './input-hash.ts';
 import { peakRssKB } from './peak-rss.ts';
+import { writeUnitResult } from './unit-result-write.ts';
 import { UNIT_HANDLERS, type BatchProgress, type BatchReceipt, type QueueBatch, type QueueUnit, type UnitPhases, type UnitReceipt } from './units.ts';
 
 /**
@@ -77,6 +77,8 @@ async function processBatch(conn: QueueConnection, job: Job, token: string | und
   let current: QueueUnit | undefined;
   try {
     let t = performance.now();
+    // Wall-clock start of the next unit's Redis prep (receipts: the gaps between units stay queue time, not prep twice).
+    let prepAt: number | null = Date.now();
     if ((await conn.redis.exists(cancelKey(runId))) > 0) throw new CancelledError(units[0]?.label ?? 'unit');
     await job.updateProgress({ worker: me, done: { ...done } } satisfies BatchProgress);
     // Redis time before a unit (the batch's first round trips, or the record after the previous unit): its prep phase.
@@ -99,7 +101,8 @@ async function processBatch(conn: QueueConnection, job: Job, token: string | und
         throw new WaitingError();
       }
       const t0 = performance.now();
-      const startedAt = Date.now();
+      const startedAt = prepAt ?? Date.now();
+      prepAt = null;
       log(`start ${unit.label} (run ${unit.runId}, unit ${unit.index}, attempt ${job.attemptsMade + 1})`);
       await verifyInputs(unit.inputs);
       const tCheck = performance.now();
@@ -119,7 +122,7 @@ async function processBatch(conn: QueueConnection, job: Job, token: string | und
       });
       if (ac.signal.aborted) throw new CancelledError(unit.label);
       const tRun = performance.now();
-      writeFileAtomic(unit.resultPath, bytes);
+      writeUnitResult(unit.resultPath, bytes);
       const tEnd = performance.now();
       const phases: UnitPhases = { prepMs: redisMs, checkMs: tCheck - t0, runMs: tRun - tCheck, writeMs: tEnd - tRun };
       const ms = redisMs + (tEnd - t0);
@@ -129,6 +132,7 @@ async function processBatch(conn: QueueConnection, job: Job, token: string | und
       redisMs = 0;
       if (k < units.length - 1 && tEnd - lastRecord >= RECORD_MS) {
         t = performance.now();
+        prepAt = Date.now();
         await job.updateProgress({ worker: me, done: { ...done } } satisfies BatchProgress);
         lastRecord = performance.now();
         redisMs = lastRecord - t;
