@@ -15,10 +15,12 @@
  *     queue's GeoTIFF is byte-identical to the local one.
  *  2. A training sweep: --sweep trainings (tiny epochs, tiny networks, synthetic patches: folds ×
  *     repeats × 2 models + 2 final models) locally on one thread and through the queue with 1 and
- *     2 workers; overhead per unit ≈ (W·wall_queue − wall_local) / units.
+ *     2 warm workers (after a warm-up run: tfjs loaded), for each --batch (units per BullMQ job: 1,
+ *     or auto = sized from the probed unit time, queue-client.ts planBatches); overhead per unit ≈
+ *     (W·wall_queue − wall_local) / units, and from the receipts (W·wall − Σ unit) / units.
  *
  *   npx tsx bench/scale-out.ts [--rows 3000] [--cols 3000] [--bands 39] [--model cnn] [--engine auto|tfjs|onnx]
- *     [--workers 1,2] [--sweep 200] [--epochs 1] [--skip-predict] [--skip-sweep]
+ *     [--workers 1,2] [--sweep 200] [--epochs 1] [--batch 1,auto] [--skip-predict] [--skip-sweep]
  *
  * The machine may be shared: wall times swing with other jobs; run it on an idle machine for figures.
  */
@@ -54,6 +56,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '1,2' },
     sweep: { type: 'string', default: '200' },
     epochs: { type: 'string', default: '1' },
+    batch: { type: 'string', default: '1,auto' },
     'skip-predict': { type: 'boolean', default: false },
     'skip-sweep': { type: 'boolean', default: false },
   },
@@ -187,15 +190,34 @@ async function benchSweep(h: RedisHarness, dir: string): Promise<void> {
   const wallLocal = (performance.now() - t0) / 1000;
   for (const r of loc.values()) r.final.model.dispose();
   console.log(`local, 1 thread:       ${wallLocal.toFixed(1)} s (${((1000 * wallLocal) / units).toFixed(0)} ms per training)`);
+  const batches: (number | 'auto')[] = values.batch.split(',').map((b) => (b === 'auto' ? 'auto' : Number(b)));
   for (const n of workerCounts) {
     await withWorkers(h, n, async () => {
-      t0 = performance.now();
-      const q = await crossValidateAndFitViaQueue(kinds, data, o, { url: h.url, workDir: join(dir, `sweep-${n}`) });
-      const wall = (performance.now() - t0) / 1000;
-      for (const r of q.values()) r.final.model.dispose();
-      const overhead = (n * wall - wallLocal) / units;
-      const same = kinds.every((k) => JSON.stringify(q.get(k)!.cv.mean) === JSON.stringify(loc.get(k)!.cv.mean));
-      console.log(`queue, ${n} worker(s): ${wall.toFixed(1)} s, ×${(wallLocal / wall).toFixed(2)} of local 1 thread; overhead/unit ≈ ${(1000 * overhead).toFixed(0)} ms (${((100 * overhead * units) / wallLocal).toFixed(1)}% of unit time); CV means identical: ${same}`);
+      // Warm-up: long-lived workers have loaded tfjs and its backend before a run; the first run
+      // of a fresh process pays that (≈ 1 s) once. Measured runs follow on warm workers.
+      const warm = await crossValidateAndFitViaQueue(kinds, data, { ...o, repeats: 1 }, { url: h.url, workDir: join(dir, `sweep-warm-${n}`), batch: 1 });
+      for (const r of warm.values()) r.final.model.dispose();
+      for (const batch of batches) {
+        let receipts: readonly UnitReceipt[] = [];
+        const lines: string[] = [];
+        const epoch0 = Date.now();
+        t0 = performance.now();
+        const q = await crossValidateAndFitViaQueue(kinds, data, o, { url: h.url, workDir: join(dir, `sweep-${n}-${batch}`), batch, log: (l) => lines.push(l), onReceipts: (r) => (receipts = r) });
+        const wall = (performance.now() - t0) / 1000;
+        for (const r of q.values()) r.final.model.dispose();
+        const overhead = (n * wall - wallLocal) / units;
+        const unitSum = receipts.reduce((a, x) => a + x.ms, 0) / 1000;
+        const overheadR = (n * wall - unitSum) / units;
+        const same = kinds.every((k) => JSON.stringify(q.get(k)!.cv.mean) === JSON.stringify(loc.get(k)!.cv.mean) && JSON.stringify(q.get(k)!.cv.folds) === JSON.stringify(loc.get(k)!.cv.folds));
+        const plan = lines.find((l) => /units of ≈|batches of/.test(l))?.replace(/^queue \S+: /, '') ?? 'one unit per job';
+        console.log(
+          `queue, ${n} worker(s), batch ${batch}: ${wall.toFixed(1)} s, ×${(wallLocal / wall).toFixed(2)} of local 1 thread; ` +
+            `overhead/unit vs local ≈ ${(1000 * overhead).toFixed(1)} ms (${((100 * overhead * units) / wallLocal).toFixed(1)}% of local unit time); ` +
+            `from receipts (W·wall − Σ unit) / U = ${(1000 * overheadR).toFixed(1)} ms (${((100 * overheadR * units) / unitSum).toFixed(1)}% of mean unit ${((1000 * unitSum) / units).toFixed(1)} ms); ` +
+            `CV folds and means identical: ${same}; ${plan}`,
+        );
+        console.log(overheadBreakdown(receipts, epoch0, epoch0 + wall * 1000, n));
+      }
     });
   }
 }

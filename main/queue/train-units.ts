@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../util/atomic-write.ts';
 import { hashInputs } from './input-hash.ts';
 import { decodePlain, encodePlain } from './plain-codec.ts';
 import { newRunId, runUnits } from './queue-client.ts';
-import type { QueueUnit, UnitHandler } from './units.ts';
+import type { QueueUnit, UnitHandler, UnitReceipt } from './units.ts';
 
 /**
  * Training through the queue: the units of the local parallel path (cross-validate.ts
@@ -70,7 +70,16 @@ export async function crossValidateAndFitViaQueue(
   kinds: readonly ModelKind[],
   data: TrainingData,
   options: CrossValidationOptions,
-  queue: { readonly url: string; readonly workDir: string; readonly log?: (line: string) => void; readonly attempts?: number },
+  queue: {
+    readonly url: string;
+    readonly workDir: string;
+    readonly log?: (line: string) => void;
+    readonly attempts?: number;
+    /** Units per BullMQ job (RunUnitsOptions.batch): trainings of a sweep can be tens of ms each, so by default timed and packed into ≈ 1 s batches. @default 'auto' */
+    readonly batch?: number | 'auto';
+    /** Called with every unit's receipt (worker, times) once all are done: bench/scale-out.ts splits the queue overhead with them. */
+    readonly onReceipts?: (receipts: readonly UnitReceipt[]) => void;
+  },
   ctx?: JobContext,
 ): Promise<Map<ModelKind, ModelRunResult>> {
   const checked = checkCrossValidationOptions(options);
@@ -104,7 +113,8 @@ export async function crossValidateAndFitViaQueue(
       resultPath: join(dir, `unit-${i}.json`),
       payload: { inputPath, task },
     }));
-    await runUnits(queue.url, units, { label: 'cross-validation', log: queue.log, attempts: queue.attempts }, subJob(ctx, 0, 0.95));
+    const receipts = await runUnits(queue.url, units, { label: 'cross-validation', log: queue.log, attempts: queue.attempts, batch: queue.batch ?? 'auto' }, subJob(ctx, 0, 0.95));
+    queue.onReceipts?.(receipts);
     const results = units.map((u) => decodePlain<CvTaskResult>(readFileSync(u.resultPath)));
     const tfl = await import('@tensorflow/tfjs-layers');
     const { fileModelHandler } = await import('../models/run-store.ts');

@@ -22,6 +22,38 @@ export interface QueueUnit<P = unknown> {
 
 export type UnitKind = 'predict-tile' | 'train' | 'krige-block' | 'xrf-method';
 
+/**
+ * One BullMQ job: consecutive units of one run, run in order by one worker. Small units (tiny
+ * trainings of tens of ms) cost as much queue time per job as big ones (fetch + lock, complete,
+ * the command's bookkeeping: milliseconds), so the command packs them into batches of about a
+ * second (queue-client.ts planBatches). Each unit keeps its own identity, seed and result path, so
+ * batching changes neither the results nor their assembly. The job id is the id of its first unit.
+ */
+export interface QueueBatch {
+  readonly runId: string;
+  readonly units: readonly QueueUnit[];
+}
+
+/**
+ * What a batch job reports through job.updateProgress: the unit running now and its fraction, and
+ * every unit of the batch finished so far with its receipt. The record lives on the job in Redis,
+ * so when the batch is run again (a worker SIGKILLed mid-batch, or one that returned the rest of
+ * the batch on SIGTERM) the next worker skips the units it lists instead of running them twice.
+ */
+export interface BatchProgress {
+  readonly worker: string;
+  /** Index (QueueUnit.index) of the unit running now, and its fraction done. */
+  readonly unit?: number;
+  readonly fraction?: number;
+  /** Finished units of the batch by index (string keys: JSON). */
+  readonly done: Readonly<Record<string, UnitReceipt>>;
+}
+
+/** A finished batch job's return value: the receipt of each of its units by index. */
+export interface BatchReceipt {
+  readonly receipts: Readonly<Record<string, UnitReceipt>>;
+}
+
 /** What a worker returns for a finished unit (its result itself lies in the unit's resultPath). */
 export interface UnitReceipt {
   readonly worker: string;
