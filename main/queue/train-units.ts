@@ -84,8 +84,8 @@ export async function crossValidateAndFitViaQueue(
 ): Promise<Map<ModelKind, ModelRunResult>> {
   const checked = checkCrossValidationOptions(options);
   // Folds train on one thread each (evaluateFold forces it, as locally). A final model trains on
-  // train.threads (the command's --threads: data-parallel replicas with tfjs, intra-op threads with
-  // onnx), as the local run trains its finals after the folds: so the final models are the bits of
+  // train.threads (the command's --threads: ONNX intra-op threads; tfjs trains on one thread),
+  // as the local run trains its finals after the folds: so the final models are the bits of
   // the local run at the same --threads. The count travels in the unit's input, never the worker's
   // own --threads: a unit's result must not depend on which worker runs it.
   const o: CheckedCrossValidationOptions = { ...checked, threads: 1, saveFoldModels: checked.saveFoldModels === '' ? '' : resolve(checked.saveFoldModels) };
