@@ -53,22 +53,18 @@ export async function sitesWorkflow(o: SitesWorkflowOptions, ctx: JobContext = {
   ref.bands[0].forEach((v, i) => (excluded[i] = Number.isNaN(v) ? 1 : 0));
   const assumeCrs = o.crs ? parseCrs(o.crs) : undefined;
 
-  const dep = await readSiteCells(depositsPath, grid, {
-    role: 'deposit',
-    value: o.depositValue ?? SITES_OPTIONS.depositValue.default,
-    alignByIndex,
-    outside,
-    dedupe,
-    asPoints,
-    assumeCrs,
-    log,
-    ...layerChoice(o.depositsLayer, o.layer, 'deposits'),
-  });
-  if (dep.alignment && !dep.alignment.aligned) log(`${depositsPath} paired by index (${align}) although ${dep.alignment.problems.join('; ')}`);
-  if (dep.dropped.length > 0) log(`dropped ${dep.dropped.length} deposit(s) outside the grid`);
-  if (dep.duplicatesDropped) log(`--dedupe first: dropped ${dep.duplicatesDropped} deposit feature(s) in cells already holding a deposit`);
+  // Deposits and file negatives are read, checked and logged the same way (the role names them).
+  const readLabels = async (role: 'deposit' | 'negative', file: string, value: number, layer: ReturnType<typeof layerChoice>) => {
+    const r = await readSiteCells(file, grid, { role, value, alignByIndex, outside, dedupe, asPoints, assumeCrs, log, ...layer });
+    if (r.alignment && !r.alignment.aligned) log(`${file} paired by index (${align}) although ${r.alignment.problems.join('; ')}`);
+    if (r.dropped.length > 0) log(`dropped ${r.dropped.length} ${role}(s) outside the grid`);
+    if (r.duplicatesDropped) log(`--dedupe first: dropped ${r.duplicatesDropped} ${role} feature(s) in cells already holding a ${role}`);
+    const input: SiteLabelInput = { file, cells: r.cells.length, droppedOutside: r.dropped.length, duplicatesDropped: r.duplicatesDropped ?? 0, merged: r.merged };
+    return { cells: r.cells, merged: r.merged, input };
+  };
+  const dep = await readLabels('deposit', depositsPath, o.depositValue ?? SITES_OPTIONS.depositValue.default, layerChoice(o.depositsLayer, o.layer, 'deposits'));
   if (dep.merged > 0) log(`${dep.merged} deposit point(s) share a cell with another point of the same feature; each cell counts once`);
-  const deposits: SiteLabelInput = { file: depositsPath, cells: dep.cells.length, droppedOutside: dep.dropped.length, duplicatesDropped: dep.duplicatesDropped ?? 0, merged: dep.merged };
+  const deposits = dep.input;
 
   const negArg = o.negatives ?? SITES_OPTIONS.negatives.default;
   let negatives: NegativeSpec;
@@ -82,22 +78,9 @@ export async function sitesWorkflow(o: SitesWorkflowOptions, ctx: JobContext = {
       : undefined;
     negatives = { kind: 'auto', count, seed, minDepositDistM: o.minDepositDist, minFaultDistM: o.minFaultDist, faultDistanceM, excluded };
   } else {
-    const neg = await readSiteCells(negArg, grid, {
-      role: 'negative',
-      value: o.negativeValue ?? SITES_OPTIONS.negativeValue.default,
-      alignByIndex,
-      outside,
-      dedupe,
-      asPoints,
-      assumeCrs,
-      log,
-      ...layerChoice(o.negativesLayer, o.layer, 'negatives'),
-    });
-    if (neg.alignment && !neg.alignment.aligned) log(`${negArg} paired by index (${align}) although ${neg.alignment.problems.join('; ')}`);
-    if (neg.dropped.length > 0) log(`dropped ${neg.dropped.length} negative(s) outside the grid`);
-    if (neg.duplicatesDropped) log(`--dedupe first: dropped ${neg.duplicatesDropped} negative feature(s) in cells already holding a negative`);
+    const neg = await readLabels('negative', negArg, o.negativeValue ?? SITES_OPTIONS.negativeValue.default, layerChoice(o.negativesLayer, o.layer, 'negatives'));
     negatives = { kind: 'user', cells: neg.cells };
-    negativesFile = { file: negArg, cells: neg.cells.length, droppedOutside: neg.dropped.length, duplicatesDropped: neg.duplicatesDropped ?? 0, merged: neg.merged };
+    negativesFile = neg.input;
   }
   const { set, summary } = buildSites(grid, { depositCells: dep.cells, negatives, blockRadius });
   // A cancel that came while the negatives were chosen stops here, before the file is written.
