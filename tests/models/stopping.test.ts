@@ -10,6 +10,8 @@ import { checkTrainOptions, trainModel, type TrainOptions } from '../../main/mod
 import { initBackend } from '../../main/models/backend.ts';
 import { InvalidOptionError } from '../../main/errors.ts';
 import { Rng } from '../../main/util/rng.ts';
+import { trainingWarnings } from '../../main/models/training-warnings.ts';
+import type { CrossValidationResult } from '../../main/models/cross-validate.ts';
 import { TINY, toyData } from './toy-data.ts';
 
 /** Runs a criterion over a whole curve: the epoch it stopped after (or the curve's length) and the kept epoch. */
@@ -106,6 +108,24 @@ describe('EarlyStopping mechanics', () => {
     expect(() => new EarlyStopping({ stopOn: 'smoothed', patience: 3, minEpochs: 1, window: 0 })).toThrow(InvalidOptionError);
     expect(() => checkTrainOptions({ stopOn: 'ema' as StopOn })).toThrow(InvalidOptionError);
     expect(checkTrainOptions({}).stopOn).toBe('raw');
+  });
+});
+
+describe('validation-never-improves counts from the first epoch the criterion could keep', () => {
+  // Three folds that kept epoch 5; scores on both sides of the threshold, so no collapse warning.
+  const cvWith = (train: TrainOptions): { cv: CrossValidationResult } => ({
+    cv: {
+      options: { train },
+      folds: [5, 5, 5].map((bestEpoch) => ({ bestEpoch, metrics: { kappa: 0.5, mcc: 0.5 }, testScores: [0.1, 0.9], threshold: 0.5 })),
+    } as unknown as CrossValidationResult,
+  });
+  it('smoothed: epoch 5 is the first eligible one, so keeping it in every fold warns', () => {
+    const w = trainingWarnings('cnn', { ...cvWith({ epochs: 40, stopOn: 'smoothed' }), final: { history: [] } });
+    expect(w.map((x) => x.code)).toEqual(['validation-never-improves']);
+    expect(w[0].details).toMatchObject({ firstEligibleEpoch: 5, stuck: 3 });
+  });
+  it('raw from epoch 1: epoch 5 is a later improvement, no warning', () => {
+    expect(trainingWarnings('cnn', { ...cvWith({ epochs: 40, stopOn: 'raw' }), final: { history: [] } })).toEqual([]);
   });
 });
 
