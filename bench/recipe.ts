@@ -36,6 +36,8 @@ const RECIPES: Record<string, string[]> = {
   p30: ['--min-epochs', '1', '--lr-schedule', 'none', '--augment', 'none', '--patience', '30'],
   // No inner early stopping: every fit runs its epochs, the count chosen per outer fold by inner grouped CV.
   fixed: ['--min-epochs', '1', '--lr-schedule', 'none', '--augment', 'none', '--val-fraction', '0', '--tune', 'epochs=10,20,40'],
+  // No early stopping at a fixed 20 epochs (the defaults' final models ran 20–33): the cheap form of `fixed`.
+  fixed20: ['--min-epochs', '1', '--lr-schedule', 'none', '--augment', 'none', '--val-fraction', '0', '--epochs', '20'],
   // The smoothed criterion (main/models/stopping.ts), alone and with the cosine + dihedral recipe.
   smoothed: ['--min-epochs', '1', '--lr-schedule', 'none', '--augment', 'none', '--stop-on', 'smoothed'],
   'smoothed-cos-dih': ['--min-epochs', '1', '--lr-schedule', 'cosine', '--augment', 'dihedral', '--stop-on', 'smoothed'],
