@@ -9,6 +9,7 @@
  *   (same flags) --repeat-from 3 --models all --out .tmp/case-grouped-b.json   a second process for repeats 3…
  *   npx tsx bench/case-study.ts --table .tmp/case-grouped.json [more files of the same run]
  *   npx tsx bench/case-study.ts --compare-recipes new.json,new-b.json default.json,default-b.json
+ *   (recipes) --stop-on smoothed | --patience 5 | --validation-fraction 0 --tune epochs=10,30,60 --inner-folds 3
  *
  * Data handling (see ../shared/data/README.md): 39 element grids log10-transformed and
  * standardised with whole-grid statistics; deposits = cells of label/Au_deposits0.tif equal to 1,
@@ -46,6 +47,8 @@ import {
 import { parseModelList } from '../main/models/baselines/model-list.ts';
 import { parseAugmentations } from '../main/models/augment.ts';
 import { parseLrSchedule } from '../main/models/lr-schedule.ts';
+import { parseStopOn } from '../main/models/stopping.ts';
+import { parseTune } from '../main/workflows/train.ts';
 import { robustPca } from '../main/eval/robust-pca.ts';
 import { comparisonRecord, formatComparison, pairedSiteBootstrap, type Comparison } from '../main/eval/bootstrap.ts';
 import { writeJsonAtomic } from '../main/util/atomic-write.ts';
@@ -209,6 +212,11 @@ const { values, positionals } = parseArgs({
     'validation-fraction': { type: 'string', default: '0.2' },
     'min-epochs': { type: 'string', default: '1' },
     'lr-schedule': { type: 'string', default: 'none' },
+    // raw | smoothed (main/models/stopping.ts); recorded in the run file only when given.
+    'stop-on': { type: 'string' },
+    // Nested tuning as `train --tune` (e.g. --validation-fraction 0 --tune epochs=10,30,60), repeatable.
+    tune: { type: 'string', multiple: true },
+    'inner-folds': { type: 'string', default: '3' },
     augment: { type: 'string', default: 'none' },
     'noise-sd': { type: 'string', default: '0.1' },
     'shift-radius': { type: 'string', default: '1' },
@@ -241,6 +249,7 @@ if (values.table) {
     patience: Number(values.patience),
     validationFraction: Number(values['validation-fraction']),
     minEpochs: Number(values['min-epochs']),
+    ...(values['stop-on'] !== undefined ? { stopOn: parseStopOn(values['stop-on']) } : {}),
     lrSchedule: parseLrSchedule(values['lr-schedule']),
     augment,
     noiseSd: Number(values['noise-sd']),
@@ -248,7 +257,15 @@ if (values.table) {
     lambda: Number(values.lambda),
     engine: values.engine as TrainEngine,
   };
-  const options = { folds: Number(values.folds), repeats: Number(values.repeats), seed: Number(values.seed), protocol, train };
+  const tune = parseTune(values.tune ?? []);
+  const options = {
+    folds: Number(values.folds),
+    repeats: Number(values.repeats),
+    seed: Number(values.seed),
+    protocol,
+    train,
+    ...(Object.keys(tune).length > 0 ? { tune, innerFolds: Number(values['inner-folds']) } : {}),
+  };
   const o = checkCrossValidationOptions(options);
   const { networks, baselines } = parseModelList(values.models);
   const out = values.out ?? `.tmp/case-${protocol}.json`;

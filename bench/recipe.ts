@@ -9,7 +9,7 @@
  * trust warnings, and the grouped CV AUC (mean ± sd over the folds: context, not the criterion).
  *
  *   npx tsx bench/recipe.ts --seeds 7,8,9 --epochs 40 --out .tmp/recipe.json
- *   npx tsx bench/recipe.ts --table .tmp/recipe.json
+ *   npx tsx bench/recipe.ts --table .tmp/recipe.json [.tmp/recipe-b.json …]
  *
  * Results are written run by run to --out (a rerun skips what is there), recipe by recipe over all seeds.
  */
@@ -28,6 +28,19 @@ const RECIPES: Record<string, string[]> = {
   'm10-plat': ['--min-epochs', '10', '--lr-schedule', 'plateau', '--augment', 'none'],
   'm10-cos-dih': ['--min-epochs', '10', '--lr-schedule', 'cosine', '--augment', 'dihedral'],
   'm10-cos-noise': ['--min-epochs', '10', '--lr-schedule', 'cosine', '--augment', 'noise'],
+  // One change each from the defaults (issue 20 §1, session 4).
+  plateau: ['--min-epochs', '1', '--lr-schedule', 'plateau', '--augment', 'none'],
+  noise: ['--min-epochs', '1', '--lr-schedule', 'none', '--augment', 'noise'],
+  shift: ['--min-epochs', '1', '--lr-schedule', 'none', '--augment', 'shift'],
+  p5: ['--min-epochs', '1', '--lr-schedule', 'none', '--augment', 'none', '--patience', '5'],
+  p30: ['--min-epochs', '1', '--lr-schedule', 'none', '--augment', 'none', '--patience', '30'],
+  // No inner early stopping: every fit runs its epochs, the count chosen per outer fold by inner grouped CV.
+  fixed: ['--min-epochs', '1', '--lr-schedule', 'none', '--augment', 'none', '--val-fraction', '0', '--tune', 'epochs=10,20,40'],
+  // No early stopping at a fixed 20 epochs (the defaults' final models ran 20–33): the cheap form of `fixed`.
+  fixed20: ['--min-epochs', '1', '--lr-schedule', 'none', '--augment', 'none', '--val-fraction', '0', '--epochs', '20'],
+  // The smoothed criterion (main/models/stopping.ts), alone and with the cosine + dihedral recipe.
+  smoothed: ['--min-epochs', '1', '--lr-schedule', 'none', '--augment', 'none', '--stop-on', 'smoothed'],
+  'smoothed-cos-dih': ['--min-epochs', '1', '--lr-schedule', 'cosine', '--augment', 'dihedral', '--stop-on', 'smoothed'],
 };
 
 interface ModelRow {
@@ -99,8 +112,12 @@ function rowOf(runDir: string, MODELS: readonly string[]): Omit<Row, 'seed' | 'r
   return { models, warnings: (man.warnings ?? []).map((w) => `${w.subject ?? ''} ${w.code}`.trim()) };
 }
 
-function table(file: string): void {
-  const rows = (JSON.parse(readFileSync(file, 'utf8')) as { rows: Row[] }).rows;
+/** Rows of one or more --out files (processes that ran different recipes), in RECIPES order. */
+function table(files: readonly string[]): void {
+  const order = Object.keys(RECIPES);
+  const rows = files
+    .flatMap((file) => (JSON.parse(readFileSync(file, 'utf8')) as { rows: Row[] }).rows)
+    .sort((a, b) => order.indexOf(a.recipe) - order.indexOf(b.recipe) || a.seed - b.seed);
   const f = (v: number | undefined, d = 3): string => (v === undefined ? '–' : v.toFixed(d));
   console.log('| seed | recipe | CNN kept/ran | CNN val move | CNN AUC | GK-DCN kept/ran | GK-DCN val move | a | b | geology share | GK-DCN AUC | warnings |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
@@ -142,7 +159,7 @@ const { values, positionals } = parseArgs({
 });
 
 if (values.table) {
-  table(positionals[0] ?? values.out);
+  table(positionals.length > 0 ? positionals : [values.out]);
 } else {
   const out = values.out;
   const doc = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { rows: Row[] }) : { rows: [] as Row[] };
@@ -162,5 +179,5 @@ if (values.table) {
       writeJsonAtomic(out, doc);
     }
   }
-  table(out);
+  table([out]);
 }

@@ -13,6 +13,7 @@ import { DEFAULT_ENGINE, type EnginePreference } from '../onnx/onnx-run.ts';
 import type { EpochRunner } from './onnx-train/onnx-trainer.ts';
 import { LearningRateSchedule, LR_SCHEDULES, type LrSchedule } from './lr-schedule.ts';
 import { augmentFitSet, AUGMENTATIONS, type Augmentation } from './augment.ts';
+import { EarlyStopping, STOP_ON, type StopOn } from './stopping.ts';
 
 /**
  * Training of one patch classifier: Adam on mini-batches, seeded initialisation and shuffling,
@@ -100,6 +101,12 @@ export interface TrainOptions {
    * `epochs`. @default 1 (no minimum)
    */
   readonly minEpochs?: number;
+  /**
+   * What early stopping watches (stopping.ts): 'raw' = the per-epoch validation loss; 'smoothed' =
+   * its trailing 5-epoch mean with a 1 % relative improvement threshold (first eligible epoch
+   * max(minEpochs, 5)). @default 'raw'
+   */
+  readonly stopOn?: StopOn;
   /** Learning-rate schedule per epoch (lr-schedule.ts). @default 'constant' */
   readonly lrSchedule?: LrSchedule;
   /** Augmentations of the fit samples (augment.ts), leak-free. @default [] */
@@ -152,6 +159,7 @@ export type CheckedTrainOptions = Required<Omit<TrainOptions, 'architecture'>> &
 export const TRAIN_DEFAULTS = {
   patience: 15,
   minEpochs: 1,
+  stopOn: 'raw' as StopOn,
   lrSchedule: 'constant' as LrSchedule,
   augment: [] as readonly Augmentation[],
   noiseSd: 0.1,
@@ -167,6 +175,7 @@ export function checkTrainOptions(o: TrainOptions = {}): CheckedTrainOptions {
     validationFraction: o.validationFraction ?? 0.2,
     patience: o.patience ?? TRAIN_DEFAULTS.patience,
     minEpochs: o.minEpochs ?? TRAIN_DEFAULTS.minEpochs,
+    stopOn: o.stopOn ?? TRAIN_DEFAULTS.stopOn,
     lrSchedule: o.lrSchedule ?? TRAIN_DEFAULTS.lrSchedule,
     augment: o.augment ?? TRAIN_DEFAULTS.augment,
     noiseSd: o.noiseSd ?? TRAIN_DEFAULTS.noiseSd,
@@ -190,6 +199,7 @@ export function checkTrainOptions(o: TrainOptions = {}): CheckedTrainOptions {
   }
   if (!posInt(c.patience)) throw new InvalidOptionError(`patience must be a positive integer, got ${c.patience}`);
   if (!posInt(c.minEpochs)) throw new InvalidOptionError(`minimum epochs must be a positive integer, got ${c.minEpochs}`);
+  if (!STOP_ON.includes(c.stopOn)) throw new InvalidOptionError(`early-stopping criterion must be one of ${STOP_ON.join(', ')}, got ${String(c.stopOn)}`);
   if (!LR_SCHEDULES.includes(c.lrSchedule)) throw new InvalidOptionError(`learning-rate schedule must be one of ${LR_SCHEDULES.join(', ')}, got ${String(c.lrSchedule)}`);
   for (const a of c.augment) if (!AUGMENTATIONS.includes(a)) throw new InvalidOptionError(`augmentation must be one of ${AUGMENTATIONS.join(', ')}, got ${String(a)}`);
   if (!(c.noiseSd >= 0 && Number.isFinite(c.noiseSd))) throw new InvalidOptionError(`noise sd must be ≥ 0, got ${c.noiseSd}`);
@@ -416,11 +426,10 @@ export async function trainModel(
   if (geoVars) varList.push(geoVars.a, geoVars.b);
 
   const history: EpochRecord[] = [];
-  let best = { loss: Infinity, epoch: 0, weights: null as tf.Tensor[] | null, geo: null as { a: number[]; b: number } | null };
-  let sinceBest = 0;
+  let best = { epoch: 0, weights: null as tf.Tensor[] | null, geo: null as { a: number[]; b: number } | null };
   let stoppedEarly = false;
   const schedule = new LearningRateSchedule({ schedule: o.lrSchedule, learningRate: o.learningRate, epochs: o.epochs });
-  const minEpochs = Math.min(o.minEpochs, o.epochs);
+  const stopping = new EarlyStopping({ stopOn: o.stopOn, patience: o.patience, minEpochs: Math.min(o.minEpochs, o.epochs) });
   // Geology share measured where validation is (or on ≤ 512 fit originals without a split).
   const shareIdx = val.length > 0 ? val : fitOriginal.slice(0, 512);
   const order = [...fit];
@@ -506,17 +515,12 @@ export async function trainModel(
         loss: trainLoss,
         valLoss: valLoss ?? null,
       });
-      if (valLoss !== undefined && epoch >= minEpochs) {
-        if (valLoss < best.loss) {
+      if (valLoss !== undefined) {
+        const step = stopping.observe(epoch, valLoss, o.epochs);
+        if (step.improved) {
           if (best.weights) tf.dispose(best.weights);
-          best = {
-            loss: valLoss,
-            epoch,
-            weights: model.getWeights().map((w) => tf.clone(w)),
-            geo: geoNow ?? null,
-          };
-          sinceBest = 0;
-        } else if (++sinceBest >= o.patience) {
+          best = { epoch, weights: model.getWeights().map((w) => tf.clone(w)), geo: geoNow ?? null };
+        } else if (step.stop) {
           stoppedEarly = true;
           break;
         }

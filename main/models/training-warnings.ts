@@ -1,5 +1,6 @@
 import type { CrossValidationResult } from './cross-validate.ts';
 import { checkTrainOptions, type EpochRecord } from './train.ts';
+import { EarlyStopping } from './stopping.ts';
 import { checkFoldCollapse, checkFoldValidation, checkValidationImproves, type TrustWarning } from '../eval/trust-checks.ts';
 
 /**
@@ -15,6 +16,8 @@ export function trainingWarnings(kind: string, r: { readonly cv: CrossValidation
   // Defaults applied as trainModel applied them (nested tuning may have changed epochs per fold).
   const t = checkTrainOptions(r.cv.options.train);
   const final = checkValidationImproves(r.final.history, kind);
-  const folds = t.validationFraction > 0 ? checkFoldValidation(r.cv.folds, t.minEpochs, t.epochs, kind) : [];
+  // The first epoch the criterion could keep: --min-epochs, or the smoothing window with --stop-on smoothed.
+  const first = EarlyStopping.firstEligibleEpoch(t, t.epochs);
+  const folds = t.validationFraction > 0 ? checkFoldValidation(r.cv.folds, first, t.epochs, kind) : [];
   return [...out, ...(final.length > 0 ? final : folds)];
 }

@@ -32,6 +32,7 @@ import { describeTrainingArea, trainingArea } from '../sites/training-area.ts';
 import { checkSeeds, trainSeedMembers } from '../eval/seed-ensemble.ts';
 import { parseAugmentations } from '../models/augment.ts';
 import { parseLrSchedule } from '../models/lr-schedule.ts';
+import { parseStopOn } from '../models/stopping.ts';
 import { trainingWarnings } from '../models/training-warnings.ts';
 import { formatWarning, type TrustWarning } from '../eval/trust-checks.ts';
 import type { CvMetrics, TrainedModelSummary, TrainWorkflowResult } from './workflow-results.ts';
@@ -87,6 +88,14 @@ export const TRAIN_OPTIONS = {
     description: 'epochs before early stopping may act; the kept (best-validation) weights are chosen from this epoch on, so 1–2 noisy validation sites cannot keep an underfitted epoch 1–3',
     valueName: 'N',
     default: TRAIN_DEFAULTS.minEpochs,
+  },
+  stopOn: {
+    flag: 'stop-on',
+    kind: 'string',
+    description:
+      "what early stopping watches: 'raw' (the per-epoch validation loss) or 'smoothed' (its trailing 5-epoch mean; an improvement must be ≥ 1 %, so 1–3 noisy validation sites per class cannot keep one lucky epoch; first eligible epoch max(--min-epochs, 5))",
+    valueName: 'raw|smoothed',
+    default: TRAIN_DEFAULTS.stopOn,
   },
   lrSchedule: {
     flag: 'lr-schedule',
@@ -297,6 +306,7 @@ export async function trainWorkflow(o: TrainWorkflowOptions, ctx: JobContext = {
       validationFraction: o.valFraction ?? T.valFraction.default,
       patience: int(o.patience ?? T.patience.default, 'patience', 1),
       minEpochs: int(o.minEpochs ?? T.minEpochs.default, 'min-epochs', 1),
+      stopOn: parseStopOn(o.stopOn ?? T.stopOn.default),
       lrSchedule: parseLrSchedule(o.lrSchedule ?? T.lrSchedule.default),
       augment: augment,
       noiseSd: o.noiseSd ?? T.noiseSd.default,
