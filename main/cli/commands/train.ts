@@ -10,7 +10,7 @@ export const trainCommand: Command = {
   summary: 'cross-validate and train CNN / DCN / GK-CNN / GK-DCN patch classifiers and baselines (index, pc, logreg, rf)',
   usage:
     '--stack STACK.tif|DIR --sites SITES.geojson [--knowledge W.tif …] --model all,baselines|cnn,dcn,gk-cnn,gk-dcn,index,pc,logreg,rf [--index-elements A,B,…] ' +
-    '[--epochs N] [--batch N] [--lr X] [--lambda X] [--min-epochs N] [--patience N] [--lr-schedule cosine|plateau|none] ' +
+    '[--epochs N] [--batch N] [--lr X] [--lambda X] [--min-epochs N] [--patience N] [--stop-on raw|smoothed] [--lr-schedule cosine|plateau|none] ' +
     '[--augment dihedral,noise,shift|none] [--noise-sd X] [--folds K] [--repeats R] [--seed N] [--engine auto|tfjs|onnx] [--seeds N] [--mask AREA.tif|.gpkg] [--nodata fill-mean|skip|refuse] [--holdout-region POLYGON|--holdout-blocks N] --out RUN_DIR',
   paths: TRAIN_PATHS,
   details: [
