@@ -113,6 +113,11 @@ describe.skipIf(!haveChromium)('Kriging and Faults panels (browser host)', () =>
 
   it('runs faults: distance and weight layers, log–log density plot with the fitted law', async () => {
     await page.click('[data-testid="tab-faults"]');
+    // Issue 18: the grid defaults to the kriged stack computed above (not to the synthetic truth
+    // raster the panel could see before it, nor to the variance stack).
+    expect(await page.inputValue('[data-testid="faults-grid"]')).toMatch(/[/\\]krige-[^/\\]*Z\.tif$/);
+    // This fit's reference is on the 500 m truth grid (docs/faults.md): picked by hand, as a user would.
+    await page.selectOption('[data-testid="faults-grid"]', { label: 'Anomaly (true, synthetic)' });
     // The demo's ore-controlling faults carry favourable=true; its cross faults do not control deposits.
     // Parameters of docs/faults.md's demo fit (k = −0.44 there with 40 deposits).
     await page.fill('[data-testid="faults-where"]', 'favourable=true');

@@ -8,7 +8,10 @@ import type { RasterLayerSpec } from '../../../main/api/contract.ts';
  */
 export function preferredGrid(rasters: readonly RasterLayerSpec[]): RasterLayerSpec | null {
   const isTruth = (l: RasterLayerSpec): boolean => /(^|[^a-z])truth([^a-z]|$)/i.test(`${l.source} ${l.bandNames.join(' ')}`);
-  return [...rasters].reverse().find((l) => !isTruth(l)) ?? rasters[0] ?? null;
+  // A kriging variance stack shares its prediction's grid, but a user means the prediction.
+  const isVariance = (l: RasterLayerSpec): boolean => /(^|[^a-z])variance\.tiff?$/i.test(l.source);
+  const newestFirst = [...rasters].reverse();
+  return newestFirst.find((l) => !isTruth(l) && !isVariance(l)) ?? newestFirst.find((l) => !isTruth(l)) ?? rasters[0] ?? null;
 }
 
 /** "1 band", "3 bands". */
