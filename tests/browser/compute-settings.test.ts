@@ -45,7 +45,8 @@ describe.skipIf(!haveChromium)('Settings → Compute (browser host, real redis-s
     await page.waitForSelector('[data-testid="settings-dialog"]', { state: 'detached' });
     // Reopened: the queue is selected, the field is empty (never prefilled) and shows the URL redacted.
     await page.click('[data-testid="open-settings"]');
-    expect(await page.isChecked('[data-testid="compute-queue"]')).toBe(true);
+    // The dialog asks the backend for the current settings when it opens (getComputeSettings): wait for the answer.
+    await expect.poll(() => page.isChecked('[data-testid="compute-queue"]'), { timeout: 30_000 }).toBe(true);
     expect(await page.inputValue('[data-testid="compute-queue-url"]')).toBe('');
     expect(await page.getAttribute('[data-testid="compute-queue-url"]', 'placeholder')).toBe(redacted);
     expect(await page.textContent('[data-testid="settings-dialog"]')).toContain(`Now: ${redacted}`);
