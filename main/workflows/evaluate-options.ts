@@ -1,4 +1,5 @@
 import type { OptionTable, OptionsOf, WorkflowPaths } from './option-table.ts';
+import { LAYER_ROW, inputLayerRow, dedupeRow } from './input-rows.ts';
 
 /**
  * The options of "evaluate a map at held-out deposits", defined once: the CLI's flags and
@@ -39,16 +40,10 @@ export const EVALUATE_OPTIONS = {
     valueName: 'AREA.tif|.gpkg',
   },
   out: { flag: 'out', kind: 'string', description: 'evaluation JSON (keys auc, successRate, paIntersection, caBreaks, …)', valueName: 'EVAL.json' },
-  layer: { flag: 'layer', kind: 'string', description: 'layer of a multi-layer vector input (GeoPackage) for every input without its own --INPUT-layer; see "geoanomaly info FILE.gpkg"', valueName: 'NAME' },
-  depositsLayer: { flag: 'deposits-layer', kind: 'string', description: 'layer of --deposits when it is a GeoPackage holding several layers', valueName: 'NAME' },
-  excludeTrainingLayer: { flag: 'exclude-training-layer', kind: 'string', description: 'layer of --exclude-training when it is a GeoPackage holding several layers', valueName: 'NAME' },
-  dedupe: {
-    flag: 'dedupe',
-    kind: 'string',
-    description: 'two or more --exclude-training sites in one grid cell: refuse (an error listing the cells) or first (keep the first feature of each cell, report the rest)',
-    valueName: 'first|refuse',
-    default: 'refuse',
-  },
+  layer: LAYER_ROW,
+  depositsLayer: inputLayerRow('deposits'),
+  excludeTrainingLayer: inputLayerRow('exclude-training'),
+  dedupe: dedupeRow('two or more --exclude-training sites'),
 } as const satisfies OptionTable;
 
 export type EvaluateWorkflowOptions = OptionsOf<typeof EVALUATE_OPTIONS>;

@@ -1,4 +1,5 @@
 import type { OptionTable, OptionsOf, WorkflowPaths } from './option-table.ts';
+import { inputLayerRow, dedupeRow } from './input-rows.ts';
 
 /**
  * The options of "explain a trained run", defined once: the CLI's flags and `--help`
@@ -33,14 +34,8 @@ export const EXPLAIN_OPTIONS = {
   noMaps: { flag: 'no-maps', kind: 'boolean', description: 'skip the map-wide explanation rasters' },
   backend: { flag: 'backend', kind: 'string', description: 'auto | wasm | cpu | tensorflow', valueName: 'NAME', default: 'auto' },
   out: { flag: 'out', kind: 'string', description: 'output folder', valueName: 'DIR' },
-  sitesLayer: { flag: 'sites-layer', kind: 'string', description: 'layer of --sites when it is a GeoPackage holding several layers', valueName: 'NAME' },
-  dedupe: {
-    flag: 'dedupe',
-    kind: 'string',
-    description: 'two or more sites in one grid cell: refuse (an error listing the cells) or first (keep the first feature of each cell, report the rest)',
-    valueName: 'first|refuse',
-    default: 'refuse',
-  },
+  sitesLayer: inputLayerRow('sites'),
+  dedupe: dedupeRow('two or more sites'),
 } as const satisfies OptionTable;
 
 /** One point to explain instead of the deposit sites: map coordinates in the stack's CRS. */

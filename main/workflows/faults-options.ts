@@ -1,4 +1,5 @@
 import type { OptionsOf, OptionTable, WorkflowPaths } from './option-table.ts';
+import { LAYER_ROW, dedupeRow, inputLayerRow } from './input-rows.ts';
 
 /*
  * The options of the "faults" workflow, defined once: the CLI's flags and `--help`
@@ -6,31 +7,7 @@ import type { OptionsOf, OptionTable, WorkflowPaths } from './option-table.ts';
  * this table. Type imports only: the renderer's type check (no Node types) may read this file.
  */
 
-/**
- * `--layer`, `--<input>-layer` and `--dedupe` as option rows: the same text as
- * main/cli/layer-options.ts and main/cli/dedupe-option.ts (which workflows may not import),
- * shared by the faults and sites tables so their `--help` stays what it was.
- */
-export const LAYER_ROW = {
-  flag: 'layer',
-  kind: 'string',
-  description: 'layer of a multi-layer vector input (GeoPackage) for every input without its own --INPUT-layer; see "geoanomaly info FILE.gpkg"',
-  valueName: 'NAME',
-} as const;
-
-export function inputLayerRow<I extends string>(input: I) {
-  return { flag: `${input}-layer`, kind: 'string', description: `layer of --${input} when it is a GeoPackage holding several layers`, valueName: 'NAME' } as const;
-}
-
-export function dedupeRow(what: string) {
-  return {
-    flag: 'dedupe',
-    kind: 'string',
-    description: `${what} in one grid cell: refuse (an error listing the cells) or first (keep the first feature of each cell, report the rest)`,
-    valueName: 'first|refuse',
-    default: 'refuse',
-  } as const;
-}
+export { LAYER_ROW, dedupeRow, inputLayerRow } from './input-rows.ts';
 
 /** Weight-map rings when a given --k has no fitted law to take its last ring from and --max-ring is absent. */
 export const FAULTS_DEFAULT_MAX_RING = 12;

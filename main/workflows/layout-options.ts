@@ -1,4 +1,5 @@
 import { PAPER_NAMES } from '../export/paper.ts';
+import { LAYER_ROW, inputLayerRow } from './input-rows.ts';
 import type { OptionTable, OptionsOf, WorkflowPaths } from './option-table.ts';
 
 /**
@@ -26,10 +27,10 @@ export const LAYOUT_OPTIONS = {
   crs: { flag: 'crs', kind: 'string', description: "CRS of --deposits/--faults/--sites layers that declare none (EPSG:N or proj4); declared CRSs are reprojected onto the raster's", valueName: 'CRS' },
   sites: { flag: 'sites', kind: 'string', description: 'training sites to draw (sites GeoJSON; block centres)', valueName: 'FILE' },
   out: { flag: 'out', kind: 'string', description: 'output page: .pdf (page box = paper size) or .png (pHYs = DPI)', valueName: 'FILE' },
-  layer: { flag: 'layer', kind: 'string', description: 'layer of a multi-layer vector input (GeoPackage) for every input without its own --INPUT-layer; see "geoanomaly info FILE.gpkg"', valueName: 'NAME' },
-  depositsLayer: { flag: 'deposits-layer', kind: 'string', description: 'layer of --deposits when it is a GeoPackage holding several layers', valueName: 'NAME' },
-  faultsLayer: { flag: 'faults-layer', kind: 'string', description: 'layer of --faults when it is a GeoPackage holding several layers', valueName: 'NAME' },
-  sitesLayer: { flag: 'sites-layer', kind: 'string', description: 'layer of --sites when it is a GeoPackage holding several layers', valueName: 'NAME' },
+  layer: LAYER_ROW,
+  depositsLayer: inputLayerRow('deposits'),
+  faultsLayer: inputLayerRow('faults'),
+  sitesLayer: inputLayerRow('sites'),
 } as const satisfies OptionTable;
 
 export type LayoutWorkflowOptions = OptionsOf<typeof LAYOUT_OPTIONS>;

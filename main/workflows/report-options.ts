@@ -1,4 +1,5 @@
 import type { OptionTable, OptionsOf, WorkflowPaths } from './option-table.ts';
+import { LAYER_ROW, inputLayerRow } from './input-rows.ts';
 
 /**
  * The options of "write a training run's report", defined once: the CLI's flags and `--help`
@@ -14,8 +15,8 @@ export const REPORT_OPTIONS = {
   crs: { flag: 'crs', kind: 'string', description: "CRS of the --deposits layer if it declares none (EPSG:N or proj4); declared CRSs are reprojected onto the map's (logged)", valueName: 'CRS' },
   title: { flag: 'title', kind: 'string', description: 'report title (default: "Training run <folder>")', valueName: 'TEXT' },
   out: { flag: 'out', kind: 'string', description: '.html (self-contained, images inlined) or .pdf (A4, paginated)', valueName: 'FILE' },
-  layer: { flag: 'layer', kind: 'string', description: 'layer of a multi-layer vector input (GeoPackage) for every input without its own --INPUT-layer; see "geoanomaly info FILE.gpkg"', valueName: 'NAME' },
-  depositsLayer: { flag: 'deposits-layer', kind: 'string', description: 'layer of --deposits when it is a GeoPackage holding several layers', valueName: 'NAME' },
+  layer: LAYER_ROW,
+  depositsLayer: inputLayerRow('deposits'),
 } as const satisfies OptionTable;
 
 export type ReportWorkflowOptions = OptionsOf<typeof REPORT_OPTIONS>;

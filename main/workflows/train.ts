@@ -36,6 +36,7 @@ import { parseStopOn } from '../models/stopping.ts';
 import { trainingWarnings } from '../models/training-warnings.ts';
 import { formatWarning, type TrustWarning } from '../eval/trust-checks.ts';
 import type { CvMetrics, TrainedModelSummary, TrainWorkflowResult } from './workflow-results.ts';
+import { LAYER_ROW, inputLayerRow, dedupeRow } from './input-rows.ts';
 import { checkWorkflowPaths, required, type OptionTable, type OptionsOf, type WorkflowPaths } from './option-table.ts';
 
 /**
@@ -170,15 +171,9 @@ export const TRAIN_OPTIONS = {
   },
   out: { flag: 'out', kind: 'string', description: 'run directory (metrics.json, manifest.json, models/)', valueName: 'RUN_DIR' },
   // The same three rows as main/cli/layer-options.ts (LAYER_OPTION, inputLayerOptions('sites')) and main/cli/dedupe-option.ts.
-  layer: { flag: 'layer', kind: 'string', description: 'layer of a multi-layer vector input (GeoPackage) for every input without its own --INPUT-layer; see "geoanomaly info FILE.gpkg"', valueName: 'NAME' },
-  sitesLayer: { flag: 'sites-layer', kind: 'string', description: 'layer of --sites when it is a GeoPackage holding several layers', valueName: 'NAME' },
-  dedupe: {
-    flag: 'dedupe',
-    kind: 'string',
-    description: 'two or more sites in one grid cell: refuse (an error listing the cells) or first (keep the first feature of each cell, report the rest)',
-    valueName: 'first|refuse',
-    default: 'refuse',
-  },
+  layer: LAYER_ROW,
+  sitesLayer: inputLayerRow('sites'),
+  dedupe: dedupeRow('two or more sites'),
   queue: {
     flag: 'queue',
     kind: 'string',
