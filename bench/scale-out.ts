@@ -33,7 +33,7 @@ import { initBackend } from '../main/models/backend.ts';
 import type { TransformStats } from '../main/sites/band-transform.ts';
 import { predictRunToGeoTiff } from '../main/maps/parallel-predict.ts';
 import { resolveEngine, type EnginePreference } from '../main/onnx/onnx-run.ts';
-import { crossValidateAndFit } from '../main/models/cross-validate.ts';
+import { crossValidateAndFit, summarizeFolds } from '../main/models/cross-validate.ts';
 import { predictRunToGeoTiffViaQueue } from '../main/queue/predict-units.ts';
 import { crossValidateAndFitViaQueue } from '../main/queue/train-units.ts';
 import { crsFromEpsg } from '../main/grid/crs.ts';
@@ -76,7 +76,7 @@ const workerPids = (): number[] => current.map((w) => w.child.pid ?? 0);
  * and the command's assembly after the last unit. All in ms per unit, and the worker-side part
  * (prep + check + write + gaps) as a share of the mean compute time of a unit.
  */
-function overheadBreakdown(receipts: readonly UnitReceipt[], t0: number, t1: number, n: number): string {
+function overheadBreakdown(receipts: readonly UnitReceipt[], t0: number, t1: number, n: number, sharedTailMs = 0): string {
   const rs = receipts.filter((x) => x.phases && x.startedAt !== undefined && x.endedAt !== undefined);
   if (rs.length === 0) return '  (no phases in the receipts)';
   const U = rs.length;
@@ -104,10 +104,17 @@ function overheadBreakdown(receipts: readonly UnitReceipt[], t0: number, t1: num
   const gap = gaps / U;
   const workerSide = prep + check + write + gap;
   const f = (v: number): string => v.toFixed(1);
+  // The command's tail also holds work the local run does as well (the sweep's fold summaries with
+  // their bootstrap intervals, timed by the caller): only the rest is queue cost.
+  const lead = (n * (firstStart - t0)) / U;
+  const tail = (n * (t1 - lastEnd)) / U;
+  const shared = (n * sharedTailMs) / U;
+  const queueOnly = workerSide + lead + idleTail / U + Math.max(0, tail - shared);
+  const sharedText = sharedTailMs > 0 ? `, of which ${f(shared)} the fold summaries the local run computes too; queue cost all in (worker side + lead + idle + the rest of the tail) ${f(queueOnly)} (${((100 * queueOnly) / compute).toFixed(1)}% of compute)` : '';
   return (
     `  per unit (ms): compute ${f(compute)}; worker side: Redis prep ${f(prep)}, input check ${f(check)}, result write ${f(write)}, gap between units ${f(gap)} ` +
     `→ ${f(workerSide)} (${((100 * workerSide) / compute).toFixed(1)}% of compute); model load on first units ${f(load / U)}; ` +
-    `command lead (plan, hash, enqueue) ${f((n * (firstStart - t0)) / U)}, workers idle at the end ${f(idleTail / U)}, command tail (assemble, write) ${f((n * (t1 - lastEnd)) / U)}`
+    `command lead (plan, hash, enqueue) ${f((n * (firstStart - t0)) / U)}, workers idle at the end ${f(idleTail / U)}, command tail (assemble, write) ${f(tail)}${sharedText}`
   );
 }
 
@@ -189,6 +196,10 @@ async function benchSweep(h: RedisHarness, dir: string): Promise<void> {
   const loc = await crossValidateAndFit(kinds, data, { ...o, threads: 1 });
   const wallLocal = (performance.now() - t0) / 1000;
   for (const r of loc.values()) r.final.model.dispose();
+  // The fold summaries (means, bootstrap intervals) of both models: the queued command computes them after its last unit, as the local run does.
+  const ts = performance.now();
+  for (const r of loc.values()) summarizeFolds(r.cv.folds, repeats, data, o.seed);
+  const summaryMs = performance.now() - ts;
   console.log(`local, 1 thread:       ${wallLocal.toFixed(1)} s (${((1000 * wallLocal) / units).toFixed(0)} ms per training)`);
   const batches: (number | 'auto')[] = values.batch.split(',').map((b) => (b === 'auto' ? 'auto' : Number(b)));
   for (const n of workerCounts) {
@@ -216,7 +227,7 @@ async function benchSweep(h: RedisHarness, dir: string): Promise<void> {
             `from receipts (W·wall − Σ unit) / U = ${(1000 * overheadR).toFixed(1)} ms (${((100 * overheadR * units) / unitSum).toFixed(1)}% of mean unit ${((1000 * unitSum) / units).toFixed(1)} ms); ` +
             `CV folds and means identical: ${same}; ${plan}`,
         );
-        console.log(overheadBreakdown(receipts, epoch0, epoch0 + wall * 1000, n));
+        console.log(overheadBreakdown(receipts, epoch0, epoch0 + wall * 1000, n, summaryMs));
       }
     });
   }

@@ -1,3 +1,4 @@
+import type { UnitsPerJob } from './batch-option.ts';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { GridSpec } from '../grid/grid-spec.ts';
@@ -79,7 +80,7 @@ export async function krigeGridViaQueue(
   input: SampleInput,
   grid: GridSpec,
   options: KrigeOptions,
-  queue: { readonly url: string; readonly workDir: string; readonly log?: (line: string) => void; readonly attempts?: number; readonly units?: number; readonly sliceCells?: number },
+  queue: { readonly url: string; readonly workDir: string; readonly log?: (line: string) => void; readonly attempts?: number; readonly units?: number; readonly sliceCells?: number; readonly batch?: UnitsPerJob },
   ctx?: JobContext,
 ): Promise<KrigeResult> {
   const o = checkKrigeOptions(options);
@@ -110,7 +111,7 @@ export async function krigeGridViaQueue(
       resultPath: join(dir, `block-${i}.json`),
       payload: { inputPath, task, sliceCells: queue.sliceCells ?? KRIGE_SLICE_CELLS },
     }));
-    await runUnits(queue.url, units, { label: 'kriging', log: queue.log, attempts: queue.attempts }, subJob(ctx, 0.05, 1));
+    await runUnits(queue.url, units, { label: 'kriging', log: queue.log, attempts: queue.attempts, batch: queue.batch ?? 1 }, subJob(ctx, 0.05, 1));
     const results = units.map((u) => decodePlain<BlockResult>(readFileSync(u.resultPath)));
     report(ctx, 1, 'kriging done');
     return assembleKrigeResult(input, grid, prepared, results, 1); // the assembly of krigeGrid

@@ -1,3 +1,4 @@
+import type { UnitsPerJob } from './batch-option.ts';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InvalidFileError, InvalidOptionError } from '../errors.ts';
@@ -174,6 +175,8 @@ export interface QueuePredictOptions extends PredictRunOptions {
   readonly log?: (line: string) => void;
   /** Tries per unit after a worker crash. @default 3 */
   readonly attempts?: number;
+  /** Tiles per BullMQ job (RunUnitsOptions.batch). @default 1 */
+  readonly batch?: UnitsPerJob;
 }
 
 /**
@@ -230,7 +233,7 @@ export async function predictRunToGeoTiffViaQueue(
     },
   }));
   const extraBands = ensemble ? wanted.map((k) => `sd_${k}`) : [];
-  const runOptions: RunUnitsOptions = { label: 'prediction', log: options.log, attempts: options.attempts };
+  const runOptions: RunUnitsOptions = { label: 'prediction', log: options.log, attempts: options.attempts, batch: options.batch ?? 1 };
   let receipts: UnitReceipt[] = [];
   try {
     const { bandNames } = await writePredictionGeoTiff(

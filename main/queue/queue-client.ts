@@ -1,3 +1,4 @@
+import type { UnitsPerJob } from './batch-option.ts';
 import { randomBytes } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
 import { CancelledError } from '../errors.ts';
@@ -37,7 +38,7 @@ export interface RunUnitsOptions {
    * second or more (tiles, kriging blocks, xrf methods); 'auto' suits sweeps of small trainings.
    * @default 1
    */
-  readonly batch?: number | 'auto';
+  readonly batch?: UnitsPerJob;
   /** Target time of one batch job for batch 'auto'. @default 1000 */
   readonly targetJobMs?: number;
 }

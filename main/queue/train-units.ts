@@ -1,3 +1,4 @@
+import type { UnitsPerJob } from './batch-option.ts';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { subJob, throwIfCancelled, type JobContext } from '../jobs/job.ts';
@@ -76,7 +77,7 @@ export async function crossValidateAndFitViaQueue(
     readonly log?: (line: string) => void;
     readonly attempts?: number;
     /** Units per BullMQ job (RunUnitsOptions.batch): trainings of a sweep can be tens of ms each, so by default timed and packed into ≈ 1 s batches. @default 'auto' */
-    readonly batch?: number | 'auto';
+    readonly batch?: UnitsPerJob;
     /** Called with every unit's receipt (worker, times) once all are done: bench/scale-out.ts splits the queue overhead with them. */
     readonly onReceipts?: (receipts: readonly UnitReceipt[]) => void;
   },

@@ -1,3 +1,4 @@
+import type { UnitsPerJob } from './batch-option.ts';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { JobContext } from '../jobs/job.ts';
@@ -39,6 +40,8 @@ export interface XrfQueueOptions {
   readonly workDir: string;
   readonly log?: (line: string) => void;
   readonly attempts?: number;
+  /** Methods per BullMQ job (RunUnitsOptions.batch). @default 1 */
+  readonly batch?: UnitsPerJob;
 }
 
 /** A runXrfWorkflow method runner that sends each method to the queue as a unit. */
@@ -61,7 +64,7 @@ export function queueMethodRunner(queue: XrfQueueOptions): XrfMethodRunner {
         resultPath: join(dir, `unit-${i}.json`),
         payload: { inputPath, method, params },
       }));
-      await runUnits(queue.url, units, { label: 'xrf', log: queue.log, attempts: queue.attempts }, ctx);
+      await runUnits(queue.url, units, { label: 'xrf', log: queue.log, attempts: queue.attempts, batch: queue.batch ?? 1 }, ctx);
       return units.map((u) => decodePlain<XrfMethodResult>(readFileSync(u.resultPath)));
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -18,6 +18,8 @@ import type { KrigeOptions } from '../kriging/krige-options.ts';
 import { describeModel, parseVariogramSpec } from '../kriging/variogram-model.ts';
 import { checkKrigingExtrapolation, extrapolationSummary, formatWarning, practicalRangeM } from '../eval/trust-checks.ts';
 import { checkWorkflowPaths, required, type OptionTable, type OptionsOf, type WorkflowPaths } from './option-table.ts';
+import { queueBatchRow } from './queue-rows.ts';
+import { parseQueueBatch } from '../queue/batch-option.ts';
 
 /** Above this many samples, kriging without --nmax uses a neighbourhood instead of all points. */
 export const GLOBAL_LIMIT = 2000;
@@ -55,6 +57,7 @@ export const KRIGE_OPTIONS = {
   },
   threads: { flag: 'threads', kind: 'number', description: 'worker threads (default: all cores)', valueName: 'N' },
   queue: { flag: 'queue', kind: 'string', description: 'krige the row blocks as units on a Redis queue (redis://[:PASSWORD@]HOST:PORT[/DB] or rediss://) served by "geoanomaly worker" on machines sharing the output folder; same bits as without', valueName: 'URL' },
+  queueBatch: queueBatchRow('row blocks', '1', 'a block takes seconds, so one per job'),
 } as const satisfies OptionTable;
 
 export type KrigeWorkflowOptions = OptionsOf<typeof KRIGE_OPTIONS>;
@@ -170,11 +173,12 @@ export async function krigeWorkflow(o: KrigeWorkflowOptions, ctx: JobContext = {
   const cvFile = o.cv || undefined;
   log(`kriging ${wanted.length} element(s) from ${table.rowCount} samples onto ${grid.cols}×${grid.rows} cells of ${grid.cellSizeX} m`);
   const queue = o.queue || undefined;
+  const queueBatch = parseQueueBatch(o.queueBatch, 1, 'krige');
   const jobCtx: JobContext = { signal: ctx.signal, progress: ctx.progress };
   const krigeCtx = cvFile ? subJob(jobCtx, 0, 0.8) : jobCtx;
   // --queue: the same blocks as units on the queue (main/queue/krige-units.ts); lazily imported.
   const result = queue
-    ? await (await import('../queue/krige-units.ts')).krigeGridViaQueue(input, grid, options, { url: queue, workDir: dirname(resolve(out)), log }, krigeCtx)
+    ? await (await import('../queue/krige-units.ts')).krigeGridViaQueue(input, grid, options, { url: queue, workDir: dirname(resolve(out)), log, batch: queueBatch }, krigeCtx)
     : await krigeGrid(input, grid, options, krigeCtx);
   const metadata: Record<string, string> = { KRIGING: `ordinary kriging${options.log ? ' of log(value), lognormal back-transform' : ''}` };
   for (const m of result.models) {

@@ -9,6 +9,8 @@ import { checkEngine, DEFAULT_ENGINE, resolveEngine } from '../onnx/onnx-run.ts'
 import { ENSEMBLE_MODES, readManifest, type EnsembleMode } from '../models/run-store.ts';
 import type { PredictWorkflowResult } from './workflow-results.ts';
 import { checkWorkflowPaths, required, type OptionTable, type OptionsOf, type WorkflowPaths } from './option-table.ts';
+import { queueBatchRow } from './queue-rows.ts';
+import { parseQueueBatch } from '../queue/batch-option.ts';
 
 /**
  * The options of "predict a run onto a stack", defined once: the CLI's flags and `--help`
@@ -41,6 +43,7 @@ export const PREDICT_OPTIONS = {
   mask: { flag: 'mask', kind: 'string', description: 'study-area mask: a GeoTIFF on the stack grid (inside = non-zero, finite) or polygons (.gpkg, .geojson, …); cells outside are nodata in every window and in the map', valueName: 'AREA.tif|.gpkg' },
   out: { flag: 'out', kind: 'string', description: 'output GeoTIFF', valueName: 'PROB.tif' },
   queue: { flag: 'queue', kind: 'string', description: 'run the tiles as units on a Redis queue (redis://[:PASSWORD@]HOST:PORT[/DB] or rediss://) served by "geoanomaly worker"; same bits as without', valueName: 'URL' },
+  queueBatch: queueBatchRow('tiles', '1', 'a tile takes seconds, so one per job'),
 } as const satisfies OptionTable;
 
 export type PredictWorkflowOptions = OptionsOf<typeof PREDICT_OPTIONS>;
@@ -73,9 +76,10 @@ export async function predictWorkflow(o: PredictWorkflowOptions, ctx: JobContext
   if (trainedMask && !o.mask) log(`predict: the run was trained with --mask ${trainedMask}; pass --mask to leave the cells outside the study area nodata in the map`);
   const t0 = performance.now();
   const queue = o.queue || undefined;
+  const queueBatch = parseQueueBatch(o.queueBatch, 1, 'predict');
   // --queue: the same tiles as units on the queue (main/queue/predict-units.ts); lazily imported.
   const predictTo = queue
-    ? async (...a: Parameters<typeof predictRunToGeoTiff>) => (await import('../queue/predict-units.ts')).predictRunToGeoTiffViaQueue(a[0], a[1], { ...a[2], queue, log }, a[3])
+    ? async (...a: Parameters<typeof predictRunToGeoTiff>) => (await import('../queue/predict-units.ts')).predictRunToGeoTiffViaQueue(a[0], a[1], { ...a[2], queue, log, batch: queueBatch }, a[3])
     : predictRunToGeoTiff;
   const { bandNames, modelNames, members } = await predictTo(
     stackPath,

@@ -38,6 +38,8 @@ import { formatWarning, type TrustWarning } from '../eval/trust-checks.ts';
 import type { CvMetrics, TrainedModelSummary, TrainWorkflowResult } from './workflow-results.ts';
 import { LAYER_ROW, inputLayerRow, dedupeRow } from './input-rows.ts';
 import { checkWorkflowPaths, required, type OptionTable, type OptionsOf, type WorkflowPaths } from './option-table.ts';
+import { queueBatchRow } from './queue-rows.ts';
+import { parseQueueBatch } from '../queue/batch-option.ts';
 
 /**
  * The options of "train a run folder", defined once: the CLI's flags and `--help`
@@ -180,6 +182,7 @@ export const TRAIN_OPTIONS = {
     description: 'train the folds × repeats × models and the final models as units on a Redis queue (redis://[:PASSWORD@]HOST:PORT[/DB] or rediss://) served by "geoanomaly worker" on machines sharing RUN_DIR; one thread per unit, the bits of --threads 1',
     valueName: 'URL',
   },
+  queueBatch: queueBatchRow('trainings', 'auto', 'small trainings of a sweep take tens of ms, where one per job would spend a large share on Redis round trips'),
 } as const satisfies OptionTable;
 
 export type TrainWorkflowOptions = OptionsOf<typeof TRAIN_OPTIONS>;
@@ -362,10 +365,11 @@ export async function trainWorkflow(o: TrainWorkflowOptions, ctx: JobContext = {
   // Progress before the first epoch ends (the app showed "starting" until then, issue #18).
   ctx.progress?.(0, `${data.n} patches ready; fitting ${kinds.join(', ') || 'the baselines'} (progress follows each epoch)`);
   const queue = o.queue || undefined;
+  const queueBatch = parseQueueBatch(o.queueBatch, 'auto', 'train');
   const jobCtx: JobContext = { signal: ctx.signal, progress: ctx.progress };
   // --queue: the same fits as units on the queue (main/queue/train-units.ts); lazily imported.
   const fit = queue
-    ? async () => (await import('../queue/train-units.ts')).crossValidateAndFitViaQueue(kinds, data, cvOptions, { url: queue, workDir: outDir, log }, jobCtx)
+    ? async () => (await import('../queue/train-units.ts')).crossValidateAndFitViaQueue(kinds, data, cvOptions, { url: queue, workDir: outDir, log, batch: queueBatch }, jobCtx)
     : () => crossValidateAndFit(kinds, data, cvOptions, jobCtx);
   const results = kinds.length > 0 ? await fit() : new Map<string, ModelRunResult>();
   // RPCA of the stack's log10 values (unsupervised: no label enters it) for pc and the default index.

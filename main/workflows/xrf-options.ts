@@ -1,5 +1,6 @@
 import { NORMALIZATIONS } from '../xrf/cube.ts';
 import type { OptionTable, OptionsOf, WorkflowPaths } from './option-table.ts';
+import { queueBatchRow } from './queue-rows.ts';
 
 /**
  * The options of "detect anomalies in a micro-XRF cube", defined once: the CLI's flags and
@@ -35,6 +36,7 @@ export const XRF_OPTIONS = {
       'run each detector method as a unit on a Redis queue (redis://[:PASSWORD@]HOST:PORT[/DB] or rediss://) served by "geoanomaly worker" on machines sharing the output folder\'s parent; same score maps and metrics (timing fields aside) as without',
     valueName: 'URL',
   },
+  queueBatch: queueBatchRow('detector methods', '1', 'a method trains or scores the whole cube, so one per job'),
   out: { flag: 'out', kind: 'string', description: 'output folder (metrics.json, <method>-score.tif/.png, roc.json, separability.json/.png)', valueName: 'DIR' },
 } as const satisfies OptionTable;
 

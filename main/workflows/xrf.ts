@@ -8,6 +8,7 @@ import type { BackendPreference } from '../models/backend.ts';
 import { defaultThreads } from '../jobs/worker-pool.ts';
 import type { JobContext } from '../jobs/job.ts';
 import { checkWorkflowPaths, required } from './option-table.ts';
+import { parseQueueBatch } from '../queue/batch-option.ts';
 import { XRF_OPTIONS, XRF_PATHS, type XrfWorkflowOptions } from './xrf-options.ts';
 import type { XrfMethodMetrics, XrfWorkflowResult } from './xrf-result.ts';
 
@@ -47,11 +48,12 @@ export async function xrfWorkflow(o: XrfWorkflowOptions, ctx: JobContext = {}): 
   const axis = cube.spectralAxis;
   log(`cube ${cube.rows}×${cube.cols}×${cube.bandCount} from ${cubePath}${axis ? `; ${axis.quantity} ${axis.values[0]}…${axis.values.at(-1)} ${axis.unit}` : ''}${cube.pixelSizeUm ? `; pixel ${cube.pixelSizeUm} µm` : ''}; truth: ${truthPath ?? (cube.truth ? "the cube's own map" : 'none (no AUC)')}`);
   const queue = o.queue || undefined;
+  const queueBatch = parseQueueBatch(o.queueBatch, 1, 'xrf');
   const wo = { methods, ablation, epochs, seed, normalization, truth, backend, threads, outDir };
   const jobCtx: JobContext = { signal: ctx.signal, progress: ctx.progress };
   // --queue: one unit per method (main/queue/xrf-units.ts); lazily imported (bullmq only when asked).
   const metrics = queue
-    ? await (await import('../queue/xrf-units.ts')).runXrfWorkflowViaQueue(cube, wo, { url: queue, workDir: dirname(outDir), log }, jobCtx)
+    ? await (await import('../queue/xrf-units.ts')).runXrfWorkflowViaQueue(cube, wo, { url: queue, workDir: dirname(outDir), log, batch: queueBatch }, jobCtx)
     : await runXrfWorkflow(cube, wo, jobCtx);
   const hasTruth = truth !== null && truth !== undefined;
   return {

@@ -144,4 +144,27 @@ describe('geoanomaly worker and --queue on the command line', () => {
     w.child.kill('SIGTERM');
     expect(await w.exited).toBe(0);
   });
+
+  it('--queue-batch N packs N units per queue job (same bits); a bad value is a named error before anything is enqueued', { timeout: 120_000 }, async () => {
+    const dir = tempDir();
+    const rng = new Rng(9);
+    const rows = ['x,y,Cu'];
+    for (let i = 0; i < 120; i++) rows.push(`${(500_000 + rng.range(0, 8000)).toFixed(1)},${(4_600_000 + rng.range(0, 6000)).toFixed(1)},${Math.exp(2 + rng.normal(0, 0.3)).toFixed(3)}`);
+    writeFileSync(join(dir, 's.csv'), rows.join('\n') + '\n');
+    const args = ['krige', '--samples', join(dir, 's.csv'), '--x', 'x', '--y', 'y', '--crs', 'EPSG:32645', '--fields', 'Cu', '--cell', '500', '--nmax', '16'];
+    const bad = cli(...args, '--queue', h.url, '--queue-batch', '0', '--out', join(dir, 'bad.tif'));
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--queue-batch must be a whole number ≥ 1 or "auto", got "0"');
+    const w = h.startWorker();
+    await w.waitFor(/on queue redis:/);
+    const plain = cli(...args, '--threads', '1', '--out', join(dir, 'a.tif'));
+    expect(plain.code, plain.stderr).toBe(0);
+    const queued = cli(...args, '--queue', h.url, '--queue-batch', '5', '--out', join(dir, 'b.tif'));
+    expect(queued.code, queued.stderr).toBe(0);
+    // 12 grid rows (6 km / 500 m), one group → min(12, 32) blocks of one row each, sent as ⌈12 / 5⌉ = 3 jobs.
+    expect(queued.stderr).toMatch(/: 12 kriging units enqueued in 3 batches of ≤ 5 /);
+    expect(readFileSync(join(dir, 'b.tif')).equals(readFileSync(join(dir, 'a.tif')))).toBe(true);
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+  });
 });
