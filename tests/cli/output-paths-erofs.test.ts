@@ -20,6 +20,9 @@ vi.mock('node:fs', async (importOriginal) => {
   };
 });
 
+// A fresh module graph, so output-paths.ts binds to the mocked node:fs even when another test file
+// in the same worker loaded it first (`npm run test:fast` does not isolate files).
+vi.resetModules();
 const { checkOutputPaths, OutputPathError } = await import('../../main/util/output-paths.ts');
 
 describe('output path on a read-only file system (EROFS, injected)', () => {
