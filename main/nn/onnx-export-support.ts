@@ -6,7 +6,7 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { WorkbenchError } from '../errors.ts';
-import type { DeformConv2D } from '../models/deform-conv-layer.ts';
+import type { DeformConv2D } from './layers/deform-conv-layer.ts';
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
 
 /** The model has a layer or a configuration the exporter cannot express (named in the message). */

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../main/models/backend.ts';
-import { DeformConv2D } from '../../main/models/deform-conv-layer.ts';
+import { DeformConv2D } from '../../main/nn/layers/deform-conv-layer.ts';
 import { gradCam, cam } from '../../main/maps/grad-cam.ts';
 import { offsetField, samplingPoints } from '../../main/maps/offset-field.ts';
 import { UnsupportedArchitectureError } from '../../main/maps/layer-chain.ts';

@@ -21,7 +21,7 @@
  * Each layer is emitted by its kind (main/nn/layers/, walked by nn/onnx-infer-chain.ts).
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { SameConv2D } from '../../models/architectures.ts';
+import { SameConv2D } from '../../nn/layers/same-conv2d.ts';
 import { emitChain } from '../../nn/onnx-infer-chain.ts';
 import { batchNormAffine, foldAffine, need, oihw, OnnxExportError, ONNX_IR_VERSION, ONNX_OPSET, padIn, usedExtent, weightsOf, type Shape, type Weights } from '../../nn/onnx-export-support.ts';
 import { GraphBuilder } from '../../onnx/graph-builder.ts';

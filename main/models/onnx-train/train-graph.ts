@@ -27,7 +27,7 @@ import { encodeOnnxModel, type OnnxValueInfo } from '../../onnx/onnx-proto.ts';
 import { OnnxTrainUnsupportedError, Ops, type Act, type Backward } from '../../onnx/train-ops.ts';
 import type { TrainContext } from '../../nn/layer-kind.ts';
 import { layerKindOf } from '../../nn/registry.ts';
-import type { SeededDropout } from '../architectures.ts';
+import type { SeededDropout } from '../../nn/layers/seeded-dropout.ts';
 
 // The graph pieces moved to onnx/train-ops.ts (issue 17 §2); re-exported for existing callers.
 export { emitConv, emitDeformSampling, im2col, MAX_SAMPLING_MATRIX_ELEMENTS, OnnxTrainUnsupportedError, Ops } from '../../onnx/train-ops.ts';

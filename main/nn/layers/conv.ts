@@ -2,7 +2,7 @@
  * SameConv2D (models/architectures.ts) and tfjs Conv2D ('same' stride 1 odd kernel, or 'valid'),
  * BN folded in, for inference; SameConv2D alone for training (im2col GEMMs, emitConv).
  */
-import { SameConv2D } from '../../models/architectures.ts';
+import { SameConv2D } from './same-conv2d.ts';
 import { emitConv, OnnxTrainUnsupportedError } from '../../onnx/train-ops.ts';
 import type { LayerKind } from '../layer-kind.ts';
 import { batchNormAffine, convOut, foldAffine, need, oihw, OnnxExportError, padIn, usedExtent, weightsOf } from '../onnx-export-support.ts';

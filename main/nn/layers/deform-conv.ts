@@ -3,7 +3,7 @@
  * (deformGraph), BN folded in; for training (3×3, stride 1, one offset group, mask and bias) the
  * offset/mask branch as an im2col convolution and the tent-matrix sampling (emitDeformSampling).
  */
-import { DeformConv2D } from '../../models/deform-conv-layer.ts';
+import { DeformConv2D } from './deform-conv-layer.ts';
 import { emitConv, emitDeformSampling, MAX_SAMPLING_MATRIX_ELEMENTS, OnnxTrainUnsupportedError } from '../../onnx/train-ops.ts';
 import type { LayerKind } from '../layer-kind.ts';
 import { batchNormAffine, deformGraph, OnnxExportError, usedExtent } from '../onnx-export-support.ts';

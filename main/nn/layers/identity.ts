@@ -3,7 +3,7 @@
  * SeededDropout (reproducible) on a flat [batch, units] activation: a mask input that JS draws as
  * SeededDropout.call does (onnx-trainer.ts); tfjs' unseeded Dropout and SpatialDropout2D are refused.
  */
-import { SeededDropout } from '../../models/architectures.ts';
+import { SeededDropout } from './seeded-dropout.ts';
 import { OnnxTrainUnsupportedError } from '../../onnx/train-ops.ts';
 import type { LayerKind } from '../layer-kind.ts';
 
