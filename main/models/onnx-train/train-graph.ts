@@ -15,11 +15,6 @@
  *
  * The graph is built for one batch size (static shapes let ONNX Runtime plan memory and pick
  * kernels); the trainer keeps one session per batch size it meets.
- *
- * Layering: models/ sits below nn/ (nn/layers read the tfjs layer classes of models/), but this
- * walker reads nn/'s registry, the one layer description of issue 17 §2: the one upward import
- * (eslint.config.js KNOWN_UPWARD_IMPORTS). It goes away when the tfjs layer classes move into
- * nn/layers/ and nn/ drops below models/.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { GraphBuilder } from '../../onnx/graph-builder.ts';
