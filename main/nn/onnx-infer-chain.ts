@@ -1,11 +1,12 @@
 /**
  * The one chain walker of the ONNX inference export: the per-window graph and the head of the
  * shared-stem graphs (maps/onnx/export-model.ts) both emit their layers through it, each layer by
- * its registered kind (registry.ts).
+ * its registered kind (registry.ts), with the configuration its `spec` reads once.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
 import { OnnxExportError, type Shape } from './onnx-export-support.ts';
+import { specOf } from './layer-kind.ts';
 import { layerKindOf } from './registry.ts';
 
 /**
@@ -22,7 +23,8 @@ export function emitChain(g: GraphBuilder, layers: readonly tfl.layers.Layer[], 
     if (!kind) {
       throw new OnnxExportError(`ONNX export: layer "${layer.name}" of class ${cls} is not supported (supported: convolutions, DeformConv2D, BatchNormalization, ReLU, MaxPooling2D, GlobalAveragePooling2D, Dense, Dropout)`);
     }
-    const out = kind.inferOnnx({ g, layers, index: i, padC }, x, shape);
+    const spec = specOf(kind, layer, (m) => new OnnxExportError(`ONNX export: ${m}`));
+    const out = kind.inferOnnx({ g, layers, index: i, padC }, x, shape, spec);
     x = out.x;
     shape = out.shape;
     i += out.absorbed ?? 0;

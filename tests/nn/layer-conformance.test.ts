@@ -91,6 +91,45 @@ describe('layer conformance (generated): ONNX inference export = tfjs forward', 
     expect(new Set(names).size).toBe(names.length);
   });
 
+  it('every kind\'s tfjs member: a layer for each of its class names (custom classes registered under them), and spec survives a round trip through getConfig()', () => {
+    const registered = tf.serialization.SerializationMap.getMap().classNameMap;
+    for (const kind of LAYER_KINDS) {
+      const names = Object.keys(kind.tfjs);
+      expect(names.every((n) => kind.classNames.includes(n)), `${kind.classNames.join('/')}: tfjs keys ${names}`).toBe(true);
+      // Only Keras' SpatialDropout2D has no tfjs layer (tfjs-layers has none; see LayerKind.tfjs).
+      expect(kind.classNames.filter((n) => !names.includes(n))).toEqual(kind === identityKind ? ['SpatialDropout2D'] : []);
+    }
+    for (const custom of [SameConv2D, SeededDropout, DeformConv2D]) expect(registered[custom.className]?.[0], custom.className).toBe(custom);
+    let seen = 0;
+    const classesSeen = new Set<string>();
+    for (const cases of [CASES, TRAIN_CASES]) {
+      for (const [kind, build] of cases) {
+        for (let cfg = 0; cfg < CONFIGS_PER_KIND; cfg++) {
+          const rng = new Rng(90_000 + 1000 * LAYER_KINDS.indexOf(kind) + cfg);
+          const model = chain(build(rng, 4), 7, 4);
+          for (const layer of model.layers) {
+            const cls = layer.getClassName();
+            const owner = LAYER_KINDS.find((k) => k.classNames.includes(cls));
+            expect(owner, cls).toBeDefined();
+            const factory = owner!.tfjs[cls];
+            expect(factory, `${cls}: tfjs`).toBeDefined();
+            // The same configuration through the kind's tfjs layer: same class, same normalised spec.
+            const copy = factory(layer.getConfig() as never);
+            expect(copy.getClassName()).toBe(cls);
+            if (layer instanceof DeformConv2D || layer instanceof SameConv2D || layer instanceof SeededDropout) expect(copy).toBeInstanceOf(layer.constructor);
+            expect(owner!.spec(copy), `${cls} spec`).toEqual(owner!.spec(layer));
+            classesSeen.add(cls);
+            seen++;
+          }
+          model.dispose();
+        }
+      }
+    }
+    expect(seen).toBeGreaterThan(50);
+    // Every class name with a tfjs layer was met at least once.
+    expect(LAYER_KINDS.flatMap((k) => Object.keys(k.tfjs)).filter((n) => !classesSeen.has(n))).toEqual([]);
+  });
+
   for (const [kind, build] of CASES) {
     it(`${kind.classNames[0]}: ${CONFIGS_PER_KIND} random configurations, probabilities within 1e-5 of tfjs`, { timeout: 60_000 }, async () => {
       for (let cfg = 0; cfg < CONFIGS_PER_KIND; cfg++) {

@@ -20,7 +20,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { GraphBuilder } from '../../onnx/graph-builder.ts';
 import { encodeOnnxModel, type OnnxValueInfo } from '../../onnx/onnx-proto.ts';
 import { OnnxTrainUnsupportedError, Ops, type Act, type Backward } from '../../onnx/train-ops.ts';
-import type { TrainContext } from '../../nn/layer-kind.ts';
+import { specOf, type TrainContext } from '../../nn/layer-kind.ts';
 import { layerKindOf } from '../../nn/registry.ts';
 import type { SeededDropout } from '../../nn/layers/seeded-dropout.ts';
 
@@ -207,7 +207,7 @@ export function buildTrainGraph(model: tfl.LayersModel, options: TrainGraphOptio
         return IN_DROPOUT;
       },
     };
-    const r = kind.trainOnnx(ctx, x);
+    const r = kind.trainOnnx(ctx, x, specOf(kind, layer, (m) => new OnnxTrainUnsupportedError(`ONNX training: ${m}`)));
     x = r.y;
     if (r.backward) backward.push(r.backward);
     if (r.probabilities) probs = r.y.name;
