@@ -6,6 +6,7 @@
  * training step, forward + hand-derived backward (`trainOnnx`, walked by buildTrainGraph in
  * models/onnx-train/train-graph.ts). See docs/nn.md.
  */
+import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { WorkbenchError } from '../errors.ts';
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
@@ -116,6 +117,18 @@ export interface LayerKind<S = unknown> {
    * first layer. @default false
    */
   readonly padsInputChannels?: boolean;
+  /** Its output is a feature map worth explaining: Grad-CAM and the layer list of `explain` (maps/layer-chain.ts) offer it. @default false */
+  readonly spatial?: boolean;
+  /** Acts on each cell on its own (BatchNorm, ReLU, Activation): CAM (maps/grad-cam.ts) lets it stand between the last spatial layer and the pooling. @default false */
+  readonly pointwise?: boolean;
+  /** Pools a feature map into flat features (GlobalAveragePooling2D): CAM's pooling. @default false */
+  readonly globalPool?: boolean;
+  /**
+   * The layer's output before its fused activation (Dense: x·W + b), in tfjs: the class scores
+   * Grad-CAM differentiates when this is the model's last layer (pre-softmax logits). Absent: the
+   * kind has no fused activation to skip.
+   */
+  logits?(layer: tfl.layers.Layer, x: tf.Tensor): tf.Tensor;
 }
 
 /** `kind.spec(layer)`, a LayerSpecError re-thrown through `engineError` (the walker's own error, message unchanged). */

@@ -23,6 +23,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { convKind } from '../../nn/layers/conv.ts';
 import { reluKind } from '../../nn/layers/relu.ts';
+import { linearChain } from '../../nn/linear-chain.ts';
 import { emitChain } from '../../nn/onnx-infer-chain.ts';
 import { foldAffine, need, oihw, OnnxExportError, ONNX_IR_VERSION, ONNX_OPSET, padIn, weightsOf, type Shape, type Weights } from '../../nn/onnx-export-support.ts';
 import { batchNormAffine } from '../../nn/layers/batch-norm.ts';
@@ -55,14 +56,8 @@ export function buildOnnxModel(model: tfl.LayersModel, options: ExportOptions = 
     throw new OnnxExportError(`ONNX export: model input must be [batch, rows, cols, channels] with known sizes, found [${inShape.join(', ')}]`);
   }
   const [, h0, w0, c0] = inShape as number[];
-  const layers = model.layers;
   // A linear chain only: every layer's single input is the previous layer's output.
-  for (let i = 1; i < layers.length; i++) {
-    const inbound = layers[i].inboundNodes[0]?.inboundLayers ?? [];
-    if (inbound.length !== 1 || inbound[0] !== layers[i - 1]) {
-      throw new OnnxExportError(`ONNX export: layer "${layers[i].name}" does not take the previous layer's output; only a linear chain of layers is supported`);
-    }
-  }
+  const layers = linearChain(model, (l) => new OnnxExportError(`ONNX export: layer "${l.name}" does not take the previous layer's output; only a linear chain of layers is supported`));
 
   const g = new GraphBuilder();
   // Input channels are zero-padded to a multiple of 8 when the first layer is a convolution (its

@@ -21,6 +21,7 @@ import { GraphBuilder } from '../../onnx/graph-builder.ts';
 import { encodeOnnxModel, type OnnxValueInfo } from '../../onnx/onnx-proto.ts';
 import { OnnxTrainUnsupportedError, Ops, type Act, type Backward } from '../../onnx/train-ops.ts';
 import { specOf, type TrainContext } from '../../nn/layer-kind.ts';
+import { linearChain } from '../../nn/linear-chain.ts';
 import { layerKindOf } from '../../nn/registry.ts';
 import type { SeededDropout } from '../../nn/layers/seeded-dropout.ts';
 
@@ -117,13 +118,7 @@ export function buildTrainGraph(model: tfl.LayersModel, options: TrainGraphOptio
     throw new OnnxTrainUnsupportedError(`ONNX training: model "${model.name}" must have one NHWC input of known size and one output`);
   }
   const [, H, W, C0] = inShape as number[];
-  const layers = model.layers;
-  for (let i = 1; i < layers.length; i++) {
-    const inbound = layers[i].inboundNodes[0]?.inboundLayers ?? [];
-    if (inbound.length !== 1 || inbound[0] !== layers[i - 1]) {
-      throw new OnnxTrainUnsupportedError(`ONNX training: layer "${layers[i].name}" does not take the previous layer's output; only a linear chain is supported`);
-    }
-  }
+  const layers = linearChain(model, (l) => new OnnxTrainUnsupportedError(`ONNX training: layer "${l.name}" does not take the previous layer's output; only a linear chain is supported`));
 
   const g = new GraphBuilder();
   const o = new Ops(g);

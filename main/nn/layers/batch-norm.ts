@@ -59,6 +59,7 @@ export function batchNormAffine(layer: tfl.layers.Layer, channels: number, spec:
 
 export const batchNormKind: LayerKind<BatchNormSpec> = {
   classNames: ['BatchNormalization'],
+  pointwise: true,
   tfjs: { BatchNormalization: tfl.layers.batchNormalization },
   spec: batchNormSpec,
   inferOnnx({ g, layers, index }, x, shape, spec) {

@@ -28,6 +28,7 @@ const pair = (v: number | readonly number[]): [number, number] => (typeof v === 
 
 export const convKind: LayerKind<ConvSpec> = {
   classNames: [SameConv2D.className, 'Conv2D'],
+  spatial: true,
   tfjs: {
     [SameConv2D.className]: (args: ConstructorParameters<typeof SameConv2D>[0]) => new SameConv2D(args),
     Conv2D: tfl.layers.conv2d,

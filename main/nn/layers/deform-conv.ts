@@ -137,6 +137,7 @@ function deformGraph(
 
 export const deformConvKind: LayerKind<DeformConvSpec> = {
   classNames: [DeformConv2D.className],
+  spatial: true,
   tfjs: { [DeformConv2D.className]: (args: DeformConv2DArgs) => new DeformConv2D(args) },
   spec(layer) {
     // `pad` is derived in the constructor (padding, kernel, dilation): read from the instance, not getConfig().

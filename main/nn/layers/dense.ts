@@ -2,6 +2,7 @@
  * Dense on flat features (Gemm) with its fused activation. Training: linear, relu, or the
  * model's closing 2-unit softmax, whose backward receives dL/dlogits from the loss (train-graph.ts).
  */
+import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { OnnxTrainUnsupportedError } from '../../onnx/train-ops.ts';
 import type { LayerKind } from '../layer-kind.ts';
@@ -17,6 +18,12 @@ export interface DenseSpec {
 export const denseKind: LayerKind<DenseSpec> = {
   classNames: ['Dense'],
   tfjs: { Dense: tfl.layers.dense },
+  logits(layer, x) {
+    // The class layer carries the softmax; Grad-CAM differentiates the class score before it.
+    const [kernel, bias] = layer.getWeights();
+    const z = tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D);
+    return bias ? tf.add(z, bias) : z;
+  },
   spec(layer) {
     const c = layer.getConfig() as { activation?: string; useBias?: boolean; units: number };
     return { units: c.units, activation: c.activation ?? 'linear', useBias: c.useBias !== false };

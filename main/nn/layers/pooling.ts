@@ -112,6 +112,7 @@ export interface GlobalAveragePoolSpec {
 
 export const globalAveragePoolKind: LayerKind<GlobalAveragePoolSpec> = {
   classNames: ['GlobalAveragePooling2D'],
+  globalPool: true,
   tfjs: { GlobalAveragePooling2D: tfl.layers.globalAveragePooling2d },
   spec: (layer) => ({ dataFormat: (layer.getConfig() as { dataFormat?: string }).dataFormat ?? 'channelsLast' }),
   inferOnnx({ g, layers, index }, x, shape, spec) {

@@ -22,6 +22,7 @@ export interface ReluSpec {
 
 export const reluKind: LayerKind<ReluSpec> = {
   classNames: ['ReLU'],
+  pointwise: true,
   tfjs: { ReLU: tfl.layers.reLU },
   spec(layer) {
     const c = layer.getConfig() as { maxValue?: number | null; negativeSlope?: number; threshold?: number };
@@ -48,6 +49,7 @@ export interface ActivationSpec {
 
 export const activationKind: LayerKind<ActivationSpec> = {
   classNames: ['Activation'],
+  pointwise: true,
   tfjs: { Activation: tfl.layers.activation },
   spec: (layer) => ({ activation: (layer.getConfig() as { activation: string }).activation }),
   inferOnnx({ g, layers, index }, x, shape, spec) {
