@@ -22,6 +22,8 @@ export interface InferContext {
   readonly index: number;
   /** Zero channels appended to the model input (only layer 1 sees them, see buildOnnxModel). */
   readonly padC: number;
+  /** Rows and columns of this layer's h×w output that later layers read (usedExtent in onnx-infer-chain.ts): the rest need not be computed. */
+  usedExtent(h: number, w: number): { h: number; w: number };
 }
 
 export interface InferResult {
@@ -121,6 +123,8 @@ export interface LayerKind<S = unknown> {
   readonly spatial?: boolean;
   /** Acts on each cell on its own (BatchNorm, ReLU, Activation): CAM (maps/grad-cam.ts) lets it stand between the last spatial layer and the pooling. @default false */
   readonly pointwise?: boolean;
+  /** The identity at inference (the input layer, dropouts): the exporter looks through it (usedExtent). @default false */
+  readonly identity?: boolean;
   /** Pools a feature map into flat features (GlobalAveragePooling2D): CAM's pooling. @default false */
   readonly globalPool?: boolean;
   /**

@@ -7,7 +7,6 @@ import { emitConv, OnnxTrainUnsupportedError } from '../../onnx/train-ops.ts';
 import type { LayerKind } from '../layer-kind.ts';
 import { convOut, foldAffine, need, oihw, OnnxExportError, padIn, weightsOf } from '../onnx-export-support.ts';
 import { batchNormAffine } from './batch-norm.ts';
-import { usedExtent } from './pooling.ts';
 import { SameConv2D } from './same-conv2d.ts';
 import { featureMap, foldedBatchNorm } from './shape-guards.ts';
 
@@ -41,7 +40,7 @@ export const convKind: LayerKind<ConvSpec> = {
     const c = layer.getConfig() as { filters: number; kernelSize: number | number[]; padding: string; strides: number | number[]; dilationRate: number | number[]; dataFormat: string; activation: string; useBias: boolean };
     return { className: layer.getClassName(), filters: c.filters, kernelSize: pair(c.kernelSize), padding: c.padding, strides: pair(c.strides), dilations: pair(c.dilationRate), dataFormat: c.dataFormat, activation: c.activation, useBias: c.useBias };
   },
-  inferOnnx({ g, layers, index: i, padC }, x, shape, spec) {
+  inferOnnx({ g, layers, index: i, padC, usedExtent }, x, shape, spec) {
     const layer = layers[i];
     const s = featureMap(layer, shape);
     const w = weightsOf(layer);
@@ -65,7 +64,7 @@ export const convKind: LayerKind<ConvSpec> = {
     }
     // Output rows/columns no later layer reads are not computed (see usedExtent).
     const full = convOut(s.h, s.w, kh, kw, pads, strides, dilations);
-    const used = usedExtent(layers, i, full.h, full.w);
+    const used = usedExtent(full.h, full.w);
     if (strides[0] === 1 && used.h < full.h && pads[2] >= full.h - used.h) pads = [pads[0], pads[1], pads[2] - (full.h - used.h), pads[3]];
     if (strides[1] === 1 && used.w < full.w && pads[3] >= full.w - used.w) pads = [pads[0], pads[1], pads[2], pads[3] - (full.w - used.w)];
     const bias = w.has('bias') ? need(w, 'bias', layer).data : new Float32Array(cout);

@@ -10,7 +10,6 @@ import { LayerSpecError, type LayerKind } from '../layer-kind.ts';
 import { convOut, foldAffine, need, oihw, OnnxExportError, weightsOf } from '../onnx-export-support.ts';
 import { batchNormAffine } from './batch-norm.ts';
 import { DeformConv2D, type DeformConv2DArgs } from './deform-conv-layer.ts';
-import { usedExtent } from './pooling.ts';
 import { featureMap, foldedBatchNorm } from './shape-guards.ts';
 
 /** The layer's configuration as DeformConv2D normalises it (pairs; `pad` = the cells padded on each side). */
@@ -145,11 +144,11 @@ export const deformConvKind: LayerKind<DeformConvSpec> = {
     const { filters, kernelSize, strides, pad, dilationRate, offsetGroups, useMask, useBias } = layer;
     return { filters, kernelSize, strides, pad, dilationRate, offsetGroups, useMask, useBias };
   },
-  inferOnnx({ g, layers, index: i }, x, shape, spec) {
+  inferOnnx({ g, layers, index: i, usedExtent }, x, shape, spec) {
     const layer = layers[i];
     const s = featureMap(layer, shape);
     const affine = foldedBatchNorm(layers, i, spec.filters, batchNormAffine);
-    const out = deformGraph(g, x, s, layer, spec, affine, (h, w) => usedExtent(layers, i, h, w));
+    const out = deformGraph(g, x, s, layer, spec, affine, usedExtent);
     return { x: out.x, shape: { kind: 'map', c: spec.filters, h: out.h, w: out.w }, absorbed: affine ? 1 : 0 };
   },
   trainOnnx(ctx, x, l) {

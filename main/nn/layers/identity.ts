@@ -17,6 +17,7 @@ export interface IdentitySpec {
 
 export const identityKind: LayerKind<IdentitySpec> = {
   classNames: ['InputLayer', SeededDropout.className, 'Dropout', 'SpatialDropout2D'],
+  identity: true,
   tfjs: {
     InputLayer: tfl.layers.inputLayer,
     [SeededDropout.className]: (args: ConstructorParameters<typeof SeededDropout>[0]) => new SeededDropout(args),

@@ -22,27 +22,6 @@ export function maxPoolSpec(layer: tfl.layers.Layer): MaxPoolSpec {
   return { poolSize: c.poolSize, strides: c.strides ?? c.poolSize, padding: c.padding, dataFormat: c.dataFormat };
 }
 
-/**
- * Rows and columns of layer i's h×w output that the rest of the network reads. A 'valid' max-pool
- * (after per-cell layers: BN, ReLU, activations, dropout) reads only the first
- * (⌊(h − p)/s⌋)·s + p rows: with 9×9 windows the 2×2 pool reads 8×8 of the first stage's 9×9
- * output, so its last row and column (21 % of that stage, ≈ 10 % of the CNN's multiply-adds) need
- * not be computed. Every other layer reads everything.
- */
-export function usedExtent(layers: readonly tfl.layers.Layer[], i: number, h: number, w: number): { h: number; w: number } {
-  const perCell = new Set(['BatchNormalization', 'ReLU', 'Activation', 'GeoAnomalySeededDropout', 'Dropout', 'SpatialDropout2D']);
-  let j = i + 1;
-  while (j < layers.length && perCell.has(layers[j].getClassName())) j++;
-  const next = layers[j];
-  if (!next || next.getClassName() !== 'MaxPooling2D') return { h, w };
-  const c = maxPoolSpec(next);
-  if (c.padding !== 'valid') return { h, w };
-  const [ph, pw] = c.poolSize;
-  const [sh, sw] = c.strides;
-  const used = (n: number, p: number, st: number): number => (n < p ? n : Math.floor((n - p) / st) * st + p);
-  return { h: used(h, ph, sh), w: used(w, pw, sw) };
-}
-
 export const maxPoolKind: LayerKind<MaxPoolSpec> = {
   classNames: ['MaxPooling2D'],
   tfjs: { MaxPooling2D: tfl.layers.maxPooling2d },
