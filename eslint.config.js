@@ -20,8 +20,8 @@ export const LAYERS = [
   ['demo', 'eval', 'kriging'],
   ['faults'],
   ['sites'],
+  ['nn'], // nn/: one module per layer kind (its tfjs layer class, ONNX inference export, ONNX training step) and the chain walkers; below models/ (which builds and trains networks of its layers)
   ['models'],
-  ['nn'], // nn/: one module per layer kind (today: its ONNX inference export) and the chain walker; above models/ (its layer classes), below maps/
   ['maps'],
   ['xrf', 'export'],
   ['queue'], // queue/: the job queue (imports kriging, maps, models, xrf: the units' local code; cli/commands/worker.ts above it)
@@ -57,8 +57,6 @@ export const KNOWN_UPWARD_IMPORTS = {
   ],
   'eval/region-holdout.ts': ['sites/site-blocks.ts'],
   'eval/seed-ensemble.ts': ['models/architectures.ts', 'models/train.ts', 'models/run-store.ts'],
-  // Walks the layer registry (issue 17 §2); goes when the tfjs layer classes move into nn/layers (nn/ then below models/).
-  'models/onnx-train/train-graph.ts': ['nn/registry.ts', 'nn/layer-kind.ts'],
   'project/autosave.ts': ['api/contract.ts'],
   'project/project-file.ts': ['api/contract.ts'],
   'project/recent-projects.ts': ['api/contract.ts'],

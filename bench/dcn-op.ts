@@ -5,7 +5,7 @@
  */
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import { initBackend, getTf } from '../main/models/backend.ts';
-import { deformConv2d } from '../main/models/deform-conv-op.ts';
+import { deformConv2d } from '../main/nn/layers/deform-conv-op.ts';
 
 const tf = getTf();
 const backend = (process.argv[2] ?? 'wasm') as 'wasm' | 'cpu' | 'tensorflow';
@@ -52,7 +52,7 @@ time('conv2d backprop input only', () => tf.grad((a: Tensor) => tf.sum(tf.conv2d
 // One training epoch of the issue's architecture (4,096 patches 9×9×39, batch 64, Adam), plain
 // conv vs DCNv2 in the two middle blocks, through tfjs-layers' fit (the GK term is not included).
 const layersLib = await import('@tensorflow/tfjs-layers');
-const { DeformConv2D } = await import('../main/models/deform-conv-layer.ts');
+const { DeformConv2D } = await import('../main/nn/layers/deform-conv-layer.ts');
 function buildModel(deformable: boolean): import('@tensorflow/tfjs-layers').LayersModel {
   const L = layersLib.layers;
   const input = layersLib.input({ shape: [9, 9, 39] });

@@ -5,7 +5,7 @@ import type { GridSpec } from '../grid/grid-spec.ts';
 import type { RasterStack } from '../grid/raster.ts';
 import { extractPatches } from '../sites/patches.ts';
 import type { Site, SiteSet } from '../sites/site-blocks.ts';
-import { DeformConv2D } from '../models/deform-conv-layer.ts';
+import { DeformConv2D } from '../nn/layers/deform-conv-layer.ts';
 import { renderMapFigure, type MapPanel } from '../figures/map-figure.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.ts';
 import { EmptyInputError } from '../errors.ts';

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { splitAt, spatialLayerNames, UnsupportedArchitectureError } from './layer-chain.ts';
+import type { LayerKind } from '../nn/layer-kind.ts';
+import { layerKindOf } from '../nn/registry.ts';
+import { chainLayers, splitAt, spatialLayerNames, UnsupportedArchitectureError } from './layer-chain.ts';
 
 /**
  * Grad-CAM (Selvaraju et al. 2017; the paper's eqs. 13–14): for class c and a convolutional or
@@ -53,12 +55,13 @@ export function cam(model: tfl.LayersModel, windows: tf.Tensor4D, classIndex = 1
   const names = spatialLayerNames(model);
   const last = names[names.length - 1];
   const split = splitAt(model, last);
-  const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
-  const rest = layers.slice(split.index + 1).map((l) => l.getClassName());
-  // Activations/BN may follow the layer; after pooling only the class layer may come.
-  const gap = rest.indexOf('GlobalAveragePooling2D');
-  if (gap < 0 || rest.length !== gap + 2 || rest[gap + 1] !== 'Dense' || rest.slice(0, gap).some((n) => !['Activation', 'ReLU', 'BatchNormalization'].includes(n))) {
-    throw new UnsupportedArchitectureError(`CAM needs global average pooling feeding the class layer directly; "${model.name}" has ${rest.join(' → ')} after "${last}". Use Grad-CAM.`);
+  const layers = chainLayers(model);
+  const rest = layers.slice(split.index + 1);
+  const kindAt = (j: number): LayerKind | undefined => layerKindOf(rest[j].getClassName());
+  // Per-cell layers (BN, ReLU, activations) may follow the spatial layer; after the pooling only the class layer may come.
+  const gap = rest.findIndex((_, j) => kindAt(j)?.globalPool === true);
+  if (gap < 0 || rest.length !== gap + 2 || kindAt(gap + 1)?.logits === undefined || rest.slice(0, gap).some((_, j) => kindAt(j)?.pointwise !== true)) {
+    throw new UnsupportedArchitectureError(`CAM needs global average pooling feeding the class layer directly; "${model.name}" has ${rest.map((l) => l.getClassName()).join(' → ')} after "${last}". Use Grad-CAM.`);
   }
   const size = windows.shape[1];
   const dense = layers[layers.length - 1];

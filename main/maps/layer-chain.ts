@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidOptionError, WorkbenchError } from '../errors.ts';
+import { linearChain } from '../nn/linear-chain.ts';
+import { layerKindOf } from '../nn/registry.ts';
 
 /** The model is not a plain chain of layers, so it cannot be split at a layer for Grad-CAM. */
 export class UnsupportedArchitectureError extends WorkbenchError {}
@@ -9,7 +11,8 @@ export class UnsupportedArchitectureError extends WorkbenchError {}
  * Interpretability needs the network split at a layer L: activations A = f(x) up to L and the
  * class score y = g(A) after it. tfjs-layers has no hooks, so the four models (built as one
  * linear chain, see architectures.ts) are split by applying their layers in order, in inference
- * mode (BN moving statistics, no dropout).
+ * mode (BN moving statistics, no dropout). What a layer is (spatial, the class layer's logits)
+ * comes from its registered kind (nn/registry.ts), not its class name.
  */
 export interface ChainSplit {
   readonly index: number;
@@ -22,24 +25,16 @@ export interface ChainSplit {
   readonly logitsFrom: (a: tf.Tensor) => tf.Tensor2D;
 }
 
-function chainLayers(model: tfl.LayersModel): tfl.layers.Layer[] {
-  const ls = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
-  for (let i = 1; i < ls.length; i++) {
-    const inbound = ls[i].inboundNodes[0]?.inboundLayers ?? [];
-    if (inbound.length !== 1 || inbound[0] !== ls[i - 1]) {
-      throw new UnsupportedArchitectureError(`model "${model.name}" is not a linear chain of layers at "${ls[i].name}"; Grad-CAM/offset maps need the workbench's chain architectures`);
-    }
-  }
-  return ls;
+/** The chain without its InputLayer (nn/linear-chain.ts: the check every walker shares). */
+export function chainLayers(model: tfl.LayersModel): tfl.layers.Layer[] {
+  const ls = linearChain(model, (l) => new UnsupportedArchitectureError(`model "${model.name}" is not a linear chain of layers at "${l.name}"; Grad-CAM/offset maps need the workbench's chain architectures`));
+  return ls.filter((l) => l.getClassName() !== 'InputLayer');
 }
 
 function applyLayer(l: tfl.layers.Layer, t: tf.Tensor, logits: boolean): tf.Tensor {
-  if (logits && l.getClassName() === 'Dense') {
-    // The last dense layer carries the softmax; Grad-CAM differentiates the class score before it.
-    const [kernel, bias] = l.getWeights();
-    const z = tf.matMul(t as tf.Tensor2D, kernel as tf.Tensor2D);
-    return bias ? tf.add(z, bias) : z;
-  }
+  // The last layer's class scores before its activation (the Dense kind's softmax), when asked for.
+  const kind = logits ? layerKindOf(l.getClassName()) : undefined;
+  if (kind?.logits) return kind.logits(l, t);
   return l.apply(t, { training: false }) as tf.Tensor;
 }
 
@@ -58,10 +53,9 @@ export function splitAt(model: tfl.LayersModel, layerName: string): ChainSplit {
   };
 }
 
-/** Names of the convolutional and deformable layers, the ones Grad-CAM can be computed for. */
+/** Names of the layers Grad-CAM can be computed for: those of the spatial kinds (convolutions, deformable convolutions). */
 export function spatialLayerNames(model: tfl.LayersModel): string[] {
   return chainLayers(model)
-    // Conv2D, DeformConv2D and the architectures' own conv subclasses (…Conv2D).
-    .filter((l) => /Conv2D$/.test(l.getClassName()))
+    .filter((l) => layerKindOf(l.getClassName())?.spatial === true)
     .map((l) => l.name);
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { DeformConv2D } from '../models/deform-conv-layer.ts';
+import { DeformConv2D } from '../nn/layers/deform-conv-layer.ts';
 import { InvalidOptionError } from '../errors.ts';
 import { splitAt } from './layer-chain.ts';
 

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendPreference } from '../models/backend.ts';
-import { DeformConv2D } from '../models/deform-conv-layer.ts';
+import { DeformConv2D } from '../nn/layers/deform-conv-layer.ts';
 import { readManifest, MANIFEST_FILE } from '../models/run-store.ts';
 import { parseCrs } from '../grid/crs.ts';
 import { makeStack, type RasterStack } from '../grid/raster.ts';

@@ -8,8 +8,8 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, getTf } from '../../main/models/backend.ts';
-import { DeformConv2D } from '../../main/models/deform-conv-layer.ts';
-import { DeformConvShapeError } from '../../main/models/deform-conv-op.ts';
+import { DeformConv2D } from '../../main/nn/layers/deform-conv-layer.ts';
+import { DeformConvShapeError } from '../../main/nn/layers/deform-conv-op.ts';
 import { InvalidOptionError } from '../../main/errors.ts';
 
 const tf = getTf();

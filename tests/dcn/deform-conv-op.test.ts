@@ -7,7 +7,7 @@ import type { Scalar, Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { torchvisionCases, type TorchvisionCase as Case } from './torchvision-fixtures.ts';
 import { initBackend, getTf } from '../../main/models/backend.ts';
-import { deformConv2d, DeformConvShapeError } from '../../main/models/deform-conv-op.ts';
+import { deformConv2d, DeformConvShapeError } from '../../main/nn/layers/deform-conv-op.ts';
 
 const tf = getTf();
 const cases: Case[] = torchvisionCases();

@@ -2,10 +2,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../main/models/backend.ts';
-import { DeformConv2D } from '../../main/models/deform-conv-layer.ts';
+import { DeformConv2D } from '../../main/nn/layers/deform-conv-layer.ts';
 import { gradCam, cam } from '../../main/maps/grad-cam.ts';
 import { offsetField, samplingPoints } from '../../main/maps/offset-field.ts';
-import { UnsupportedArchitectureError } from '../../main/maps/layer-chain.ts';
+import { spatialLayerNames, UnsupportedArchitectureError } from '../../main/maps/layer-chain.ts';
+import { buildModel } from '../../main/models/architectures.ts';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -58,6 +59,24 @@ describe('Grad-CAM and CAM', () => {
     h = tfl.layers.dense({ units: 4, activation: 'relu' }).apply(h) as tfl.SymbolicTensor;
     const deep = tfl.model({ inputs: inp, outputs: tfl.layers.dense({ units: 2, activation: 'softmax' }).apply(h) as tfl.SymbolicTensor });
     expect(() => cam(deep, input, 1)).toThrow(UnsupportedArchitectureError);
+    input.dispose();
+  });
+
+  it('the layer list and CAM come from the registry: spatial kinds are offered, per-cell kinds may precede the pooling, a dropout may not', () => {
+    // The four models: the stem and both stages (convolutions or deformable), nothing else.
+    expect(spatialLayerNames(buildModel('cnn', { channels: 2, patchSize: 5, stemFilters: 4, stageFilters: [4, 4], denseUnits: 4 }))).toEqual(['stem_conv', 'conv1', 'conv2']);
+    expect(spatialLayerNames(buildModel('gk-dcn', { channels: 2, patchSize: 5, stemFilters: 4, stageFilters: [4, 4], denseUnits: 4 }))).toEqual(['stem_conv', 'dcn1', 'dcn2']);
+    const input = tf.tensor4d(x, [1, 3, 3, 1]);
+    const net = (between: tfl.layers.Layer[]): tfl.LayersModel => {
+      const inp = tfl.input({ shape: [3, 3, 1] });
+      let h = tfl.layers.conv2d({ filters: 2, kernelSize: 1, name: 'c' }).apply(inp) as tfl.SymbolicTensor;
+      for (const l of between) h = l.apply(h) as tfl.SymbolicTensor;
+      h = tfl.layers.globalAveragePooling2d({}).apply(h) as tfl.SymbolicTensor;
+      return tfl.model({ inputs: inp, outputs: tfl.layers.dense({ units: 2, activation: 'softmax' }).apply(h) as tfl.SymbolicTensor });
+    };
+    const ok = cam(net([tfl.layers.batchNormalization({ axis: -1 }), tfl.layers.reLU(), tfl.layers.activation({ activation: 'sigmoid' })]), input, 1);
+    expect(ok.layerShape).toEqual([3, 3]);
+    expect(() => cam(net([tfl.layers.dropout({ rate: 0.5 })]), input, 1)).toThrow(/Dropout → GlobalAveragePooling2D → Dense/);
     input.dispose();
   });
 

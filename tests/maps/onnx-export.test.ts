@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../main/models/backend.ts';
 import { buildModel, type ArchitectureOptions } from '../../main/models/architectures.ts';
-import { DeformConv2D } from '../../main/models/deform-conv-layer.ts';
+import { DeformConv2D } from '../../main/nn/layers/deform-conv-layer.ts';
 import { exportToOnnx, OnnxExportError } from '../../main/maps/onnx/export-model.ts';
 import { decodeOnnxModel } from '../../main/onnx/onnx-proto.ts';
 import { loadOrt } from '../../main/onnx/onnx-runtime.ts';

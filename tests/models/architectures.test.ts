@@ -1,8 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../main/models/backend.ts';
-import { buildModel, checkArchitectureOptions, MODEL_KINDS, parseModelKinds, SameConv2D, SeededDropout } from '../../main/models/architectures.ts';
-import { DeformConv2D } from '../../main/models/deform-conv-layer.ts';
+import { buildModel, checkArchitectureOptions, MODEL_KINDS, parseModelKinds } from '../../main/models/architectures.ts';
+import { SameConv2D } from '../../main/nn/layers/same-conv2d.ts';
+import { SeededDropout } from '../../main/nn/layers/seeded-dropout.ts';
+import { DeformConv2D } from '../../main/nn/layers/deform-conv-layer.ts';
 import { InvalidOptionError } from '../../main/errors.ts';
 import { Rng } from '../../main/util/rng.ts';
 

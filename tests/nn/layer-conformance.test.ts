@@ -21,8 +21,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../main/models/backend.ts';
-import { SameConv2D, SeededDropout } from '../../main/models/architectures.ts';
-import { DeformConv2D } from '../../main/models/deform-conv-layer.ts';
+import { SameConv2D } from '../../main/nn/layers/same-conv2d.ts';
+import { SeededDropout } from '../../main/nn/layers/seeded-dropout.ts';
+import { DeformConv2D } from '../../main/nn/layers/deform-conv-layer.ts';
 import { crossEntropy } from '../../main/models/geology-loss.ts';
 import { buildTrainGraph, IN_DROPOUT, IN_ONEHOT, IN_X, OUT_GRAD_X, OUT_LOSS, OUT_PROBS } from '../../main/models/onnx-train/train-graph.ts';
 import { exportToOnnx } from '../../main/maps/onnx/export-model.ts';
@@ -88,6 +89,45 @@ describe('layer conformance (generated): ONNX inference export = tfjs forward', 
     }
     const names = LAYER_KINDS.flatMap((k) => k.classNames);
     expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('every kind\'s tfjs member: a layer for each of its class names (custom classes registered under them), and spec survives a round trip through getConfig()', () => {
+    const registered = tf.serialization.SerializationMap.getMap().classNameMap;
+    for (const kind of LAYER_KINDS) {
+      const names = Object.keys(kind.tfjs);
+      expect(names.every((n) => kind.classNames.includes(n)), `${kind.classNames.join('/')}: tfjs keys ${names}`).toBe(true);
+      // Only Keras' SpatialDropout2D has no tfjs layer (tfjs-layers has none; see LayerKind.tfjs).
+      expect(kind.classNames.filter((n) => !names.includes(n))).toEqual(kind === identityKind ? ['SpatialDropout2D'] : []);
+    }
+    for (const custom of [SameConv2D, SeededDropout, DeformConv2D]) expect(registered[custom.className]?.[0], custom.className).toBe(custom);
+    let seen = 0;
+    const classesSeen = new Set<string>();
+    for (const cases of [CASES, TRAIN_CASES]) {
+      for (const [kind, build] of cases) {
+        for (let cfg = 0; cfg < CONFIGS_PER_KIND; cfg++) {
+          const rng = new Rng(90_000 + 1000 * LAYER_KINDS.indexOf(kind) + cfg);
+          const model = chain(build(rng, 4), 7, 4);
+          for (const layer of model.layers) {
+            const cls = layer.getClassName();
+            const owner = LAYER_KINDS.find((k) => k.classNames.includes(cls));
+            expect(owner, cls).toBeDefined();
+            const factory = owner!.tfjs[cls];
+            expect(factory, `${cls}: tfjs`).toBeDefined();
+            // The same configuration through the kind's tfjs layer: same class, same normalised spec.
+            const copy = factory(layer.getConfig() as never);
+            expect(copy.getClassName()).toBe(cls);
+            if (layer instanceof DeformConv2D || layer instanceof SameConv2D || layer instanceof SeededDropout) expect(copy).toBeInstanceOf(layer.constructor);
+            expect(owner!.spec(copy), `${cls} spec`).toEqual(owner!.spec(layer));
+            classesSeen.add(cls);
+            seen++;
+          }
+          model.dispose();
+        }
+      }
+    }
+    expect(seen).toBeGreaterThan(50);
+    // Every class name with a tfjs layer was met at least once.
+    expect(LAYER_KINDS.flatMap((k) => Object.keys(k.tfjs)).filter((n) => !classesSeen.has(n))).toEqual([]);
   });
 
   for (const [kind, build] of CASES) {

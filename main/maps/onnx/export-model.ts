@@ -21,9 +21,12 @@
  * Each layer is emitted by its kind (main/nn/layers/, walked by nn/onnx-infer-chain.ts).
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { SameConv2D } from '../../models/architectures.ts';
-import { emitChain } from '../../nn/onnx-infer-chain.ts';
-import { batchNormAffine, foldAffine, need, oihw, OnnxExportError, ONNX_IR_VERSION, ONNX_OPSET, padIn, usedExtent, weightsOf, type Shape, type Weights } from '../../nn/onnx-export-support.ts';
+import { convKind } from '../../nn/layers/conv.ts';
+import { reluKind } from '../../nn/layers/relu.ts';
+import { linearChain } from '../../nn/linear-chain.ts';
+import { emitChain, usedExtent } from '../../nn/onnx-infer-chain.ts';
+import { foldAffine, need, oihw, OnnxExportError, ONNX_IR_VERSION, ONNX_OPSET, padIn, weightsOf, type Shape, type Weights } from '../../nn/onnx-export-support.ts';
+import { batchNormAffine } from '../../nn/layers/batch-norm.ts';
 import { GraphBuilder } from '../../onnx/graph-builder.ts';
 import { compositeClasses, STEM_MAPS, tapClasses, TILE_INPUT, WINDOW_INDEX, type StemSharing } from './shared-stem.ts';
 import { encodeOnnxModel, ONNX_INPUT, ONNX_INT32, ONNX_OUTPUT, type OnnxModel } from '../../onnx/onnx-proto.ts';
@@ -52,14 +55,8 @@ export function buildOnnxModel(model: tfl.LayersModel, options: ExportOptions = 
     throw new OnnxExportError(`ONNX export: model input must be [batch, rows, cols, channels] with known sizes, found [${inShape.join(', ')}]`);
   }
   const [, h0, w0, c0] = inShape as number[];
-  const layers = model.layers;
   // A linear chain only: every layer's single input is the previous layer's output.
-  for (let i = 1; i < layers.length; i++) {
-    const inbound = layers[i].inboundNodes[0]?.inboundLayers ?? [];
-    if (inbound.length !== 1 || inbound[0] !== layers[i - 1]) {
-      throw new OnnxExportError(`ONNX export: layer "${layers[i].name}" does not take the previous layer's output; only a linear chain of layers is supported`);
-    }
-  }
+  const layers = linearChain(model, (l) => new OnnxExportError(`ONNX export: layer "${l.name}" does not take the previous layer's output; only a linear chain of layers is supported`));
 
   const g = new GraphBuilder();
   // Input channels are zero-padded to a multiple of 8 when the first layer is a convolution (its
@@ -68,7 +65,7 @@ export function buildOnnxModel(model: tfl.LayersModel, options: ExportOptions = 
   // NHWC→NCHW transpose into its reorder; with 39 bands the stem otherwise falls back to a
   // per-image im2col GEMM. Measured: CNN 5,327 → 6,620 windows per CPU-second (+24 %; multiples
   // of 16/32/64 were slower).
-  const firstIsConv = [SameConv2D.className, 'Conv2D'].includes(layers[1]?.getClassName());
+  const firstIsConv = convKind.classNames.includes(layers[1]?.getClassName());
   const padC = firstIsConv && c0 % 8 !== 0 ? 8 - (c0 % 8) : 0;
   let x = ONNX_INPUT;
   if (padC > 0) x = g.op('Pad', [x, g.int64s('pads', [0, 0, 0, 0, 0, 0, 0, padC])], {}, 'pad_channels');
@@ -115,13 +112,9 @@ export interface TileExportOptions extends ExportOptions {
 /** A 'same' stride-1 (SameConv2D or Conv2D), odd-kernel, linear convolution: its kernel and bias, else null. */
 function sameConvWeights(layer: tfl.layers.Layer | undefined): { kernel: Weights; bias: Float32Array } | null {
   if (!layer) return null;
-  const cls = layer.getClassName();
-  if (cls !== SameConv2D.className && cls !== 'Conv2D') return null;
-  if (cls === 'Conv2D') {
-    const c = layer.getConfig() as { padding: string; strides: number[]; dilationRate: number | number[]; dataFormat: string; activation: string };
-    const dil = typeof c.dilationRate === 'number' ? [c.dilationRate, c.dilationRate] : c.dilationRate;
-    if (c.padding !== 'same' || c.dataFormat !== 'channelsLast' || c.activation !== 'linear' || c.strides.some((v) => v !== 1) || dil.some((v) => v !== 1)) return null;
-  }
+  if (!convKind.classNames.includes(layer.getClassName())) return null;
+  const c = convKind.spec(layer);
+  if (c.padding !== 'same' || c.dataFormat !== 'channelsLast' || c.activation !== 'linear' || c.strides.some((v) => v !== 1) || c.dilations.some((v) => v !== 1)) return null;
   const w = weightsOf(layer);
   const kernel = need(w, 'kernel', layer);
   if (kernel.shape[0] % 2 === 0 || kernel.shape[1] % 2 === 0) return null;
@@ -136,7 +129,7 @@ function foldedConvAt(layers: readonly tfl.layers.Layer[], i: number, conv: { ke
   if (affine) next++;
   const f = foldAffine(padIn(oihw(conv.kernel), cout, cin, cpad, kh * kw), conv.bias, affine);
   const r = layers[next];
-  const relu = r?.getClassName() === 'ReLU' && ((r.getConfig() as { maxValue?: number | null }).maxValue ?? null) === null ? r.name : null;
+  const relu = r && reluKind.classNames.includes(r.getClassName()) && reluKind.spec(r).maxValue === null ? r.name : null;
   if (relu) next++;
   return { ...f, relu, next };
 }

@@ -15,19 +15,15 @@
  *
  * The graph is built for one batch size (static shapes let ONNX Runtime plan memory and pick
  * kernels); the trainer keeps one session per batch size it meets.
- *
- * Layering: models/ sits below nn/ (nn/layers read the tfjs layer classes of models/), but this
- * walker reads nn/'s registry, the one layer description of issue 17 §2: the one upward import
- * (eslint.config.js KNOWN_UPWARD_IMPORTS). It goes away when the tfjs layer classes move into
- * nn/layers/ and nn/ drops below models/.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { GraphBuilder } from '../../onnx/graph-builder.ts';
 import { encodeOnnxModel, type OnnxValueInfo } from '../../onnx/onnx-proto.ts';
 import { OnnxTrainUnsupportedError, Ops, type Act, type Backward } from '../../onnx/train-ops.ts';
-import type { TrainContext } from '../../nn/layer-kind.ts';
+import { specOf, type TrainContext } from '../../nn/layer-kind.ts';
+import { linearChain } from '../../nn/linear-chain.ts';
 import { layerKindOf } from '../../nn/registry.ts';
-import type { SeededDropout } from '../architectures.ts';
+import type { SeededDropout } from '../../nn/layers/seeded-dropout.ts';
 
 // The graph pieces moved to onnx/train-ops.ts (issue 17 §2); re-exported for existing callers.
 export { emitConv, emitDeformSampling, im2col, MAX_SAMPLING_MATRIX_ELEMENTS, OnnxTrainUnsupportedError, Ops } from '../../onnx/train-ops.ts';
@@ -122,13 +118,7 @@ export function buildTrainGraph(model: tfl.LayersModel, options: TrainGraphOptio
     throw new OnnxTrainUnsupportedError(`ONNX training: model "${model.name}" must have one NHWC input of known size and one output`);
   }
   const [, H, W, C0] = inShape as number[];
-  const layers = model.layers;
-  for (let i = 1; i < layers.length; i++) {
-    const inbound = layers[i].inboundNodes[0]?.inboundLayers ?? [];
-    if (inbound.length !== 1 || inbound[0] !== layers[i - 1]) {
-      throw new OnnxTrainUnsupportedError(`ONNX training: layer "${layers[i].name}" does not take the previous layer's output; only a linear chain is supported`);
-    }
-  }
+  const layers = linearChain(model, (l) => new OnnxTrainUnsupportedError(`ONNX training: layer "${l.name}" does not take the previous layer's output; only a linear chain is supported`));
 
   const g = new GraphBuilder();
   const o = new Ops(g);
@@ -212,7 +202,7 @@ export function buildTrainGraph(model: tfl.LayersModel, options: TrainGraphOptio
         return IN_DROPOUT;
       },
     };
-    const r = kind.trainOnnx(ctx, x);
+    const r = kind.trainOnnx(ctx, x, specOf(kind, layer, (m) => new OnnxTrainUnsupportedError(`ONNX training: ${m}`)));
     x = r.y;
     if (r.backward) backward.push(r.backward);
     if (r.probabilities) probs = r.y.name;

@@ -3,20 +3,35 @@
  * 'valid' as four strided Slices + Max, the gradient to the FIRST maximal element in row-major
  * window order, tfjs' maxPoolPositions: strict ">" while scanning) and GlobalAveragePooling2D (→ flat).
  */
+import * as tfl from '@tensorflow/tfjs-layers';
 import { OnnxTrainUnsupportedError } from '../../onnx/train-ops.ts';
 import type { LayerKind } from '../layer-kind.ts';
 import { OnnxExportError } from '../onnx-export-support.ts';
 import { featureMap } from './shape-guards.ts';
 
-export const maxPoolKind: LayerKind = {
+/** A max-pooling's configuration; strides default to the pool size, as tfjs-layers. */
+export interface MaxPoolSpec {
+  readonly poolSize: readonly number[];
+  readonly strides: readonly number[];
+  readonly padding: string;
+  readonly dataFormat: string;
+}
+
+export function maxPoolSpec(layer: tfl.layers.Layer): MaxPoolSpec {
+  const c = layer.getConfig() as { poolSize: number[]; strides?: number[]; padding: string; dataFormat: string };
+  return { poolSize: c.poolSize, strides: c.strides ?? c.poolSize, padding: c.padding, dataFormat: c.dataFormat };
+}
+
+export const maxPoolKind: LayerKind<MaxPoolSpec> = {
   classNames: ['MaxPooling2D'],
-  inferOnnx({ g, layers, index }, x, shape) {
+  tfjs: { MaxPooling2D: tfl.layers.maxPooling2d },
+  spec: maxPoolSpec,
+  inferOnnx({ g, layers, index }, x, shape, c) {
     const layer = layers[index];
     const s = featureMap(layer, shape);
-    const c = layer.getConfig() as { poolSize: number[]; strides: number[]; padding: string; dataFormat: string };
     if (c.dataFormat !== 'channelsLast') throw new OnnxExportError(`ONNX export: MaxPooling2D "${layer.name}" is ${c.dataFormat}; only channelsLast is supported`);
     const [ph, pw] = c.poolSize;
-    const [sh, sw] = c.strides ?? c.poolSize;
+    const [sh, sw] = c.strides;
     let pads = [0, 0, 0, 0];
     let ho = Math.floor((s.h - ph) / sh) + 1;
     let wo = Math.floor((s.w - pw) / sw) + 1;
@@ -30,9 +45,8 @@ export const maxPoolKind: LayerKind = {
     }
     return { x: g.op('MaxPool', [x], { kernel_shape: [ph, pw], strides: [sh, sw], pads }, layer.name), shape: { kind: 'map', c: s.c, h: ho, w: wo } };
   },
-  trainOnnx({ o, layer }, x) {
-    const c = layer.getConfig() as { poolSize: number[]; strides?: number[]; padding: string };
-    const strides = c.strides ?? c.poolSize;
+  trainOnnx({ o, layer }, x, c) {
+    const strides = c.strides;
     if (c.poolSize[0] !== 2 || c.poolSize[1] !== 2 || strides[0] !== 2 || strides[1] !== 2 || c.padding !== 'valid' || x.shape.length !== 4) {
       throw new OnnxTrainUnsupportedError(`ONNX training: MaxPooling2D "${layer.name}" must be 2×2, stride 2, padding valid`);
     }
@@ -70,17 +84,25 @@ export const maxPoolKind: LayerKind = {
   },
 };
 
-export const globalAveragePoolKind: LayerKind = {
+/** The data format, channelsLast when not given (tfjs-layers' default). */
+export interface GlobalAveragePoolSpec {
+  readonly dataFormat: string;
+}
+
+export const globalAveragePoolKind: LayerKind<GlobalAveragePoolSpec> = {
   classNames: ['GlobalAveragePooling2D'],
-  inferOnnx({ g, layers, index }, x, shape) {
+  globalPool: true,
+  tfjs: { GlobalAveragePooling2D: tfl.layers.globalAveragePooling2d },
+  spec: (layer) => ({ dataFormat: (layer.getConfig() as { dataFormat?: string }).dataFormat ?? 'channelsLast' }),
+  inferOnnx({ g, layers, index }, x, shape, spec) {
     const layer = layers[index];
     const s = featureMap(layer, shape);
-    if ((layer.getConfig() as { dataFormat?: string }).dataFormat === 'channelsFirst') throw new OnnxExportError(`ONNX export: GlobalAveragePooling2D "${layer.name}" is channelsFirst; not supported`);
+    if (spec.dataFormat === 'channelsFirst') throw new OnnxExportError(`ONNX export: GlobalAveragePooling2D "${layer.name}" is channelsFirst; not supported`);
     return { x: g.op('Flatten', [g.op('GlobalAveragePool', [x])], { axis: 1 }, layer.name), shape: { kind: 'flat', f: s.c } };
   },
-  trainOnnx({ o, layer }, x) {
+  trainOnnx({ o, layer }, x, spec) {
     if (x.shape.length !== 4) throw new OnnxTrainUnsupportedError(`ONNX training: "${layer.name}" needs a feature map`);
-    if ((layer.getConfig() as { dataFormat?: string }).dataFormat === 'channelsFirst') throw new OnnxTrainUnsupportedError(`ONNX training: GlobalAveragePooling2D "${layer.name}" is channelsFirst; not supported`);
+    if (spec.dataFormat === 'channelsFirst') throw new OnnxTrainUnsupportedError(`ONNX training: GlobalAveragePooling2D "${layer.name}" is channelsFirst; not supported`);
     const [b, h, w, ch] = x.shape;
     const y = o.mean(x.name, [1, 2], false);
     return { y: { name: y, shape: [b, ch] }, backward: (dy) => o.op('Expand', [o.mul(o.reshape(dy, [b, 1, 1, ch]), o.f32(1 / (h * w))), o.i64([b, h, w, ch])]) };

@@ -3,6 +3,7 @@
  * on flat outputs; training: relu). Training gradient = dY·sign(ReLU output), i.e. step(x) with
  * step(0) = 0 as tfjs.
  */
+import * as tfl from '@tensorflow/tfjs-layers';
 import { OnnxTrainUnsupportedError, type Act } from '../../onnx/train-ops.ts';
 import type { LayerKind, TrainContext, TrainResult } from '../layer-kind.ts';
 import { activation, OnnxExportError } from '../onnx-export-support.ts';
@@ -12,33 +13,52 @@ function trainRelu({ o }: TrainContext, x: Act): TrainResult {
   return { y: { name: y, shape: x.shape }, backward: (dy) => o.mul(dy, o.op('Sign', [y])) };
 }
 
-export const reluKind: LayerKind = {
+/** tfjs ReLU's options: maxValue null = unbounded; negativeSlope and threshold 0 when not given. */
+export interface ReluSpec {
+  readonly maxValue: number | null;
+  readonly negativeSlope: number;
+  readonly threshold: number;
+}
+
+export const reluKind: LayerKind<ReluSpec> = {
   classNames: ['ReLU'],
-  inferOnnx({ g, layers, index }, x, shape) {
+  pointwise: true,
+  tfjs: { ReLU: tfl.layers.reLU },
+  spec(layer) {
+    const c = layer.getConfig() as { maxValue?: number | null; negativeSlope?: number; threshold?: number };
+    return { maxValue: c.maxValue ?? null, negativeSlope: c.negativeSlope ?? 0, threshold: c.threshold ?? 0 };
+  },
+  inferOnnx({ g, layers, index }, x, shape, spec) {
     const layer = layers[index];
-    const c = layer.getConfig() as { maxValue?: number | null };
-    if (c.maxValue !== null && c.maxValue !== undefined) throw new OnnxExportError(`ONNX export: ReLU "${layer.name}" with maxValue ${c.maxValue} is not supported`);
+    if (spec.maxValue !== null) throw new OnnxExportError(`ONNX export: ReLU "${layer.name}" with maxValue ${spec.maxValue} is not supported`);
     return { x: g.op('Relu', [x], {}, layer.name), shape };
   },
-  trainOnnx(ctx, x) {
+  trainOnnx(ctx, x, spec) {
     const { layer } = ctx;
-    const cfg = layer.getConfig() as { maxValue?: number | null; negativeSlope?: number; threshold?: number };
-    if (cfg.maxValue != null || (cfg.negativeSlope ?? 0) !== 0 || (cfg.threshold ?? 0) !== 0) {
+    if (spec.maxValue !== null || spec.negativeSlope !== 0 || spec.threshold !== 0) {
       throw new OnnxTrainUnsupportedError(`ONNX training: ReLU "${layer.name}" with maxValue/negativeSlope/threshold is not supported`);
     }
     return trainRelu(ctx, x);
   },
 };
 
-export const activationKind: LayerKind = {
+/** The Activation layer's function by its serialized name ('linear', 'relu', …). */
+export interface ActivationSpec {
+  readonly activation: string;
+}
+
+export const activationKind: LayerKind<ActivationSpec> = {
   classNames: ['Activation'],
-  inferOnnx({ g, layers, index }, x, shape) {
+  pointwise: true,
+  tfjs: { Activation: tfl.layers.activation },
+  spec: (layer) => ({ activation: (layer.getConfig() as { activation: string }).activation }),
+  inferOnnx({ g, layers, index }, x, shape, spec) {
     const layer = layers[index];
-    return { x: activation(g, x, (layer.getConfig() as { activation: string }).activation, layer, shape), shape };
+    return { x: activation(g, x, spec.activation, layer, shape), shape };
   },
-  trainOnnx(ctx, x) {
+  trainOnnx(ctx, x, spec) {
     const { layer } = ctx;
-    if ((layer.getConfig() as { activation: string }).activation !== 'relu') throw new OnnxTrainUnsupportedError(`ONNX training: layer "${layer.name}" (Activation) is not supported`);
+    if (spec.activation !== 'relu') throw new OnnxTrainUnsupportedError(`ONNX training: layer "${layer.name}" (Activation) is not supported`);
     return trainRelu(ctx, x);
   },
 };

@@ -18,7 +18,7 @@
  * call; the JS loops touch each element once and are 5–10× faster here.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { WorkbenchError } from '../errors.ts';
+import { WorkbenchError } from '../../errors.ts';
 
 /** Shapes or options of a deformable convolution call are inconsistent. */
 export class DeformConvShapeError extends WorkbenchError {}

@@ -19,7 +19,7 @@ import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers';
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
-import { InvalidOptionError } from '../errors.ts';
+import { InvalidOptionError } from '../../errors.ts';
 import { deformConv2d, deformConvOutSize, DeformConvShapeError } from './deform-conv-op.ts';
 
 type Shape = (number | null)[];
