@@ -31,7 +31,7 @@ export interface MapLayoutOptions {
   readonly raster: string;
   /** @default the first band */
   readonly band?: string;
-  /** Page title. @default "<layer name> — <band>" */
+  /** Page title. @default the layer's readable name (util/display-names.ts), else "<file name> — <band>" */
   readonly title?: string;
   /** Legend units, e.g. "ppm". @default "probability" for p_* bands, else none */
   readonly units?: string;
@@ -321,7 +321,10 @@ export async function prepareMapLayout(options: MapLayoutOptions, ctx?: JobConte
   const fileInfo = statSync(o.raster).isFile() ? await readGeoTiffInfo(o.raster) : null;
   const naming: LayerNaming = fileInfo ? { units: fileInfo.bandUnits, metadata: fileInfo.metadata } : {};
   const layerName = basename(o.raster, extname(o.raster));
-  const title = o.title ?? `${layerName} — ${band}`;
+  // The readable layer name where there is one ("Kriged Au, Cu (ppb, ppm)", "GK-DCN probability"):
+  // the app leaves the title empty by default, and a time-stamped file name is no title (issue 18).
+  const readableLayer = rasterDisplayName({ path: o.raster, bandNames: stack.bandNames, ...naming });
+  const title = o.title ?? (readableLayer !== layerName ? readableLayer : `${layerName} — ${band}`);
   const units = o.units ?? (/^p_/.test(band) ? 'probability' : (naming.units?.[bi] ?? ''));
   // The legend column of map-figure.ts holds ~13 characters: "Au (ppm)", else the units alone
   // (the band is named in the panel title above the map).

@@ -220,14 +220,17 @@ describe('map layout (PNG and PDF)', () => {
     expect(subtitleOf(plain, ['Au', 'Cu'], 'Cu')).toBe('assays: Cu');
     const text = async (raster: string, b: string): Promise<string> => {
       const out = join(dir, `units-${b}.pdf`);
-      await writeMapLayout(out, { raster, band: b, title: 'Units', dpi: 72 });
+      // No title: the page is titled with the layer's readable name where it has one.
+      await writeMapLayout(out, { raster, band: b, dpi: 72 });
       return execFileSync('pdftotext', ['-layout', out, '-'], { encoding: 'utf8' });
     };
     const k = await text(kriged, 'Au');
     expect(k).toContain('Kriged Au, Cu (ppb, ppm): Au');
     expect(k).toContain('Au (ppb)');
+    expect(k.split('\n').find((l) => l.trim() !== '')?.trim()).toBe('Kriged Au, Cu (ppb, ppm)');
     const c = await text(plain, 'Cu');
     expect(c).toContain('assays: Cu (ppm)');
+    expect(c).toContain('assays — Cu');
     expect(c).not.toContain('Kriged');
   });
 
