@@ -32,21 +32,38 @@ export class JobManager {
       controller,
       done: Promise.resolve(),
     };
+    // The newest message the throttle held back, sent when the interval is over unless a newer
+    // event went out first: without it a burst ("patches ready", then "fold 1/5: cnn epoch 1/30:
+    // batch 1/12" a millisecond later) left the UI on the burst's first message until the next
+    // event passed, which for a first epoch can be minutes (issue 18).
+    let pending: { fraction: number; message: string } | null = null;
+    let flushTimer: ReturnType<typeof setTimeout> | null = null;
+    const clearPending = (): void => {
+      pending = null;
+      if (flushTimer) clearTimeout(flushTimer);
+      flushTimer = null;
+    };
+    const send = (payload: Events['jobProgress']): void => {
+      clearPending();
+      lastEmit = Date.now();
+      this.emit('jobProgress', payload);
+    };
     const ctx: JobContext = {
       signal: controller.signal,
       progress: (fraction, message, detail) => {
+        if (entry.info.state !== 'running') return;
         entry.info = { ...entry.info, fraction, message };
         // Events that carry data (a learning-curve point) are never dropped by the throttle:
         // the plot needs every epoch, and there are at most a few per second.
-        if (detail) {
-          lastEmit = Date.now();
-          this.emit('jobProgress', { jobId, fraction, message, detail });
-          return;
-        }
-        const now = Date.now();
-        if (fraction < 1 && now - lastEmit < this.progressIntervalMs) return;
-        lastEmit = now;
-        this.emit('jobProgress', { jobId, fraction, message });
+        if (detail) return send({ jobId, fraction, message, detail });
+        const wait = lastEmit + this.progressIntervalMs - Date.now();
+        if (fraction >= 1 || wait <= 0) return send({ jobId, fraction, message });
+        pending = { fraction, message };
+        flushTimer ??= setTimeout(() => {
+          flushTimer = null;
+          const p = pending;
+          if (p && entry.info.state === 'running') send({ jobId, fraction: p.fraction, message: p.message });
+        }, wait);
       },
     };
     this.jobs.set(jobId, entry);
@@ -63,9 +80,11 @@ export class JobManager {
         });
         const result = await Promise.race([run(ctx), aborted]);
         if (controller.signal.aborted) throw new CancelledError(kind);
+        clearPending();
         entry.info = { ...entry.info, state: 'done', fraction: 1, message: 'done' };
         this.emit('jobDone', { jobId, result });
       } catch (e) {
+        clearPending();
         const cancelled = controller.signal.aborted || e instanceof CancelledError;
         const error = cancelled && !(e instanceof CancelledError) ? serializeError(new CancelledError(kind)) : serializeError(e);
         entry.info = { ...entry.info, state: cancelled ? 'cancelled' : 'failed', message: error.message };

@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../util/atomic-write.ts';
 import { cubeSpectralAxis, spectralAxisTitle } from '../xrf/cube.ts';
 import type { XrfAxis, XrfComposite, XrfCubeInfo, XrfElementMap, XrfPixelSpectrum, XrfRegionSpectrum, XrfSpectraCsv, XrfSpectrumSeries, XrfSyntheticFiles } from './contract.ts';
 import { checkUserFileOrFolder } from '../util/user-file.ts';
+import { bandCount } from '../util/display-names.ts';
 
 /**
  * Backend of the Micro-XRF panel: the seeded synthetic sample written as files the `xrf`
@@ -196,7 +197,7 @@ export async function xrfExportSpectra(p: { readonly path: string; readonly data
   const c = await cubeAt(p.path, p.dataset);
   if (p.spectra.length === 0) throw new InvalidOptionError('export spectra: select at least one spectrum (click a pixel or brush a region)');
   for (const s of p.spectra) {
-    if (s.values.length !== c.bandCount) throw new InvalidOptionError(`export spectra: "${s.label}" has ${s.values.length} values, the cube ${c.bandCount} bands`);
+    if (s.values.length !== c.bandCount) throw new InvalidOptionError(`export spectra: "${s.label}" has ${s.values.length} values, the cube ${bandCount(c.bandCount)}`);
   }
   const a = axisOf(c);
   const lines = [['band', a.title, ...p.spectra.map((s) => s.label)].map(csvField).join(',')];

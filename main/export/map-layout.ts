@@ -1,10 +1,11 @@
+import { statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import type { Feature } from 'geojson';
 import { InvalidOptionError } from '../errors.ts';
 import { gridExtent, type Extent, type GridSpec } from '../grid/grid-spec.ts';
 import type { Crs } from '../grid/crs.ts';
-import { readStack } from '../io/geotiff-read.ts';
+import { readGeoTiffInfo, readStack } from '../io/geotiff-read.ts';
 import { layerPoints, readVector, type VectorReadOptions } from '../io/vector.ts';
 import { figureFont, newSurface } from '../figures/canvas.ts';
 import { rampLut, type RampName } from '../figures/colour-ramps.ts';
@@ -14,7 +15,7 @@ import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { UnknownLayerError } from './export-errors.ts';
 import { layoutPdf } from './layout-pdf.ts';
-import { bandDisplayName, rasterDisplayName } from '../util/display-names.ts';
+import { bandDisplayName, rasterDisplayName, type RasterNaming } from '../util/display-names.ts';
 import { checkDpi, pageOf, pagePixels, type Orientation, type Page, type PaperName } from './paper.ts';
 
 /**
@@ -30,7 +31,7 @@ export interface MapLayoutOptions {
   readonly raster: string;
   /** @default the first band */
   readonly band?: string;
-  /** Page title. @default "<layer name> — <band>" */
+  /** Page title. @default the layer's readable name (util/display-names.ts), else "<file name> — <band>" */
   readonly title?: string;
   /** Legend units, e.g. "ppm". @default "probability" for p_* bands, else none */
   readonly units?: string;
@@ -314,9 +315,17 @@ export async function prepareMapLayout(options: MapLayoutOptions, ctx?: JobConte
     points.push({ x: pts.x, y: pts.y, style: 'deposit', label: 'deposits' });
   }
 
+  // The band units and krige's metadata a GeoTIFF records (a folder stack records none): the
+  // subtitle names the layer with its units ("Kriged Au, Cu (ppb, ppm): Au", issue 18) and the
+  // legend shows the band's unit unless --units says otherwise.
+  const fileInfo = statSync(o.raster).isFile() ? await readGeoTiffInfo(o.raster) : null;
+  const naming: LayerNaming = fileInfo ? { units: fileInfo.bandUnits, metadata: fileInfo.metadata } : {};
   const layerName = basename(o.raster, extname(o.raster));
-  const title = o.title ?? `${layerName} — ${band}`;
-  const units = o.units ?? (/^p_/.test(band) ? 'probability' : '');
+  // The readable layer name where there is one ("Kriged Au, Cu (ppb, ppm)", "GK-DCN probability"):
+  // the app leaves the title empty by default, and a time-stamped file name is no title (issue 18).
+  const readableLayer = rasterDisplayName({ path: o.raster, bandNames: stack.bandNames, ...naming });
+  const title = o.title ?? (readableLayer !== layerName ? readableLayer : `${layerName} — ${band}`);
+  const units = o.units ?? (/^p_/.test(band) ? 'probability' : (naming.units?.[bi] ?? ''));
   // The legend column of map-figure.ts holds ~13 characters: "Au (ppm)", else the units alone
   // (the band is named in the panel title above the map).
   const legend = !units ? band : `${band} (${units})`.length <= 13 ? `${band} (${units})` : units;
@@ -337,18 +346,27 @@ export async function prepareMapLayout(options: MapLayoutOptions, ctx?: JobConte
     band,
     // The subtitle names the layer as a person reads it (display-names.ts): "GK-DCN probability",
     // "Kriged Au, Cu: Au"; a plain file keeps "<file stem>: <band>".
-    panelTitle: subtitleOf(o.raster, stack.bandNames, band),
+    panelTitle: subtitleOf(o.raster, stack.bandNames, band, naming),
     legend,
     footer: `${basename(o.raster)} · band ${band} · ${o.paper} ${o.orientation} · ${o.dpi} DPI · GeoAnomaly Workbench`,
     geometry,
   };
 }
 
-/** The layout subtitle: a model-output band by its readable name, else "<layer's readable name>: <band>". */
-export function subtitleOf(raster: string, bandNames: readonly string[], band: string): string {
+/** What a raster file records for its readable name (main/io/geotiff-read.ts GeoTiffInfo). */
+export type LayerNaming = Pick<RasterNaming, 'units' | 'metadata'>;
+
+/**
+ * The layout subtitle: a model-output band by its readable name, else "<layer's readable name>:
+ * <band>" with the units: in the layer's name where it lists them ("Kriged Au, Cu (ppb, ppm): Au"),
+ * else beside the band ("stack: Au (ppm)").
+ */
+export function subtitleOf(raster: string, bandNames: readonly string[], band: string, naming: LayerNaming = {}): string {
   const readable = bandDisplayName(band);
   if (readable !== band) return readable;
-  return `${rasterDisplayName({ path: raster, bandNames })}: ${band}`;
+  const layer = rasterDisplayName({ path: raster, bandNames, ...naming });
+  const namesUnits = layer !== rasterDisplayName({ path: raster, bandNames, metadata: naming.metadata });
+  return `${layer}: ${namesUnits ? band : bandDisplayName(band, undefined, naming.units?.[bandNames.indexOf(band)])}`;
 }
 
 export async function renderMapLayout(options: MapLayoutOptions, ctx?: JobContext): Promise<MapLayout> {

@@ -1,8 +1,8 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import { InvalidOptionError } from '../errors.ts';
-import { readStack } from '../io/geotiff-read.ts';
+import { readGeoTiffInfo, readStack } from '../io/geotiff-read.ts';
 import { layerPoints, readVector, type VectorReadOptions } from '../io/vector.ts';
 import type { Crs } from '../grid/crs.ts';
 import { renderChart, type Series } from '../figures/chart.ts';
@@ -12,7 +12,7 @@ import { MANIFEST_FILE, readManifest, type RunManifest } from '../models/run-sto
 import { report, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { pdfSafe } from './pdf-text.ts';
-import { runDisplayName } from '../util/display-names.ts';
+import { bandDisplayName, rasterDisplayName, runDisplayName, type RunContext } from '../util/display-names.ts';
 import { RunFolderError } from './export-errors.ts';
 import { readRunHoldout, readRunComparisons, readRunMetrics, type RunMetrics } from './metrics-csv.ts';
 import { formatComparison, type Comparison } from '../eval/bootstrap.ts';
@@ -128,8 +128,13 @@ export function learningCurveCharts(runDir: string, m: RunManifest): ReportImage
   });
 }
 
-async function mapImages(map: string, deposits: string | undefined, read: Pick<VectorReadOptions, 'assumeCrs' | 'log'> = {}, depositsLayer?: RunReportOptions['depositsLayer']): Promise<{ images: ReportImage[]; warnings: TrustWarning[] }> {
+async function mapImages(map: string, deposits: string | undefined, read: Pick<VectorReadOptions, 'assumeCrs' | 'log'> = {}, depositsLayer?: RunReportOptions['depositsLayer'], run: RunContext = {}): Promise<{ images: ReportImage[]; warnings: TrustWarning[] }> {
   const stack = await readStack(map);
+  // Readable names with units (issue 18): the figure and its panels are named as the app names the
+  // layer ("GK-DCN probability (run 3, 5-fold)", "Au (ppb)"), the file name stays in the caption.
+  const info = statSync(map).isFile() ? await readGeoTiffInfo(map) : null;
+  const unitOf = (b: string): string | null => info?.bandUnits[stack.bandNames.indexOf(b)] ?? null;
+  const mapName = rasterDisplayName({ path: map, bandNames: stack.bandNames, units: info?.bandUnits, metadata: info?.metadata, run });
   const warnings = stack.bandNames.flatMap((b, i) => (/^p_/.test(b) ? checkSaturatedMap(stack.bands[i], b.slice(2)) : []));
   const points: PointOverlay[] = [];
   if (deposits) {
@@ -141,15 +146,15 @@ async function mapImages(map: string, deposits: string | undefined, read: Pick<V
   const panels: MapPanel[] = shown.map(({ b, i }) => ({
     grid: stack.grid,
     band: stack.bands[i],
-    title: b,
+    title: bandDisplayName(b, run, unitOf(b)),
     // Probabilities share one fixed 0–1 scale, so the models' maps compare directly.
     stretch: /^p_/.test(b) ? { fixed: [0, 1] } : { kind: 'percentile' },
-    legend: /^p_/.test(b) ? 'P(deposit)' : b,
+    legend: /^p_/.test(b) ? 'P(deposit)' : unitOf(b) ?? b,
     ramp: /^p_/.test(b) ? 'viridis' : 'rdbu',
     points,
   }));
-  const png = renderMapFigure(panels, { columns: 2, panelWidth: 300, dpi: 150, title: basename(map) });
-  const caption = `${basename(map)}: ${shown.map((x) => x.b).join(', ')}${deposits ? '; red triangles: deposits' : ''}`;
+  const png = renderMapFigure(panels, { columns: 2, panelWidth: 300, dpi: 150, title: mapName });
+  const caption = `${mapName} (${basename(map)}): ${shown.map((x) => bandDisplayName(x.b, undefined, unitOf(x.b))).join(', ')}${deposits ? '; red triangles: deposits' : ''}`;
   const inputs = `${map} (bands ${shown.map((x) => x.b).join(', ')})${deposits ? `; deposits ${deposits}` : ''}; probabilities on a fixed 0–1 stretch (viridis), other bands on the 2–98 percentile stretch (rdbu)`;
   return { images: [{ caption, inputs, png }], warnings };
 }
@@ -170,11 +175,16 @@ export function runNumberOf(runDir: string): number | undefined {
   }
 }
 
-/** "Training run 3: CNN, GK-DCN (5-fold × 2)" (display-names.ts); the folder name is in the Run table. */
-function reportTitle(runDir: string, m: RunManifest, models: readonly string[]): string {
+/** The run's number among its siblings and its CV, from the manifest's options. */
+function runContextOf(runDir: string, m: RunManifest): RunContext {
   const o = m.options as Record<string, unknown>;
   const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-  return runDisplayName(models, { runNumber: runNumberOf(runDir), folds: num(o.folds), repeats: num(o.repeats) });
+  return { runNumber: runNumberOf(runDir), folds: num(o.folds), repeats: num(o.repeats) };
+}
+
+/** "Training run 3: CNN, GK-DCN (5-fold × 2)" (display-names.ts); the folder name is in the Run table. */
+function reportTitle(runDir: string, m: RunManifest, models: readonly string[]): string {
+  return runDisplayName(models, runContextOf(runDir, m));
 }
 
 export async function buildRunReport(runDir: string, options: RunReportOptions = {}, ctx?: JobContext): Promise<RunReport> {
@@ -189,7 +199,7 @@ export async function buildRunReport(runDir: string, options: RunReportOptions =
   const charts = [...foldCharts(runDir, metrics, manifest), ...learningCurves];
   throwIfCancelled(ctx, 'run report');
   report(ctx, 0.4, options.map ? `drawing ${options.map}` : 'no maps given');
-  const drawn = options.map ? await mapImages(options.map, options.deposits, { assumeCrs: options.crs, log: ctx?.log }, options.depositsLayer) : { images: [], warnings: [] };
+  const drawn = options.map ? await mapImages(options.map, options.deposits, { assumeCrs: options.crs, log: ctx?.log }, options.depositsLayer, runContextOf(runDir, manifest)) : { images: [], warnings: [] };
   throwIfCancelled(ctx, 'run report');
   const warnings = [...(manifest.warnings ?? []), ...drawn.warnings];
   return { title: options.title ?? reportTitle(runDir, manifest, Object.keys(metrics)), runDir, manifest, metrics, comparisons: readRunComparisons(runDir), holdout: readRunHoldout(runDir), charts, learningCurves, maps: drawn.images, warnings };

@@ -1,5 +1,6 @@
 import type { GridSpec } from './grid-spec.ts';
 import { EmptyInputError, InvalidOptionError } from '../errors.ts';
+import { bandCount } from '../util/display-names.ts';
 
 /**
  * A stack of Float32 bands on one grid. Band data are row-major (index = row·cols + col).
@@ -18,7 +19,7 @@ export interface RasterStack {
 
 export function makeStack(grid: GridSpec, bandNames: string[], bands: Float32Array[], source?: string): RasterStack {
   if (bandNames.length !== bands.length) {
-    throw new InvalidOptionError(`stack has ${bands.length} bands but ${bandNames.length} names`);
+    throw new InvalidOptionError(`stack has ${bandCount(bands.length)} but ${bandNames.length} name${bandNames.length === 1 ? '' : 's'}`);
   }
   const n = grid.rows * grid.cols;
   bands.forEach((b, i) => {

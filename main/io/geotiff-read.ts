@@ -14,6 +14,10 @@ export interface GeoTiffInfo {
   readonly grid: GridSpec;
   readonly bandCount: number;
   readonly bandNames: string[];
+  /** Unit of each band (GDAL's band unit type, UNITTYPE), null where the file records none. */
+  readonly bandUnits: (string | null)[];
+  /** Dataset-level GDAL metadata items (`krige` writes KRIGING, VARIOGRAM_<field>, CONTENT …). */
+  readonly metadata: Readonly<Record<string, string>>;
   readonly nodata: number | null;
   readonly sampleFormat: 'float' | 'int' | 'uint';
   readonly bitsPerSample: number;
@@ -94,6 +98,25 @@ async function bandNamesOf(image: GeoTIFFImage, count: number, fallback: string)
   return names;
 }
 
+/** GDAL_METADATA text is XML: geotiff.js hands item text over with its entities still escaped. */
+function xmlText(v: unknown): string {
+  return String(v).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&').trim();
+}
+
+async function bandUnitsOf(image: GeoTIFFImage, count: number): Promise<(string | null)[]> {
+  const units: (string | null)[] = [];
+  for (let s = 0; s < count; s++) {
+    const u = ((await image.getGDALMetadata(s)) ?? {}).UNITTYPE;
+    units.push(u !== undefined && u !== null && xmlText(u) !== '' ? xmlText(u) : null);
+  }
+  return units;
+}
+
+async function datasetMetadataOf(image: GeoTIFFImage): Promise<Record<string, string>> {
+  const md = (await image.getGDALMetadata(null)) ?? {};
+  return Object.fromEntries(Object.entries(md).map(([k, v]) => [k, xmlText(v)]));
+}
+
 function sampleFormatOf(image: GeoTIFFImage): 'float' | 'int' | 'uint' {
   const fd = image.getFileDirectory();
   const sf = fd.getValue('SampleFormat') as ArrayLike<number> | number | undefined;
@@ -126,6 +149,8 @@ export async function readGeoTiffInfo(file: string): Promise<GeoTiffInfo> {
       grid: gridOf(image, file),
       bandCount: count,
       bandNames: await bandNamesOf(image, count, basename(file, extname(file))),
+      bandUnits: await bandUnitsOf(image, count),
+      metadata: await datasetMetadataOf(image),
       nodata: image.getGDALNoData(),
       sampleFormat: sampleFormatOf(image),
       bitsPerSample: bps,

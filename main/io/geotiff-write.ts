@@ -26,6 +26,13 @@ export interface GeoTiffWriteOptions {
   readonly nodata?: number;
   /** Free-text dataset-level metadata items (GDAL_METADATA without a sample). */
   readonly metadata?: Readonly<Record<string, string>>;
+  /**
+   * Unit of each band ("ppm"), in band order; null/undefined = none. Written as GDAL's band unit
+   * type (`<Item name="UNITTYPE" sample="i" role="unittype">`, what GDAL's SetUnitType writes and
+   * QGIS shows), so a kriged stack carries its units into every reader (issue 18: a stack imported
+   * by hand was named without them).
+   */
+  readonly bandUnits?: readonly (string | null | undefined)[];
 }
 
 interface Entry {
@@ -40,9 +47,13 @@ function xmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-function gdalMetadataXml(bandNames: readonly string[], metadata: Readonly<Record<string, string>>): string {
+function gdalMetadataXml(bandNames: readonly string[], metadata: Readonly<Record<string, string>>, units: readonly (string | null | undefined)[] = []): string {
   const items = Object.entries(metadata).map(([k, v]) => `  <Item name="${xmlEscape(k)}">${xmlEscape(v)}</Item>`);
-  bandNames.forEach((n, i) => items.push(`  <Item name="DESCRIPTION" sample="${i}" role="description">${xmlEscape(n)}</Item>`));
+  bandNames.forEach((n, i) => {
+    const u = units[i]?.trim();
+    if (u) items.push(`  <Item name="UNITTYPE" sample="${i}" role="unittype">${xmlEscape(u)}</Item>`);
+    items.push(`  <Item name="DESCRIPTION" sample="${i}" role="description">${xmlEscape(n)}</Item>`);
+  });
   return `<GDALMetadata>\n${items.join('\n')}\n</GDALMetadata>`;
 }
 
@@ -139,7 +150,7 @@ export class GeoTiffWriter {
       { tag: 34735, type: 3, values: gk.dir },
       ...(gk.doubles.length > 0 ? [{ tag: 34736, type: 12 as const, values: gk.doubles }] : []),
       { tag: 34737, type: 2, values: gk.ascii },
-      { tag: 42112, type: 2, values: gdalMetadataXml(this.bandNames, this.options.metadata ?? {}) },
+      { tag: 42112, type: 2, values: gdalMetadataXml(this.bandNames, this.options.metadata ?? {}, this.options.bandUnits) },
       { tag: 42113, type: 2, values: String(this.nodata) },
     ];
     const ifdOffset = this.dataStart + g.rows * g.cols * 4 * n;
@@ -150,7 +161,9 @@ export class GeoTiffWriter {
     ifd.writeUInt16LE(entries.length, 0);
     entries.forEach((e, i) => {
       const p = 2 + i * 12;
-      const raw = typeof e.values === 'string' ? Buffer.from(e.values + '\0', 'latin1') : null;
+      // UTF-8, as GDAL writes and reads ASCII tags and geotiff.js decodes them: Latin-1 turned a
+      // unit such as "ppm²" or "µg/kg" into U+FFFD for every reader.
+      const raw = typeof e.values === 'string' ? Buffer.from(e.values + '\0', 'utf8') : null;
       const count = raw ? raw.length : (e.values as number[]).length;
       const size = count * TYPE_SIZE[e.type];
       const data = Buffer.alloc(size);

@@ -481,6 +481,9 @@ export async function trainModel(
           seen += batch.length;
           tf.dispose([xb, yb, loss!]);
           if (wb) wb.dispose();
+          // Progress inside the epoch, as the onnx engine's runEpoch reports it (issue 18: the
+          // app's text stayed on what came before until the first epoch ended).
+          report(ctx, (epoch - 1 + (start + batch.length) / order.length) / o.epochs, `${kind} epoch ${epoch}/${o.epochs}: batch ${start / o.batchSize + 1}/${Math.ceil(order.length / o.batchSize)}`);
           // Let a pending cancel or a progress listener run between steps, and stop on it.
           await cancelPoint(ctx, `training ${kind}`);
         }

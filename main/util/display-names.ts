@@ -62,11 +62,25 @@ export function bandDisplayName(band: string, run?: RunContext, unit?: string | 
   return unit ? `${band} (${unit})` : band;
 }
 
+/** " (ppb, ppm)": units in the order of the fields, "–" for one not known, nothing when none is. */
+function unitList(fields: readonly string[], units: readonly (string | null | undefined)[] = []): string {
+  const known = fields.map((_, i) => units[i] ?? null);
+  return known.some((u) => u) ? ` (${known.map((u) => u ?? '–').join(', ')})` : '';
+}
+
 /** A kriging output: "Kriged Au, Cu (ppb, ppm)"; units in the order of the fields, left out when none is known. */
 export function krigeDisplayName(fields: readonly string[], units: readonly (string | null | undefined)[] = []): string {
-  const known = fields.map((_, i) => units[i] ?? null);
-  const unitText = known.some((u) => u) ? ` (${known.map((u) => u ?? '–').join(', ')})` : '';
-  return `Kriged ${fields.join(', ')}${unitText}`;
+  return `Kriged ${fields.join(', ')}${unitList(fields, units)}`;
+}
+
+/** "ppm" → "ppm²", "g/t" → "(g/t)²": the unit of a variance. */
+export function squaredUnit(unit: string): string {
+  return /^[A-Za-zµ%]+$/.test(unit) ? `${unit}²` : `(${unit})²`;
+}
+
+/** "1 band", "3 bands" (issue 18: "(1 bands)" read wrong). */
+export function bandCount(n: number): string {
+  return `${n} ${n === 1 ? 'band' : 'bands'}`;
 }
 
 /** A training run: "Training run 3: CNN, GK-DCN (5-fold × 2)". */
@@ -89,15 +103,23 @@ export interface RasterNaming {
   /** File or folder path (or name) of the layer. */
   readonly path: string;
   readonly bandNames: readonly string[];
-  /** Units per band, where the source records them. */
+  /** Units per band, where the source records them (GeoTIFF band unit type, main/io/geotiff-read.ts). */
   readonly units?: readonly (string | null | undefined)[];
   readonly run?: RunContext;
+  /**
+   * Dataset-level metadata of the file: `krige` writes KRIGING on all its outputs and CONTENT on
+   * the variance and the extrapolation mask, so a kriged stack is named for its fields whatever
+   * the file is called (imported by hand, renamed).
+   */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 /**
  * The readable name of a raster layer: a prediction (every band p_/sd_/diff_/window_mask) is
  * named for its models ("GK-DCN probability (run 3, 5-fold)" for one model, "Probability: CNN,
- * GK-DCN (run 3, 5-fold)" for several); a kriging output ("krige-<stamp>.tif") for its fields;
+ * GK-DCN (run 3, 5-fold)" for several); a kriging output ("krige-<stamp>.tif", or any file whose
+ * metadata says `krige` wrote it) for its fields and units, its variance ("Kriging variance Au, Cu
+ * (ppb², ppm²)") and extrapolation mask apart;
  * another stamped output for its stem and time ("Fault distance, 2026-12-03 07:11"); any other
  * file keeps its name.
  */
@@ -108,7 +130,21 @@ export function rasterDisplayName(r: RasterNaming): string {
   if (models.length > 0 && predictionBands) {
     return models.length === 1 ? bandDisplayName(`p_${models[0]}`, r.run) : `Probability: ${models.map(modelLabel).join(', ')}${runPart(r.run)}`;
   }
-  if (stem === 'krige' || /^krige[-_]/.test(stem)) return krigeDisplayName(r.bandNames.filter((b) => !/^(variance|sd|cv)_/.test(b)), r.units);
+  const content = r.metadata?.CONTENT ?? '';
+  const kriged = r.metadata?.KRIGING !== undefined || stem === 'krige' || /^krige[-_]/.test(stem);
+  // The app writes the variance beside the prediction as krige-<stamp>-variance.tif.
+  const base = r.path.replace(/^.*[\\/]/, '');
+  const m = STAMP.exec(base);
+  const afterStamp = m ? base.slice(m.index + m[0].length) : '';
+  if (kriged && (/^kriging variance/.test(content) || /^-variance\./.test(afterStamp))) {
+    const log = /log scale/.test(content) ? ', log scale' : '';
+    return `Kriging variance ${r.bandNames.join(', ')}${log}${unitList(r.bandNames, r.units)}`;
+  }
+  if (kriged && /^extrapolation mask/.test(content)) return `Kriging extrapolation mask: ${r.bandNames.map((b) => b.replace(/^extrapolated_/, '')).join(', ')}`;
+  if (kriged) {
+    const fields = r.bandNames.map((b, i) => ({ b, u: r.units?.[i] })).filter(({ b }) => !/^(variance|sd|cv)_/.test(b));
+    return krigeDisplayName(fields.map((f) => f.b), fields.map((f) => f.u));
+  }
   if (stamp) {
     const nice = STEM_NAMES[stem] ?? stem.charAt(0).toUpperCase() + stem.slice(1).replace(/-/g, ' ');
     return `${nice}, ${stamp}`;

@@ -6,6 +6,7 @@ import { assertPlausibleCoordinates, boundsOfPositions, reprojectPoints } from '
 import { gridFromExtent, type GridSpec } from '../grid/grid-spec.ts';
 import { readGeoTiffInfo } from '../io/geotiff-read.ts';
 import { writeGeoTiff } from '../io/geotiff-write.ts';
+import { squaredUnit } from '../util/display-names.ts';
 import { readSampleTable } from '../io/table.ts';
 import { writeJsonAtomic } from '../util/atomic-write.ts';
 import { subJob, type JobContext } from '../jobs/job.ts';
@@ -202,9 +203,14 @@ export async function krigeWorkflow(o: KrigeWorkflowOptions, ctx: JobContext = {
     masks.push(Float32Array.from(ex.mask));
     extrapolation.push({ cells: ex.cells, outsideHull: ex.outsideHull, beyondRange: ex.beyondRange, practicalRangeM: farM });
   }
-  writeGeoTiff(out, result.prediction, { metadata });
+  // Each band's unit from the table's header ("Au_ppb") as GDAL's band unit type, so a stack
+  // imported by hand is named with its units ("Kriged Au, Cu (ppb, ppm)", issue 18).
+  const unitOf = (name: string): string | null => table.units[name] ?? null;
+  writeGeoTiff(out, result.prediction, { metadata, bandUnits: result.prediction.bandNames.map(unitOf) });
   const varFile = o.variance || undefined;
-  if (varFile) writeGeoTiff(varFile, result.variance, { metadata: { ...metadata, CONTENT: `kriging variance${options.log ? ' (log scale)' : ''}` } });
+  // A variance is in the square of the unit; on the log scale it has none.
+  const varianceUnits = result.variance.bandNames.map((n) => (options.log || !unitOf(n) ? null : squaredUnit(unitOf(n) as string)));
+  if (varFile) writeGeoTiff(varFile, result.variance, { metadata: { ...metadata, CONTENT: `kriging variance${options.log ? ' (log scale)' : ''}` }, bandUnits: varianceUnits });
   const maskFile = o.extrapolationMask || undefined;
   if (maskFile) {
     writeGeoTiff(maskFile, { grid, bandNames: result.models.map((m) => `extrapolated_${m.name}`), bands: masks }, { metadata: { ...metadata, CONTENT: 'extrapolation mask: 1 = outside the convex hull or beyond the practical range' } });

@@ -12,8 +12,8 @@ import type { OptionTable, OptionsOf, WorkflowPaths } from './option-table.ts';
 export const LAYOUT_OPTIONS = {
   raster: { flag: 'raster', kind: 'string', description: 'raster layer: a GeoTIFF or a folder of single-band GeoTIFFs', valueName: 'FILE' },
   band: { flag: 'band', kind: 'string', description: 'band to map (default: the first)', valueName: 'NAME' },
-  title: { flag: 'title', kind: 'string', description: 'page title (default: "<layer> — <band>")', valueName: 'TEXT' },
-  units: { flag: 'units', kind: 'string', description: 'legend units, e.g. ppm (default: "probability" for p_* bands)', valueName: 'TEXT' },
+  title: { flag: 'title', kind: 'string', description: 'page title (default: the layer\'s readable name, e.g. "Kriged Au, Cu (ppb, ppm)", else "<file name> — <band>")', valueName: 'TEXT' },
+  units: { flag: 'units', kind: 'string', description: 'legend units, e.g. ppm (default: "probability" for p_* bands, else the band\'s unit as the GeoTIFF records it)', valueName: 'TEXT' },
   ramp: { flag: 'ramp', kind: 'string', description: 'colour ramp: viridis, magma, cividis, rdbu, greys, hot (turbo → hot, rdylbu → rdbu)', valueName: 'NAME', default: 'viridis' },
   stretch: { flag: 'stretch', kind: 'string', description: 'minmax, percentile or log', valueName: 'KIND', default: 'percentile' },
   percentiles: { flag: 'percentiles', kind: 'string', description: 'percentile clip LOW,HIGH of the percentile stretch', valueName: 'LO,HI', default: '2,98' },

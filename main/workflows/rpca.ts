@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { InvalidOptionError } from '../errors.ts';
 import { readStack } from '../io/geotiff-read.ts';
+import { bandCount } from '../util/display-names.ts';
 import { writeGeoTiff } from '../io/geotiff-write.ts';
 import { robustPca, type LogTransform } from '../eval/robust-pca.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.ts';
@@ -28,7 +29,7 @@ export async function rpcaWorkflow(o: RpcaWorkflowOptions, ctx: JobContext = {})
   const transform = o.transform ?? RPCA_OPTIONS.transform.default;
   if (!(RPCA_TRANSFORMS as readonly string[]).includes(transform)) throw new InvalidOptionError(`geoanomaly rpca: --transform must be log10 or clr, got "${transform}"`);
   const stack = await readStack(stackPath);
-  report(ctx, 0, `robust PCA of ${stack.bandNames.length} bands on ${stack.grid.rows}×${stack.grid.cols} cells`);
+  report(ctx, 0, `robust PCA of ${bandCount(stack.bandNames.length)} on ${stack.grid.rows}×${stack.grid.cols} cells`);
   const r = robustPca(
     stack,
     {

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { GridMismatchError, InvalidOptionError } from '../errors.ts';
 import { readGeoTiff, readStack } from '../io/geotiff-read.ts';
 import { compareGrids } from '../grid/grid-spec.ts';
@@ -323,7 +323,11 @@ export async function trainWorkflow(o: TrainWorkflowOptions, ctx: JobContext = {
   const backend = await initBackend((o.backend ?? T.backend.default) as BackendPreference);
   log(`backend: ${backend.detail}`);
 
+  // Progress from the first step on: reading a large stack and cutting its patches come before
+  // any epoch, and the app showed "starting" through all of it (issue 18).
+  ctx.progress?.(0, `reading the stack ${basename(stackPath)}`);
   const rawStack = await readStack(stackPath);
+  ctx.progress?.(0, `reading the sites ${basename(sitesPath)}`);
   const sitesCrs = o.crs || undefined;
   const rawSites = await readSitesGeoJson(sitesPath, rawStack.grid, { assumeCrs: sitesCrs ? parseCrs(sitesCrs) : undefined, log: (m) => log(`train: ${m}`), layer: o.sitesLayer ?? (o.layer || undefined), layerFlag: '--sites-layer', dedupe: dedupeOf(o.dedupe), dedupeFlag: DEDUPE_FIRST_FLAG });
   const sitesNote = sitesReadNote(sitesPath, rawSites);
@@ -354,6 +358,7 @@ export async function trainWorkflow(o: TrainWorkflowOptions, ctx: JobContext = {
     knowledgeNames.push(k.bandNames[0] ?? p);
   }
   const patchSize = int(o.patchSize ?? T.patchSize.default, 'patch-size', 1);
+  ctx.progress?.(0, `cutting ${patchSize}×${patchSize} patches around ${sites.sites.length} sites`);
   const patches = extractPatches(stack, sites, { size: patchSize, transform, knowledge, knowledgeNames, nodata: area.nodata === 'refuse' ? 'error' : 'fill-mean', shiftRadius });
   const data = trainingDataFrom(patches);
   const nPos = Array.from(patches.labels).filter((l) => l === 1).length;
@@ -363,7 +368,7 @@ export async function trainWorkflow(o: TrainWorkflowOptions, ctx: JobContext = {
   );
 
   // Progress before the first epoch ends (the app showed "starting" until then, issue #18).
-  ctx.progress?.(0, `${data.n} patches ready; fitting ${kinds.join(', ') || 'the baselines'} (progress follows each epoch)`);
+  ctx.progress?.(0, `${data.n} patches ready; fitting ${kinds.join(', ') || 'the baselines'} (progress follows each batch)`);
   const queue = o.queue || undefined;
   const queueBatch = parseQueueBatch(o.queueBatch, 'auto', 'train');
   const jobCtx: JobContext = { signal: ctx.signal, progress: ctx.progress };

@@ -1,5 +1,6 @@
 import type { GridSpec } from '../grid/grid-spec.ts';
 import { InvalidOptionError, WorkbenchError } from '../errors.ts';
+import { bandCount as countBands } from '../util/display-names.ts';
 
 /**
  * A spectral cube: H × W pixels, B channels (energy bins of a micro-XRF spectrum, element
@@ -97,9 +98,9 @@ export function makeCube(p: Omit<SpectralCube, 'bandNames'> & { bandNames?: stri
   if (pixels.length !== rows * cols * bandCount) throw new CubeFormatError(`${source}: ${pixels.length} values do not fill a ${rows}×${cols}×${bandCount} cube (${rows * cols * bandCount})`, { source });
   if (truth && truth.length !== rows * cols) throw new CubeFormatError(`${source}: the truth mask has ${truth.length} pixels, the cube ${rows}×${cols} = ${rows * cols}. Give a mask of the cube's size`, { source });
   const bandNames = p.bandNames ?? Array.from({ length: bandCount }, (_, b) => `band_${b + 1}`);
-  if (bandNames.length !== bandCount) throw new CubeFormatError(`${source}: ${bandNames.length} band names for ${bandCount} bands`, { source });
+  if (bandNames.length !== bandCount) throw new CubeFormatError(`${source}: ${bandNames.length} band names for ${countBands(bandCount)}`, { source });
   const axis = p.spectralAxis ?? null;
-  if (axis && axis.values.length !== bandCount) throw new CubeFormatError(`${source}: the spectral axis has ${axis.values.length} values for ${bandCount} bands. Fix the file's energy/wavelength list`, { source });
+  if (axis && axis.values.length !== bandCount) throw new CubeFormatError(`${source}: the spectral axis has ${axis.values.length} values for ${countBands(bandCount)}. Fix the file's energy/wavelength list`, { source });
   // A band with no finite value at all is a dead channel: name it, so it can be dropped.
   const finiteInBand = new Uint8Array(bandCount);
   for (let i = 0, o = 0; i < rows * cols; i++, o += bandCount) {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { InvalidFileError } from '../errors.ts';
+import { bandCount } from '../util/display-names.ts';
 import { CubeFormatError, spectralAxisFromUnit, type SpectralAxis } from './cube.ts';
 
 /**
@@ -65,12 +66,12 @@ export function readEnviHeader(hdr: string): EnviHeader {
   const bo = int('byte order', false, 0);
   if (bo !== 0 && bo !== 1) throw new InvalidFileError(hdr, `byte order ${bo} is neither 0 (little-endian) nor 1 (big-endian)`, 'Fix the header value');
   const names = list(kv.get('band names'));
-  if (names && names.length !== bands) throw new InvalidFileError(hdr, `${names.length} band names for ${bands} bands`, 'Fix the "band names" list');
+  if (names && names.length !== bands) throw new InvalidFileError(hdr, `${names.length} band names for ${bandCount(bands)}`, 'Fix the "band names" list');
   const wl = list(kv.get('wavelength'));
   let spectralAxis: SpectralAxis | null = null;
   if (wl) {
     const values = wl.map(Number);
-    if (values.length !== bands || values.some((v) => !Number.isFinite(v))) throw new InvalidFileError(hdr, `the wavelength list has ${values.length} values (${wl.slice(0, 4).join(', ')}…) for ${bands} bands`, 'Fix the "wavelength" list');
+    if (values.length !== bands || values.some((v) => !Number.isFinite(v))) throw new InvalidFileError(hdr, `the wavelength list has ${values.length} values (${wl.slice(0, 4).join(', ')}…) for ${bandCount(bands)}`, 'Fix the "wavelength" list');
     const unit = kv.get('wavelength units') ?? '';
     spectralAxis = spectralAxisFromUnit(unit, values);
   }

@@ -38,4 +38,42 @@ describe('typed progress detail', () => {
     // Plain messages: the first one passes, the rest fall inside the (huge) interval and are dropped.
     expect(events.filter((e) => !e.detail).map((e) => e.message)).toEqual(['reading the stack']);
   });
+
+  // Issue 18: a burst of messages (the train workflow's "patches ready", then fold 1's first
+  // batch a millisecond later) followed by a long first epoch left the UI on the burst's first
+  // message, because the throttle dropped the rest. The newest held-back message now follows
+  // once the interval is over; nothing follows the job's end.
+  it('sends the newest message the throttle held back once the interval is over, and nothing after the job ends', async () => {
+    const events: Events['jobProgress'][] = [];
+    const jobs = new JobManager((name, payload) => {
+      if (name === 'jobProgress') events.push(payload as Events['jobProgress']);
+    }, 40);
+    let finish: () => void = () => undefined;
+    let reportLate: () => void = () => undefined;
+    jobs.start('train', async (ctx: JobContext) => {
+      report(ctx, 0, '72 patches ready');
+      report(ctx, 0.01, 'fold 1/2: cnn epoch 1/30: batch 1/12');
+      report(ctx, 0.02, 'fold 1/2: cnn epoch 1/30: batch 2/12');
+      reportLate = () => {
+        report(ctx, 0.03, 'fold 1/2: cnn epoch 1/30: batch 3/12');
+        report(ctx, 0.04, 'fold 1/2: cnn epoch 1/30: batch 4/12');
+      };
+      // The first epoch is still running.
+      await new Promise<void>((r) => (finish = r));
+      return { exitCode: 0, lines: [] };
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(events.map((e) => e.message)).toEqual(['72 patches ready']);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(events.map((e) => [e.fraction, e.message])).toEqual([
+      [0, '72 patches ready'],
+      [0.02, 'fold 1/2: cnn epoch 1/30: batch 2/12'],
+    ]);
+    // The interval is over: batch 3 goes out at once, batch 4 is held back, and the job ends
+    // inside the interval: batch 4 is not sent after the end.
+    reportLate();
+    finish();
+    await new Promise((r) => setTimeout(r, 120));
+    expect(events.map((e) => e.message)).toEqual(['72 patches ready', 'fold 1/2: cnn epoch 1/30: batch 2/12', 'fold 1/2: cnn epoch 1/30: batch 3/12']);
+  });
 });

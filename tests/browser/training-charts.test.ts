@@ -69,9 +69,25 @@ describe.skipIf(!haveChromium)('Training charts (browser host)', () => {
     await page.fill('[data-testid="train-seed"]', '3');
     await page.fill('[data-testid="train-patch"]', '5');
     await page.fill('[data-testid="train-threads"]', '1');
+    // Every text the progress line shows, in order (issue 18: it stayed at "starting" until the first epoch ended).
+    // (A script string: the tests' tsconfig has no DOM types.)
+    await page.evaluate(`(() => {
+      const seen = (window.trainMessages = []);
+      const note = () => {
+        const t = document.querySelector('[data-testid="train-message"]')?.textContent ?? null;
+        if (t !== null && seen[seen.length - 1] !== t) seen.push(t);
+      };
+      new MutationObserver(note).observe(document.body, { subtree: true, childList: true, characterData: true });
+    })()`);
     await page.click('[data-testid="train-run"]');
     await page.waitForSelector('[data-testid="training-charts"]', { timeout: 180_000 });
     expect(await page.locator('[data-testid="train-error"]').count()).toBe(0);
+    const messages = (await page.evaluate('window.trainMessages')) as string[];
+    const firstEpochEnd = messages.findIndex((m) => /epoch 1\/1 loss/.test(m));
+    expect(firstEpochEnd, messages.join('\n')).toBeGreaterThan(0);
+    // Before the first epoch ended the line already said what the job was doing: the workflow's
+    // first progress event (the first of a job always passes the job manager's throttle).
+    expect(messages.slice(0, firstEpochEnd), messages.join('\n')).toContain('reading the stack chart-stack.tif');
     await page.waitForSelector('[data-testid="roc-chart"]');
 
     const [runName] = readdirSync(join(s.dataDir, 'runs')).filter((f) => /^train-.*\.run$/.test(f));

@@ -7,7 +7,7 @@ import type { GridSpec } from '../../main/grid/grid-spec.ts';
 import { writeGeoTiff } from '../../main/io/geotiff-write.ts';
 import { InvalidOptionError } from '../../main/errors.ts';
 import { UnknownLayerError } from '../../main/export/export-errors.ts';
-import { layoutGeometry, writeMapLayout } from '../../main/export/map-layout.ts';
+import { layoutGeometry, subtitleOf, writeMapLayout } from '../../main/export/map-layout.ts';
 import { pageOf, pagePixels, type Orientation, type PaperName } from '../../main/export/paper.ts';
 import { rampColour } from '../../main/figures/colour-ramps.ts';
 import { tempDir } from '../helpers/paths.ts';
@@ -206,6 +206,32 @@ describe('map layout (PNG and PDF)', () => {
     // Tolerance 0.01 pt: pdftocairo prints coordinates to 6 decimals; pdf-lib writes them rounded.
     const hit = strokes.some((m) => [Number(m[1]) - x0, Number(m[2]) - y0, Number(m[3]) - x1, Number(m[4]) - y1].every((d) => Math.abs(d) < 0.01));
     expect(hit, `no stroked path from (${x0.toFixed(2)}, ${y0.toFixed(2)}) to (${x1.toFixed(2)}, ${y1.toFixed(2)}) in ${strokes.length} candidates`).toBe(true);
+  });
+
+  // Issue 18: the subtitle uses the readable name with units; the legend the band's recorded unit.
+  it('PDF subtitle and legend carry the units the GeoTIFF records: "Kriged Au, Cu (ppb, ppm): Au" for a kriged stack, "<file>: Cu (ppm)" for another', async () => {
+    const band = Float32Array.from({ length: grid.rows * grid.cols }, (_, i) => i % 7);
+    const kriged = join(dir, 'my-grids.tif');
+    writeGeoTiff(kriged, { grid, bandNames: ['Au', 'Cu'], bands: [band, band] }, { metadata: { KRIGING: 'ordinary kriging' }, bandUnits: ['ppb', 'ppm'] });
+    const plain = join(dir, 'assays.tif');
+    writeGeoTiff(plain, { grid, bandNames: ['Au', 'Cu'], bands: [band, band] }, { bandUnits: ['ppb', 'ppm'] });
+    expect(subtitleOf(kriged, ['Au', 'Cu'], 'Au', { units: ['ppb', 'ppm'], metadata: { KRIGING: 'ordinary kriging' } })).toBe('Kriged Au, Cu (ppb, ppm): Au');
+    expect(subtitleOf(plain, ['Au', 'Cu'], 'Cu', { units: ['ppb', 'ppm'] })).toBe('assays: Cu (ppm)');
+    expect(subtitleOf(plain, ['Au', 'Cu'], 'Cu')).toBe('assays: Cu');
+    const text = async (raster: string, b: string): Promise<string> => {
+      const out = join(dir, `units-${b}.pdf`);
+      // No title: the page is titled with the layer's readable name where it has one.
+      await writeMapLayout(out, { raster, band: b, dpi: 72 });
+      return execFileSync('pdftotext', ['-layout', out, '-'], { encoding: 'utf8' });
+    };
+    const k = await text(kriged, 'Au');
+    expect(k).toContain('Kriged Au, Cu (ppb, ppm): Au');
+    expect(k).toContain('Au (ppb)');
+    expect(k.split('\n').find((l) => l.trim() !== '')?.trim()).toBe('Kriged Au, Cu (ppb, ppm)');
+    const c = await text(plain, 'Cu');
+    expect(c).toContain('assays: Cu (ppm)');
+    expect(c).toContain('assays — Cu');
+    expect(c).not.toContain('Kriged');
   });
 
   it('names bad input: unknown band, wrong extension, extent off the layer, DPI out of range', async () => {

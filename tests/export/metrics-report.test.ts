@@ -128,6 +128,8 @@ describe('run report', () => {
     expect(html).toContain('<h1>Training run: CNN, DCN, GK-CNN (2-fold × 2)</h1>');
     expect(html).toContain(`<td>Run folder</td><td>${runDir}</td>`);
     expect(html).toContain('p_cnn, p_dcn');
+    // The map figure is named as a person reads it (issue 18), the file name beside it.
+    expect(html).toContain('Probability: CNN, DCN, GK-CNN (2-fold) (prob.tif): CNN probability, DCN probability, GK-CNN probability, CNN uncertainty (sd), DCN uncertainty (sd)');
     // The paired comparison of the two models, stated plainly.
     expect(html).toMatch(/<li>DCN − CNN: ΔAUC [+−]\d\.\d\d \[[+−]\d\.\d\d, [+−]\d\.\d\d\] \((the interval includes 0|DCN is better|CNN is better)/);
   });
@@ -153,6 +155,7 @@ describe('run report', () => {
     for (let n = 1; n <= 7; n++) expect(text).toContain(`Figure ${n}. `);
     expect(text).toContain('Inputs:');
     expect(text).toContain('models.gk-cnn.history');
+    expect(text.replace(/\s+/g, ' ')).toContain('Probability: CNN, DCN, GK-CNN (2-fold) (prob.tif): CNN probability, DCN probability, GK-CNN probability, CNN uncertainty (sd), DCN uncertainty (sd)');
     const prefix = join(dir, 'report-page');
     execFileSync('pdftoppm', ['-r', '20', '-png', out, prefix]);
     for (let p = 1; p <= pages; p++) {

@@ -86,16 +86,39 @@ describe('trainModel', () => {
     const ac = new AbortController();
     const seen: string[] = [];
     // The tfjs loop's own progress (engine 'auto', the default since issue 17, first reports which engine runs).
-    const run = trainModel('cnn', data, all(data.n), { epochs: 50, batchSize: 8, architecture: TINY, engine: 'tfjs' }, {
+    // 24 samples in batches of 8: three batch messages, then the epoch's loss (issue 18 added the batches).
+    const run = trainModel('cnn', data, all(data.n), { epochs: 50, batchSize: 8, architecture: TINY, engine: 'tfjs', validationFraction: 0 }, {
       signal: ac.signal,
       progress: (_f, m) => {
         seen.push(m);
-        if (seen.length === 2) ac.abort();
+        if (seen.length === 5) ac.abort();
       },
     });
     await expect(run).rejects.toThrow(CancelledError);
-    expect(seen[0]).toMatch(/^cnn epoch 1\/50 loss \d/);
+    expect(seen.slice(0, 3)).toEqual(['cnn epoch 1/50: batch 1/3', 'cnn epoch 1/50: batch 2/3', 'cnn epoch 1/50: batch 3/3']);
+    expect(seen[3]).toMatch(/^cnn epoch 1\/50 loss \d/);
   });
+
+  // Issue 18: the app's progress text stayed at "starting" until the first epoch ended. Both
+  // engines now report each batch, with fractions inside the first epoch's share, before the
+  // first learning-curve point.
+  for (const engine of ['tfjs', 'onnx'] as const) {
+    it(`reports each batch of the first epoch before the epoch ends (engine ${engine})`, async () => {
+      const data = toyData({ sites: 6, perSite: 4 });
+      const events: { fraction: number; message: string; epoch: boolean }[] = [];
+      const t = await trainModel('cnn', data, all(data.n), { epochs: 2, batchSize: 8, architecture: TINY, engine, threads: 1, validationFraction: 0 }, {
+        progress: (fraction, message, detail) => events.push({ fraction, message, epoch: detail?.kind === 'epoch' }),
+      });
+      t.model.dispose();
+      const firstEpoch = events.findIndex((e) => e.epoch);
+      const before = events.slice(0, firstEpoch).filter((e) => /batch/.test(e.message));
+      expect(before.map((e) => e.message)).toEqual(['cnn epoch 1/2: batch 1/3', 'cnn epoch 1/2: batch 2/3', 'cnn epoch 1/2: batch 3/3']);
+      expect(before.map((e) => e.fraction)).toEqual([1 / 6, 2 / 6, 3 / 6].map((f) => expect.closeTo(f, 12)));
+      expect(events[firstEpoch].fraction).toBeCloseTo(0.5, 12);
+      // The second epoch's batches sit between the two epoch points.
+      expect(events.slice(firstEpoch + 1).filter((e) => /batch/.test(e.message)).map((e) => e.message)).toEqual(['cnn epoch 2/2: batch 1/3', 'cnn epoch 2/2: batch 2/3', 'cnn epoch 2/2: batch 3/3']);
+    });
+  }
 
   it('refuses a GK model without knowledge and bad options, with named errors', async () => {
     const data = { ...toyData({ sites: 4, perSite: 2 }), knowledge: undefined, nKnowledge: 0 };

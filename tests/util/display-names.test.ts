@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bandDisplayName, krigeDisplayName, modelLabel, rasterDisplayName, runDisplayName, splitStampedName, withRunDisplayNames } from '../../main/util/display-names.ts';
+import { bandCount, bandDisplayName, krigeDisplayName, modelLabel, rasterDisplayName, runDisplayName, splitStampedName, squaredUnit, withRunDisplayNames } from '../../main/util/display-names.ts';
 
 /** Readable names from the file names the app writes (renderer runOutputPath: `<stem>-<ISO stamp>.<ext>`). */
 describe('display names', () => {
@@ -39,6 +39,29 @@ describe('display names', () => {
     // A band that is not a model output: not a prediction, the file keeps its name.
     expect(rasterDisplayName({ path: '/d/stack.tif', bandNames: ['p_cnn', 'Au'] })).toBe('stack');
     expect(rasterDisplayName({ path: '/d/demo_stack', bandNames: ['Au'] })).toBe('demo_stack');
+  });
+
+  // Issue 18: a kriged stack imported by hand is named from what the file records (krige's
+  // KRIGING/CONTENT metadata and the band units), whatever it is called.
+  it('names kriging outputs from their metadata and band units: prediction, variance, extrapolation mask', () => {
+    const kriging = { KRIGING: 'ordinary kriging', VARIOGRAM_Au: 'sph:0.1:1:3000' };
+    expect(rasterDisplayName({ path: '/d/au-cu.tif', bandNames: ['Au', 'Cu'], units: ['ppb', 'ppm'], metadata: kriging })).toBe('Kriged Au, Cu (ppb, ppm)');
+    expect(rasterDisplayName({ path: '/d/study-krige-2026-12-03T07-11-05-966Z.tif', bandNames: ['Au'], units: [null], metadata: kriging })).toBe('Kriged Au');
+    expect(rasterDisplayName({ path: '/d/v.tif', bandNames: ['Au', 'Cu'], units: ['ppb²', 'ppm²'], metadata: { ...kriging, CONTENT: 'kriging variance' } })).toBe('Kriging variance Au, Cu (ppb², ppm²)');
+    expect(rasterDisplayName({ path: '/d/v.tif', bandNames: ['Au'], metadata: { ...kriging, CONTENT: 'kriging variance (log scale)' } })).toBe('Kriging variance Au, log scale');
+    // The app's variance beside its prediction, named by the file alone (an older file without metadata).
+    expect(rasterDisplayName({ path: '/d/runs/krige-2026-12-03T07-11-05-966Z-variance.tif', bandNames: ['Au', 'Cu'] })).toBe('Kriging variance Au, Cu');
+    expect(rasterDisplayName({ path: '/d/m.tif', bandNames: ['extrapolated_Au', 'extrapolated_Cu'], metadata: { ...kriging, CONTENT: 'extrapolation mask: 1 = outside the convex hull or beyond the practical range' } })).toBe('Kriging extrapolation mask: Au, Cu');
+    // Units without krige's metadata: a plain file keeps its name.
+    expect(rasterDisplayName({ path: '/d/stack.tif', bandNames: ['Au'], units: ['ppb'] })).toBe('stack');
+    expect(squaredUnit('ppm')).toBe('ppm²');
+    expect(squaredUnit('g/t')).toBe('(g/t)²');
+  });
+
+  it('counts bands in the singular and plural: "(1 band)", never "(1 bands)"', () => {
+    expect(bandCount(1)).toBe('1 band');
+    expect(bandCount(0)).toBe('0 bands');
+    expect(bandCount(39)).toBe('39 bands');
   });
 
   it('names recorded runs: training runs numbered in order, kriging runs by fields; a given name is kept', () => {

@@ -4,7 +4,7 @@ import { InvalidOptionError, InvalidFileError } from '../../errors.ts';
 import { parseCrs } from '../../grid/crs.ts';
 import { readGeoTiffInfo, readStack } from '../../io/geotiff-read.ts';
 import type { RasterStack } from '../../grid/raster.ts';
-import { rasterDisplayName } from '../../util/display-names.ts';
+import { rasterDisplayName, type RasterNaming } from '../../util/display-names.ts';
 import type { RasterLayerSpec, VectorLayerSpec, VectorStyle } from '../contract.ts';
 import { NotAvailableError, checkRaster, checkTable, checkVector, crsInfo, type HandlerOptions, type HandlersOf } from './common.ts';
 
@@ -59,15 +59,19 @@ export function createLayerSources(): LayerSources {
 
   const rasterLayer = async (path: string): Promise<RasterLayerSpec> => {
     let bandNames: string[];
+    let naming: Pick<RasterNaming, 'units' | 'metadata'> = {};
     if ((await checkRaster(path)).isDirectory) {
       bandNames = (await getStack(path)).bandNames;
     } else {
       const info = await readGeoTiffInfo(path);
       bandNames = info.bandNames;
+      // The band units and krige's metadata: a kriged stack imported by hand is named
+      // "Kriged Au, Cu (ppb, ppm)" as when the krige job adds it (issue 18).
+      naming = { units: info.bandUnits, metadata: info.metadata };
     }
     const name = basename(path, extname(path));
     // Only where it says more than the file name (a plain file keeps its name; callers may rename).
-    const readable = rasterDisplayName({ path, bandNames });
+    const readable = rasterDisplayName({ path, bandNames, ...naming });
     return {
       kind: 'raster',
       id: layerId(name),

@@ -4,6 +4,7 @@ import type { Command } from '../command.ts';
 import { optionalString } from '../command.ts';
 import { readGeoTiffInfo, readStack } from '../../io/geotiff-read.ts';
 import { bandStats } from '../../grid/raster.ts';
+import { bandCount } from '../../util/display-names.ts';
 import { gridExtent } from '../../grid/grid-spec.ts';
 import { parseCrs } from '../../grid/crs.ts';
 import { readVector, VECTOR_EXTENSIONS } from '../../io/vector.ts';
@@ -46,7 +47,7 @@ async function describeRaster(path: string, out: Out): Promise<void> {
   const isDir = statSync(path).isDirectory();
   const info = isDir ? null : await readGeoTiffInfo(path);
   out(`${path}: ${isDir ? 'folder of single-band GeoTIFFs (one stack)' : 'GeoTIFF raster'}`);
-  out(`  size:      ${g.cols} cols × ${g.rows} rows, ${stack.bands.length} band(s)${info ? `, ${info.sampleFormat}${info.bitsPerSample}` : ''}`);
+  out(`  size:      ${g.cols} cols × ${g.rows} rows, ${bandCount(stack.bands.length)}${info ? `, ${info.sampleFormat}${info.bitsPerSample}` : ''}`);
   out(`  CRS:       ${g.crs?.name ?? 'none declared'}`);
   out(`  cell size: ${g.cellSizeX} × ${g.cellSizeY}${g.crs && !g.crs.geographic ? ' m' : ''}`);
   out(`  extent:    x ${e.xmin} … ${e.xmax}, y ${e.ymin} … ${e.ymax}`);
@@ -54,7 +55,9 @@ async function describeRaster(path: string, out: Out): Promise<void> {
   stack.bandNames.forEach((n, i) => {
     const s = bandStats(stack.bands[i]);
     const fmt = (v: number): string => (Number.isFinite(v) ? v.toPrecision(6) : 'n/a');
-    out(`  band ${String(i + 1).padStart(2)} ${n.padEnd(14)} min ${fmt(s.min)}  max ${fmt(s.max)}  mean ${fmt(s.mean)}  valid ${s.validCount}/${g.rows * g.cols}`);
+    // The band's unit where the file records one (krige writes them, issue 18).
+    const unit = info?.bandUnits[i];
+    out(`  band ${String(i + 1).padStart(2)} ${(unit ? `${n} (${unit})` : n).padEnd(14)} min ${fmt(s.min)}  max ${fmt(s.max)}  mean ${fmt(s.mean)}  valid ${s.validCount}/${g.rows * g.cols}`);
   });
 }
 

@@ -21,7 +21,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidOptionError } from '../../errors.ts';
-import type { JobContext } from '../../jobs/job.ts';
+import { report, type JobContext } from '../../jobs/job.ts';
 import { cancelPoint } from '../../jobs/cancel-point.ts';
 import { loadOrt, type OrtLoader, type OrtModule, type OrtSession, type OrtTensor } from '../../onnx/onnx-runtime.ts';
 import type { StateArray } from '../data-parallel.ts';
@@ -366,6 +366,9 @@ export class OnnxTrainer implements EpochRunner {
       if (batch.length < 2) continue;
       lossSum += (await this.step(batch)) * batch.length;
       seen += batch.length;
+      // Progress inside the epoch: a first epoch of a real stack takes minutes, and the app's
+      // text would otherwise stay on what came before it until the epoch ends (issue 18).
+      report(ctx, (start + batch.length) / order.length, `batch ${start / batchSize + 1}/${Math.ceil(order.length / batchSize)}`);
     }
     return { lossSum, seen };
   }

@@ -76,7 +76,8 @@ export async function runLayoutExport(wb: Workbench, p: LayoutParams, onStarted:
   const options: Record<string, string | number | boolean> = {
     raster: p.layer.source,
     band: p.band,
-    title: p.title,
+    // An empty title: the name the layer panel shows (a name the user edited included), as the placeholder says.
+    title: p.title || p.layer.displayName || '',
     ramp: p.layer.style.ramp,
     stretch: p.layer.style.stretch,
     percentiles: p.layer.style.percentiles.join(','),

@@ -1,5 +1,4 @@
-import type { ComputeJobRequest, SampleTableMapping, VariogramPreview, VectorLayerSpec } from '../../../main/api/contract.ts';
-import { krigeDisplayName } from '../../../main/util/display-names.ts';
+import type { ComputeJobRequest, VariogramPreview, VectorLayerSpec } from '../../../main/api/contract.ts';
 import { runOutputPath } from './site-actions.ts';
 import { errorText, type Workbench } from './workbench.svelte.ts';
 
@@ -46,23 +45,6 @@ export async function variogram(wb: Workbench, samples: VectorLayerSpec, field: 
 }
 
 /**
- * The readable name of a kriging output, with the table's units ("Kriged Au, Cu (ppb, ppm)"):
- * the units come from the table's headers (`Au_ppb`), read by the same parser as `krige`
- * (request `studyTableSummary`), because the kriged GeoTIFF does not record them. A table that
- * cannot be read here gives the name without units (the kriging job itself read it fine).
- */
-export async function krigedLayerName(wb: Workbench, samples: string, table: SampleTableMapping, fields: readonly string[]): Promise<string> {
-  try {
-    const summary = await wb.api.request('studyTableSummary', { path: samples, table, bins: 1 });
-    const unitOf = new Map(summary.elements.map((e) => [e.name, e.unit]));
-    return krigeDisplayName(fields, fields.map((f) => unitOf.get(f) ?? null));
-  } catch (e) {
-    wb.addLog('warn', `Kriged layer named without units: ${errorText(e)}`);
-    return krigeDisplayName(fields);
-  }
-}
-
-/**
  * Runs `krige` as a job; when it ends adds the prediction and variance stacks as layers and
  * returns the cross-validation summary (if asked for).
  */
@@ -89,9 +71,10 @@ export async function runKriging(wb: Workbench, p: KrigeParams, onStarted: (jobI
   const request: ComputeJobRequest = { options };
   const outcome = await wb.jobs.start('krige', request, `Kriging: ${p.fields.join(', ')}`, onStarted);
   if (!outcome.ok) return { error: outcome.error ? `${outcome.error.name}: ${outcome.error.message}` : 'the kriging job failed', cv: null };
-  const name = await krigedLayerName(wb, p.samples.source, p.samples.table, p.fields);
+  // The import names both stacks from the files ("Kriged Au, Cu (ppb, ppm)", "Kriging variance
+  // Au, Cu (ppb², ppm²)"): krige records each band's unit from the table's headers (issue 18).
   for (const path of [out, variance]) {
-    const err = await wb.importLayer({ kind: 'raster', path }, path === out ? { displayName: name } : {});
+    const err = await wb.importLayer({ kind: 'raster', path });
     if (err) return { error: err, cv: null };
   }
   if (!p.crossValidate) return { error: null, cv: null };

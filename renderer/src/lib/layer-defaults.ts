@@ -14,7 +14,5 @@ export function preferredGrid(rasters: readonly RasterLayerSpec[]): RasterLayerS
   return newestFirst.find((l) => !isTruth(l) && !isVariance(l)) ?? newestFirst.find((l) => !isTruth(l)) ?? rasters[0] ?? null;
 }
 
-/** "1 band", "3 bands". */
-export function bandCount(n: number): string {
-  return `${n} ${n === 1 ? 'band' : 'bands'}`;
-}
+/** "1 band", "3 bands": one function for the backend's messages and the panels (main/util/display-names.ts). */
+export { bandCount } from '../../../main/util/display-names.ts';

@@ -3,7 +3,6 @@ import type { StepRun, StudyState, TableSummary } from '../../../main/project/st
 import type { PowerLawReport } from './fault-actions.ts';
 import type { EpochProgress as LossPoint } from '../../../main/jobs/progress-detail.ts';
 import { runOutputPath } from './site-actions.ts';
-import { krigedLayerName } from './kriging-actions.ts';
 import { errorText, type Workbench } from './workbench.svelte.ts';
 import type { JobOutcome } from './jobs.svelte.ts';
 import { workflowResultOf } from '../../../main/workflows/workflow-results.ts';
@@ -90,9 +89,9 @@ export async function runKrigingStep(wb: Workbench, samples: string, o: StudyOpt
   } catch (e) {
     wb.addLog('warn', `Study: variogram preview failed: ${errorText(e)}`);
   }
-  const name = await krigedLayerName(wb, samples, o.table, o.fields);
+  // Named from the files, with the units krige records per band (issue 18).
   for (const path of [out, variance]) {
-    const e = await wb.importLayer({ kind: 'raster', path }, path === out ? { displayName: name } : {});
+    const e = await wb.importLayer({ kind: 'raster', path });
     if (e) return { error: e };
   }
   return { error: null, view: { stack: out, variogram }, run: { step: 'kriging', inputs: [{ role: 'samples', path: samples }], options, outputs: [out, variance], startedAt, finishedAt: now() } };
