@@ -51,7 +51,7 @@ describe('geoanomaly CLI', () => {
     expect(v.stdout).toMatch(/EPSG:32645/);
     const r = cli('info', tianshan('elements'));
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/289 cols × 117 rows, 39 band\(s\)/);
+    expect(r.stdout).toMatch(/289 cols × 117 rows, 39 bands/);
   });
 
   it('exits 1 with a named error naming the file for bad input, and 2 for a usage error', () => {
