@@ -2,7 +2,7 @@ import { write as shpWrite } from '@mapbox/shp-write';
 import type { Crs } from '../grid/crs.ts';
 import { InvalidOptionError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
-import { crsToPrjWkt } from './crs-wkt.ts';
+import { crsToPrjWkt } from '../grid/crs-wkt.ts';
 
 /**
  * ESRI Shapefile writer for point layers (training sites): .shp/.shx/.dbf from
