@@ -47,7 +47,6 @@ export const LAYERS = [
 export const KNOWN_UPWARD_IMPORTS = {
   // By design, not a misplaced module: the registry's import() of each command module ('/*' = the whole folder).
   'commands/registry.ts': ['cli/commands/*'],
-  'sites/sites-file.ts': ['export/shapefile.ts'], // from branch h-inputs (in int)
   // From branch h-holdout (in int): hold-out workflows placed in eval/, which sits below models/ and maps/.
   'eval/holdout-cli.ts': ['commands/command.ts', 'models/cross-validate.ts'],
   'eval/holdout-run.ts': [
