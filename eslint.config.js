@@ -57,11 +57,6 @@ export const KNOWN_UPWARD_IMPORTS = {
   'eval/seed-ensemble.ts': ['models/architectures.ts', 'models/train.ts', 'models/run-store.ts'],
   // Walks the layer registry (issue 17 §2); goes when the tfjs layer classes move into nn/layers (nn/ then below models/).
   'models/onnx-train/train-graph.ts': ['nn/registry.ts', 'nn/layer-kind.ts'],
-  'project/autosave.ts': ['api/contract.ts'],
-  'project/project-file.ts': ['api/contract.ts'],
-  'project/recent-projects.ts': ['api/contract.ts'],
-  'project/session-autosave.ts': ['api/contract.ts'], // type-only, as the three above (branch h-study)
-  'project/study-types.ts': ['api/contract.ts'], // type-only: ProjectDocument, SiteCentre (branch h-study)
 };
 
 const MAIN = new URL('./main/', import.meta.url);
