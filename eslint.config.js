@@ -53,7 +53,6 @@ export const KNOWN_UPWARD_IMPORTS = {
     'sites/site-blocks.ts', 'sites/band-transform.ts', 'models/train.ts', 'models/architectures.ts',
     'models/baselines/baseline-models.ts', 'maps/run-models.ts', 'maps/predict-map.ts', 'maps/stack-source.ts',
   ],
-  'eval/seed-ensemble.ts': ['models/architectures.ts', 'models/train.ts', 'models/run-store.ts'],
   // Walks the layer registry (issue 17 §2); goes when the tfjs layer classes move into nn/layers (nn/ then below models/).
   'models/onnx-train/train-graph.ts': ['nn/registry.ts', 'nn/layer-kind.ts'],
 };

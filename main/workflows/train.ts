@@ -29,7 +29,7 @@ import { modelRoc, ROC_FILE } from '../models/run-roc.ts';
 import { holdoutSpecFromArgs, runHoldoutForTrain } from '../eval/holdout-cli.ts';
 import { formatHoldout } from '../eval/holdout-run.ts';
 import { describeTrainingArea, trainingArea } from '../sites/training-area.ts';
-import { checkSeeds, trainSeedMembers } from '../eval/seed-ensemble.ts';
+import { checkSeeds, trainSeedMembers } from '../models/seed-ensemble.ts';
 import { parseAugmentations } from '../models/augment.ts';
 import { parseLrSchedule } from '../models/lr-schedule.ts';
 import { parseStopOn } from '../models/stopping.ts';
