@@ -48,7 +48,6 @@ export const KNOWN_UPWARD_IMPORTS = {
   // By design, not a misplaced module: the registry's import() of each command module ('/*' = the whole folder).
   'commands/registry.ts': ['cli/commands/*'],
   // From branch h-holdout (in int): hold-out workflows placed in eval/, which sits below models/ and maps/.
-  'eval/holdout-cli.ts': ['commands/command.ts', 'models/cross-validate.ts'],
   'eval/holdout-run.ts': [
     'sites/site-blocks.ts', 'sites/band-transform.ts', 'models/train.ts', 'models/architectures.ts',
     'models/baselines/baseline-models.ts', 'maps/run-models.ts', 'maps/predict-map.ts', 'maps/stack-source.ts',
