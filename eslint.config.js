@@ -47,11 +47,6 @@ export const LAYERS = [
 export const KNOWN_UPWARD_IMPORTS = {
   // By design, not a misplaced module: the registry's import() of each command module ('/*' = the whole folder).
   'commands/registry.ts': ['cli/commands/*'],
-  // From branch h-holdout (in int): hold-out workflows placed in eval/, which sits below models/ and maps/.
-  'eval/holdout-run.ts': [
-    'sites/site-blocks.ts', 'sites/band-transform.ts', 'models/train.ts', 'models/architectures.ts',
-    'models/baselines/baseline-models.ts', 'maps/run-models.ts', 'maps/predict-map.ts', 'maps/stack-source.ts',
-  ],
   // Walks the layer registry (issue 17 §2); goes when the tfjs layer classes move into nn/layers (nn/ then below models/).
   'models/onnx-train/train-graph.ts': ['nn/registry.ts', 'nn/layer-kind.ts'],
 };

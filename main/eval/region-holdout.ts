@@ -8,7 +8,7 @@ import { depositPlacements, quantileSorted } from './bootstrap.ts';
 /**
  * Region hold-out at map level: the pure parts (which cells form each held-out region, which
  * sites may train, how the held-out deposits are scored on a full map). The orchestration
- * (train on the other regions, predict the whole grid) is holdout-run.ts.
+ * (train on the other regions, predict the whole grid) is main/workflows/holdout-run.ts.
  *
  * Why: grouped CV mixes every region into every fold, so it measures interpolation between
  * neighbouring deposits; a published Li district scored AUC 0.95 in grouped CV and 0.30 on a

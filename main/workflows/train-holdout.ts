@@ -1,7 +1,7 @@
 import type { ProgressDetail } from '../jobs/progress-detail.ts';
 import { InvalidOptionError } from '../errors.ts';
 import type { CrossValidationResult } from '../models/cross-validate.ts';
-import { formatHoldout, holdoutRegions, runRegionHoldout, type HoldoutRunInput } from '../eval/holdout-run.ts';
+import { formatHoldout, holdoutRegions, runRegionHoldout, type HoldoutRunInput } from './holdout-run.ts';
 import type { HoldoutMetrics, HoldoutSpec } from '../eval/region-holdout.ts';
 
 /**

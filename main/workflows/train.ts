@@ -27,7 +27,7 @@ import { describeInput, foldModelName, packageVersions, saveBaseline, saveModel,
 import { writeJsonAtomic } from '../util/atomic-write.ts';
 import { modelRoc, ROC_FILE } from '../models/run-roc.ts';
 import { holdoutSpecFromArgs, runHoldoutForTrain } from './train-holdout.ts';
-import { formatHoldout } from '../eval/holdout-run.ts';
+import { formatHoldout } from './holdout-run.ts';
 import { describeTrainingArea, trainingArea } from '../sites/training-area.ts';
 import { checkSeeds, trainSeedMembers } from '../models/seed-ensemble.ts';
 import { parseAugmentations } from '../models/augment.ts';

@@ -18,7 +18,7 @@ import { initBackend } from '../../main/models/backend.ts';
 import { readManifest } from '../../main/models/run-store.ts';
 import { rocAuc } from '../../main/eval/metrics.ts';
 import { assertUsableSplit, blockLayout, holdoutSplit, regionCells, spatialBlocks } from '../../main/eval/region-holdout.ts';
-import { holdoutRegions, runRegionHoldout } from '../../main/eval/holdout-run.ts';
+import { holdoutRegions, runRegionHoldout } from '../../main/workflows/holdout-run.ts';
 import { holdoutSpecFromArgs } from '../../main/workflows/train-holdout.ts';
 import { Rng } from '../../main/util/rng.ts';
 import { tempDir } from '../helpers/paths.ts';
