@@ -47,21 +47,6 @@ export const LAYERS = [
 export const KNOWN_UPWARD_IMPORTS = {
   // By design, not a misplaced module: the registry's import() of each command module ('/*' = the whole folder).
   'commands/registry.ts': ['cli/commands/*'],
-  'io/geopackage-write.ts': ['export/crs-wkt.ts', 'export/export-errors.ts'],
-  'sites/sites-file.ts': ['export/shapefile.ts'], // from branch h-inputs (in int)
-  // From branch h-holdout (in int): hold-out workflows placed in eval/, which sits below models/ and maps/.
-  'eval/holdout-cli.ts': ['commands/command.ts', 'models/cross-validate.ts'],
-  'eval/holdout-run.ts': [
-    'sites/site-blocks.ts', 'sites/band-transform.ts', 'models/train.ts', 'models/architectures.ts',
-    'models/baselines/baseline-models.ts', 'maps/run-models.ts', 'maps/predict-map.ts', 'maps/stack-source.ts',
-  ],
-  'eval/region-holdout.ts': ['sites/site-blocks.ts'],
-  'eval/seed-ensemble.ts': ['models/architectures.ts', 'models/train.ts', 'models/run-store.ts'],
-  'project/autosave.ts': ['api/contract.ts'],
-  'project/project-file.ts': ['api/contract.ts'],
-  'project/recent-projects.ts': ['api/contract.ts'],
-  'project/session-autosave.ts': ['api/contract.ts'], // type-only, as the three above (branch h-study)
-  'project/study-types.ts': ['api/contract.ts'], // type-only: ProjectDocument, SiteCentre (branch h-study)
 };
 
 const MAIN = new URL('./main/', import.meta.url);

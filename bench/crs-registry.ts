@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import initSqlJs from 'sql.js';
 import { crsFromEpsg, makeTransform } from '../main/grid/crs.ts';
 import { allEpsgEntries, lookupEpsg } from '../main/grid/epsg-registry.ts';
-import { crsToPrjWkt } from '../main/export/crs-wkt.ts';
+import { crsToPrjWkt } from '../main/grid/crs-wkt.ts';
 import { Rng } from '../main/util/rng.ts';
 
 const args = process.argv.slice(2);

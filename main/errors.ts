@@ -45,6 +45,12 @@ export class UnparseableCellError extends WorkbenchError {
 /** Missing or unknown coordinate reference system, or one unsuitable for the operation. */
 export class CrsError extends WorkbenchError {}
 
+/**
+ * The layer's CRS cannot be written in the requested format (e.g. no .prj definition for it).
+ * Here rather than in export/: the WKT writer (grid/crs-wkt.ts) and the GeoPackage writer (io/) throw it.
+ */
+export class UnsupportedCrsError extends WorkbenchError {}
+
 /** Two grids that must be cell-for-cell aligned are not. */
 export class GridMismatchError extends WorkbenchError {}
 

@@ -41,7 +41,7 @@ export { MissingKnowledgeError } from './models/train.ts';
 export { OnnxRuntimeUnavailableError } from './onnx/onnx-runtime.ts';
 export { MatVersionError } from './xrf/mat-v5.ts';
 export { CubeFormatError } from './xrf/cube.ts';
-export { UnknownLayerError, RunFolderError, UnsupportedCrsError } from './export/export-errors.ts';
+export { UnknownLayerError, RunFolderError } from './export/export-errors.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Grids, CRSs and raster stacks

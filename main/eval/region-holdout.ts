@@ -1,7 +1,6 @@
 import type { Feature, Position } from 'geojson';
 import type { GridSpec } from '../grid/grid-spec.ts';
 import { cellCenterX, cellCenterY } from '../grid/grid-spec.ts';
-import type { SiteSet } from '../sites/site-blocks.ts';
 import { EmptyInputError, InvalidOptionError, WorkbenchError } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
 import { depositPlacements, quantileSorted } from './bootstrap.ts';
@@ -9,7 +8,7 @@ import { depositPlacements, quantileSorted } from './bootstrap.ts';
 /**
  * Region hold-out at map level: the pure parts (which cells form each held-out region, which
  * sites may train, how the held-out deposits are scored on a full map). The orchestration
- * (train on the other regions, predict the whole grid) is holdout-run.ts.
+ * (train on the other regions, predict the whole grid) is main/workflows/holdout-run.ts.
  *
  * Why: grouped CV mixes every region into every fold, so it measures interpolation between
  * neighbouring deposits; a published Li district scored AUC 0.95 in grouped CV and 0.30 on a
@@ -144,7 +143,23 @@ export interface HoldoutSplit {
   readonly regionCells: Uint8Array;
 }
 
-export function holdoutSplit(sites: SiteSet, region: HoldoutRegion): HoldoutSplit {
+/**
+ * The fields of a site set (main/sites/site-blocks.ts SiteSet) that a split reads. Declared here,
+ * not imported: eval/ sits below sites/, and a SiteSet is one of these by its shape.
+ */
+export interface HoldoutSites {
+  readonly grid: Pick<GridSpec, 'cols'>;
+  readonly sites: readonly {
+    readonly row: number;
+    readonly col: number;
+    readonly label: 0 | 1;
+    readonly siteId: string;
+    readonly groupId: string;
+    readonly centre: boolean;
+  }[];
+}
+
+export function holdoutSplit(sites: HoldoutSites, region: HoldoutRegion): HoldoutSplit {
   const { cols } = sites.grid;
   const cellOf = (i: number): number => sites.sites[i].row * cols + sites.sites[i].col;
   const heldGroups = new Set<string>();

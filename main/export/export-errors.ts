@@ -5,6 +5,3 @@ export class UnknownLayerError extends WorkbenchError {}
 
 /** A folder given as a training run lacks the file an export needs (metrics.json, manifest.json). */
 export class RunFolderError extends WorkbenchError {}
-
-/** The layer's CRS cannot be written in the requested format (e.g. no .prj definition for it). */
-export class UnsupportedCrsError extends WorkbenchError {}

@@ -48,7 +48,7 @@ export function readRunMetrics(runDir: string): RunMetrics {
     throw new InvalidFileError(path, 'holds no model entries', 'Re-run training to rewrite it');
   }
   // "comparisons" (paired site-bootstrap differences, eval/bootstrap.ts) is not a model: readRunComparisons;
-  // nor is "holdout" (train --holdout-region/--holdout-blocks, eval/holdout-cli.ts): readRunHoldout.
+  // nor is "holdout" (train --holdout-region/--holdout-blocks, workflows/train-holdout.ts): readRunHoldout.
   const { comparisons: _comparisons, holdout: _holdout, ...models } = m as Record<string, unknown>;
   if (Object.keys(models).length === 0) throw new InvalidFileError(path, 'holds no model entries', 'Re-run training to rewrite it');
   m = models;

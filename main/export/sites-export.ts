@@ -5,7 +5,7 @@ import type { FeatureCollection, Point } from 'geojson';
 import { InvalidOptionError } from '../errors.ts';
 import { readGeoTiffInfo, readStack } from '../io/geotiff-read.ts';
 import { writeSiteCentres, type SiteCentre, type SitesWritten } from '../sites/site-centres.ts';
-import { writePointShapefile } from './shapefile.ts';
+import { writePointShapefile } from '../io/shapefile-write.ts';
 import { writeGeoPackage } from '../io/geopackage-write.ts';
 import { SITES_GPKG_LAYER } from '../sites/sites-file.ts';
 

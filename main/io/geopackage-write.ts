@@ -2,10 +2,9 @@ import type { Feature, Geometry } from 'geojson';
 import wkx from 'wkx';
 import type { SqlValue } from 'sql.js';
 import type { Crs } from '../grid/crs.ts';
-import { InvalidOptionError } from '../errors.ts';
+import { InvalidOptionError, UnsupportedCrsError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
-import { crsToPrjWkt } from '../export/crs-wkt.ts';
-import { UnsupportedCrsError } from '../export/export-errors.ts';
+import { crsToPrjWkt } from '../grid/crs-wkt.ts';
 import { forEachPosition } from './vector.ts';
 import { sqlJs } from './geopackage-read.ts';
 

@@ -1,4 +1,4 @@
-import type { ProjectDocument } from '../api/contract.ts';
+import type { ProjectDocument } from '../types/project-document.ts';
 import { saveProject } from './project-file.ts';
 
 export interface AutosaveOptions {

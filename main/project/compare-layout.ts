@@ -3,23 +3,12 @@
  * saved"): which layer and band each pane shows, the layout mode and the swipe divider. Types and
  * a pure validator only, no Node imports, so the contract and the renderer can import it.
  * Layers are named by their layer ids (not paths), so moving the project folder keeps the layout.
+ * The types live in main/types/compare-layout.ts (the project document, below project/, holds
+ * one); their names stay importable from here.
  */
 
-export const COMPARE_MODES = [2, 4, 'swipe'] as const;
-export type CompareMode = (typeof COMPARE_MODES)[number];
-
-export interface CompareLayout {
-  /** 2 or 4 linked maps, or one map with a swipe divider. */
-  readonly mode: CompareMode;
-  /** The shared layer of the panes ('' = the newest multiband raster). */
-  readonly layerId: string;
-  /** Layer id per pane / swipe side ('' = the shared layer). */
-  readonly paneLayers: readonly string[];
-  /** Band per pane (2 or 4), or [left, right] in swipe mode. */
-  readonly bands: readonly string[];
-  /** Swipe divider, 0 … 100 (% of the map width from the left). */
-  readonly swipePercent: number;
-}
+import { COMPARE_MODES, type CompareLayout, type CompareMode } from '../types/compare-layout.ts';
+export { COMPARE_MODES, type CompareLayout, type CompareMode };
 
 /** At most 4 panes; a longer list is not a layout this workbench wrote. */
 const MAX_PANES = 4;

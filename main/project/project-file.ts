@@ -4,7 +4,7 @@ import { InvalidFileError, WorkbenchError } from '../errors.ts';
 import { writeJsonAtomic } from '../util/atomic-write.ts';
 import { removeStaleTemps } from '../util/stale-temp.ts';
 import { checkUserFile, FileTooLargeError, NotARegularFileError, READ_LIMITS, readUserFile } from '../util/user-file.ts';
-import type { CrsInfo, LayerSpec, OpenedProject, ProjectDocument } from '../api/contract.ts';
+import type { CrsInfo, LayerSpec, OpenedProject, ProjectDocument } from '../types/project-document.ts';
 import { mapStudyPaths, studyProblem } from './study-steps.ts';
 import { compareLayoutProblem } from './compare-layout.ts';
 

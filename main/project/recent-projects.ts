@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../util/atomic-write.ts';
-import type { RecentProject } from '../api/contract.ts';
+import type { RecentProject } from '../types/project-document.ts';
 
 /** How many recent projects are remembered. */
 export const MAX_RECENT = 10;

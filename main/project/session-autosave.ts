@@ -1,6 +1,6 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { ProjectDocument, SiteSetSpec } from '../api/contract.ts';
+import type { ProjectDocument, SiteSetSpec } from '../types/project-document.ts';
 import { PROJECT_EXTENSION } from './project-file.ts';
 
 /**

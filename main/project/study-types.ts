@@ -1,56 +1,14 @@
-import type { ProjectDocument, SampleTableMapping, SiteCentre } from '../api/contract.ts';
+import type { ProjectDocument, SampleTableMapping } from '../types/project-document.ts';
+import type { SiteCentre } from '../sites/site-centre-types.ts';
+import type { StepOptionValue, StudyState, StudyStepId } from '../types/study-state.ts';
+// The study state the project document holds lives in main/types/ (below project/); its names stay importable from here.
+export { STUDY_STEP_IDS, type StepInputRecord, type StepOptionValue, type StudyInputs, type StudyState, type StudyStepId, type StudyStepRecord } from '../types/study-state.ts';
 
 /**
- * The guided study as the project file keeps it (issue #18): types only, no Node imports, so the
- * contract and the renderer can import them. The logic lives in study-steps.ts.
+ * The guided study (issue #18): step statuses, finished runs, table summaries and the study
+ * requests; types only, no Node imports, so the contract and the renderer can import them. The
+ * state the project file keeps is main/types/study-state.ts; the logic lives in study-steps.ts.
  */
-
-/** The seven steps of a guided study, in the order the wizard walks them. */
-export const STUDY_STEP_IDS = ['table', 'kriging', 'faults', 'sites', 'training', 'compare', 'report'] as const;
-export type StudyStepId = (typeof STUDY_STEP_IDS)[number];
-
-/** The raw files a study starts from (absolute in memory, relative to the project when saved). */
-export interface StudyInputs {
-  /** Sample table: CSV, XLSX or GeoPackage. */
-  readonly samples: string | null;
-  readonly faults: string | null;
-  readonly deposits: string | null;
-  /** An existing evidence stack (GeoTIFF), used as the grid and extra evidence; optional. */
-  readonly stack: string | null;
-}
-
-/** One file a step read, with its SHA-256 when the step ran. */
-export interface StepInputRecord {
-  /** What the file is to the step ("samples", "faults", "stack", …). */
-  readonly role: string;
-  readonly path: string;
-  readonly sha256: string;
-}
-
-/** Option values as the step's command took them (flags of the `geoanomaly` command). */
-export type StepOptionValue = string | number | boolean;
-
-/** What one finished step did: inputs with hashes, options, outputs and when. */
-export interface StudyStepRecord {
-  readonly step: StudyStepId;
-  readonly inputs: readonly StepInputRecord[];
-  readonly options: Readonly<Record<string, StepOptionValue>>;
-  readonly outputs: readonly string[];
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  /** finishedAt of each upstream step's record this run consumed: a rerun upstream makes this one stale. */
-  readonly upstream: Readonly<Partial<Record<StudyStepId, string>>>;
-  /** Id of the run in the project's `runs` list, when the step was a compute job. */
-  readonly runId?: string;
-}
-
-export interface StudyState {
-  readonly inputs: StudyInputs;
-  /** The latest record of each step that has run. */
-  readonly steps: Readonly<Partial<Record<StudyStepId, StudyStepRecord>>>;
-  /** The step the wizard showed last (reopening the project returns to it). */
-  readonly current: StudyStepId;
-}
 
 /**
  * never-run: no record; done: the record matches its inputs and upstream; stale: an input's hash

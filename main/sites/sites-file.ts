@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { InvalidOptionError } from '../errors.ts';
 import { writeGeoPackage } from '../io/geopackage-write.ts';
-import { writePointShapefile } from '../export/shapefile.ts';
+import { writePointShapefile } from '../io/shapefile-write.ts';
 import type { SiteSet } from './site-blocks.ts';
 import { sitesToGeoJson, writeSitesGeoJson } from './sites-geojson.ts';
 

@@ -26,10 +26,10 @@ import type { ThresholdMode } from '../eval/metrics.ts';
 import { describeInput, foldModelName, packageVersions, saveBaseline, saveModel, writeManifest, METRICS_FILE, type EnsembleMember, type RunManifest } from '../models/run-store.ts';
 import { writeJsonAtomic } from '../util/atomic-write.ts';
 import { modelRoc, ROC_FILE } from '../models/run-roc.ts';
-import { holdoutSpecFromArgs, runHoldoutForTrain } from '../eval/holdout-cli.ts';
-import { formatHoldout } from '../eval/holdout-run.ts';
+import { holdoutSpecFromArgs, runHoldoutForTrain } from './train-holdout.ts';
+import { formatHoldout } from './holdout-run.ts';
 import { describeTrainingArea, trainingArea } from '../sites/training-area.ts';
-import { checkSeeds, trainSeedMembers } from '../eval/seed-ensemble.ts';
+import { checkSeeds, trainSeedMembers } from '../models/seed-ensemble.ts';
 import { parseAugmentations } from '../models/augment.ts';
 import { parseLrSchedule } from '../models/lr-schedule.ts';
 import { parseStopOn } from '../models/stopping.ts';
@@ -246,7 +246,7 @@ export async function trainWorkflow(o: TrainWorkflowOptions, ctx: JobContext = {
   }
   const { networks: kinds, baselines } = parseModelList(o.model ?? T.model.default);
   const tune = parseTune(o.tune ?? []);
-  const holdout = holdoutSpecFromArgs({ values: { 'holdout-region': o.holdoutRegion || undefined, 'holdout-blocks': o.holdoutBlocks !== undefined ? String(o.holdoutBlocks) : undefined }, positionals: [] });
+  const holdout = holdoutSpecFromArgs({ holdoutRegion: o.holdoutRegion, holdoutBlocks: o.holdoutBlocks });
   const seeds = checkSeeds(int(o.seeds ?? T.seeds.default, 'seeds', 1));
   const indexElements = o.indexElements?.split(',').map((e) => e.trim()).filter((e) => e !== '');
   const knowledgePaths = (o.knowledge ?? []).filter((s) => s !== '');

@@ -18,8 +18,8 @@ import { initBackend } from '../../main/models/backend.ts';
 import { readManifest } from '../../main/models/run-store.ts';
 import { rocAuc } from '../../main/eval/metrics.ts';
 import { assertUsableSplit, blockLayout, holdoutSplit, regionCells, spatialBlocks } from '../../main/eval/region-holdout.ts';
-import { holdoutRegions, runRegionHoldout } from '../../main/eval/holdout-run.ts';
-import { holdoutSpecFromArgs } from '../../main/eval/holdout-cli.ts';
+import { holdoutRegions, runRegionHoldout } from '../../main/workflows/holdout-run.ts';
+import { holdoutSpecFromArgs } from '../../main/workflows/train-holdout.ts';
 import { Rng } from '../../main/util/rng.ts';
 import { tempDir } from '../helpers/paths.ts';
 
@@ -96,8 +96,8 @@ describe('region hold-out cells', () => {
   });
 
   it('names the problem: both flags, a polygon off the grid, a region that leaves one class', async () => {
-    expect(() => holdoutSpecFromArgs({ values: { 'holdout-region': 'a.gpkg', 'holdout-blocks': '3' }, positionals: [] })).toThrow(/either --holdout-region POLYGON or --holdout-blocks N, not both/);
-    expect(() => holdoutSpecFromArgs({ values: { 'holdout-blocks': '1' }, positionals: [] })).toThrow(/--holdout-blocks must be an integer ≥ 2, got 1/);
+    expect(() => holdoutSpecFromArgs({ holdoutRegion: 'a.gpkg', holdoutBlocks: 3 })).toThrow(/either --holdout-region POLYGON or --holdout-blocks N, not both/);
+    expect(() => holdoutSpecFromArgs({ holdoutBlocks: 1 })).toThrow(/--holdout-blocks must be an integer ≥ 2, got 1/);
     // 100 km east of the grid: plausible coordinates for its CRS (degrees would be refused as such first).
     const ox = grid.originX + 100_000;
     const oy = grid.originY;

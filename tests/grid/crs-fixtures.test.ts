@@ -9,7 +9,7 @@ import { readGeoTiff } from '../../main/io/geotiff-read.ts';
 import { writeGeoTiff } from '../../main/io/geotiff-write.ts';
 import { writeGeoPackage } from '../../main/io/geopackage-write.ts';
 import { readVector, forEachPosition } from '../../main/io/vector.ts';
-import { crsToPrjWkt } from '../../main/export/crs-wkt.ts';
+import { crsToPrjWkt } from '../../main/grid/crs-wkt.ts';
 import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
 
 /**

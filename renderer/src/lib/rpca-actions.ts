@@ -1,6 +1,7 @@
 import type { RasterLayerSpec } from '../../../main/api/contract.ts';
 import type { RpcaLoadings } from './compare-charts.ts';
 import { runOutputPath } from './site-actions.ts';
+import { workflowResultOf } from '../../../main/workflows/workflow-results.ts';
 import { errorText, type Workbench } from './workbench.svelte.ts';
 
 export interface RpcaParams {
@@ -22,7 +23,8 @@ export async function runRpca(wb: Workbench, p: RpcaParams, onStarted: (jobId: s
   if (!outcome.ok) return fail(outcome.error ? `${outcome.error.name}: ${outcome.error.message}` : 'the rpca job failed');
   let loadings: RpcaLoadings;
   try {
-    loadings = (await wb.api.request('readJsonResult', { path: `${out}/loadings.json` })) as RpcaLoadings;
+    // Where loadings.json is comes from the workflow's typed result, not from the folder's file names.
+    loadings = (await wb.api.request('readJsonResult', { path: workflowResultOf(outcome.result, 'rpca').outputs.loadings })) as RpcaLoadings;
   } catch (e) {
     return fail(errorText(e));
   }

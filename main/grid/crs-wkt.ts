@@ -1,9 +1,9 @@
 import proj4 from 'proj4';
-import type { Crs } from '../grid/crs.ts';
-import { lookupEpsg } from '../grid/epsg-registry.ts';
-import { projectionFamily } from '../grid/crs-match.ts';
-import { children, isNode, nodeName, parseWktTree, writeWktTree, type WktNode, type WktValue } from '../grid/wkt-tree.ts';
-import { UnsupportedCrsError } from './export-errors.ts';
+import type { Crs } from './crs.ts';
+import { lookupEpsg } from './epsg-registry.ts';
+import { projectionFamily } from './crs-match.ts';
+import { children, isNode, nodeName, parseWktTree, writeWktTree, type WktNode, type WktValue } from './wkt-tree.ts';
+import { UnsupportedCrsError } from '../errors.ts';
 
 /**
  * WKT for what we write: OGC WKT 1 (GeoPackage's gpkg_spatial_ref_sys, GDAL's own dialect) and

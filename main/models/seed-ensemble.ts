@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import type { ModelKind } from '../models/architectures.ts';
-import { trainModel, type TrainingData, type TrainOptions } from '../models/train.ts';
-import { saveModel, type SeedMember } from '../models/run-store.ts';
+import type { ModelKind } from './architectures.ts';
+import { trainModel, type TrainingData, type TrainOptions } from './train.ts';
+import { saveModel, type SeedMember } from './run-store.ts';
 import { report, subJob, throwIfCancelled, type JobContext } from '../jobs/job.ts';
 import { InvalidOptionError } from '../errors.ts';
 

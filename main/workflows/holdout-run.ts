@@ -12,7 +12,7 @@ import { modelClassifier } from '../maps/run-models.ts';
 import { predictMap, type NamedClassifier } from '../maps/predict-map.ts';
 import type { StackSource } from '../maps/stack-source.ts';
 import { report, subJob, throwIfCancelled, type JobContext } from '../jobs/job.ts';
-import { assertUsableSplit, holdoutRecord, holdoutSplit, regionCells, scoreHeldOut, spatialBlocks, HoldoutRegionError, type HeldOutScore, type HoldoutModelRecord, type HoldoutRegion, type HoldoutSpec, type HoldoutSplit } from './region-holdout.ts';
+import { assertUsableSplit, holdoutRecord, holdoutSplit, regionCells, scoreHeldOut, spatialBlocks, HoldoutRegionError, type HeldOutScore, type HoldoutModelRecord, type HoldoutRegion, type HoldoutSpec, type HoldoutSplit } from '../eval/region-holdout.ts';
 
 /**
  * Region hold-out at map level (region-holdout.ts has the rules): for each held-out region,

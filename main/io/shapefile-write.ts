@@ -2,11 +2,11 @@ import { write as shpWrite } from '@mapbox/shp-write';
 import type { Crs } from '../grid/crs.ts';
 import { InvalidOptionError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
-import { crsToPrjWkt } from './crs-wkt.ts';
+import { crsToPrjWkt } from '../grid/crs-wkt.ts';
 
 /**
  * ESRI Shapefile writer for point layers (training sites): .shp/.shx/.dbf from
- * @mapbox/shp-write (geometry records and the dBase table), .prj from crs-wkt.ts (shp-write's
+ * @mapbox/shp-write (geometry records and the dBase table), .prj from grid/crs-wkt.ts (shp-write's
  * own .prj always says WGS 84, which would misplace projected coordinates). Each of the four
  * files is written atomically; the .prj is checked before anything is written, so an
  * unsupported CRS leaves no partial set behind.

@@ -1,18 +1,34 @@
-import type { CliIo, ParsedArgs } from '../commands/command.ts';
-import { optionalNumber, optionalString } from '../commands/command.ts';
+import type { ProgressDetail } from '../jobs/progress-detail.ts';
 import { InvalidOptionError } from '../errors.ts';
 import type { CrossValidationResult } from '../models/cross-validate.ts';
 import { formatHoldout, holdoutRegions, runRegionHoldout, type HoldoutRunInput } from './holdout-run.ts';
-import type { HoldoutMetrics, HoldoutSpec } from './region-holdout.ts';
+import type { HoldoutMetrics, HoldoutSpec } from '../eval/region-holdout.ts';
 
 /**
- * `train --holdout-region POLYGON | --holdout-blocks N`: the flags' parsing and the run's
- * "holdout" record (kept out of the train command so its hunk stays two calls).
+ * The train workflow's `--holdout-region POLYGON | --holdout-blocks N`: the options' check and
+ * the run's "holdout" record (kept out of train.ts so its hunk stays two calls). Typed options,
+ * not the CLI's parsed arguments: the workflow table has parsed them already, for the CLI and the
+ * app alike, and commands/ sits above workflows/.
  */
 
-export function holdoutSpecFromArgs(args: ParsedArgs): HoldoutSpec | undefined {
-  const path = optionalString(args, 'holdout-region');
-  const blocks = optionalNumber(args, 'holdout-blocks', 'train');
+/** The train workflow's hold-out options (TRAIN_OPTIONS holdoutRegion, holdoutBlocks); an empty region = not given. */
+export interface HoldoutOptions {
+  readonly holdoutRegion?: string;
+  readonly holdoutBlocks?: number;
+}
+
+/** Where the hold-out writes: its lines (out), the per-split notes (err), progress and cancel. */
+export interface HoldoutIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  readonly progress: (fraction: number, message: string, detail?: ProgressDetail) => void;
+  readonly signal: AbortSignal;
+}
+
+export function holdoutSpecFromArgs(options: HoldoutOptions): HoldoutSpec | undefined {
+  const path = options.holdoutRegion !== undefined && options.holdoutRegion !== '' ? options.holdoutRegion : undefined;
+  const blocks = options.holdoutBlocks;
+  if (blocks !== undefined && !Number.isFinite(blocks)) throw new InvalidOptionError(`geoanomaly train: --holdout-blocks must be a number, got "${blocks}"`);
   if (path !== undefined && blocks !== undefined) {
     throw new InvalidOptionError('geoanomaly train: give either --holdout-region POLYGON or --holdout-blocks N, not both');
   }
@@ -27,7 +43,7 @@ export function holdoutSpecFromArgs(args: ParsedArgs): HoldoutSpec | undefined {
 export async function runHoldoutForTrain(
   spec: HoldoutSpec,
   input: Omit<HoldoutRunInput, 'regions' | 'flag'> & { readonly cvs: ReadonlyMap<string, CrossValidationResult> },
-  io: CliIo,
+  io: HoldoutIo,
 ): Promise<HoldoutMetrics> {
   const regions = await holdoutRegions(spec, input.stack.grid);
   const flag = spec.kind === 'region' ? `--holdout-region ${spec.path}` : `--holdout-blocks ${spec.blocks}`;
