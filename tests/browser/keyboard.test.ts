@@ -4,8 +4,8 @@ import { tempDir } from '../helpers/paths.ts';
 import { haveChromium, openDemoSession, type Session } from './workbench-session.ts';
 
 /**
- * Keyboard reachability in Chromium: Tab reaches every toolbar button, every tab and each
- * panel's main controls (selects, inputs, run buttons); Enter and Space activate them; the
+ * Keyboard reachability in Chromium: Tab reaches every toolbar button, every tab, each
+ * panel's main controls (selects, inputs, run buttons) and the guided study's first form; Enter and Space activate them; the
  * Export dialog is walked by Tab and closed by Escape. Controls are named by data-testid
  * (else aria-label, else their text).
  */
@@ -50,7 +50,13 @@ const PANEL_CONTROLS: Record<string, readonly string[]> = {
   'tab-train': ['train-stack', 'train-knowledge', 'train-epochs', 'train-folds', 'train-seed', 'train-run'],
   // Run stays disabled (so Tab rightly skips it) until a cube is loaded.
   'tab-xrf': ['xrf-cube-path', 'xrf-load', 'xrf-synthetic', 'xrf-epochs', 'xrf-seed'],
+  // The side panel (layout, run folder, RPCA, evaluation), then the maps' own layer and band selects.
+  // "Run robust PCA" stays disabled until a multiband stack is loaded (the demo has none).
+  'tab-compare': ['compare-2', 'compare-4', 'compare-swipe', 'compare-run', 'compare-run-use', 'rpca-stack', 'rpca-transform', 'eval-map', 'eval-band', 'eval-deposits', 'eval-run', 'compare-layer', 'compare-pane-layer', 'compare-band'],
 };
+
+/** The guided study's first form (opened from the toolbar): every field and the start button. */
+const STUDY_CONTROLS = ['study-samples', 'study-x', 'study-y', 'study-crs', 'study-faults', 'study-deposits', 'study-stack', 'study-begin'] as const;
 
 describe.skipIf(!haveChromium)('keyboard reachability of the main controls (browser host)', () => {
   beforeAll(async () => {
@@ -64,7 +70,7 @@ describe.skipIf(!haveChromium)('keyboard reachability of the main controls (brow
   it('Tab reaches every enabled toolbar button and every tab, in reading order', async () => {
     await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { blur?: () => void } | null } }).document.activeElement?.blur?.());
     const seen = await tabs(24);
-    const toolbar = ['New', 'open-project', 'save-project', 'Demo survey', 'import-layer', 'export-map', 'export-open', 'About'];
+    const toolbar = ['New', 'open-project', 'save-project', 'Demo survey', 'import-layer', 'study-open', 'export-map', 'export-open', 'open-settings', 'About'];
     const tabList = ['tab-layers', 'tab-sites', 'tab-krige', 'tab-faults', 'tab-train', 'tab-xrf', 'tab-compare', 'tab-jobs'];
     for (const name of [...toolbar, ...tabList]) expect(seen, `${name} not reached; Tab visited ${seen.join(' → ')}`).toContain(name);
     // Reading order: toolbar before tabs, tabs left to right.
@@ -83,8 +89,22 @@ describe.skipIf(!haveChromium)('keyboard reachability of the main controls (brow
       const missing = controls.filter((c) => !seen.includes(c));
       expect(missing, `not reachable: ${missing.join(', ')}; Tab visited ${seen.join(' → ')}`).toEqual([]);
       if (tab === 'tab-xrf') expect(await page.isDisabled('[data-testid="xrf-run"]')).toBe(true);
+      if (tab === 'tab-compare') expect(await page.isDisabled('[data-testid="rpca-run"]')).toBe(true);
     });
   }
+
+  it(`New study… opened with Enter: Tab then reaches ${STUDY_CONTROLS.join(', ')}; Enter closes it again`, async () => {
+    await tabTo('study-open');
+    await page.keyboard.press('Enter');
+    expect(await page.getAttribute('[data-testid="study-open"]', 'aria-expanded')).toBe('true');
+    await page.locator('[data-testid="study-wizard"]').waitFor();
+    const seen = await tabs(40);
+    const missing = STUDY_CONTROLS.filter((c) => !seen.includes(c));
+    expect(missing, `not reachable: ${missing.join(', ')}; Tab visited ${seen.join(' → ')}`).toEqual([]);
+    await tabTo('study-open');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('[data-testid="study-wizard"]').count()).toBe(0);
+  });
 
   it('Space and Enter activate focused controls: a site tool, a layer checkbox', async () => {
     await tabTo('tab-sites');
