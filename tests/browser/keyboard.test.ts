@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { tempDir } from '../helpers/paths.ts';
 import { haveChromium, openDemoSession, type Session } from './workbench-session.ts';
@@ -20,6 +22,21 @@ const focused = (): Promise<string> =>
     if (!e) return '';
     return e.getAttribute('data-testid') ?? e.getAttribute('aria-label') ?? ((e.textContent ?? '').trim().slice(0, 40) || e.tagName.toLowerCase());
   });
+
+/**
+ * The digitized sites as the autosave copy of the demo project names them (issue 18: digitizing
+ * edits are autosaved): cells per class in the sites file the copy's "digitized-sites" entry points
+ * to, or null while the copy or that entry is missing.
+ */
+function digitizedOnDisk(): { positive: number; negative: number } | null {
+  const copy = join(s.dataDir, 'demo-survey', 'demo-survey.autosave.gaproj');
+  if (!existsSync(copy)) return null;
+  const set = (JSON.parse(readFileSync(copy, 'utf8')) as { sites?: { id: string; source: string }[] }).sites?.find((x) => x.id === 'digitized-sites');
+  if (!set) return null;
+  const source = existsSync(set.source) ? set.source : join(s.dataDir, 'demo-survey', set.source);
+  const labels = (JSON.parse(readFileSync(source, 'utf8')) as { features: { properties: { label: number } }[] }).features.map((f) => f.properties.label);
+  return { positive: labels.filter((l) => l === 1).length, negative: labels.filter((l) => l === 0).length };
+}
 
 /** Presses Tab `n` times, returning each focused element's name. */
 async function tabs(n: number): Promise<string[]> {
@@ -125,7 +142,7 @@ describe.skipIf(!haveChromium)('keyboard reachability of the main controls (brow
     expect(await page.locator('[data-testid="layer-visible"]').first().isChecked()).toBe(before);
   });
 
-  it('digitizes by keyboard: the map takes focus, P / N place sites, arrows pan, +/− zoom, Delete removes, Ctrl+Z / Ctrl+Shift+Z undo / redo', async () => {
+  it('digitizes by keyboard: the map takes focus, P / N place sites (reaching the autosave copy), arrows pan, +/− zoom, Delete removes, Ctrl+Z / Ctrl+Shift+Z undo / redo', async () => {
     const counts = async (): Promise<[number, number]> => [Number(await page.getAttribute('[data-testid="site-counts"]', 'data-positive')), Number(await page.getAttribute('[data-testid="site-counts"]', 'data-negative'))];
     expect(await counts()).toEqual([0, 0]);
     await tabTo('map', 200);
@@ -142,6 +159,8 @@ describe.skipIf(!haveChromium)('keyboard reachability of the main controls (brow
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('n');
     expect(await counts()).toEqual([1, 1]);
+    // The edits reach the autosave copy without a save: one 3 × 3 block per class.
+    await expect.poll(digitizedOnDisk, { timeout: 20_000 }).toEqual({ positive: 9, negative: 9 });
     await page.keyboard.press('Delete');
     expect(await counts()).toEqual([1, 0]);
     await page.keyboard.press('Control+z');
@@ -151,6 +170,8 @@ describe.skipIf(!haveChromium)('keyboard reachability of the main controls (brow
     // Three undo steps (delete, N, P) go back to no sites; pan and zoom are not edits.
     for (let i = 0; i < 3; i++) await page.keyboard.press('Control+z');
     await expect.poll(counts).toEqual([0, 0]);
+    // With no sites left the set leaves the autosave copy too.
+    await expect.poll(digitizedOnDisk, { timeout: 20_000 }).toBeNull();
     // Focus stayed on the map through all of it (no trap, no loss).
     expect(await focused()).toBe('map');
   });
