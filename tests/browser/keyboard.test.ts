@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { tempDir } from '../helpers/paths.ts';
 import { haveChromium, openDemoSession, type Session } from './workbench-session.ts';
 
 /**
- * Keyboard reachability in Chromium: Tab reaches every toolbar button, every tab and each
- * panel's main controls (selects, inputs, run buttons); Enter and Space activate them; the
+ * Keyboard reachability in Chromium: Tab reaches every toolbar button, every tab, each
+ * panel's main controls (selects, inputs, run buttons) and the guided study's first form; Enter and Space activate them; the
  * Export dialog is walked by Tab and closed by Escape. Controls are named by data-testid
  * (else aria-label, else their text).
  */
@@ -20,6 +22,21 @@ const focused = (): Promise<string> =>
     if (!e) return '';
     return e.getAttribute('data-testid') ?? e.getAttribute('aria-label') ?? ((e.textContent ?? '').trim().slice(0, 40) || e.tagName.toLowerCase());
   });
+
+/**
+ * The digitized sites as the autosave copy of the demo project names them (issue 18: digitizing
+ * edits are autosaved): cells per class in the sites file the copy's "digitized-sites" entry points
+ * to, or null while the copy or that entry is missing.
+ */
+function digitizedOnDisk(): { positive: number; negative: number } | null {
+  const copy = join(s.dataDir, 'demo-survey', 'demo-survey.autosave.gaproj');
+  if (!existsSync(copy)) return null;
+  const set = (JSON.parse(readFileSync(copy, 'utf8')) as { sites?: { id: string; source: string }[] }).sites?.find((x) => x.id === 'digitized-sites');
+  if (!set) return null;
+  const source = existsSync(set.source) ? set.source : join(s.dataDir, 'demo-survey', set.source);
+  const labels = (JSON.parse(readFileSync(source, 'utf8')) as { features: { properties: { label: number } }[] }).features.map((f) => f.properties.label);
+  return { positive: labels.filter((l) => l === 1).length, negative: labels.filter((l) => l === 0).length };
+}
 
 /** Presses Tab `n` times, returning each focused element's name. */
 async function tabs(n: number): Promise<string[]> {
@@ -50,7 +67,13 @@ const PANEL_CONTROLS: Record<string, readonly string[]> = {
   'tab-train': ['train-stack', 'train-knowledge', 'train-epochs', 'train-folds', 'train-seed', 'train-run'],
   // Run stays disabled (so Tab rightly skips it) until a cube is loaded.
   'tab-xrf': ['xrf-cube-path', 'xrf-load', 'xrf-synthetic', 'xrf-epochs', 'xrf-seed'],
+  // The side panel (layout, run folder, RPCA, evaluation), then the maps' own layer and band selects.
+  // "Run robust PCA" stays disabled until a multiband stack is loaded (the demo has none).
+  'tab-compare': ['compare-2', 'compare-4', 'compare-swipe', 'compare-run', 'compare-run-use', 'rpca-stack', 'rpca-transform', 'eval-map', 'eval-band', 'eval-deposits', 'eval-run', 'compare-layer', 'compare-pane-layer', 'compare-band'],
 };
+
+/** The guided study's first form (opened from the toolbar): every field and the start button. */
+const STUDY_CONTROLS = ['study-samples', 'study-x', 'study-y', 'study-crs', 'study-faults', 'study-deposits', 'study-stack', 'study-begin'] as const;
 
 describe.skipIf(!haveChromium)('keyboard reachability of the main controls (browser host)', () => {
   beforeAll(async () => {
@@ -64,7 +87,7 @@ describe.skipIf(!haveChromium)('keyboard reachability of the main controls (brow
   it('Tab reaches every enabled toolbar button and every tab, in reading order', async () => {
     await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { blur?: () => void } | null } }).document.activeElement?.blur?.());
     const seen = await tabs(24);
-    const toolbar = ['New', 'open-project', 'save-project', 'Demo survey', 'import-layer', 'export-map', 'export-open', 'About'];
+    const toolbar = ['New', 'open-project', 'save-project', 'Demo survey', 'import-layer', 'study-open', 'export-map', 'export-open', 'open-settings', 'About'];
     const tabList = ['tab-layers', 'tab-sites', 'tab-krige', 'tab-faults', 'tab-train', 'tab-xrf', 'tab-compare', 'tab-jobs'];
     for (const name of [...toolbar, ...tabList]) expect(seen, `${name} not reached; Tab visited ${seen.join(' → ')}`).toContain(name);
     // Reading order: toolbar before tabs, tabs left to right.
@@ -83,8 +106,22 @@ describe.skipIf(!haveChromium)('keyboard reachability of the main controls (brow
       const missing = controls.filter((c) => !seen.includes(c));
       expect(missing, `not reachable: ${missing.join(', ')}; Tab visited ${seen.join(' → ')}`).toEqual([]);
       if (tab === 'tab-xrf') expect(await page.isDisabled('[data-testid="xrf-run"]')).toBe(true);
+      if (tab === 'tab-compare') expect(await page.isDisabled('[data-testid="rpca-run"]')).toBe(true);
     });
   }
+
+  it(`New study… opened with Enter: Tab then reaches ${STUDY_CONTROLS.join(', ')}; Enter closes it again`, async () => {
+    await tabTo('study-open');
+    await page.keyboard.press('Enter');
+    expect(await page.getAttribute('[data-testid="study-open"]', 'aria-expanded')).toBe('true');
+    await page.locator('[data-testid="study-wizard"]').waitFor();
+    const seen = await tabs(40);
+    const missing = STUDY_CONTROLS.filter((c) => !seen.includes(c));
+    expect(missing, `not reachable: ${missing.join(', ')}; Tab visited ${seen.join(' → ')}`).toEqual([]);
+    await tabTo('study-open');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('[data-testid="study-wizard"]').count()).toBe(0);
+  });
 
   it('Space and Enter activate focused controls: a site tool, a layer checkbox', async () => {
     await tabTo('tab-sites');
@@ -105,7 +142,7 @@ describe.skipIf(!haveChromium)('keyboard reachability of the main controls (brow
     expect(await page.locator('[data-testid="layer-visible"]').first().isChecked()).toBe(before);
   });
 
-  it('digitizes by keyboard: the map takes focus, P / N place sites, arrows pan, +/− zoom, Delete removes, Ctrl+Z / Ctrl+Shift+Z undo / redo', async () => {
+  it('digitizes by keyboard: the map takes focus, P / N place sites (reaching the autosave copy), arrows pan, +/− zoom, Delete removes, Ctrl+Z / Ctrl+Shift+Z undo / redo', async () => {
     const counts = async (): Promise<[number, number]> => [Number(await page.getAttribute('[data-testid="site-counts"]', 'data-positive')), Number(await page.getAttribute('[data-testid="site-counts"]', 'data-negative'))];
     expect(await counts()).toEqual([0, 0]);
     await tabTo('map', 200);
@@ -122,6 +159,8 @@ describe.skipIf(!haveChromium)('keyboard reachability of the main controls (brow
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('n');
     expect(await counts()).toEqual([1, 1]);
+    // The edits reach the autosave copy without a save: one 3 × 3 block per class.
+    await expect.poll(digitizedOnDisk, { timeout: 20_000 }).toEqual({ positive: 9, negative: 9 });
     await page.keyboard.press('Delete');
     expect(await counts()).toEqual([1, 0]);
     await page.keyboard.press('Control+z');
@@ -131,6 +170,8 @@ describe.skipIf(!haveChromium)('keyboard reachability of the main controls (brow
     // Three undo steps (delete, N, P) go back to no sites; pan and zoom are not edits.
     for (let i = 0; i < 3; i++) await page.keyboard.press('Control+z');
     await expect.poll(counts).toEqual([0, 0]);
+    // With no sites left the set leaves the autosave copy too.
+    await expect.poll(digitizedOnDisk, { timeout: 20_000 }).toBeNull();
     // Focus stayed on the map through all of it (no trap, no loss).
     expect(await focused()).toBe('map');
   });

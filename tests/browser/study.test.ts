@@ -69,6 +69,10 @@ describe.skipIf(!haveChromium)('guided study (browser host)', () => {
     const censored = await page.locator('[data-testid^="study-censored-"]').allTextContents();
     expect(censored.map(Number).some((n) => n > 0)).toBe(true);
     expect(await page.getAttribute('[data-testid^="study-histogram-"] >> nth=0', 'data-bins')).toBe('20');
+    // Its pictures: a histogram and a normal probability plot for every element of the table.
+    expect(await page.locator('[data-testid="study-pane"] [data-testid^="study-histogram-"]').count()).toBe(rows);
+    expect(await page.locator('[data-testid="study-pane"] [data-testid^="study-probplot-"]').count()).toBe(rows);
+    expect(await page.locator('[data-testid="study-pane"] [data-testid^="study-probplot-"] >> nth=0').locator('circle').count()).toBeGreaterThan(1);
     await shot('study-1-table.png');
 
     await page.click('[data-testid="study-step-kriging"]');
@@ -78,11 +82,24 @@ describe.skipIf(!haveChromium)('guided study (browser host)', () => {
     await page.fill('[data-testid="study-cell"]', '1000');
     await page.locator('[data-testid="study-cell"]').dispatchEvent('change');
     await runStep('kriging');
+    // Step 2's picture: the experimental variogram (lag points) with the fitted model curve.
+    // (A finished step hands the pane to the next one: go back to it.)
+    await page.click('[data-testid="study-step-kriging"]');
+    await page.locator('[data-testid="study-pane"] [data-testid="variogram-plot"]').waitFor();
+    expect(await page.locator('[data-testid="study-pane"] [data-testid="variogram-point"]').count()).toBeGreaterThan(1);
+    expect(await page.locator('[data-testid="study-pane"] [data-testid="variogram-model"]').count()).toBe(1);
     await runStep('faults');
     await page.click('[data-testid="study-step-faults"]');
     await page.locator('[data-testid="study-pane"] svg').first().waitFor();
     await shot('study-2-faults.png');
     await runStep('sites');
+    // Step 4's picture: the site cells per class (checked against the sites file once the project is saved).
+    await page.click('[data-testid="study-step-sites"]');
+    const siteCounts = /^(\d+) positive · (\d+) negative sites \(blocks\)$/.exec((await page.textContent('[data-testid="study-pane"] [data-testid="study-site-counts"]')) ?? '');
+    expect(siteCounts, 'the sites step shows its counts per class').not.toBeNull();
+    const [positives, negatives] = [Number(siteCounts![1]), Number(siteCounts![2])];
+    expect(positives).toBeGreaterThan(0);
+    expect(negatives).toBeGreaterThan(0);
     await page.click('[data-testid="study-step-training"]');
     await page.fill('[data-testid="study-epochs"]', '2');
     await page.locator('[data-testid="study-epochs"]').dispatchEvent('change');
@@ -90,6 +107,8 @@ describe.skipIf(!haveChromium)('guided study (browser host)', () => {
     await page.locator('[data-testid="study-models"]').dispatchEvent('change');
     await runStep('training');
     await page.click('[data-testid="study-step-training"]');
+    // Step 5's picture: the learning curve, a loss per epoch of the fit (2 epochs).
+    expect(Number(await page.getAttribute('[data-testid="study-pane"] [data-testid="loss-plot"]', 'data-points'))).toBeGreaterThanOrEqual(2);
     await shot('study-3-training.png');
     await runStep('compare');
     await runStep('report');
@@ -101,6 +120,11 @@ describe.skipIf(!haveChromium)('guided study (browser host)', () => {
     const saved = JSON.parse(readFileSync(target, 'utf8')) as { version: number; study: StudyState };
     expect(saved.version).toBe(2);
     expect(Object.keys(saved.study.steps).sort()).toEqual([...STUDY_STEP_IDS].sort());
+    // The counts step 4 showed are the sites file's, per class (label 1 = positive): one block
+    // centre per site (the file has a point per cell of each block, main/sites/sites-geojson.ts).
+    const sitesFile = saved.study.steps.sites!.outputs[0];
+    const centres = (JSON.parse(readFileSync(existsSync(sitesFile) ? sitesFile : join(work, sitesFile), 'utf8')) as { features: { properties: { label: number; centre: boolean } }[] }).features.filter((f) => f.properties.centre);
+    expect([centres.filter((f) => f.properties.label === 1).length, centres.filter((f) => f.properties.label !== 1).length]).toEqual([positives, negatives]);
     const report = saved.study.steps.report!.outputs[0];
     expect(existsSync(join(work, report)) || existsSync(report)).toBe(true);
     await page.click('button:has-text("New")');

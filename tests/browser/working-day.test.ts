@@ -273,7 +273,7 @@ describe.skipIf(!haveChromium)('a working day: compare layouts kept, click-selec
     await page.click('[data-testid="study-run-step"]');
     await page.locator('[data-testid="study-progress"]').waitFor();
     // Mid-run: the job has reported progress (its variogram fits and first rows), not finished, and
-    // the ETA shows once 2 % is done (elapsed ÷ fraction, lib/study.svelte.ts etaSeconds).
+    // the ETA shows once 2 % is done (elapsed ÷ fraction, lib/job-eta.ts etaSeconds).
     await expect.poll(() => page.locator('[data-testid="study-progress"] progress').evaluate((e) => (e as unknown as { value: number }).value), { timeout: 120_000 }).toBeGreaterThan(0);
     await expect.poll(() => page.textContent('[data-testid="study-progress"]'), { timeout: 120_000 }).toMatch(/2 Kriging: \d+ % · .+ · about \d+ s left/);
     await page.click('[data-testid="study-cancel"]');

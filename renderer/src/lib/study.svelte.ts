@@ -28,11 +28,8 @@ export function defaultOptions(table: SampleTableMapping, summary: TableSummary 
   return { table, fields, cellM, log: true, negatives: null, minDepositM: null, minFaultM: null, dedupe: true, seed: 1, models: ['cnn', 'dcn'], epochs: 3, folds: 2, patchSize: 5 };
 }
 
-/** ETA from the elapsed time and the fraction done (a linear extrapolation; null until 2 % done). */
-export function etaSeconds(startedAt: number, fraction: number, now: number = Date.now()): number | null {
-  if (!(fraction >= 0.02 && fraction < 1)) return null;
-  return Math.round(((now - startedAt) / 1000 / fraction) * (1 - fraction));
-}
+/** ETA from the elapsed time and the fraction done (job-eta.ts, shared with the Jobs tab). */
+export { etaSeconds } from './job-eta.ts';
 
 /**
  * The guided study's state in the renderer: the study record (kept in the project document, so
