@@ -170,10 +170,19 @@ describe.skipIf(!haveChromium)('keyboard reachability of the main controls (brow
     // Three undo steps (delete, N, P) go back to no sites; pan and zoom are not edits.
     for (let i = 0; i < 3; i++) await page.keyboard.press('Control+z');
     await expect.poll(counts).toEqual([0, 0]);
-    // Not asserted: that an empty set leaves the autosave copy. On the CI run of stop 27 the copy
-    // still held the last non-empty state ({ positive: 9, negative: 0 }) after the undos: open.
+    // Undoing the digitizing reaches the autosave copy too: the empty set leaves it, so recovery
+    // cannot bring back undone sites (stop 27's CI found the copy still holding { 9, 0 } here).
+    await expect.poll(digitizedOnDisk, { timeout: 20_000 }).toBeNull();
     // Focus stayed on the map through all of it (no trap, no loss).
     expect(await focused()).toBe('map');
+    // A digitizing undo with no view change between (the snapshot's document is the current one)
+    // reaches the copy as well: place one site, see it on disk, undo it, see the set gone.
+    await page.keyboard.press('p');
+    expect(await counts()).toEqual([1, 0]);
+    await expect.poll(digitizedOnDisk, { timeout: 20_000 }).toEqual({ positive: 9, negative: 0 });
+    await page.keyboard.press('Control+z');
+    await expect.poll(counts).toEqual([0, 0]);
+    await expect.poll(digitizedOnDisk, { timeout: 20_000 }).toBeNull();
   });
 
   it('Enter on "Export…" opens the dialog with focus inside; Tab walks its controls; Escape closes it', async () => {

@@ -233,9 +233,11 @@ export class Workbench {
     const { doc } = snapshot;
     const before = new Map((this.doc?.layers ?? []).map((l) => [l.id, l]));
     this.siteStore.restore(snapshot.sites);
+    // Every undo/redo is an edit to autosave, a digitizing one too: it leaves the document as it
+    // is, and without this the copy on disk kept the undone sites (recovery would bring them back).
+    this.project.changed();
     if (doc === this.doc) return;
     this.doc = doc;
-    this.project.changed();
     await Promise.all(doc.layers.filter((l) => needsReload(before.get(l.id), l)).map((l) => this.loadLayer(l)));
   }
 
