@@ -166,6 +166,24 @@ const numberOf = (v: unknown): number | undefined => {
   return Number.isFinite(n) ? n : undefined;
 };
 
+/** The models a train request names (`--model`, groups expanded; the train command's default `all`). */
+function trainModels(o: Readonly<Record<string, unknown>>): string[] {
+  return (listOf(o.model).length ? listOf(o.model) : ['all']).flatMap((m) => MODEL_GROUPS[m] ?? [m]);
+}
+
+/** The CV of a train request: its folds and repeats, the train command's defaults (--folds 5, --repeats 3) when not given. */
+function trainRunContext(o: Readonly<Record<string, unknown>>, runNumber?: number): RunContext {
+  return { ...(runNumber !== undefined ? { runNumber } : {}), folds: numberOf(o.folds) ?? 5, repeats: numberOf(o.repeats) ?? 3 };
+}
+
+/**
+ * The readable name of a train request before it is recorded (the Jobs panel's title while it
+ * runs): "Training run: CNN, GK-DCN (5-fold × 2)". It gets its number when it is recorded.
+ */
+export function pendingTrainRunName(options: Readonly<Record<string, unknown>>): string {
+  return runDisplayName(trainModels(options), trainRunContext(options));
+}
+
 /**
  * The project's runs with readable names where they have none: training runs numbered in the
  * order they were recorded ("Training run 2: CNN, GK-DCN (5-fold × 2)", folds and repeats from
@@ -178,12 +196,34 @@ export function withRunDisplayNames<R extends NamedRunInput>(runs: readonly R[])
     if (r.kind === 'train') trainRuns += 1;
     if (r.displayName) return r;
     const o = r.request.options;
-    if (r.kind === 'train') {
-      // The train command's defaults (main/cli/commands/train.ts): --model all, --folds 5, --repeats 3.
-      const models = (listOf(o.model).length ? listOf(o.model) : ['all']).flatMap((m) => MODEL_GROUPS[m] ?? [m]);
-      return { ...r, displayName: runDisplayName(models, { runNumber: trainRuns, folds: numberOf(o.folds) ?? 5, repeats: numberOf(o.repeats) ?? 3 }) };
-    }
+    if (r.kind === 'train') return { ...r, displayName: runDisplayName(trainModels(o), trainRunContext(o, trainRuns)) };
     if (r.kind === 'krige' && listOf(o.fields).length > 0) return { ...r, displayName: krigeDisplayName(listOf(o.fields)) };
     return r;
   });
+}
+
+/** A recorded training run as names read it: its readable name and what it adds to its maps' names. */
+export interface RecordedTrainRun {
+  /** "Training run 3: CNN, GK-DCN (5-fold × 2)", or the name the user gave the run. */
+  readonly displayName: string;
+  /** "run 3, 5-fold": for its probability layers ("GK-DCN probability (run 3, 5-fold)"). */
+  readonly context: RunContext;
+}
+
+/**
+ * The project's training run that wrote `runDir` (its request's `out`), numbered as
+ * withRunDisplayNames numbers it, or null when the project recorded no such run (a run folder
+ * opened from elsewhere keeps the names its files give).
+ */
+export function recordedTrainRun(runs: readonly NamedRunInput[], runDir: string): RecordedTrainRun | null {
+  let trainRuns = 0;
+  for (const r of runs) {
+    if (r.kind !== 'train') continue;
+    trainRuns += 1;
+    const o = r.request.options;
+    if (o.out !== runDir) continue;
+    const context = trainRunContext(o, trainRuns);
+    return { displayName: r.displayName ?? runDisplayName(trainModels(o), context), context };
+  }
+  return null;
 }

@@ -186,6 +186,13 @@ describe.skipIf(!haveChromium)('Kriging and Faults panels (browser host)', () =>
     expect(rows).toEqual(Object.entries(metrics).filter(([k]) => k !== 'comparisons').map(([k, v]) => [k, v.mean.auc]));
     expect(rows.map((r) => r[0])).toEqual(['cnn', 'dcn']);
 
+    // Names a person reads (issue 18): the finished training job and the project's run record are
+    // "Training run 1: CNN, DCN (2-fold)" (2 folds, 1 repeat: startShortTraining), not "train".
+    await page.click('[data-testid="tab-jobs"]');
+    const runTitle = 'Training run 1: CNN, DCN (2-fold)';
+    expect(await page.textContent('[data-testid="job"][data-kind="train"] .title')).toBe(runTitle);
+    expect(await page.textContent('[data-testid="run"][data-kind="train"] [data-testid="run-name"]')).toBe(runTitle);
+
     const layersBefore = new Set(await layerNames());
     await page.click('[data-testid="tab-train"]');
     await page.click('[data-testid="train-predict"]');
@@ -193,6 +200,14 @@ describe.skipIf(!haveChromium)('Kriging and Faults panels (browser host)', () =>
     expect(await page.locator('[data-testid="train-error"]').count()).toBe(0);
     const [prob] = runsFiles(/^train-.*-probability\.tif$/);
     expect((await readGeoTiffInfo(join(s.dataDir, 'runs', prob))).bandNames.length).toBeGreaterThanOrEqual(2);
+    // The prediction job says which run it maps, and its layer carries the run's number; the
+    // timestamped file name stays the layer's name underneath.
+    await page.click('[data-testid="tab-jobs"]');
+    expect(await page.textContent('[data-testid="job"][data-kind="predict"] .title')).toBe(`Prediction maps: ${runTitle}`);
+    await page.click('[data-testid="tab-layers"]');
+    const probLayer = page.locator(`[data-testid="layer"][data-layer="${prob.replace(/\.tif$/, '')}"]`);
+    expect(await probLayer.locator('[data-testid="layer-name"]').textContent()).toBe('Probability: CNN, DCN (run 1, 2-fold)');
+    await page.click('[data-testid="tab-krige"]');
   }, 300_000);
 
   it('compares the probability bands in two linked maps (zoom and cursor), and in four', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProjectDocument } from '../../main/api/contract.ts';
-import { DIGITIZED_SITES_ID, runOutputs, runRecord, sitesPathFor, trainingRunDir, withRun, withSiteSet } from '../../renderer/src/lib/project-records.ts';
+import { DIGITIZED_SITES_ID, predictionNaming, runOutputs, runRecord, sitesPathFor, trainingRunDir, withRun, withSiteSet } from '../../renderer/src/lib/project-records.ts';
 import { defaultCompositeBands, xrfRequest } from '../../renderer/src/lib/xrf-params.ts';
 
 const doc: ProjectDocument = { format: 'geoanomaly-project', version: 1, name: 'p', crs: null, layers: [], sites: [{ id: 'other', name: 'x', source: '/a.geojson' }], runs: [], view: null };
@@ -24,6 +24,26 @@ describe('project records (runs and site sets kept in the project)', () => {
     const d = withSiteSet(doc, spec);
     expect(d.sites).toEqual([doc.sites[0], spec]);
     expect(withSiteSet(withSiteSet(d, { ...spec, source: '/q.geojson' }), null).sites).toEqual([doc.sites[0]]);
+  });
+});
+
+describe('naming a prediction after the recorded run it maps', () => {
+  const train = (id: string, out: string, options: Record<string, string | number> = {}) => ({
+    ...runRecord({ jobId: id, kind: 'train', request: { options: { model: 'cnn,dcn', folds: 2, repeats: 1, out, ...options } }, startedAt: 0, endedAt: 1 }),
+  });
+  const withRuns = { ...doc, runs: [train('j1', '/d/runs/train-a.run'), runRecord({ jobId: 'k', kind: 'krige', request: { options: { fields: 'Au', out: '/d/k.tif' } }, startedAt: 0, endedAt: 1 }), train('j2', '/d/runs/train-b.run', { model: 'gk-dcn', folds: 5, repeats: 3 })] };
+
+  it('titles the job with the run\'s readable name and numbers the layer as the run list does', () => {
+    expect(predictionNaming(withRuns, '/d/runs/train-b.run', 'Prediction maps')).toEqual({
+      title: 'Prediction maps: Training run 2: GK-DCN (5-fold × 3)',
+      run: { runNumber: 2, folds: 5, repeats: 3 },
+    });
+    expect(predictionNaming(withRuns, '/d/runs/train-a.run', 'Study · prediction maps').title).toBe('Study · prediction maps: Training run 1: CNN, DCN (2-fold)');
+  });
+
+  it('keeps the plain title for a run folder the project did not record, or no project', () => {
+    expect(predictionNaming(withRuns, '/elsewhere/train-z.run', 'Prediction maps')).toEqual({ title: 'Prediction maps' });
+    expect(predictionNaming(null, '/d/runs/train-a.run', 'Prediction maps')).toEqual({ title: 'Prediction maps' });
   });
 });
 

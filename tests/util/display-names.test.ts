@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bandCount, bandDisplayName, krigeDisplayName, modelLabel, rasterDisplayName, runDisplayName, splitStampedName, squaredUnit, withRunDisplayNames } from '../../main/util/display-names.ts';
+import { bandCount, bandDisplayName, krigeDisplayName, modelLabel, rasterDisplayName, pendingTrainRunName, recordedTrainRun, runDisplayName, splitStampedName, squaredUnit, withRunDisplayNames } from '../../main/util/display-names.ts';
 
 /** Readable names from the file names the app writes (renderer runOutputPath: `<stem>-<ISO stamp>.<ext>`). */
 describe('display names', () => {
@@ -80,5 +80,29 @@ describe('display names', () => {
       'Training run 2: CNN, DCN, GK-CNN, GK-DCN (5-fold × 3)',
       'My baseline run',
     ]);
+  });
+
+  it('finds the recorded training run of a run folder, numbered as the run list numbers it', () => {
+    const runs = [
+      { kind: 'krige', request: { options: { fields: 'Au', out: '/r/krige-1.tif' } } },
+      { kind: 'train', request: { options: { model: 'cnn', folds: 4, repeats: 1, out: '/r/train-a.run' } } },
+      { kind: 'train', request: { options: { model: 'gk-dcn,cnn', out: '/r/train-b.run' } } },
+      { kind: 'train', request: { options: { model: 'cnn', out: '/r/train-c.run' } }, displayName: 'Mine' },
+    ];
+    expect(recordedTrainRun(runs, '/r/train-b.run')).toEqual({ displayName: 'Training run 2: GK-DCN, CNN (5-fold × 3)', context: { runNumber: 2, folds: 5, repeats: 3 } });
+    expect(recordedTrainRun(runs, '/r/train-a.run')).toEqual({ displayName: 'Training run 1: CNN (4-fold)', context: { runNumber: 1, folds: 4, repeats: 1 } });
+    // A name the user gave is the run's name; its maps still say which run they come from.
+    expect(recordedTrainRun(runs, '/r/train-c.run')).toEqual({ displayName: 'Mine', context: { runNumber: 3, folds: 5, repeats: 3 } });
+    expect(recordedTrainRun(runs, '/r/krige-1.tif')).toBeNull();
+    expect(recordedTrainRun(runs, '/elsewhere/train-x.run')).toBeNull();
+    // The same numbers withRunDisplayNames gives the run list.
+    expect(withRunDisplayNames(runs).filter((r) => r.kind === 'train').map((r) => r.displayName)).toEqual([
+      'Training run 1: CNN (4-fold)', 'Training run 2: GK-DCN, CNN (5-fold × 3)', 'Mine',
+    ]);
+  });
+
+  it('names a train request while it runs, before it has a number', () => {
+    expect(pendingTrainRunName({ model: 'cnn,gk-dcn', folds: 5, repeats: 2 })).toBe('Training run: CNN, GK-DCN (5-fold × 2)');
+    expect(pendingTrainRunName({})).toBe('Training run: CNN, DCN, GK-CNN, GK-DCN (5-fold × 3)');
   });
 });

@@ -91,6 +91,11 @@ export class JobTracker {
     return done;
   }
 
+  /** Gives a job the name it gets once recorded ("Training run 3: …" for a finished training run). */
+  retitle(jobId: string, title: string): void {
+    if (this.jobs.some((j) => j.jobId === jobId && j.title !== title)) this.jobs = this.jobs.map((j) => (j.jobId === jobId ? { ...j, title } : j));
+  }
+
   async cancel(jobId: string): Promise<void> {
     await this.api.request('cancelJob', { jobId });
   }

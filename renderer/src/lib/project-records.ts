@@ -1,4 +1,5 @@
 import type { ComputeJobRequest, ComputeRequestName, ProjectDocument, RunRecord, SiteSetSpec } from '../../../main/api/contract.ts';
+import { recordedTrainRun, type RunContext } from '../../../main/util/display-names.ts';
 
 /**
  * What the project file keeps of the session's work: finished compute jobs as `runs` and the
@@ -51,4 +52,15 @@ export function withSiteSet(doc: ProjectDocument, spec: SiteSetSpec | null): Pro
 export function trainingRunDir(run: RunRecord): string | null {
   const out = run.request.options.out;
   return run.kind === 'train' && typeof out === 'string' ? out : null;
+}
+
+/**
+ * How a prediction of the run folder `runDir` is named: the Jobs panel's title ("Prediction maps:
+ * Training run 3: CNN (5-fold × 3)") and the run its layer names ("CNN probability (run 3,
+ * 5-fold)"), from the project's record of the run; a folder the project did not record keeps
+ * the plain title and the names its files give.
+ */
+export function predictionNaming(doc: ProjectDocument | null, runDir: string, title: string): { readonly title: string; readonly run?: RunContext } {
+  const recorded = doc ? recordedTrainRun(doc.runs, runDir) : null;
+  return recorded ? { title: `${title}: ${recorded.displayName}`, run: recorded.context } : { title };
 }

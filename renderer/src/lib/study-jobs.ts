@@ -6,6 +6,8 @@ import { runOutputPath } from './site-actions.ts';
 import { errorText, type Workbench } from './workbench.svelte.ts';
 import type { JobOutcome } from './jobs.svelte.ts';
 import { workflowResultOf } from '../../../main/workflows/workflow-results.ts';
+import { pendingTrainRunName } from '../../../main/util/display-names.ts';
+import { predictionNaming } from './project-records.ts';
 
 /**
  * The ONE adapter between the guided study and the backend's requests (issue #18): every
@@ -141,7 +143,7 @@ export async function runTrainingStep(wb: Workbench, stack: string, sites: strin
   const startedAt = now();
   const runDir = runOutputPath(wb, 'study-train', 'run');
   const options = { stack, sites, model: o.models.join(','), epochs: o.epochs, folds: o.folds, repeats: 1, seed: o.seed, 'patch-size': o.patchSize, threads: 1, out: runDir, ...(knowledge ? { knowledge } : {}) };
-  const outcome = await jobOutcome(wb, 'train', options, `Study · training ${o.models.join(', ')}`, onStarted, onLoss);
+  const outcome = await jobOutcome(wb, 'train', options, `Study · ${pendingTrainRunName(options)}`, onStarted, onLoss);
   if (!outcome.ok) return { error: jobError(outcome, 'train') };
   try {
     // The metrics file's path is the typed result's, not the run store's naming convention.
@@ -158,9 +160,10 @@ export async function runCompareStep(wb: Workbench, runDir: string, stack: strin
   const startedAt = now();
   const out = `${runDir}-probability.tif`;
   const options = { run: runDir, stack, model: 'all', threads: 1, out };
-  const err = await job(wb, 'predict', options, 'Study · prediction maps', onStarted);
+  const naming = predictionNaming(wb.doc, runDir, 'Study · prediction maps');
+  const err = await job(wb, 'predict', options, naming.title, onStarted);
   if (err) return { error: err };
-  const e = await wb.importLayer({ kind: 'raster', path: out });
+  const e = await wb.importLayer({ kind: 'raster', path: out }, { run: naming.run });
   if (e) return { error: e };
   return { error: null, view: { probability: out }, run: { step: 'compare', inputs: [{ role: 'stack', path: stack }], options, outputs: [out], startedAt, finishedAt: now() } };
 }

@@ -3,6 +3,8 @@ import { runOutputPath } from './site-actions.ts';
 import { errorText, type Workbench } from './workbench.svelte.ts';
 import { modelEntries } from './comparisons.ts';
 import { workflowResultOf } from '../../../main/workflows/workflow-results.ts';
+import { pendingTrainRunName } from '../../../main/util/display-names.ts';
+import { predictionNaming } from './project-records.ts';
 
 export const MODEL_KINDS = ['cnn', 'dcn', 'gk-cnn', 'gk-dcn'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
@@ -74,7 +76,7 @@ export async function runTraining(
   };
   if (p.knowledge) options.knowledge = p.knowledge;
   const request: ComputeJobRequest = { options };
-  const outcome = await wb.jobs.start('train', request, `Training: ${p.models.join(', ')}`, onStarted);
+  const outcome = await wb.jobs.start('train', request, pendingTrainRunName(options), onStarted);
   if (!outcome.ok) return fail(outcome.error ? `${outcome.error.name}: ${outcome.error.message}` : 'the training job failed');
   try {
     // Where the run's files are comes from the typed result, not from the run store's file names.
@@ -91,7 +93,8 @@ export async function runPrediction(wb: Workbench, runDir: string, stack: Raster
   const out = `${runDir}-probability.tif`;
   // threads 1: the command already runs in its own worker thread here, and `predict`'s documented
   // default ("all cores") is refused by its own number parser when no --threads is given.
-  const outcome = await wb.jobs.start('predict', { options: { run: runDir, stack: stack.source, model: 'all', threads: 1, out } }, 'Prediction maps', onStarted);
+  const naming = predictionNaming(wb.doc, runDir, 'Prediction maps');
+  const outcome = await wb.jobs.start('predict', { options: { run: runDir, stack: stack.source, model: 'all', threads: 1, out } }, naming.title, onStarted);
   if (!outcome.ok) return outcome.error ? `${outcome.error.name}: ${outcome.error.message}` : 'the prediction job failed';
-  return wb.importLayer({ kind: 'raster', path: out });
+  return wb.importLayer({ kind: 'raster', path: out }, { run: naming.run });
 }

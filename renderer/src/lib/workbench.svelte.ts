@@ -20,6 +20,7 @@ import { sessionAutosave } from './study-autosave.ts';
 import type { StudyState } from '../../../main/project/study-types.ts';
 import { sameCompareLayout, type CompareLayout } from '../../../main/project/compare-layout.ts';
 import { DIGITIZED_SITES_ID, runRecord, sitesPathFor, withRun, withSiteSet } from './project-records.ts';
+import { pendingTrainRunName, rasterDisplayName, withRunDisplayNames, type RunContext } from '../../../main/util/display-names.ts';
 import { errorText, StatusStore, type LogLine } from './stores/status.svelte.ts';
 import { HistoryStore } from './stores/history.svelte.ts';
 import { LayerDataStore, needsReload } from './stores/layer-data.svelte.ts';
@@ -71,7 +72,13 @@ export class Workbench {
     );
     this.project.autosavePayload = (path, doc) => sessionAutosave(path, doc, this.sites, this.siteGridLayer);
     this.jobs = new JobTracker(api);
-    this.jobs.onDone = (job) => this.recordRun(runRecord(job));
+    this.jobs.onDone = (job) => {
+      this.recordRun(runRecord(job));
+      // A training job is titled "Training run: …" while it runs (pendingTrainRunName); recorded,
+      // it has its number, and the title says so ("Study · Training run 3: …").
+      const named = this.doc?.runs.find((r) => r.id === job.jobId)?.displayName;
+      if (job.kind === 'train' && named) this.jobs.retitle(job.jobId, job.title.replace(pendingTrainRunName(job.request.options), named));
+    };
     api.on('log', (e) => this.addLog(e.level, e.message));
     api.on('jobFailed', (e) => this.addLog('error', `${e.jobId}: ${e.error.name}: ${e.error.message}`));
     api.on('jobDone', (e) => this.addLog('info', `${e.jobId} finished (exit code ${e.result.exitCode})`));
@@ -179,8 +186,14 @@ export class Workbench {
    */
   recordRun(run: RunRecord): void {
     if (!this.doc) return;
-    this.doc = withRun(this.doc, run);
-    this.history.mapAll((s) => ({ ...s, doc: withRun(s.doc, run) }));
+    // Recorded with its readable name ("Training run 3: CNN (5-fold × 3)"), numbered as the
+    // project file numbers it when reopened (withRunDisplayNames keeps names already given).
+    const put = (d: ProjectDocument): ProjectDocument => {
+      const withIt = withRun(d, run);
+      return { ...withIt, runs: withRunDisplayNames(withIt.runs) };
+    };
+    this.doc = put(this.doc);
+    this.history.mapAll((s) => ({ ...s, doc: put(s.doc) }));
     this.project.changed();
   }
 
@@ -271,11 +284,13 @@ export class Workbench {
    * `displayName` replaces the backend's readable name where the caller knows more (the kriging
    * panel knows the table's units, which the kriged GeoTIFF does not record).
    */
-  async importLayer(req: ImportRequest, naming: { readonly displayName?: string } = {}): Promise<string | null> {
+  async importLayer(req: ImportRequest, naming: { readonly displayName?: string; readonly run?: RunContext } = {}): Promise<string | null> {
     if (!this.doc) return 'no project is open';
     try {
       const imported = await this.api.request('importLayer', req);
-      const layer = naming.displayName ? ({ ...imported, displayName: naming.displayName } as LayerSpec) : imported;
+      // A prediction of a recorded run is named with its number: "GK-DCN probability (run 3, 5-fold)".
+      const displayName = naming.displayName ?? (naming.run && imported.kind === 'raster' ? rasterDisplayName({ path: imported.source, bandNames: imported.bandNames, run: naming.run }) : undefined);
+      const layer = displayName ? ({ ...imported, displayName } as LayerSpec) : imported;
       let doc = this.doc;
       if (!doc.crs && layer.kind === 'raster') {
         const band = await this.api.request('getRasterBand', { source: layer.source, band: layer.band });
