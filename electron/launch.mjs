@@ -9,7 +9,19 @@ import { join } from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
+/**
+ * The Electron binary to run: `$GEOANOMALY_ELECTRON` when set (an Electron unpacked by hand on a
+ * machine whose npm install could not download it, or a system one), else the `electron`
+ * package's. A set variable naming no file is an error, not a silent fall back to the browser:
+ * the user asked for that binary.
+ */
 async function electronBinary() {
+  const override = process.env.GEOANOMALY_ELECTRON;
+  if (override) {
+    if (existsSync(override)) return override;
+    console.error(`npm start: GEOANOMALY_ELECTRON names ${override}, which does not exist. Point it at the electron binary (e.g. the "electron" file of an unpacked Electron 41 release) or unset it to use the electron package or the browser host.`);
+    process.exit(1);
+  }
   try {
     // The electron package's main export is the path of its binary (absent if the download failed).
     const mod = await import('electron');
