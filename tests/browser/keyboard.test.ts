@@ -201,4 +201,65 @@ describe.skipIf(!haveChromium)('keyboard reachability of the main controls (brow
     await page.keyboard.press('Escape');
     await expect.poll(() => page.locator('[data-testid="export-dialog"]').count()).toBe(0);
   });
+
+  /** The focused element draws the focus ring (app.css :focus-visible: 2 px solid outline). */
+  const focusRing = (): Promise<string> =>
+    page.evaluate(() => {
+      const g = globalThis as unknown as { document: { activeElement: unknown }; getComputedStyle(e: unknown): { outlineStyle: string; outlineWidth: string } };
+      const st = g.getComputedStyle(g.document.activeElement);
+      return `${st.outlineWidth} ${st.outlineStyle}`;
+    });
+
+  it('Jobs tab by keyboard: a job started with Enter is listed; its Log and the run\'s Details open with Enter, with a visible focus ring', async () => {
+    await tabTo('tab-sites');
+    await page.keyboard.press('Enter');
+    await tabTo('auto-run');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid="auto-run"]:has-text("Select negatives")').waitFor({ timeout: 90_000 });
+    expect(await page.locator('[data-testid="auto-error"]').count()).toBe(0);
+    await tabTo('tab-jobs');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid="job"][data-kind="sites"][data-state="done"]').waitFor();
+    await page.locator('[data-testid="run"][data-kind="sites"]').waitFor();
+    await tabTo('job-log-toggle', 120);
+    expect(await focusRing()).toBe('2px solid');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid="job-log"]').waitFor();
+    expect(await page.getAttribute('[data-testid="job-log-toggle"]', 'aria-expanded')).toBe('true');
+    await tabTo('run-details-toggle', 120);
+    expect(await focusRing()).toBe('2px solid');
+    await page.keyboard.press('Enter');
+    // The run's details list the job's flags (the sites command's --out among them).
+    expect(await page.textContent('[data-testid="run-details"]')).toMatch(/--out \S+sites-/);
+  });
+
+  it('the guided study by keyboard: the form is typed and submitted, then Tab reaches every step, the actions and the step pane\'s options', async () => {
+    const demo = join(s.dataDir, 'demo-survey');
+    await tabTo('study-open');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid="study-wizard"]').waitFor();
+    for (const [field, text] of [['study-samples', join(demo, 'samples.csv')], ['study-crs', 'EPSG:32645'], ['study-faults', join(demo, 'faults.geojson')], ['study-deposits', join(demo, 'deposits.geojson')]] as const) {
+      await tabTo(field, 120);
+      await page.keyboard.type(text);
+    }
+    await tabTo('study-begin', 120);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getAttribute('[data-testid="study-step-table"]', 'data-status'), { timeout: 60_000 }).toBe('done');
+    const steps = ['table', 'kriging', 'faults', 'sites', 'training', 'compare', 'report'].map((id) => `study-step-${id}`);
+    await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { blur?: () => void } | null } }).document.activeElement?.blur?.());
+    const seen = await tabs(150);
+    const missing = [...steps, 'study-check', 'study-run-step'].filter((c) => !seen.includes(c));
+    expect(missing, `not reachable: ${missing.join(', ')}; Tab visited ${seen.join(' → ')}`).toEqual([]);
+    // Nothing is stale yet (the steps below the table are still to do), so "Run stale steps" is
+    // disabled and Tab rightly skips it.
+    expect(await page.isDisabled('[data-testid="study-run-stale"]')).toBe(true);
+    // Enter on a step opens its pane; its options are next in the Tab order.
+    await tabTo('study-step-kriging', 120);
+    expect(await focusRing()).toBe('2px solid');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getAttribute('[data-testid="study-pane"]', 'data-step')).toBe('kriging');
+    const pane = await tabs(20);
+    const paneMissing = ['study-fields', 'study-cell', 'study-run-step'].filter((c) => !pane.includes(c));
+    expect(paneMissing, `not reachable: ${paneMissing.join(', ')}; Tab visited ${pane.join(' → ')}`).toEqual([]);
+  });
 });

@@ -101,6 +101,31 @@ describe('study steps (DAG)', () => {
     expect(staleSteps(statuses)).toEqual(['faults', 'training', 'compare', 'report']);
   });
 
+  it('with an existing stack, training and compare read it: a changed stack marks them and the report stale, nothing else', async () => {
+    // What study-jobs.ts records when the study was started with an existing stack: training and
+    // compare read the stack instead of the kriged grid (the kriged grid still carries faults and sites).
+    const f = files();
+    const stack = join(f.dir, 'stack.tif');
+    writeFileSync(stack, 'stack v1');
+    let s = emptyStudy({ samples: f.samples, faults: f.faults, deposits: f.deposits, stack });
+    let t = Date.parse('2026-12-03T10:00:00Z');
+    const reads: typeof INPUTS = { ...INPUTS, training: () => [{ role: 'stack', path: stack }, { role: 'sites', path: join(f.dir, 'sites.out') }], compare: () => [{ role: 'stack', path: stack }] };
+    for (const step of STEP_ORDER) {
+      const startedAt = new Date(t).toISOString();
+      const finishedAt = new Date((t += 1000)).toISOString();
+      writeFileSync(join(f.dir, `${step}.out`), step);
+      s = await recordStep(s, { step, inputs: reads[step](f), options: {}, outputs: [join(f.dir, `${step}.out`)], startedAt, finishedAt });
+    }
+    expect(s.inputs.stack).toBe(stack);
+    expect(s.steps.training!.inputs[0]).toEqual({ role: 'stack', path: stack, sha256: sha256sum(stack) });
+    expect(Object.values(await statusOf(s))).toEqual(Array(7).fill('done'));
+    writeFileSync(stack, 'stack v2');
+    const statuses = stepStatuses(s, await hashStudyInputs(s));
+    expect(Object.fromEntries(statuses.map((x) => [x.step, x.status]))).toEqual({ table: 'done', kriging: 'done', faults: 'done', sites: 'done', training: 'stale', compare: 'stale', report: 'stale' });
+    expect(statuses.find((x) => x.step === 'training')!.reasons).toEqual(['stack.tif (stack) changed since the step ran']);
+    expect(staleSteps(statuses)).toEqual(['training', 'compare', 'report']);
+  });
+
   it('a changed sample table marks all seven stale; a deleted one says it is gone', async () => {
     const f = files();
     const s = await fullStudy(f);
