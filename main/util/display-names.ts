@@ -216,14 +216,9 @@ export interface RecordedTrainRun {
  * opened from elsewhere keeps the names its files give).
  */
 export function recordedTrainRun(runs: readonly NamedRunInput[], runDir: string): RecordedTrainRun | null {
-  let trainRuns = 0;
-  for (const r of runs) {
-    if (r.kind !== 'train') continue;
-    trainRuns += 1;
-    const o = r.request.options;
-    if (o.out !== runDir) continue;
-    const context = trainRunContext(o, trainRuns);
-    return { displayName: r.displayName ?? runDisplayName(trainModels(o), context), context };
-  }
-  return null;
+  const named = withRunDisplayNames(runs.filter((r) => r.kind === 'train'));
+  const i = named.findIndex((r) => r.request.options.out === runDir);
+  if (i < 0) return null;
+  // withRunDisplayNames names every training run (numbered 1… in this order) and keeps a given name.
+  return { displayName: named[i].displayName as string, context: trainRunContext(named[i].request.options, i + 1) };
 }
