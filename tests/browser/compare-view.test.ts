@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Locator, Page } from 'playwright-core';
 import { explainSite } from '../../main/api/explain-requests.ts';
 import { attributeSite } from '../../main/api/run-insight-requests.ts';
 import { gradCamPixels } from '../../renderer/src/lib/explain-draw.ts';
 import { readGeoTiffInfo } from '../../main/io/geotiff-read.ts';
-import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
+import { tempDir } from '../helpers/paths.ts';
+import { runCli } from '../helpers/cli-process.ts';
 import { decodePng, diffImages, type Image } from './png.ts';
 import { expectedImage } from './screenshot-compare.ts';
 import { haveChromium, mapIdle, openSession, type Session } from './workbench-session.ts';
@@ -49,9 +48,7 @@ const fx = {
   },
 };
 
-const cli = async (...args: string[]): Promise<void> => {
-  await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'main/cli/bin.mjs'), ...args], { cwd: REPO_ROOT, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 });
-};
+const cli = runCli;
 
 /** The demo survey (same seed as the app's), a 1 km stack of 4 elements, sites, a 1-epoch run, its probability maps. */
 async function buildFixture(): Promise<void> {

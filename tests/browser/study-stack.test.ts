@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
-import { STUDY_STEP_IDS, type StudyState, type StudyStepId } from '../../main/project/study-types.ts';
+import type { StudyState, StudyStepId } from '../../main/project/study-types.ts';
 import { readGeoTiffInfo } from '../../main/io/geotiff-read.ts';
-import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
+import { tempDir } from '../helpers/paths.ts';
+import { runCli } from '../helpers/cli-process.ts';
 import { haveChromium, openDemoSession, type Session } from './workbench-session.ts';
+import { runStudyStep, setStudyOption, studyStatus, studyStatuses } from './study-wizard-ui.ts';
 
 /**
  * The guided study started with an existing stack (issue #18: "optionally an existing stack"):
@@ -21,23 +21,10 @@ const work = tempDir('ga-browser-study-stack-');
 let s: Session;
 let page: Page;
 
-const cli = async (...args: string[]): Promise<void> => {
-  await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'main/cli/bin.mjs'), ...args], { cwd: REPO_ROOT, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 });
-};
-const status = (step: StudyStepId): Promise<string | null> => page.getAttribute(`[data-testid="study-step-${step}"]`, 'data-status');
-const statuses = async (): Promise<Record<string, string | null>> => Object.fromEntries(await Promise.all(STUDY_STEP_IDS.map(async (id) => [id, await status(id)])));
-
-async function setOption(testid: string, value: string): Promise<void> {
-  await page.fill(`[data-testid="${testid}"]`, value);
-  await page.locator(`[data-testid="${testid}"]`).dispatchEvent('change');
-}
-
-async function runStep(step: StudyStepId): Promise<void> {
-  await page.click(`[data-testid="study-step-${step}"]`);
-  await page.click('[data-testid="study-run-step"]');
-  const errorOrStatus = async (): Promise<string | null> => ((await page.locator('[data-testid="study-error"]').count()) > 0 ? page.textContent('[data-testid="study-error"]') : status(step));
-  await expect.poll(errorOrStatus, { timeout: 240_000, interval: 500 }).toBe('done');
-}
+const status = (step: StudyStepId): Promise<string | null> => studyStatus(page, step);
+const statuses = (): Promise<Record<string, string | null>> => studyStatuses(page);
+const runStep = (step: StudyStepId): Promise<void> => runStudyStep(page, step);
+const setOption = (testid: string, value: string): Promise<void> => setStudyOption(page, testid, value);
 
 describe.skipIf(!haveChromium)('guided study with an existing stack (browser host)', () => {
   beforeAll(async () => {
@@ -51,7 +38,7 @@ describe.skipIf(!haveChromium)('guided study with an existing stack (browser hos
   it('trains and maps on the given stack; a changed stack stales training, compare and report only', { timeout: 900_000 }, async () => {
     const demo = join(s.dataDir, 'demo-survey');
     const stack = join(work, 'my-stack.tif');
-    await cli('krige', '--samples', join(demo, 'samples.csv'), '--x', 'x', '--y', 'y', '--crs', 'EPSG:32645', '--fields', 'Au,Cu,As', '--cell', '1000', '--log', '--out', stack);
+    await runCli('krige', '--samples', join(demo, 'samples.csv'), '--x', 'x', '--y', 'y', '--crs', 'EPSG:32645', '--fields', 'Au,Cu,As', '--cell', '1000', '--log', '--out', stack);
     const stackBands = (await readGeoTiffInfo(stack)).bandNames;
     expect(stackBands).toHaveLength(3);
 

@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 import { STUDY_STEP_IDS, type StudyState, type StudyStepId } from '../../main/project/study-types.ts';
 import { REPO_ROOT, tempDir } from '../helpers/paths.ts';
 import { haveChromium, openDemoSession, type Session } from './workbench-session.ts';
+import { runStudyStep, studyStatus, studyStatuses } from './study-wizard-ui.ts';
 
 /**
  * The guided study in Chromium through the browser host (issue #18): start from the demo
@@ -19,16 +20,9 @@ let s: Session;
 let page: Page;
 const IMG = join(REPO_ROOT, 'docs/img');
 
-const status = (step: StudyStepId): Promise<string | null> => page.getAttribute(`[data-testid="study-step-${step}"]`, 'data-status');
-const statuses = async (): Promise<Record<string, string | null>> => Object.fromEntries(await Promise.all(STUDY_STEP_IDS.map(async (id) => [id, await status(id)])));
-
-async function runStep(step: StudyStepId): Promise<void> {
-  await page.click(`[data-testid="study-step-${step}"]`);
-  await page.click('[data-testid="study-run-step"]');
-  // An error shown by the wizard ends the wait with its text (a failing step names its cause).
-  const errorOrStatus = async (): Promise<string | null> => ((await page.locator('[data-testid="study-error"]').count()) > 0 ? page.textContent('[data-testid="study-error"]') : status(step));
-  await expect.poll(errorOrStatus, { timeout: 240_000, interval: 500 }).toBe('done');
-}
+const status = (step: StudyStepId): Promise<string | null> => studyStatus(page, step);
+const statuses = (): Promise<Record<string, string | null>> => studyStatuses(page);
+const runStep = (step: StudyStepId): Promise<void> => runStudyStep(page, step);
 
 async function shot(name: string): Promise<void> {
   if (process.env.UPDATE_SCREENSHOTS !== '1') return;
